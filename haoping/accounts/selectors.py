@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import time
+
+from haoping.accounts.models import ApiClient
+from haoping.accounts.services import key_digest
+
+# A short per-process cache keeps the key lookup off the rating hot path; a revoked key stops
+# working within this many seconds.
+CACHE_SECONDS = 30.0
+_cache: dict[str, tuple[float, ApiClient | None]] = {}
+
+
+def api_client_for_key(key: str) -> ApiClient | None:
+    digest = key_digest(key)
+    now = time.monotonic()
+    hit = _cache.get(digest)
+    if hit and now - hit[0] < CACHE_SECONDS:
+        return hit[1]
+    client = ApiClient.objects.select_related("region").filter(key_digest=digest, is_active=True).first()
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[digest] = (now, client)
+    return client
+
+
+def clear_cache() -> None:
+    _cache.clear()

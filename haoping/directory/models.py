@@ -1,0 +1,164 @@
+"""The directory: regions, departments, institutions, windows, platforms, items and staff."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Region(models.Model):
+    """行政区划. `path` holds the codes from the root down, for subtree filters."""
+
+    code = models.CharField(_("division code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+
+class RegionPolicy(models.Model):
+    """Per-region settings where the sources disagree; the nearest ancestor's policy applies."""
+
+    region = models.OneToOneField(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="policy")
+    # R2/R3: ratable for this many natural days after the service, then a default rating.
+    rating_window_days = models.PositiveSmallIntegerField(_("rating window (natural days)"), default=7)
+
+    class Meta:
+        verbose_name = _("region policy")
+        verbose_name_plural = _("region policies")
+
+    def __str__(self) -> str:
+        return str(self.region)
+
+
+class Department(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="departments")
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Institution(models.Model):
+    """政务服务机构: a hall, a center or a station."""
+
+    class Kind(models.TextChoices):
+        HALL = "hall", _("service hall")
+        CENTER = "center", _("service center")
+        STATION = "station", _("service station")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="institutions")
+
+    class Meta:
+        verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Window(models.Model):
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), on_delete=models.PROTECT, related_name="windows"
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="windows"
+    )
+
+    class Meta:
+        verbose_name = _("window")
+        verbose_name_plural = _("windows")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.institution.name} {self.name}"
+
+
+class Platform(models.Model):
+    class Kind(models.TextChoices):
+        WEB = "web", _("web portal")
+        MOBILE = "mobile", _("mobile app")
+        KIOSK = "kiosk", _("self-service kiosk")
+        HOTLINE = "hotline", _("hotline")
+        BUSINESS_SYSTEM = "business_system", _("business system")
+
+    code = models.CharField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="platforms")
+
+    class Meta:
+        verbose_name = _("platform")
+        verbose_name_plural = _("platforms")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceItem(models.Model):
+    """政务服务事项, with its legal and promised time limits in working days."""
+
+    code = models.CharField(_("item code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    type = models.CharField(_("item type"), max_length=40, blank=True)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="items"
+    )
+    legal_days = models.PositiveSmallIntegerField(_("legal time limit (days)"), null=True, blank=True)
+    promised_days = models.PositiveSmallIntegerField(_("promised time limit (days)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service item")
+        verbose_name_plural = _("service items")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Staff(models.Model):
+    staff_no = models.CharField(_("staff number"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+    )
+    window = models.ForeignKey(
+        Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"
+    )
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+        ordering = ["staff_no"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.staff_no}）"

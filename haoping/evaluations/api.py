@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from pydantic import Field
+
+from haoping.evaluations.services import evaluation_submit
+from haoping.schemas import Code, ErrorOut, StrictInt, StrictSchema, StrictStr
+
+router = Router(tags=["evaluations"])
+
+Channel = Literal["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"]
+
+
+class EvaluationIn(StrictSchema):
+    token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    record_no: Code | None = None
+    visit_id: StrictInt | None = None
+    bundle_no: Code | None = None
+    level: StrictInt
+    channel: Channel
+    rated_by: Literal["applicant", "agent"] = "applicant"
+    answers: dict[str, Any] = {}
+    reasons: Annotated[list[StrictStr], Field(max_length=20)] = []
+    comment: StrictStr = ""
+    rated_at: dt.datetime | None = None
+    # A client's own id for this submission; a retry with the same value is not counted twice.
+    client_ref: Annotated[StrictStr, Field(max_length=64)] = ""
+
+
+class EvaluationOut(Schema):
+    record_no: str
+    visit_id: int | None
+    level: int
+
+
+class SubmissionOut(Schema):
+    evaluations: list[EvaluationOut]
+    receipt: str
+
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+
+
+@router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")
+def submit(request: HttpRequest, payload: EvaluationIn) -> tuple[int, dict[str, object]]:
+    submission = evaluation_submit(client=request.auth, **payload.dict())
+    body = {
+        "receipt": submission.receipt,
+        "evaluations": [
+            {"record_no": ev.record.record_no, "visit_id": ev.visit_id, "level": ev.level} for ev in submission.evaluations
+        ],
+    }
+    return (200 if submission.replayed else 201), body

@@ -1,0 +1,130 @@
+"""Evaluations (评价): append-only, one per ratable service, sealed into an SM3 chain."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
+from haoping.records.models import Bundle, RatingSlot, ServiceRecord, Visit
+
+# R1: the five levels and their names.
+LEVEL_LABELS = {
+    5: _("Very satisfied"),
+    4: _("Satisfied"),
+    3: _("Basically satisfied"),
+    2: _("Dissatisfied"),
+    1: _("Very dissatisfied"),
+}
+
+# R8: reason tags a bad rating may carry.
+REASON_LABELS = {
+    "attitude": _("Poor service attitude"),
+    "efficiency": _("Slow, long waiting"),
+    "process": _("Complicated procedure"),
+    "materials": _("Too many materials required"),
+    "repeat_visits": _("Had to come back several times"),
+    "guidance": _("Unclear guidance"),
+    "system": _("Online system hard to use"),
+    "environment": _("Poor environment or facilities"),
+    "other": _("Other"),
+}
+
+# R8: the online questionnaire; each answered 1–5, suggestions as text.
+QUESTION_LABELS = {
+    "guide_clear": _("The service guide was clear"),
+    "procedure_convenient": _("The procedure was convenient"),
+    "materials_streamlined": _("The materials were streamlined"),
+    "interface_friendly": _("The interface was friendly"),
+}
+
+
+class Evaluation(models.Model):
+    class Source(models.TextChoices):
+        ACTIVE = "active", _("rated by the applicant")
+        DEFAULT = "default", _("default (not rated in time)")
+
+    class Channel(models.TextChoices):
+        PC = "pc", _("PC")
+        MOBILE = "mobile", _("mobile")
+        QRCODE = "qrcode", _("QR code")
+        PAD = "pad", _("window pad")
+        KIOSK = "kiosk", _("self-service kiosk")
+        PHONE = "phone", _("phone")
+        SMS = "sms", _("SMS")
+        PAPER = "paper", _("paper form")
+
+    class RatedBy(models.TextChoices):
+        APPLICANT = "applicant", _("applicant")
+        AGENT = "agent", _("agent")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    slot = models.ForeignKey(
+        RatingSlot, verbose_name=_("ratable service"), on_delete=models.PROTECT, related_name="evaluations"
+    )
+    record = models.ForeignKey(
+        ServiceRecord, verbose_name=_("service record"), on_delete=models.PROTECT, related_name="evaluations"
+    )
+    visit = models.ForeignKey(Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT)
+    # Who was rated, copied from the record or visit so that indicators need no joins.
+    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT)
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    platform = models.ForeignKey(Platform, verbose_name=_("platform"), null=True, blank=True, on_delete=models.PROTECT)
+    window = models.ForeignKey(Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.PROTECT)
+    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT)
+    bundle = models.ForeignKey(Bundle, verbose_name=_("bundle"), null=True, blank=True, on_delete=models.PROTECT)
+
+    level = models.PositiveSmallIntegerField(_("level"))
+    source = models.CharField(_("source"), max_length=8, choices=Source.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, blank=True)
+    rated_by = models.CharField(_("rated by"), max_length=10, choices=RatedBy.choices, blank=True)
+    rated_at = models.DateTimeField(_("rated at"))
+    created_at = models.DateTimeField(_("stored at"))
+    answers = models.JSONField(_("questionnaire answers"), default=dict, blank=True)
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # One receipt per submission; a batch or theme rating shares it across its rows.
+    receipt = models.CharField(_("receipt"), max_length=20, db_index=True)
+    client_ref = models.CharField(_("client reference"), max_length=64, blank=True)
+    # Keyed SM3 over the row's content; the chain seals it (haoping.evaluations.chain).
+    row_mac = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("evaluation")
+        verbose_name_plural = _("evaluations")
+        constraints = [
+            # R4, R5, R7: one evaluation per ratable service, whichever channel or party rates.
+            models.UniqueConstraint(fields=["region", "slot"], name="one_evaluation_per_slot"),
+            models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="level_1_to_5"),
+        ]
+        indexes = [models.Index(fields=["region", "rated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.level}"
+
+    @property
+    def is_bad(self) -> bool:
+        return self.level <= 2
+
+
+class ChainSeal(models.Model):
+    """One link of the evaluation chain: chain_hash = SM3(prev_hash | seq | evaluation | row_mac)."""
+
+    seq = models.BigIntegerField(primary_key=True)
+    # No database constraint, so that a deleted evaluation shows up as a broken link.
+    evaluation = models.OneToOneField(
+        Evaluation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="seal"
+    )
+    row_mac = models.CharField(max_length=64)
+    chain_hash = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("chain seal")
+        verbose_name_plural = _("chain seals")
+
+    def __str__(self) -> str:
+        return f"#{self.seq}"

@@ -1,0 +1,310 @@
+"""Writes for evaluations: a rating submission (any channel) and the default-rating sweep.
+
+The rating request stays thin: one slot lookup, one insert, one commit. Derived figures are
+computed elsewhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from haoping.accounts.models import ApiClient
+from haoping.directory.selectors import region_contains
+from haoping.errors import Conflict, Gone, Invalid, NotFound
+from haoping.evaluations.chain import row_mac
+from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.records.links import public_id_from_token
+from haoping.records.models import Bundle, RatingSlot, ServiceRecord
+
+MAX_COMMENT = 1000
+MAX_SUGGESTION = 500
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+# Channels with a screen, where a bad rating must say why (R8); phone key-press, SMS replies
+# and paper forms may carry a bare level.
+SCREEN_CHANNELS = {"pc", "mobile", "qrcode", "pad", "kiosk"}
+DEFAULT_LEVEL = 3  # R2: 基本满意
+DEFAULT_RECEIPT = "DEFAULT"
+
+SLOT_RELATED = ("record__item", "record__bundle", "visit__window", "bundle")
+
+
+@dataclass
+class Submission:
+    receipt: str
+    evaluations: list[Evaluation]
+    replayed: bool = False
+
+
+def new_receipt() -> str:
+    code = "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(12))
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def _validate_content(*, level: int, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str) -> None:
+    # R1: five levels.
+    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
+        raise Invalid("invalid", "level: must be a whole number from 1 to 5", field="level")
+    if channel not in Evaluation.Channel.values:
+        raise Invalid("invalid", f"channel: unknown channel {channel}", field="channel")
+    if rated_by not in Evaluation.RatedBy.values:
+        raise Invalid("invalid", f"rated_by: must be applicant or agent, not {rated_by}", field="rated_by")
+    for reason in reasons:
+        if reason not in REASON_LABELS:
+            raise Invalid("invalid", f"reasons: unknown reason {reason}", field="reasons")
+    if len(comment) > MAX_COMMENT:
+        raise Invalid("too_long", f"comment: at most {MAX_COMMENT} characters", field="comment")
+    for key, value in answers.items():
+        if key == "suggestion":
+            if not isinstance(value, str) or len(value) > MAX_SUGGESTION:
+                raise Invalid("invalid", f"answers.suggestion: text of at most {MAX_SUGGESTION} characters", field="answers")
+        elif key in QUESTION_LABELS:
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+                raise Invalid("invalid", f"answers.{key}: must be a whole number from 1 to 5", field="answers")
+        else:
+            raise Invalid("invalid", f"answers: unknown question {key}", field="answers")
+    # R8: a bad rating on a screen carries reason tags or text.
+    if level <= 2 and channel in SCREEN_CHANNELS and not reasons and not comment.strip():
+        raise Invalid("reason_required", "reasons: a rating of 1 or 2 needs a reason or a comment", field="reasons")
+
+
+def _resolve_slot(
+    *, client: ApiClient | None, token: str | None, record_no: str | None, visit_id: int | None, bundle_no: str | None
+) -> RatingSlot:
+    slots = RatingSlot.objects.select_related(*SLOT_RELATED)
+    given = [name for name, value in (("token", token), ("record_no", record_no), ("bundle_no", bundle_no)) if value]
+    if len(given) != 1:
+        raise Invalid("invalid", "token, record_no or bundle_no: give exactly one", field="token")
+    if token:
+        slot = slots.filter(public_id=public_id_from_token(token)).first()
+        if slot is None:
+            raise NotFound("token_not_found", "no such rating link")
+    elif bundle_no:
+        bundle = Bundle.objects.filter(bundle_no=bundle_no).first()
+        if bundle is None or (client and not region_contains(client.region, bundle.region)):
+            raise NotFound("not_found", f"bundle {bundle_no} not found")
+        if bundle.kind != Bundle.Kind.THEME:
+            raise Invalid("invalid", "bundle_no: a batch is rated through any one of its records", field="bundle_no")
+        slot = slots.get(kind=RatingSlot.Kind.THEME, bundle=bundle)
+    else:
+        record = ServiceRecord.objects.filter(record_no=record_no).select_related("region").first()
+        if record is None or (client and not region_contains(client.region, record.region)):
+            raise NotFound("not_found", f"record {record_no} not found")
+        if visit_id is not None:
+            if not record.visits.filter(pk=visit_id).exists():
+                raise NotFound("not_found", f"visit {visit_id} of record {record_no} not found")
+            found = slots.filter(kind=RatingSlot.Kind.VISIT, visit_id=visit_id).first()
+            if found is None:
+                # R4: online and on-the-spot services are rated once, at completion.
+                raise Conflict("not_ratable", "this record is rated once, at completion, not per visit")
+            slot = found
+        else:
+            found = slots.filter(kind=RatingSlot.Kind.COMPLETION, record=record).first()
+            if found is None:
+                raise Conflict("not_completed", f"record {record_no} is not completed yet")
+            slot = found
+    if client is not None and not region_contains(client.region, slot.region):
+        raise NotFound("not_found", "no such ratable service")
+    return slot
+
+
+def _unrated(slots: QuerySet[RatingSlot]) -> QuerySet[RatingSlot]:
+    return slots.filter(evaluations__isnull=True)
+
+
+def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
+    """The ratable services one submission rates (R5, R6), or a 409/410 explaining why none."""
+    if slot.kind == RatingSlot.Kind.THEME:
+        # R6: the overall rating goes to every linked record not rated on its own.
+        linked = RatingSlot.objects.select_related(*SLOT_RELATED).filter(
+            kind=RatingSlot.Kind.COMPLETION, record__bundle=slot.bundle
+        )
+        unrated = list(_unrated(linked))
+        open_now = [s for s in unrated if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
+        if open_now:
+            return open_now
+        if unrated:
+            raise Gone("window_closed", "the rating period of this service has ended")
+        if linked.exists():
+            raise Conflict("already_rated", "this service has been rated already")
+        raise Conflict("not_completed", "no record of this theme is completed yet")
+
+    group = [slot]
+    bundle = slot.record.bundle if slot.record else None
+    if bundle is not None and bundle.kind == Bundle.Kind.BATCH:
+        # R5: one rating for the whole batch, applied to every record of it.
+        same = RatingSlot.objects.select_related(*SLOT_RELATED).filter(kind=slot.kind, record__bundle=bundle)
+        if slot.kind == RatingSlot.Kind.VISIT:
+            day = timezone.localtime(slot.visit.at).date()
+            same = same.filter(visit__window_id=slot.visit.window_id, visit__at__date=day)
+        group = [slot] + [s for s in _unrated(same.exclude(pk=slot.pk)) if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
+    if at > slot.closes_at:  # type: ignore[operator]
+        if slot.evaluations.exists():
+            raise Conflict("already_rated", "this service has been rated already")
+        raise Gone("window_closed", "the rating period of this service has ended")
+    if at < slot.opens_at - dt.timedelta(minutes=10):
+        raise Invalid("invalid", "rated_at: earlier than the service it rates", field="rated_at")
+    return group
+
+
+def _evaluation_for(slot: RatingSlot, **values: Any) -> Evaluation:
+    record = slot.record
+    visit = slot.visit
+    assert record is not None
+    ev = Evaluation(
+        region_id=slot.region_id,
+        slot=slot,
+        record=record,
+        visit=visit,
+        item_id=record.item_id,
+        department_id=record.item.department_id,
+        institution_id=visit.window.institution_id if visit else record.institution_id,
+        platform_id=None if visit else record.platform_id,
+        window_id=visit.window_id if visit else record.window_id,
+        staff_id=(visit.staff_id or record.staff_id) if visit else record.staff_id,
+        bundle_id=record.bundle_id,
+        **values,
+    )
+    ev.row_mac = row_mac(ev)
+    return ev
+
+
+def evaluation_submit(
+    *,
+    client: ApiClient | None,
+    token: str | None = None,
+    record_no: str | None = None,
+    visit_id: int | None = None,
+    bundle_no: str | None = None,
+    level: int,
+    channel: str,
+    rated_by: str = "applicant",
+    answers: dict[str, Any] | None = None,
+    reasons: list[str] | None = None,
+    comment: str = "",
+    rated_at: dt.datetime | None = None,
+    client_ref: str = "",
+) -> Submission:
+    """Record one rating, whichever channel it came through.
+
+    `client` is the API client (its region bounds what it may rate), or None for the public
+    rating page, where the signed token is the authority. A retry carrying the same
+    `client_ref` gets the original submission back instead of a second rating.
+    """
+    answers = answers or {}
+    reasons = reasons or []
+    comment = comment.strip()
+    _validate_content(level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment)
+    if len(client_ref) > 64:
+        raise Invalid("too_long", "client_ref: at most 64 characters", field="client_ref")
+    now = timezone.now()
+    if rated_at is not None:
+        if channel != Evaluation.Channel.PAPER:
+            raise Invalid("invalid", "rated_at: only paper forms carry their own rating time", field="rated_at")
+        if timezone.is_naive(rated_at):
+            raise Invalid("invalid", "rated_at: give a time zone (e.g. +08:00)", field="rated_at")
+        if rated_at > now:
+            raise Invalid("invalid", "rated_at: lies in the future", field="rated_at")
+    at = rated_at or now
+
+    slot = _resolve_slot(client=client, token=token, record_no=record_no, visit_id=visit_id, bundle_no=bundle_no)
+    if rated_by == Evaluation.RatedBy.AGENT and slot.record is not None and slot.record.agent_id is None:
+        raise Invalid("invalid", "rated_by: this service had no agent", field="rated_by")
+    try:
+        targets = _targets(slot, at)
+    except Conflict:
+        replay = _replay(slot, client_ref)
+        if replay:
+            return replay
+        raise
+    receipt = new_receipt()
+    rows = [
+        _evaluation_for(
+            target,
+            level=level,
+            source=Evaluation.Source.ACTIVE,
+            channel=channel,
+            rated_by=rated_by,
+            rated_at=at,
+            created_at=now,
+            answers=answers,
+            reasons=reasons,
+            comment=comment,
+            receipt=receipt,
+            client_ref=client_ref,
+        )
+        for target in targets
+    ]
+    try:
+        with transaction.atomic():
+            Evaluation.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        # R4/R7: someone rated this service first, on this channel or another.
+        replay = _replay(slot, client_ref)
+        if replay:
+            return replay
+        raise Conflict("already_rated", "this service has been rated already") from exc
+    return Submission(receipt=receipt, evaluations=rows)
+
+
+def _replay(slot: RatingSlot, client_ref: str) -> Submission | None:
+    """The earlier submission with this client reference, if this request is its retry."""
+    if not client_ref:
+        return None
+    if slot.kind == RatingSlot.Kind.THEME:
+        first = Evaluation.objects.filter(slot__record__bundle=slot.bundle, client_ref=client_ref).first()
+    else:
+        first = Evaluation.objects.filter(slot=slot, client_ref=client_ref).first()
+    if first is None:
+        return None
+    rows = list(
+        Evaluation.objects.filter(receipt=first.receipt, region_id=first.region_id).select_related("record").order_by("id")
+    )
+    return Submission(receipt=first.receipt, evaluations=rows, replayed=True)
+
+
+def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -> int:
+    """R2: every ratable service whose window has closed unrated gets level 3, source default.
+
+    Idempotent and safe to run concurrently: the unique slot constraint drops duplicates.
+    """
+    now = now or timezone.now()
+    created = 0
+    last_id = 0
+    while True:
+        due = list(
+            RatingSlot.objects.select_related(*SLOT_RELATED)
+            .filter(closes_at__lte=now, evaluations__isnull=True, pk__gt=last_id)
+            .exclude(kind=RatingSlot.Kind.THEME)
+            .order_by("pk")[:batch_size]
+        )
+        if not due:
+            return created
+        last_id = due[-1].pk
+        rows = [
+            _evaluation_for(
+                slot,
+                level=DEFAULT_LEVEL,
+                source=Evaluation.Source.DEFAULT,
+                channel="",
+                rated_by="",
+                rated_at=slot.closes_at,  # the moment the window closed
+                created_at=now,
+                answers={},
+                reasons=[],
+                comment="",
+                receipt=DEFAULT_RECEIPT,
+            )
+            for slot in due
+        ]
+        with transaction.atomic():
+            Evaluation.objects.bulk_create(rows, ignore_conflicts=True)
+        created += Evaluation.objects.filter(
+            slot_id__in=[s.pk for s in due], source=Evaluation.Source.DEFAULT, created_at=now
+        ).count()

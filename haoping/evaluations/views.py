@@ -1,0 +1,166 @@
+"""The public rating page an applicant reaches from a QR code or an SMS link. No JavaScript."""
+
+from __future__ import annotations
+
+import segno
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from haoping.errors import DomainError, Forbidden, NotFound
+from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.selectors import slot_is_rated, submission_for_receipt
+from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
+from haoping.records.links import evaluation_url
+from haoping.records.models import RatingSlot
+from haoping.records.selectors import slot_for_token, theme_records
+
+ANSWER_CHOICES = [("", _("Not answered"))] + [(str(level), LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)]
+
+
+class RatingForm(forms.Form):
+    level = forms.TypedChoiceField(
+        label=_("Your rating"),
+        coerce=int,
+        choices=[(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose one of the five levels.")},
+    )
+    reasons = forms.MultipleChoiceField(
+        label=_("What went wrong"), choices=list(REASON_LABELS.items()), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    comment = forms.CharField(label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea)
+    rated_by = forms.ChoiceField(
+        label=_("I am"),
+        choices=Evaluation.RatedBy.choices,
+        initial=Evaluation.RatedBy.APPLICANT,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    suggestion = forms.CharField(label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for key, label in QUESTION_LABELS.items():
+            self.fields[f"q_{key}"] = forms.TypedChoiceField(
+                label=label, choices=ANSWER_CHOICES, coerce=int, empty_value=None, required=False
+            )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        level = data.get("level")
+        # R8: a bad rating says why.
+        if isinstance(level, int) and level <= 2 and not data.get("reasons") and not (data.get("comment") or "").strip():
+            self.add_error("reasons", _("For a rating of 1 or 2, choose a reason or write a comment."))
+        return data
+
+    def answers(self) -> dict[str, object]:
+        answers: dict[str, object] = {
+            key: self.cleaned_data[f"q_{key}"] for key in QUESTION_LABELS if self.cleaned_data.get(f"q_{key}")
+        }
+        if self.cleaned_data.get("suggestion"):
+            answers["suggestion"] = self.cleaned_data["suggestion"]
+        return answers
+
+    def question_fields(self) -> list[forms.BoundField]:
+        return [self[f"q_{key}"] for key in QUESTION_LABELS]
+
+
+def _channel(request: HttpRequest) -> str:
+    # A link printed in a QR code carries ?via=qr; a link opened on a computer may say ?via=pc.
+    via = request.GET.get("via") or request.POST.get("via")
+    return {"qr": Evaluation.Channel.QRCODE, "pc": Evaluation.Channel.PC}.get(via or "", Evaluation.Channel.MOBILE)
+
+
+def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    messages = {
+        403: _("This rating link is not valid. Please use the link or QR code you were given."),
+        404: _("This rating link does not exist."),
+    }
+    return render(request, "evaluations/problem.html", {"message": messages.get(exc.status, exc.detail)}, status=exc.status)
+
+
+def _service_context(slot: RatingSlot) -> dict[str, object]:
+    record = slot.record
+    context: dict[str, object] = {"slot": slot, "level_labels": LEVEL_LABELS}
+    if slot.kind == RatingSlot.Kind.THEME:
+        context["theme_records"] = theme_records(slot)
+        context["bundle"] = slot.bundle
+        return context
+    assert record is not None
+    window = slot.visit.window if slot.visit else record.window
+    staff = (slot.visit.staff or record.staff) if slot.visit else record.staff
+    context.update(
+        record=record,
+        item=record.item,
+        place=window.institution if window else (record.institution or record.platform),
+        window=window,
+        staff_no=staff.staff_no if staff else "",
+        has_agent=record.agent_id is not None,
+    )
+    return context
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def rate(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        slot = slot_for_token(token)
+    except (NotFound, Forbidden) as exc:
+        return _problem(request, exc)
+    context = _service_context(slot)
+    context["via"] = request.GET.get("via", "")
+    if slot_is_rated(slot):
+        return render(request, "evaluations/already_rated.html", context, status=200 if request.method == "GET" else 409)
+    if slot.closes_at is not None and timezone.now() > slot.closes_at:
+        return render(request, "evaluations/closed.html", context, status=200 if request.method == "GET" else 410)
+
+    form = RatingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submission = evaluation_submit(
+                client=None,
+                token=token,
+                level=form.cleaned_data["level"],
+                channel=_channel(request),
+                rated_by=form.cleaned_data.get("rated_by") or Evaluation.RatedBy.APPLICANT,
+                answers=form.answers(),
+                reasons=form.cleaned_data["reasons"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            if exc.status in (409, 410):
+                template = "evaluations/already_rated.html" if exc.status == 409 else "evaluations/closed.html"
+                return render(request, template, context, status=exc.status)
+            form.add_error(None, exc.detail)
+        else:
+            return redirect("rate-done", token=token, receipt=submission.receipt)
+    context["form"] = form
+    return render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
+
+
+@never_cache
+def rate_done(request: HttpRequest, token: str, receipt: str) -> HttpResponse:
+    try:
+        slot = slot_for_token(token)
+    except (NotFound, Forbidden) as exc:
+        return _problem(request, exc)
+    rows = submission_for_receipt(slot=slot, receipt=receipt)
+    if not rows:
+        return _problem(request, NotFound("not_found", str(_("No rating with this receipt."))))
+    context = _service_context(slot)
+    context.update(receipt=receipt, evaluation=rows[0], rows=rows)
+    return render(request, "evaluations/receipt.html", context)
+
+
+def rate_qr(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        slot = slot_for_token(token)
+    except (NotFound, Forbidden) as exc:
+        return _problem(request, exc)
+    qr = segno.make(evaluation_url(slot.public_id) + "?via=qr", error="m")
+    return HttpResponse(qr.svg_inline(scale=6, border=2), content_type="image/svg+xml")

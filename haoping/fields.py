@@ -1,0 +1,36 @@
+"""Model fields for personal data: SM4-encrypted at rest, decrypted only in memory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+
+from haoping import keys
+from haoping.lib.gm import hmac_sm3, sm4_decrypt, sm4_encrypt
+
+
+class EncryptedTextField(models.TextField):
+    """Stores `sm4gcm1:<base64 nonce|ciphertext|tag>`; empty stays empty.
+
+    Encrypted values cannot be searched; store a `lookup_digest()` beside them for matching.
+    """
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        if not value:
+            return value
+        return sm4_decrypt(keys.personal_data_key(), value)
+
+    def get_prep_value(self, value: Any) -> Any:
+        value = super().get_prep_value(value)
+        if not value:
+            return value
+        return sm4_encrypt(keys.personal_data_key(), value)
+
+
+def lookup_digest(kind: str, value: str) -> str:
+    """Keyed SM3 of a normalised identifier, for matching without clear text (R15)."""
+    if not value:
+        return ""
+    normalised = "".join(value.split()).upper()
+    return hmac_sm3(keys.index_key(), f"{kind}:{normalised}".encode()).hex()

@@ -1,0 +1,37 @@
+"""Purpose-bound keys derived from the master key (settings.HAOPING_MASTER_KEY)."""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+
+from haoping.lib.gm import derive_key, sm3
+
+
+@functools.cache
+def master_key() -> bytes:
+    if settings.HAOPING_MASTER_KEY:
+        return bytes.fromhex(settings.HAOPING_MASTER_KEY)
+    # Demo fallback: stable across restarts, flagged by the system check in haoping.checks.
+    return sm3(("demo-master:" + settings.SECRET_KEY).encode())
+
+
+def personal_data_key() -> bytes:
+    return derive_key(master_key(), "personal-data-sm4")
+
+
+def index_key() -> bytes:
+    return derive_key(master_key(), "lookup-index-sm3", 32)
+
+
+def link_key() -> bytes:
+    return derive_key(master_key(), "rating-link-sm3", 32)
+
+
+def chain_key() -> bytes:
+    return derive_key(master_key(), "evaluation-chain-sm3", 32)
+
+
+def clear_cache() -> None:
+    master_key.cache_clear()

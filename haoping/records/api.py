@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from haoping.evaluations.selectors import record_evaluations
+from haoping.records import services
+from haoping.records.links import link_pair
+from haoping.records.models import RatingSlot, ServiceRecord
+from haoping.records.selectors import record_for_client
+from haoping.schemas import Code, ErrorOut, ShortText, StrictBool, StrictSchema
+
+router = Router(tags=["records"])
+
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class PartyIn(StrictSchema):
+    kind: Literal["person", "legal_person", "other"]
+    name: ShortText = ""
+    phone: ShortText = ""
+    id_number: ShortText = ""
+
+
+class BundleIn(StrictSchema):
+    kind: Literal["batch", "theme"]
+    bundle_no: Code
+
+
+class RecordIn(StrictSchema):
+    record_no: Code
+    item_code: Code
+    institution_code: Code | None = None
+    platform_code: Code | None = None
+    window_code: Code | None = None
+    staff_no: Code | None = None
+    mode: Literal["onsite", "online", "mixed"]
+    on_the_spot: StrictBool = False
+    applicant: PartyIn
+    agent: PartyIn | None = None
+    bundle: BundleIn | None = None
+    accepted_at: dt.datetime
+    completed_at: dt.datetime | None = None
+
+
+class LinkOut(Schema):
+    evaluation_url: str
+    qr_url: str
+
+
+class RecordCreatedOut(Schema):
+    record_no: str
+    status: str
+    completion: LinkOut | None = None
+    theme: LinkOut | None = None
+
+
+class VisitIn(StrictSchema):
+    window_code: Code
+    staff_no: Code | None = None
+    at: dt.datetime
+
+
+class VisitOut(Schema):
+    visit_id: int
+    evaluation_url: str | None
+    qr_url: str | None
+    ratable: bool
+
+
+class CompleteIn(StrictSchema):
+    completed_at: dt.datetime
+
+
+class CompleteOut(Schema):
+    record_no: str
+    status: str
+    completion: LinkOut
+
+
+class EvaluationBrief(Schema):
+    level: int
+    source: str
+    channel: str | None
+    visit_id: int | None
+    rated_by: str | None
+    rated_at: dt.datetime
+
+
+class RecordOut(Schema):
+    record_no: str
+    status: str
+    mode: str
+    on_the_spot: bool
+    item_code: str
+    accepted_at: dt.datetime
+    completed_at: dt.datetime | None
+    evaluations: list[EvaluationBrief]
+
+
+def _party(data: PartyIn | None) -> services.PartyData | None:
+    if data is None:
+        return None
+    return services.PartyData(kind=data.kind, name=data.name, phone=data.phone, id_number=data.id_number)
+
+
+def _links(record: ServiceRecord) -> dict[str, object]:
+    out: dict[str, object] = {"record_no": record.record_no, "status": record.status}
+    for slot in record.slots.all():
+        if slot.kind == RatingSlot.Kind.COMPLETION:
+            out["completion"] = link_pair(slot.public_id)
+    if record.bundle_id and record.status == ServiceRecord.Status.COMPLETED:
+        theme = RatingSlot.objects.filter(kind=RatingSlot.Kind.THEME, bundle_id=record.bundle_id).first()
+        if theme:
+            out["theme"] = link_pair(theme.public_id)
+    return out
+
+
+@router.post("", response={201: RecordCreatedOut, **ERRORS}, summary="Register a service record")
+def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[str, object]]:
+    record = services.record_create(
+        client=request.auth,
+        record_no=payload.record_no,
+        item_code=payload.item_code,
+        institution_code=payload.institution_code,
+        platform_code=payload.platform_code,
+        window_code=payload.window_code,
+        staff_no=payload.staff_no,
+        mode=payload.mode,
+        on_the_spot=payload.on_the_spot,
+        applicant=_party(payload.applicant),  # type: ignore[arg-type]
+        agent=_party(payload.agent),
+        bundle_kind=payload.bundle.kind if payload.bundle else None,
+        bundle_no=payload.bundle.bundle_no if payload.bundle else None,
+        accepted_at=payload.accepted_at,
+        completed_at=payload.completed_at,
+    )
+    return 201, _links(record)
+
+
+@router.post("/{record_no}/visits", response={201: VisitOut, **ERRORS}, summary="Register a window visit")
+def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> tuple[int, dict[str, object]]:
+    visit, slot = services.visit_create(
+        client=request.auth, record_no=record_no, window_code=payload.window_code, staff_no=payload.staff_no, at=payload.at
+    )
+    links = link_pair(slot.public_id) if slot else {"evaluation_url": None, "qr_url": None}
+    return 201, {"visit_id": visit.pk, "ratable": slot is not None, **links}
+
+
+@router.post("/{record_no}/complete", response={200: CompleteOut, **ERRORS}, summary="Mark a record completed")
+def complete_record(request: HttpRequest, record_no: str, payload: CompleteIn) -> dict[str, object]:
+    slot = services.record_complete(client=request.auth, record_no=record_no, completed_at=payload.completed_at)
+    return {"record_no": record_no, "status": ServiceRecord.Status.COMPLETED, "completion": link_pair(slot.public_id)}
+
+
+@router.get("/{record_no}", response={200: RecordOut, **ERRORS}, summary="A record with its evaluations")
+def get_record(request: HttpRequest, record_no: str) -> dict[str, object]:
+    record = record_for_client(client=request.auth, record_no=record_no)
+    return {
+        "record_no": record.record_no,
+        "status": record.status,
+        "mode": record.mode,
+        "on_the_spot": record.on_the_spot,
+        "item_code": record.item.code,
+        "accepted_at": record.accepted_at,
+        "completed_at": record.completed_at,
+        "evaluations": [
+            {
+                "level": ev.level,
+                "source": ev.source,
+                "channel": ev.channel or None,
+                "visit_id": ev.visit_id,
+                "rated_by": ev.rated_by or None,
+                "rated_at": ev.rated_at,
+            }
+            for ev in record_evaluations(record=record)
+        ],
+    }

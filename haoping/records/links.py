@@ -1,0 +1,48 @@
+"""Rating links: `<public_id>.<signature>`, unguessable and bound to one ratable service."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+from django.conf import settings
+from django.urls import reverse
+
+from haoping import keys
+from haoping.errors import Forbidden, NotFound
+from haoping.lib.gm import constant_time_equal, hmac_sm3
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)  # 96 random bits, 16 characters
+
+
+def _signature(public_id: str) -> str:
+    mac = hmac_sm3(keys.link_key(), b"rating-slot:" + public_id.encode())[:12]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def token_for(public_id: str) -> str:
+    return f"{public_id}.{_signature(public_id)}"
+
+
+def public_id_from_token(token: str) -> str:
+    """The slot id a token names; a malformed token is 404, a bad signature 403."""
+    public_id, dot, signature = token.partition(".")
+    if not dot or not public_id or not signature or len(token) > 64:
+        raise NotFound("token_not_found", "no such rating link")
+    if not constant_time_equal(signature.encode(), _signature(public_id).encode()):
+        raise Forbidden("token_invalid", "the rating link has been altered or forged")
+    return public_id
+
+
+def evaluation_url(public_id: str) -> str:
+    return settings.SITE_URL + reverse("rate", args=[token_for(public_id)])
+
+
+def qr_url(public_id: str) -> str:
+    return settings.SITE_URL + reverse("rate-qr", args=[token_for(public_id)])
+
+
+def link_pair(public_id: str) -> dict[str, str]:
+    return {"evaluation_url": evaluation_url(public_id), "qr_url": qr_url(public_id)}
