@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "haoping.evaluations",
     "haoping.audit",
     "haoping.accounts",
+    "haoping.demo",
 ]
 
 MIDDLEWARE = [

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from haoping.evaluations.services import evaluation_submit
@@ -46,7 +46,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 @router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")
-def submit(request: HttpRequest, payload: EvaluationIn) -> tuple[int, dict[str, object]]:
+def submit(request: HttpRequest, payload: EvaluationIn) -> Status:
     submission = evaluation_submit(client=request.auth, **payload.dict())
     body = {
         "receipt": submission.receipt,
@@ -54,4 +54,4 @@ def submit(request: HttpRequest, payload: EvaluationIn) -> tuple[int, dict[str, 
             {"record_no": ev.record.record_no, "visit_id": ev.visit_id, "level": ev.level} for ev in submission.evaluations
         ],
     }
-    return (200 if submission.replayed else 201), body
+    return Status(200 if submission.replayed else 201, body)

@@ -153,7 +153,8 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
     return group
 
 
-def _evaluation_for(slot: RatingSlot, **values: Any) -> Evaluation:
+def evaluation_build(slot: RatingSlot, **values: Any) -> Evaluation:
+    """An unsaved evaluation of `slot`, with who-was-rated copied in and its row MAC set."""
     record = slot.record
     visit = slot.visit
     assert record is not None
@@ -225,7 +226,7 @@ def evaluation_submit(
         raise
     receipt = new_receipt()
     rows = [
-        _evaluation_for(
+        evaluation_build(
             target,
             level=level,
             source=Evaluation.Source.ACTIVE,
@@ -288,7 +289,7 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -
             return created
         last_id = due[-1].pk
         rows = [
-            _evaluation_for(
+            evaluation_build(
                 slot,
                 level=DEFAULT_LEVEL,
                 source=Evaluation.Source.DEFAULT,

@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from haoping.evaluations.selectors import record_evaluations
 from haoping.records import services
@@ -120,7 +120,7 @@ def _links(record: ServiceRecord) -> dict[str, object]:
 
 
 @router.post("", response={201: RecordCreatedOut, **ERRORS}, summary="Register a service record")
-def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[str, object]]:
+def create_record(request: HttpRequest, payload: RecordIn) -> Status:
     record = services.record_create(
         client=request.auth,
         record_no=payload.record_no,
@@ -138,16 +138,16 @@ def create_record(request: HttpRequest, payload: RecordIn) -> tuple[int, dict[st
         accepted_at=payload.accepted_at,
         completed_at=payload.completed_at,
     )
-    return 201, _links(record)
+    return Status(201, _links(record))
 
 
 @router.post("/{record_no}/visits", response={201: VisitOut, **ERRORS}, summary="Register a window visit")
-def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> tuple[int, dict[str, object]]:
+def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> Status:
     visit, slot = services.visit_create(
         client=request.auth, record_no=record_no, window_code=payload.window_code, staff_no=payload.staff_no, at=payload.at
     )
     links = link_pair(slot.public_id) if slot else {"evaluation_url": None, "qr_url": None}
-    return 201, {"visit_id": visit.pk, "ratable": slot is not None, **links}
+    return Status(201, {"visit_id": visit.pk, "ratable": slot is not None, **links})
 
 
 @router.post("/{record_no}/complete", response={200: CompleteOut, **ERRORS}, summary="Mark a record completed")

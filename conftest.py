@@ -1,0 +1,96 @@
+"""Shared test fixtures: a small directory with two regions, and API clients for each."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from haoping.accounts.selectors import clear_cache
+from haoping.accounts.services import api_client_create
+from haoping.directory.models import Department, Institution, Platform, ServiceItem, Staff, Window
+from haoping.directory.services import region_create
+
+
+class Api:
+    """A JSON client holding one API key."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.http = Client()
+
+    def _headers(self) -> dict[str, str]:
+        return {"HTTP_AUTHORIZATION": f"Bearer {self.key}"}
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.http.post("/api/v1" + path, body, content_type="application/json", **self._headers())
+
+    def get(self, path: str) -> Any:
+        return self.http.get("/api/v1" + path, **self._headers())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_cache() -> None:
+    clear_cache()
+
+
+@pytest.fixture
+def world(db: Any) -> dict[str, Any]:
+    """City 320100 with district 320102 (our hall) and district 320104 (another region)."""
+    city = region_create(code="320100", name="示例市")
+    district = region_create(code="320102", name="玄武区", parent=city)
+    other = region_create(code="320104", name="秦淮区", parent=city)
+    dept = Department.objects.create(code="D-MKT", name="市场监督管理局", region=district)
+    other_dept = Department.objects.create(code="D-OTHER", name="秦淮区人社局", region=other)
+    hall = Institution.objects.create(code="H-XW", name="玄武区政务服务中心", kind="center", region=district)
+    other_hall = Institution.objects.create(code="H-QH", name="秦淮区政务服务中心", kind="center", region=other)
+    window = Window.objects.create(code="W-XW-01", name="1号窗口", institution=hall, department=dept)
+    window2 = Window.objects.create(code="W-XW-02", name="2号窗口", institution=hall, department=dept)
+    other_window = Window.objects.create(code="W-QH-01", name="1号窗口", institution=other_hall, department=other_dept)
+    platform = Platform.objects.create(code="P-WEB", name="玄武区网上办事大厅", kind="web", region=district)
+    item = ServiceItem.objects.create(code="ITEM-001", name="企业开办", department=dept, legal_days=5, promised_days=1)
+    item2 = ServiceItem.objects.create(code="ITEM-002", name="食品经营许可", department=dept, legal_days=20, promised_days=5)
+    staff = Staff.objects.create(staff_no="S001", name="王芳", department=dept, institution=hall, window=window)
+    staff2 = Staff.objects.create(staff_no="S002", name="李强", department=dept, institution=hall, window=window2)
+    _, district_key = api_client_create(name="玄武区审批系统", region=district)
+    _, other_key = api_client_create(name="秦淮区审批系统", region=other)
+    _, city_key = api_client_create(name="市级平台", region=city)
+    return {
+        "city": city, "district": district, "other": other, "hall": hall, "other_hall": other_hall,
+        "window": window, "window2": window2, "other_window": other_window, "platform": platform,
+        "item": item, "item2": item2, "staff": staff, "staff2": staff2,
+        "api": Api(district_key), "other_api": Api(other_key), "city_api": Api(city_key),
+    }
+
+
+def iso(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
+@pytest.fixture
+def record_payload(world: dict[str, Any]) -> Any:
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides: Any) -> dict[str, Any]:
+        now = timezone.now()
+        body: dict[str, Any] = {
+            "record_no": f"R{next(counter):06d}",
+            "item_code": "ITEM-001",
+            "institution_code": "H-XW",
+            "window_code": "W-XW-01",
+            "staff_no": "S001",
+            "mode": "onsite",
+            "on_the_spot": True,
+            "applicant": {"kind": "person", "name": "张三", "phone": "13812345678", "id_number": "320102199001011234"},
+            "agent": None,
+            "bundle": None,
+            "accepted_at": iso(now - dt.timedelta(hours=2)),
+            "completed_at": iso(now - dt.timedelta(hours=1)),
+        }
+        body.update(overrides)
+        return body
+
+    return make
