@@ -30,7 +30,7 @@ class PartyData:
 
 def _in_scope(client: ApiClient, region: Region, field: str) -> None:
     if not region_contains(client.region, region):
-        raise Forbidden("out_of_region", f"{field}: outside the region this API key may reach")
+        raise Forbidden("out_of_region", f"{field}: outside the region this API key may reach", field=field)
 
 
 def _lookup(model: type, field: str, value: str | None, key: str = "code") -> object | None:

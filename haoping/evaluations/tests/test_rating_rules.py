@@ -1,0 +1,244 @@
+"""R1–R7 through the HTTP API, on every channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from conftest import iso
+from haoping.evaluations.models import Evaluation
+
+CHANNELS = ["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"]
+
+
+def token_of(url: str) -> str:
+    return url.rstrip("/").split("/")[-1]
+
+
+def register(api: Any, body: dict[str, Any]) -> dict[str, Any]:
+    res = api.post("/records", body)
+    assert res.status_code == 201, res.json()
+    return res.json()
+
+
+def rate(api: Any, **body: Any) -> Any:
+    body.setdefault("level", 5)
+    body.setdefault("channel", "pad")
+    return api.post("/evaluations", body)
+
+
+def test_r1_five_levels_only(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    for bad in (0, 6, -1, "5", 4.5, True, None):
+        res = rate(api, token=token, level=bad)
+        assert res.status_code == 422, (bad, res.json())
+        assert res.json()["error"] == "invalid"
+        assert "level" in res.json()["detail"]
+    assert Evaluation.objects.count() == 0
+    assert rate(api, token=token, level=1, reasons=["attitude"]).status_code == 201
+
+
+def test_r4_on_the_spot_record_rated_once_at_completion(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    body = record_payload(record_no="SPOT1", mode="onsite", on_the_spot=True, completed_at=None)
+    register(api, body)
+    visit = api.post("/records/SPOT1/visits", {"window_code": "W-XW-01", "staff_no": "S001", "at": iso(timezone.now())})
+    assert visit.status_code == 201
+    assert visit.json()["ratable"] is False and visit.json()["evaluation_url"] is None
+    res = rate(api, record_no="SPOT1", visit_id=visit.json()["visit_id"])
+    assert res.status_code == 409 and res.json()["error"] == "not_ratable"
+    # Not completed yet: nothing to rate.
+    assert rate(api, record_no="SPOT1").json()["error"] == "not_completed"
+    done = api.post("/records/SPOT1/complete", {"completed_at": iso(timezone.now())})
+    assert done.status_code == 200
+    assert rate(api, record_no="SPOT1", level=4).status_code == 201
+    assert api.get("/records/SPOT1").json()["evaluations"] == [
+        {
+            "level": 4,
+            "source": "active",
+            "channel": "pad",
+            "visit_id": None,
+            "rated_by": "applicant",
+            "rated_at": api.get("/records/SPOT1").json()["evaluations"][0]["rated_at"],
+        }
+    ]
+
+
+def test_r4_online_record_not_rated_per_visit(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    register(api, record_payload(record_no="ONL1", mode="online", on_the_spot=False, completed_at=None,
+                                 institution_code=None, window_code=None, platform_code="P-WEB"))
+    visit = api.post("/records/ONL1/visits", {"window_code": "W-XW-01", "at": iso(timezone.now())})
+    assert visit.json()["ratable"] is False
+
+
+def test_r4_mixed_record_rated_per_visit_and_at_completion(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    now = timezone.now()
+    register(api, record_payload(record_no="MIX1", mode="mixed", on_the_spot=False, completed_at=None,
+                                 accepted_at=iso(now - dt.timedelta(days=2))))
+    v1 = api.post("/records/MIX1/visits", {"window_code": "W-XW-01", "staff_no": "S001", "at": iso(now - dt.timedelta(days=1))}).json()
+    v2 = api.post("/records/MIX1/visits", {"window_code": "W-XW-02", "staff_no": "S002", "at": iso(now - dt.timedelta(hours=3))}).json()
+    assert v1["ratable"] and v2["ratable"] and v1["evaluation_url"] != v2["evaluation_url"]
+    completion = api.post("/records/MIX1/complete", {"completed_at": iso(now)}).json()["completion"]
+
+    assert rate(api, token=token_of(v1["evaluation_url"]), level=5, channel="qrcode").status_code == 201
+    assert rate(api, record_no="MIX1", visit_id=v2["visit_id"], level=4, channel="kiosk").status_code == 201
+    assert rate(api, token=token_of(completion["evaluation_url"]), level=5, channel="mobile").status_code == 201
+    evaluations = api.get("/records/MIX1").json()["evaluations"]
+    assert sorted((e["visit_id"] or 0, e["level"]) for e in evaluations) == sorted(
+        [(v1["visit_id"], 5), (v2["visit_id"], 4), (0, 5)]
+    )
+    # The rated staff member is the one of the visit, not of the record.
+    staff = dict(Evaluation.objects.filter(visit__isnull=False).values_list("visit_id", "staff__staff_no"))
+    assert staff == {v1["visit_id"]: "S001", v2["visit_id"]: "S002"}
+
+
+@pytest.mark.parametrize("second_channel", CHANNELS)
+def test_r4_second_rating_is_409_on_every_channel(world: dict[str, Any], record_payload: Any, second_channel: str) -> None:
+    api = world["api"]
+    created = register(api, record_payload(record_no="TWICE"))
+    token = token_of(created["completion"]["evaluation_url"])
+    assert rate(api, token=token, level=5, channel="pad").status_code == 201
+    by_token = rate(api, token=token, level=1, channel=second_channel, reasons=["attitude"])
+    by_record = rate(api, record_no="TWICE", level=1, channel=second_channel, reasons=["attitude"])
+    assert by_token.status_code == 409 and by_token.json()["error"] == "already_rated"
+    assert by_record.status_code == 409
+    assert list(Evaluation.objects.values_list("level", flat=True)) == [5]
+
+
+def test_r5_batch_rating_applies_to_every_record(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    first = None
+    for n in range(3):
+        created = register(api, record_payload(record_no=f"B{n}", bundle={"kind": "batch", "bundle_no": "BATCH-1"}))
+        first = first or created
+    single = register(api, record_payload(record_no="SINGLE"))
+    res = rate(api, record_no="B1", level=4, channel="pad")
+    assert res.status_code == 201
+    body = res.json()
+    assert sorted(e["record_no"] for e in body["evaluations"]) == ["B0", "B1", "B2"]
+    assert {e["level"] for e in body["evaluations"]} == {4}
+    # One submission, one receipt; every record of the batch is now rated.
+    assert Evaluation.objects.filter(receipt=body["receipt"]).count() == 3
+    assert rate(api, token=token_of(first["completion"]["evaluation_url"])).status_code == 409
+    assert rate(api, token=token_of(single["completion"]["evaluation_url"])).status_code == 201
+
+
+def test_r5_batch_holds_one_item(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    register(api, record_payload(record_no="B0", bundle={"kind": "batch", "bundle_no": "BATCH-2"}))
+    res = api.post("/records", record_payload(record_no="B1", item_code="ITEM-002", bundle={"kind": "batch", "bundle_no": "BATCH-2"}))
+    assert res.status_code == 422 and "bundle" in res.json()["detail"]
+
+
+def test_r6_theme_overall_rating_applies_to_every_linked_record(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    theme = {"kind": "theme", "bundle_no": "THEME-1"}
+    register(api, record_payload(record_no="T1", bundle=theme))
+    created = register(api, record_payload(record_no="T2", item_code="ITEM-002", bundle=theme))
+    assert created["theme"]["evaluation_url"]
+    res = rate(api, bundle_no="THEME-1", level=5, channel="mobile")
+    assert res.status_code == 201
+    assert sorted(e["record_no"] for e in res.json()["evaluations"]) == ["T1", "T2"]
+    # Then nothing is left to rate: neither a record alone nor the theme again.
+    assert rate(api, record_no="T1").status_code == 409
+    assert rate(api, bundle_no="THEME-1").status_code == 409
+    assert rate(api, token=token_of(created["theme"]["evaluation_url"])).status_code == 409
+    assert Evaluation.objects.count() == 2
+
+
+def test_r6_linked_records_rated_separately_never_double_count(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    theme = {"kind": "theme", "bundle_no": "THEME-2"}
+    for n, item in enumerate(["ITEM-001", "ITEM-002", "ITEM-001"]):
+        register(api, record_payload(record_no=f"T{n}", item_code=item, bundle=theme))
+    assert rate(api, record_no="T0", level=2, reasons=["efficiency"]).status_code == 201
+    overall = rate(api, bundle_no="THEME-2", level=5)
+    assert overall.status_code == 201
+    assert sorted(e["record_no"] for e in overall.json()["evaluations"]) == ["T1", "T2"]
+    levels = dict(Evaluation.objects.values_list("record__record_no", "level"))
+    assert levels == {"T0": 2, "T1": 5, "T2": 5}
+
+
+def test_r6_batch_bundle_is_not_rated_by_bundle_no(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    register(api, record_payload(record_no="B0", bundle={"kind": "batch", "bundle_no": "BATCH-3"}))
+    assert rate(api, bundle_no="BATCH-3").status_code == 422
+
+
+@pytest.mark.parametrize("first", ["applicant", "agent"])
+def test_r7_agent_and_applicant_share_one_rating(world: dict[str, Any], record_payload: Any, first: str) -> None:
+    api = world["api"]
+    agent = {"kind": "person", "name": "赵六", "phone": "13900001111", "id_number": "320102198001011111"}
+    created = register(api, record_payload(record_no="AG1", agent=agent))
+    token = token_of(created["completion"]["evaluation_url"])
+    second = "agent" if first == "applicant" else "applicant"
+    assert rate(api, token=token, rated_by=first, level=5).status_code == 201
+    res = rate(api, token=token, rated_by=second, level=4, channel="mobile")
+    assert res.status_code == 409
+    assert api.get("/records/AG1").json()["evaluations"][0]["rated_by"] == first
+
+
+def test_r7_rated_by_agent_needs_an_agent(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    created = register(api, record_payload(record_no="NOAG"))
+    res = rate(api, token=token_of(created["completion"]["evaluation_url"]), rated_by="agent")
+    assert res.status_code == 422 and res.json()["field"] == "rated_by"
+
+
+def test_r8_bad_rating_on_a_screen_needs_a_reason(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    res = rate(api, token=token, level=2, channel="mobile")
+    assert res.status_code == 422 and res.json()["error"] == "reason_required"
+    assert rate(api, token=token, level=2, channel="mobile", reasons=["nonsense"]).status_code == 422
+    ok = rate(api, token=token, level=2, channel="mobile", comment="排队两个小时", answers={"guide_clear": 2})
+    assert ok.status_code == 201
+
+
+def test_r8_phone_key_press_may_carry_a_bare_level(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    assert rate(api, token=token, level=1, channel="phone").status_code == 201
+
+
+def test_concurrent_ratings_of_one_service_count_once(world: dict[str, Any], record_payload: Any) -> None:
+    """The unique constraint, not a read-then-write check, keeps a service rated once."""
+    from haoping.errors import Conflict
+    from haoping.evaluations.services import evaluation_submit
+
+    api = world["api"]
+    register(api, record_payload(record_no="RACE"))
+    evaluation_submit(client=None, record_no="RACE", level=5, channel="pad")
+    with pytest.raises(Conflict):
+        evaluation_submit(client=None, record_no="RACE", level=1, channel="phone")
+    assert Evaluation.objects.count() == 1
+
+
+def test_retry_with_client_ref_returns_the_first_submission(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    first = rate(api, token=token, level=5, client_ref="pad-7:0001")
+    again = rate(api, token=token, level=5, client_ref="pad-7:0001")
+    other = rate(api, token=token, level=5, client_ref="pad-7:0002")
+    assert first.status_code == 201 and again.status_code == 200
+    assert again.json()["receipt"] == first.json()["receipt"]
+    assert other.status_code == 409
+    assert Evaluation.objects.count() == 1
+
+
+def test_paper_form_carries_its_own_time(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    now = timezone.now()
+    token = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    assert rate(api, token=token, channel="pad", rated_at=iso(now)).status_code == 422
+    assert rate(api, token=token, channel="paper", rated_at=iso(now + dt.timedelta(days=1))).status_code == 422
+    res = rate(api, token=token, channel="paper", rated_at=iso(now - dt.timedelta(minutes=30)))
+    assert res.status_code == 201
+    stored = Evaluation.objects.get()
+    assert abs((stored.rated_at - (now - dt.timedelta(minutes=30))).total_seconds()) < 1
