@@ -42,13 +42,26 @@ REQUIRED: dict[str, set[str]] = {
 }
 
 
+def region_path(code: str, parent: Region | None) -> str:
+    return (parent.path if parent else "/") + code + "/"
+
+
 @transaction.atomic
-def region_create(*, code: str, name: str, parent: Region | None = None) -> Region:
-    region = Region(code=code, name=name, parent=parent)
-    region.path = (parent.path if parent else "/") + code + "/"
+def region_save(*, region: Region) -> Region:
+    """Save a region with its path under its parent; a moved region carries its subtree along."""
+    old_path = Region.objects.filter(pk=region.pk).values_list("path", flat=True).first() if region.pk else None
+    if region.parent is not None and old_path and region.parent.path.startswith(old_path):
+        raise Invalid("invalid", "parent: a region cannot be placed under itself or its own subtree", field="parent")
+    region.path = region_path(region.code, region.parent)
     region.full_clean()
     region.save()
+    if old_path and old_path != region.path:
+        _move_descendants(old_path, region.path)
     return region
+
+
+def region_create(*, code: str, name: str, parent: Region | None = None) -> Region:
+    return region_save(region=Region(code=code, name=name, parent=parent))
 
 
 @dataclass
@@ -194,7 +207,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
                 parent = Region.objects.filter(code=row["parent"]).first()
                 if parent is None:
                     continue
-            path = (parent.path if parent else "/") + row["code"] + "/"
+            path = region_path(row["code"], parent)
             old_path = Region.objects.filter(code=row["code"]).values_list("path", flat=True).first()
             values = {"code": row["code"], "name": row["name"], "parent": parent, "path": path}
             region = upsert(Region, "regions", number, "code", values)
@@ -277,6 +290,6 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
 
 
 def _move_descendants(old_path: str, new_path: str) -> None:
-    for child in Region.objects.filter(path__startswith=old_path):
+    for child in Region.objects.filter(path__startswith=old_path).exclude(path=new_path):
         child.path = new_path + child.path[len(old_path) :]
         child.save(update_fields=["path"])

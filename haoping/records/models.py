@@ -27,6 +27,7 @@ class Applicant(models.Model):
     class Meta:
         verbose_name = _("applicant")
         verbose_name_plural = _("applicants")
+        permissions = [("view_personal_data", _("Can see personal data in full (audited)"))]
 
     def __str__(self) -> str:
         from haoping.lib.masking import mask_name

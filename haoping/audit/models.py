@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEntry(models.Model):
+    """Who saw or changed something sensitive, and why. Written by `audit_record` only."""
+
+    class Action(models.TextChoices):
+        REVEAL_PERSONAL_DATA = "reveal_personal_data", _("revealed personal data")
+        IMPORT_DIRECTORY = "import_directory", _("imported the directory")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150)
+    action = models.CharField(_("action"), max_length=40, choices=Action.choices)
+    target = models.CharField(_("target"), max_length=200)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.get_action_display()} {self.target}"

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from haoping.audit.models import AuditEntry
+
+
+def audit_record(*, actor: Any, action: str, target: str, reason: str = "") -> AuditEntry:
+    return AuditEntry.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=getattr(actor, "username", "") or str(actor or "system"),
+        action=action,
+        target=target,
+        reason=reason,
+    )

@@ -1,0 +1,32 @@
+"""Evaluations are append-only: the admin lists them and never edits them. No evaluator shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from haoping.evaluations.models import Evaluation
+
+
+@admin.register(Evaluation)
+class EvaluationAdmin(admin.ModelAdmin):
+    list_display = ["record", "level", "source", "channel", "item", "institution", "window", "staff", "rated_at"]
+    list_filter = ["level", "source", "channel", "region"]
+    search_fields = ["record__record_no", "receipt"]
+    date_hierarchy = "rated_at"
+    list_select_related = ["record", "item", "institution", "window", "staff"]
+    exclude = ["row_mac", "client_ref"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in Evaluation._meta.fields if f.name not in self.exclude]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
