@@ -103,6 +103,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# No legitimate request body comes near this; larger ones get a 400 before any parsing.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 # Rating pages are public; keep cookies tight.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

@@ -97,3 +97,13 @@ def test_sweep_twice_at_once_records_one_default_each(world: dict[str, Any], rec
     assert errors == []
     assert Evaluation.objects.filter(source="default").count() == 30
     assert Evaluation.objects.values("slot").distinct().count() == 30
+
+
+def test_periodic_huey_task_runs_the_same_sweep(world: dict[str, Any], record_payload: Any) -> None:
+    from haoping.evaluations.tasks import sweep
+
+    api = world["api"]
+    completed_days_ago(api, record_payload, "HUEY", 9)
+    assert sweep.call_local() == (1, 1)
+    assert sweep.call_local() == (0, 0)
+    assert Evaluation.objects.get().source == "default"
