@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
@@ -17,7 +18,7 @@ from haoping.errors import DomainError
 class ApiKeyAuth(HttpBearer):
     def __call__(self, request: HttpRequest) -> ApiClient | None:
         # The base class logs a bad header in full; keys never reach a log here.
-        scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+        scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return None
         return self.authenticate(request, key.strip())
@@ -47,6 +48,79 @@ def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return error_response(request, exc.status, exc.code, exc.detail, **extra)
 
 
+def _expected(ctx: dict[str, Any]) -> str:
+    """Pydantic's "'a', 'b' or 'c'" as a Chinese enumeration: 'a'、'b'、'c'."""
+    expected = str(ctx.get("expected", ""))
+    head, sep, last = expected.rpartition(" or ")
+    items = [*head.split(", "), last] if sep else [expected]
+    return "、".join(item for item in items if item)
+
+
+def _int_ctx(ctx: dict[str, Any], key: str) -> int | None:
+    value = ctx.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def pydantic_message(err: dict[str, Any]) -> str:
+    """One pydantic error as a translated sentence (without the field prefix).
+
+    Unknown error types keep pydantic's own (English) message.
+    """
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return _("this field is required")
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return _("must be a whole number")
+    if kind in ("float_type", "float_parsing", "decimal_type", "decimal_parsing"):
+        return _("must be a number")
+    if kind in ("string_type", "string_unicode"):
+        return _("must be a string")
+    if kind in ("bool_type", "bool_parsing"):
+        return _("must be true or false")
+    if kind in ("literal_error", "enum") and ctx.get("expected"):
+        return _("must be one of: %(expected)s") % {"expected": _expected(ctx)}
+    if kind in ("datetime_type", "datetime_parsing", "datetime_from_date_parsing", "datetime_object_invalid"):
+        return _("must be a date and time in ISO 8601 format, e.g. 2024-05-01T09:30:00+08:00")
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        return _("must be a date in ISO 8601 format, e.g. 2024-05-01")
+    if kind == "timezone_aware":
+        return _("give a time zone (e.g. +08:00)")
+    if kind == "extra_forbidden":
+        return _("unknown field; it is not allowed here")
+    if kind == "string_too_long" and _int_ctx(ctx, "max_length") is not None:
+        return _("at most %(max)d characters") % {"max": ctx["max_length"]}
+    if kind == "string_too_short" and _int_ctx(ctx, "min_length") is not None:
+        if ctx["min_length"] == 1:
+            return _("must not be empty")
+        return _("at least %(min)d characters") % {"min": ctx["min_length"]}
+    if kind == "string_pattern_mismatch":
+        return _("has an invalid format")
+    if kind in ("list_type", "tuple_type", "set_type"):
+        return _("must be a list")
+    if kind in ("dict_type", "model_type", "model_attributes_type", "dataclass_type"):
+        return _("must be an object")
+    if kind == "too_long" and _int_ctx(ctx, "max_length") is not None:
+        return _("at most %(max)d items") % {"max": ctx["max_length"]}
+    if kind == "too_short" and _int_ctx(ctx, "min_length") is not None:
+        return _("at least %(min)d items") % {"min": ctx["min_length"]}
+    if kind in ("json_invalid", "json_type"):
+        return _("not valid JSON")
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        limit = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), None)
+        if limit is not None:
+            templates = {
+                "greater_than_equal": _("must be at least %(limit)s"),
+                "greater_than": _("must be greater than %(limit)s"),
+                "less_than_equal": _("must be at most %(limit)s"),
+                "less_than": _("must be less than %(limit)s"),
+            }
+            return templates[kind] % {"limit": limit}
+    if kind in ("none_required",):
+        return _("must be empty (null)")
+    return str(err.get("msg") or _("invalid"))
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     problems = []
@@ -55,18 +129,23 @@ def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse
         loc = [str(part) for part in err.get("loc", ()) if part not in ("body", "payload", "query", "path")]
         field = ".".join(loc) or "body"
         first_field = first_field or field
-        problems.append(f"{field}: {err.get('msg', 'invalid')}")
-    return error_response(request, 422, "invalid", "; ".join(problems) or "invalid request", field=first_field)
+        problems.append(f"{field}: {pydantic_message(err)}")
+    return error_response(request, 422, "invalid", "；".join(problems) or _("invalid request"), field=first_field)
 
 
 @api.exception_handler(AuthenticationError)
 def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return error_response(request, 401, "unauthorized", "a valid API key is required (Authorization: Bearer <key>)")
+    return error_response(request, 401, "unauthorized", _("a valid API key is required (Authorization: Bearer <key>)"))
 
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return error_response(request, exc.status_code, "error", str(exc))
+    message = str(exc)
+    if message.startswith("Cannot parse request body"):
+        message = _("the request body cannot be parsed; send valid JSON")
+    elif message.startswith("CSRF check Failed"):
+        message = _("the CSRF check failed")
+    return error_response(request, exc.status_code, "error", message)
 
 
 api.add_router("/records", "haoping.records.api.router")

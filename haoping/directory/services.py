@@ -51,7 +51,7 @@ def region_save(*, region: Region) -> Region:
     """Save a region with its path under its parent; a moved region carries its subtree along."""
     old_path = Region.objects.filter(pk=region.pk).values_list("path", flat=True).first() if region.pk else None
     if region.parent is not None and old_path and region.parent.path.startswith(old_path):
-        raise Invalid("invalid", "parent: a region cannot be placed under itself or its own subtree", field="parent")
+        raise Invalid("invalid", _("parent: a region cannot be placed under itself or its own subtree"), field="parent")
     region.path = region_path(region.code, region.parent)
     region.full_clean()
     region.save()
@@ -170,7 +170,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             return None
         obj = model.objects.filter(**{key: code}).first()
         if obj is None:
-            errors.append(where(section, number, column) + ": " + _("unknown code %(code)s") % {"code": code})
+            errors.append(where(section, number, column) + "：" + _("unknown code %(code)s") % {"code": code})
         return obj
 
     def upsert(model: Any, section: str, number: int, key: str, values: dict[str, Any]) -> Any:
@@ -185,7 +185,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             obj.full_clean(validate_unique=False)
         except Exception as exc:  # ValidationError carries a message per field
             for fname, messages in getattr(exc, "message_dict", {"": [str(exc)]}).items():
-                errors.append(where(section, number, fname) + ": " + "; ".join(messages))
+                errors.append(where(section, number, fname) + "：" + "; ".join(messages))
             return None
         obj.save()
         bucket = report.created if created else report.updated
@@ -216,7 +216,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             placed.append(number)
         if not placed:
             for number, row in pending:
-                errors.append(where("regions", number, "parent") + ": " + _("unknown code %(code)s") % {"code": row["parent"]})
+                errors.append(where("regions", number, "parent") + "：" + _("unknown code %(code)s") % {"code": row["parent"]})
             break
         pending = [(n, r) for n, r in pending if n not in placed]
 
@@ -230,7 +230,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             if row["kind"] not in kinds[section]:
                 errors.append(
                     where(section, number, "kind")
-                    + ": "
+                    + "："
                     + _("unknown kind %(kind)s; expected one of %(known)s")
                     % {"kind": row["kind"], "known": ", ".join(sorted(kinds[section]))}
                 )
@@ -258,7 +258,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             days[column] = None
             if row[column]:
                 if not row[column].isdigit():
-                    errors.append(where("items", number, column) + ": " + _("must be a whole number of days"))
+                    errors.append(where("items", number, column) + "：" + _("must be a whole number of days"))
                     continue
                 days[column] = int(row[column])
         if department:

@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.accounts.models import ApiClient
 from haoping.directory.selectors import region_contains
@@ -50,28 +51,36 @@ def new_receipt() -> str:
 def _validate_content(*, level: int, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str) -> None:
     # R1: five levels.
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
-        raise Invalid("invalid", "level: must be a whole number from 1 to 5", field="level")
+        raise Invalid("invalid", _("level: must be a whole number from 1 to 5"), field="level")
     if channel not in Evaluation.Channel.values:
-        raise Invalid("invalid", f"channel: unknown channel {channel}", field="channel")
+        raise Invalid("invalid", _("channel: unknown channel %(channel)s") % {"channel": channel}, field="channel")
     if rated_by not in Evaluation.RatedBy.values:
-        raise Invalid("invalid", f"rated_by: must be applicant or agent, not {rated_by}", field="rated_by")
+        raise Invalid(
+            "invalid", _("rated_by: must be applicant or agent, not %(value)s") % {"value": rated_by}, field="rated_by"
+        )
     for reason in reasons:
         if reason not in REASON_LABELS:
-            raise Invalid("invalid", f"reasons: unknown reason {reason}", field="reasons")
+            raise Invalid("invalid", _("reasons: unknown reason %(reason)s") % {"reason": reason}, field="reasons")
     if len(comment) > MAX_COMMENT:
-        raise Invalid("too_long", f"comment: at most {MAX_COMMENT} characters", field="comment")
+        raise Invalid("too_long", _("comment: at most %(max)d characters") % {"max": MAX_COMMENT}, field="comment")
     for key, value in answers.items():
         if key == "suggestion":
             if not isinstance(value, str) or len(value) > MAX_SUGGESTION:
-                raise Invalid("invalid", f"answers.suggestion: text of at most {MAX_SUGGESTION} characters", field="answers")
+                raise Invalid(
+                    "invalid",
+                    _("answers.suggestion: text of at most %(max)d characters") % {"max": MAX_SUGGESTION},
+                    field="answers",
+                )
         elif key in QUESTION_LABELS:
             if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-                raise Invalid("invalid", f"answers.{key}: must be a whole number from 1 to 5", field="answers")
+                raise Invalid(
+                    "invalid", _("answers.%(key)s: must be a whole number from 1 to 5") % {"key": key}, field="answers"
+                )
         else:
-            raise Invalid("invalid", f"answers: unknown question {key}", field="answers")
+            raise Invalid("invalid", _("answers: unknown question %(key)s") % {"key": key}, field="answers")
     # R8: a bad rating on a screen carries reason tags or text.
     if level <= 2 and channel in SCREEN_CHANNELS and not reasons and not comment.strip():
-        raise Invalid("reason_required", "reasons: a rating of 1 or 2 needs a reason or a comment", field="reasons")
+        raise Invalid("reason_required", _("reasons: a rating of 1 or 2 needs a reason or a comment"), field="reasons")
 
 
 def _resolve_slot(
@@ -80,37 +89,39 @@ def _resolve_slot(
     slots = RatingSlot.objects.select_related(*SLOT_RELATED)
     given = [name for name, value in (("token", token), ("record_no", record_no), ("bundle_no", bundle_no)) if value]
     if len(given) != 1:
-        raise Invalid("invalid", "token, record_no or bundle_no: give exactly one", field="token")
+        raise Invalid("invalid", _("token, record_no or bundle_no: give exactly one"), field="token")
     if token:
         slot = slots.filter(public_id=public_id_from_token(token)).first()
         if slot is None:
-            raise NotFound("token_not_found", "no such rating link")
+            raise NotFound("token_not_found", _("no such rating link"))
     elif bundle_no:
         bundle = Bundle.objects.filter(bundle_no=bundle_no).first()
         if bundle is None or (client and not region_contains(client.region, bundle.region)):
-            raise NotFound("not_found", f"bundle {bundle_no} not found")
+            raise NotFound("not_found", _("bundle %(no)s not found") % {"no": bundle_no})
         if bundle.kind != Bundle.Kind.THEME:
-            raise Invalid("invalid", "bundle_no: a batch is rated through any one of its records", field="bundle_no")
+            raise Invalid("invalid", _("bundle_no: a batch is rated through any one of its records"), field="bundle_no")
         slot = slots.get(kind=RatingSlot.Kind.THEME, bundle=bundle)
     else:
         record = ServiceRecord.objects.filter(record_no=record_no).select_related("region").first()
         if record is None or (client and not region_contains(client.region, record.region)):
-            raise NotFound("not_found", f"record {record_no} not found")
+            raise NotFound("not_found", _("record %(no)s not found") % {"no": record_no})
         if visit_id is not None:
             if not record.visits.filter(pk=visit_id).exists():
-                raise NotFound("not_found", f"visit {visit_id} of record {record_no} not found")
+                raise NotFound(
+                    "not_found", _("visit %(visit)s of record %(no)s not found") % {"visit": visit_id, "no": record_no}
+                )
             found = slots.filter(kind=RatingSlot.Kind.VISIT, visit_id=visit_id).first()
             if found is None:
                 # R4: online and on-the-spot services are rated once, at completion.
-                raise Conflict("not_ratable", "this record is rated once, at completion, not per visit")
+                raise Conflict("not_ratable", _("this record is rated once, at completion, not per visit"))
             slot = found
         else:
             found = slots.filter(kind=RatingSlot.Kind.COMPLETION, record=record).first()
             if found is None:
-                raise Conflict("not_completed", f"record {record_no} is not completed yet")
+                raise Conflict("not_completed", _("record %(no)s is not completed yet") % {"no": record_no})
             slot = found
     if client is not None and not region_contains(client.region, slot.region):
-        raise NotFound("not_found", "no such ratable service")
+        raise NotFound("not_found", _("no such ratable service"))
     return slot
 
 
@@ -130,10 +141,10 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
         if open_now:
             return open_now
         if unrated:
-            raise Gone("window_closed", "the rating period of this service has ended")
+            raise Gone("window_closed", _("the rating period of this service has ended"))
         if linked.exists():
-            raise Conflict("already_rated", "this service has been rated already")
-        raise Conflict("not_completed", "no record of this theme is completed yet")
+            raise Conflict("already_rated", _("this service has been rated already"))
+        raise Conflict("not_completed", _("no record of this theme is completed yet"))
 
     group = [slot]
     bundle = slot.record.bundle if slot.record else None
@@ -146,10 +157,10 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
         group = [slot] + [s for s in _unrated(same.exclude(pk=slot.pk)) if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
     if at > slot.closes_at:  # type: ignore[operator]
         if slot.evaluations.exists():
-            raise Conflict("already_rated", "this service has been rated already")
-        raise Gone("window_closed", "the rating period of this service has ended")
+            raise Conflict("already_rated", _("this service has been rated already"))
+        raise Gone("window_closed", _("the rating period of this service has ended"))
     if at < slot.opens_at - dt.timedelta(minutes=10):
-        raise Invalid("invalid", "rated_at: earlier than the service it rates", field="rated_at")
+        raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
     return group
 
 
@@ -203,20 +214,20 @@ def evaluation_submit(
     comment = comment.strip()
     _validate_content(level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment)
     if len(client_ref) > 64:
-        raise Invalid("too_long", "client_ref: at most 64 characters", field="client_ref")
+        raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
     now = timezone.now()
     if rated_at is not None:
         if channel != Evaluation.Channel.PAPER:
-            raise Invalid("invalid", "rated_at: only paper forms carry their own rating time", field="rated_at")
+            raise Invalid("invalid", _("rated_at: only paper forms carry their own rating time"), field="rated_at")
         if timezone.is_naive(rated_at):
-            raise Invalid("invalid", "rated_at: give a time zone (e.g. +08:00)", field="rated_at")
+            raise Invalid("invalid", _("rated_at: give a time zone (e.g. +08:00)"), field="rated_at")
         if rated_at > now:
-            raise Invalid("invalid", "rated_at: lies in the future", field="rated_at")
+            raise Invalid("invalid", _("rated_at: lies in the future"), field="rated_at")
     at = rated_at or now
 
     slot = _resolve_slot(client=client, token=token, record_no=record_no, visit_id=visit_id, bundle_no=bundle_no)
     if rated_by == Evaluation.RatedBy.AGENT and slot.record is not None and slot.record.agent_id is None:
-        raise Invalid("invalid", "rated_by: this service had no agent", field="rated_by")
+        raise Invalid("invalid", _("rated_by: this service had no agent"), field="rated_by")
     try:
         targets = _targets(slot, at)
     except Conflict:
@@ -250,7 +261,7 @@ def evaluation_submit(
         replay = _replay(slot, client_ref)
         if replay:
             return replay
-        raise Conflict("already_rated", "this service has been rated already") from exc
+        raise Conflict("already_rated", _("this service has been rated already")) from exc
     return Submission(receipt=receipt, evaluations=rows)
 
 

@@ -7,6 +7,7 @@ import secrets
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from haoping import keys
 from haoping.errors import Forbidden, NotFound
@@ -30,9 +31,9 @@ def public_id_from_token(token: str) -> str:
     """The slot id a token names; a malformed token is 404, a bad signature 403."""
     public_id, dot, signature = token.partition(".")
     if not dot or not public_id or not signature or len(token) > 64:
-        raise NotFound("token_not_found", "no such rating link")
+        raise NotFound("token_not_found", _("no such rating link"))
     if not constant_time_equal(signature.encode(), _signature(public_id).encode()):
-        raise Forbidden("token_invalid", "the rating link has been altered or forged")
+        raise Forbidden("token_invalid", _("the rating link has been altered or forged"))
     return public_id
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from haoping.accounts.models import ApiClient
 from haoping.directory.selectors import region_contains
 from haoping.errors import NotFound
@@ -14,7 +16,7 @@ def record_for_client(*, client: ApiClient, record_no: str, for_update: bool = F
         records = records.select_for_update(of=("self",))
     record = records.filter(record_no=record_no).first()
     if record is None or not region_contains(client.region, record.region):
-        raise NotFound("not_found", f"record {record_no} not found")
+        raise NotFound("not_found", _("record %(no)s not found") % {"no": record_no})
     return record
 
 
@@ -29,7 +31,7 @@ def slot_for_token(token: str) -> RatingSlot:
         .first()
     )
     if slot is None:
-        raise NotFound("token_not_found", "no such rating link")
+        raise NotFound("token_not_found", _("no such rating link"))
     return slot
 
 

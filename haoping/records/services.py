@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window
@@ -30,7 +31,9 @@ class PartyData:
 
 def _in_scope(client: ApiClient, region: Region, field: str) -> None:
     if not region_contains(client.region, region):
-        raise Forbidden("out_of_region", f"{field}: outside the region this API key may reach", field=field)
+        raise Forbidden(
+            "out_of_region", _("%(field)s: outside the region this API key may reach") % {"field": field}, field=field
+        )
 
 
 def _lookup(model: type, field: str, value: str | None, key: str = "code") -> object | None:
@@ -38,15 +41,17 @@ def _lookup(model: type, field: str, value: str | None, key: str = "code") -> ob
         return None
     obj = model.objects.filter(**{key: value}).first()  # type: ignore[attr-defined]
     if obj is None:
-        raise Invalid("unknown_code", f"{field}: unknown code {value}", field=field)
+        raise Invalid(
+            "unknown_code", _("%(field)s: unknown code %(code)s") % {"field": field, "code": value}, field=field
+        )
     return obj
 
 
 def _not_future(value: dt.datetime, field: str) -> None:
     if timezone.is_naive(value):
-        raise Invalid("invalid", f"{field}: give a time zone (e.g. +08:00)", field=field)
+        raise Invalid("invalid", _("%(field)s: give a time zone (e.g. +08:00)") % {"field": field}, field=field)
     if value > timezone.now() + MAX_CLOCK_SKEW:
-        raise Invalid("invalid", f"{field}: lies in the future", field=field)
+        raise Invalid("invalid", _("%(field)s: lies in the future") % {"field": field}, field=field)
 
 
 def _party_create(data: PartyData) -> Applicant:
@@ -92,14 +97,14 @@ def record_create(
     completed_at: dt.datetime | None,
 ) -> ServiceRecord:
     if ServiceRecord.objects.filter(record_no=record_no).exists():
-        raise Conflict("duplicate", f"record_no: {record_no} is already registered", field="record_no")
+        raise Conflict("duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no")
     item = _lookup(ServiceItem, "item_code", item_code)
     institution = _lookup(Institution, "institution_code", institution_code)
     platform = _lookup(Platform, "platform_code", platform_code)
     window = _lookup(Window, "window_code", window_code)
     staff = _lookup(Staff, "staff_no", staff_no, key="staff_no")
     if institution is None and platform is None:
-        raise Invalid("invalid", "institution_code or platform_code: give at least one", field="institution_code")
+        raise Invalid("invalid", _("institution_code or platform_code: give at least one"), field="institution_code")
     assert isinstance(item, ServiceItem)
     if institution is not None:
         assert isinstance(institution, Institution)
@@ -113,12 +118,14 @@ def record_create(
     if window is not None:
         assert isinstance(window, Window)
         if institution is None or window.institution_id != institution.pk:
-            raise Invalid("invalid", "window_code: the window does not belong to the institution", field="window_code")
+            raise Invalid(
+                "invalid", _("window_code: the window does not belong to the institution"), field="window_code"
+            )
     _not_future(accepted_at, "accepted_at")
     if completed_at is not None:
         _not_future(completed_at, "completed_at")
         if completed_at < accepted_at:
-            raise Invalid("invalid", "completed_at: earlier than accepted_at", field="completed_at")
+            raise Invalid("invalid", _("completed_at: earlier than accepted_at"), field="completed_at")
     bundle = None
     if bundle_no:
         bundle = Bundle.objects.select_for_update().filter(bundle_no=bundle_no).first()
@@ -127,12 +134,21 @@ def record_create(
             if bundle.kind == Bundle.Kind.THEME:
                 slot_open(kind=RatingSlot.Kind.THEME, region=region, at=accepted_at, bundle=bundle)
         elif bundle.kind != bundle_kind:
-            raise Invalid("invalid", f"bundle.kind: bundle {bundle_no} is a {bundle.kind} bundle", field="bundle.kind")
+            raise Invalid(
+                "invalid",
+                _("bundle.kind: bundle %(no)s is a %(kind)s bundle")
+                % {"no": bundle_no, "kind": bundle.get_kind_display()},
+                field="bundle.kind",
+            )
         elif bundle.region_id != region.pk:
-            raise Invalid("invalid", f"bundle.bundle_no: bundle {bundle_no} belongs to another region", field="bundle")
+            raise Invalid(
+                "invalid",
+                _("bundle.bundle_no: bundle %(no)s belongs to another region") % {"no": bundle_no},
+                field="bundle",
+            )
         elif bundle.kind == Bundle.Kind.BATCH and bundle.records.exclude(item=item).exists():
             # R5: a batch is several records of the same item.
-            raise Invalid("invalid", "bundle: a batch holds records of one service item only", field="bundle")
+            raise Invalid("invalid", _("bundle: a batch holds records of one service item only"), field="bundle")
     try:
         with transaction.atomic():
             record = ServiceRecord.objects.create(
@@ -142,7 +158,9 @@ def record_create(
                 bundle=bundle, accepted_at=accepted_at,
             )
     except IntegrityError as exc:  # a concurrent registration of the same number
-        raise Conflict("duplicate", f"record_no: {record_no} is already registered", field="record_no") from exc
+        raise Conflict(
+            "duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no"
+        ) from exc
     if completed_at is not None:
         _complete(record, completed_at)
     return record
@@ -160,10 +178,10 @@ def _complete(record: ServiceRecord, completed_at: dt.datetime) -> RatingSlot:
 def record_complete(*, client: ApiClient, record_no: str, completed_at: dt.datetime) -> RatingSlot:
     record = record_for_client(client=client, record_no=record_no, for_update=True)
     if record.status == ServiceRecord.Status.COMPLETED:
-        raise Conflict("already_completed", f"record {record_no} was completed already")
+        raise Conflict("already_completed", _("record %(no)s was completed already") % {"no": record_no})
     _not_future(completed_at, "completed_at")
     if completed_at < record.accepted_at:
-        raise Invalid("invalid", "completed_at: earlier than accepted_at", field="completed_at")
+        raise Invalid("invalid", _("completed_at: earlier than accepted_at"), field="completed_at")
     return _complete(record, completed_at)
 
 
@@ -178,9 +196,9 @@ def visit_create(
     _in_scope(client, window.institution.region, "window_code")
     _not_future(at, "at")
     if at < record.accepted_at - MAX_CLOCK_SKEW:
-        raise Invalid("invalid", "at: earlier than the record's accepted_at", field="at")
+        raise Invalid("invalid", _("at: earlier than the record's accepted_at"), field="at")
     if record.status == ServiceRecord.Status.COMPLETED:
-        raise Conflict("already_completed", f"record {record_no} is completed; no more visits")
+        raise Conflict("already_completed", _("record %(no)s is completed; no more visits") % {"no": record_no})
     visit = Visit.objects.create(record=record, window=window, staff=staff, at=at)
     slot = None
     if record.rated_per_visit:

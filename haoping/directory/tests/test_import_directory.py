@@ -71,9 +71,9 @@ def test_errors_name_sheet_row_and_field_and_nothing_is_written(db: Any, tmp_pat
     with pytest.raises(CommandError) as exc:
         call_command("import_directory", write_json(tmp_path, bad))
     message = str(exc.value)
-    assert "windows row 2, institution: unknown code INS-404" in message
-    assert "items row 1, legal_days" in message
-    assert "institutions row 2, kind: unknown kind palace" in message
+    assert "windows 第 2 行，institution：编码 INS-404 不存在" in message
+    assert "items 第 1 行，legal_days：必须为整数天数" in message
+    assert "institutions 第 2 行，kind：未知类型 palace" in message
     assert Region.objects.count() == 0 and Department.objects.count() == 0
 
 
@@ -83,24 +83,24 @@ def test_missing_required_value_and_unknown_sheet(db: Any, tmp_path: Path) -> No
     bad["people"] = []
     with pytest.raises(CommandError) as exc:
         call_command("import_directory", write_xlsx(tmp_path, {k: v for k, v in bad.items() if v}))
-    assert "staff row 1, name: required" in str(exc.value)
-    with pytest.raises(CommandError, match="people: unknown sheet"):
+    assert "staff 第 1 行，name：为必填项" in str(exc.value)
+    with pytest.raises(CommandError, match="people：未知的工作表"):
         call_command("import_directory", write_json(tmp_path, bad))
     assert Staff.objects.count() == 0
 
 
 def test_unknown_parent_region_is_reported(db: Any, tmp_path: Path) -> None:
     data = {"regions": [{"code": "110101", "name": "东城区", "parent": "110100"}]}
-    with pytest.raises(CommandError, match="regions row 1, parent: unknown code 110100"):
+    with pytest.raises(CommandError, match="regions 第 1 行，parent：编码 110100 不存在"):
         call_command("import_directory", write_json(tmp_path, data))
 
 
 def test_not_json_or_wrong_suffix(db: Any, tmp_path: Path) -> None:
     broken = tmp_path / "d.json"
     broken.write_text("{oops", encoding="utf-8")
-    with pytest.raises(CommandError, match="not valid JSON"):
+    with pytest.raises(CommandError, match="不是有效的 JSON"):
         call_command("import_directory", broken)
     other = tmp_path / "d.csv"
     other.write_text("x", encoding="utf-8")
-    with pytest.raises(CommandError, match=r"only \.json and \.xlsx"):
+    with pytest.raises(CommandError, match=r"仅支持导入 \.json 和 \.xlsx"):
         call_command("import_directory", other)

@@ -17,13 +17,13 @@ def test_rate_on_a_phone(world: dict[str, Any], record_payload: Any, live_server
     with chromium_page(**PHONE) as page:
         page.goto(live_server.url + path + "?via=qr")
         assert page.get_by_text("企业开办").is_visible()
-        page.get_by_label("不满意", exact=True).check()
+        page.get_by_role("radio", name="不满意", exact=True).check()
         page.screenshot(path=str(ARTIFACTS / "rate-form-phone.png"), full_page=True)
         page.get_by_role("button", name="提交评价").click()
         # Without a reason the page asks for one, and nothing is stored.
         assert page.get_by_role("alert").first.inner_text().find("请选择原因或填写意见") >= 0
         assert Evaluation.objects.count() == 0
-        page.get_by_label("不满意", exact=True).check()
+        page.get_by_role("radio", name="不满意", exact=True).check()
         page.locator("input[name=reasons][value=efficiency]").check()
         page.locator("#id_comment").fill("取号后等了一个多小时")
         page.get_by_role("button", name="提交评价").click()
