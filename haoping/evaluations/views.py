@@ -33,7 +33,7 @@ class RatingForm(forms.Form):
     reasons = forms.MultipleChoiceField(
         label=_("What went wrong"), choices=list(REASON_LABELS.items()), required=False, widget=forms.CheckboxSelectMultiple
     )
-    comment = forms.CharField(label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea)
+    comment = forms.CharField(label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea(attrs={"rows": 3}))
     rated_by = forms.ChoiceField(
         label=_("I am"),
         choices=Evaluation.RatedBy.choices,
@@ -41,7 +41,7 @@ class RatingForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    suggestion = forms.CharField(label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea)
+    suggestion = forms.CharField(label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
