@@ -54,8 +54,9 @@ def _not_future(value: dt.datetime, field: str) -> None:
         raise Invalid("invalid", _("%(field)s: lies in the future") % {"field": field}, field=field)
 
 
-def _party_create(data: PartyData) -> Applicant:
-    return Applicant.objects.create(
+def party_build(data: PartyData) -> Applicant:
+    """An unsaved applicant or agent, with the keyed digests that let R15 match them later."""
+    return Applicant(
         kind=data.kind,
         name=data.name,
         phone=data.phone,
@@ -65,16 +66,33 @@ def _party_create(data: PartyData) -> Applicant:
     )
 
 
-def slot_open(*, kind: str, region: Region, at: dt.datetime, record: ServiceRecord | None = None,
-              visit: Visit | None = None, bundle: Bundle | None = None) -> RatingSlot:
-    """Open a ratable service; its closing time is fixed now by the region's policy (R2)."""
-    closes_at = None
-    if kind != RatingSlot.Kind.THEME:
-        closes_at = at + dt.timedelta(days=policy_for_region(region).rating_window_days)
-    return RatingSlot.objects.create(
-        public_id=new_public_id(), kind=kind, region=region, record=record, visit=visit, bundle=bundle,
+def _party_create(data: PartyData) -> Applicant:
+    party = party_build(data)
+    party.save(force_insert=True)
+    return party
+
+
+def slot_build(
+    *, kind: str, region_id: int, at: dt.datetime, window_days: int, record: ServiceRecord | None = None,
+    visit: Visit | None = None, bundle: Bundle | None = None,
+) -> RatingSlot:
+    """An unsaved ratable service; its closing time is fixed when it opens (R2), a theme's never."""
+    closes_at = None if kind == RatingSlot.Kind.THEME else at + dt.timedelta(days=window_days)
+    return RatingSlot(
+        public_id=new_public_id(), kind=kind, region_id=region_id, record=record, visit=visit, bundle=bundle,
         opens_at=at, closes_at=closes_at,
     )
+
+
+def slot_open(*, kind: str, region: Region, at: dt.datetime, record: ServiceRecord | None = None,
+              visit: Visit | None = None, bundle: Bundle | None = None) -> RatingSlot:
+    """Open a ratable service under the region's policy in force now."""
+    slot = slot_build(
+        kind=kind, region_id=region.pk, at=at, window_days=policy_for_region(region).rating_window_days,
+        record=record, visit=visit, bundle=bundle,
+    )
+    slot.save(force_insert=True)
+    return slot
 
 
 @transaction.atomic

@@ -1,0 +1,257 @@
+"""Load the demo city (示例市) into an empty database, and the logins that go with it.
+
+Recent records (the ones people can still rate) go through `haoping.records.services`, as a
+business system's would; older history is inserted by `haoping.demo.bulk` with the same
+semantics, because the services take about 10 ms a record on SQLite. History's ratings come from
+`haoping.demo.ratings`; the R2 default sweep and the chain sealer then run as in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from haoping.accounts.models import ApiClient
+from haoping.accounts.services import api_client_create, key_digest
+from haoping.demo.bulk import register_bulk
+from haoping.demo.catalog import CITY_CODE, CITY_NAME
+from haoping.demo.directory import directory_data, directory_index
+from haoping.demo.people import Party, People
+from haoping.demo.plan import Planner, RecordPlan
+from haoping.demo.ratings import Rater
+from haoping.directory.models import Region
+from haoping.directory.services import directory_import
+from haoping.errors import Conflict
+from haoping.evaluations.chain import chain_seal
+from haoping.evaluations.models import Evaluation
+from haoping.evaluations.services import defaults_record
+from haoping.records.links import evaluation_url
+from haoping.records.models import RatingSlot, ServiceRecord, Visit
+from haoping.records.services import PartyData, record_complete, record_create, visit_create
+
+DEFAULT_RECORDS = 25_000
+DEFAULT_SEED = 20_240_601
+ADMIN_USERNAME = "admin"
+ADMIN_FILE = "demo-admin.txt"
+API_KEY_FILE = "demo-api-key.txt"
+API_CLIENT_NAME = "示例市政务服务平台（演示）"
+# Records with any step this recent are registered through the records services.
+THROUGH_SERVICES = dt.timedelta(days=3)
+
+
+@dataclass
+class LoadReport:
+    records: int
+    visits: int
+    evaluations: int
+    defaults: int
+    seconds: float
+
+
+@dataclass
+class OpenLink:
+    label: str
+    record_no: str
+    item: str
+    url: str
+
+
+def demo_loaded() -> bool:
+    return Region.objects.filter(code=CITY_CODE).exists()
+
+
+def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> LoadReport:
+    """Load the whole demo in one transaction; an interrupted load leaves nothing behind."""
+    if Region.objects.exists() or ServiceRecord.objects.exists():
+        raise Conflict("not_empty", "the database already holds regions or records; the demo loads into an empty one")
+    started = timezone.now()
+    rng = random.Random(seed)
+    with transaction.atomic():
+        directory_import(data=directory_data(rng))
+        city = Region.objects.get(code=CITY_CODE)
+        client, key = api_client_create(name=API_CLIENT_NAME, region=city)
+        index = directory_index()
+        plans = Planner(rng, index, People(rng, records), started).plan(records)
+        old, recent = _split(plans, started - THROUGH_SERVICES)
+        register_bulk(old)
+        for plan in recent:
+            _register(client, plan)
+        specs = {ref.code: ref.spec for ref in index.items.values()}
+        rows = Rater(rng, timezone.now(), specs).evaluations(_history_slots())
+        Evaluation.objects.bulk_create(rows, batch_size=2000)
+        defaults = defaults_record()
+        chain_seal()
+    _write_secret(API_KEY_FILE, key + "\n")
+    return LoadReport(
+        records=len(plans),
+        visits=Visit.objects.count(),
+        evaluations=Evaluation.objects.count(),
+        defaults=defaults,
+        seconds=(timezone.now() - started).total_seconds(),
+    )
+
+
+def _split(plans: list[RecordPlan], since: dt.datetime) -> tuple[list[RecordPlan], list[RecordPlan]]:
+    """Old and recent plans, keeping each bundle whole and the acceptance order."""
+    recent_bundles = {p.bundle_key for p in plans if p.bundle_key is not None and _last_step(p) >= since}
+    old, recent = [], []
+    for plan in plans:
+        is_recent = _last_step(plan) >= since or (plan.bundle_key is not None and plan.bundle_key in recent_bundles)
+        (recent if is_recent else old).append(plan)
+    return old, recent
+
+
+def _last_step(plan: RecordPlan) -> dt.datetime:
+    return max([plan.accepted_at, plan.completed_at or plan.accepted_at] + [v.at for v in plan.visits])
+
+
+def _party(party: Party | None) -> PartyData | None:
+    if party is None:
+        return None
+    return PartyData(kind=party.kind, name=party.name, phone=party.phone, id_number=party.id_number)
+
+
+def _register(client: ApiClient, plan: RecordPlan) -> None:
+    """One record as a business system would push it: register, visits, completion."""
+    applicant = _party(plan.applicant)
+    assert applicant is not None
+    record_create(
+        client=client,
+        record_no=plan.record_no,
+        item_code=plan.item.code,
+        institution_code=plan.institution,
+        platform_code=plan.platform,
+        window_code=plan.window,
+        staff_no=plan.staff,
+        mode=plan.mode,
+        on_the_spot=plan.on_the_spot,
+        applicant=applicant,
+        agent=_party(plan.agent),
+        bundle_kind=plan.bundle_kind,
+        bundle_no=plan.bundle_no,
+        accepted_at=plan.accepted_at,
+        completed_at=None if plan.visits else plan.completed_at,
+    )
+    for visit in plan.visits:
+        visit_create(
+            client=client, record_no=plan.record_no, window_code=visit.window, staff_no=visit.staff, at=visit.at
+        )
+    if plan.visits and plan.completed_at is not None:
+        record_complete(client=client, record_no=plan.record_no, completed_at=plan.completed_at)
+
+
+def _history_slots() -> list[RatingSlot]:
+    return list(
+        RatingSlot.objects.exclude(kind=RatingSlot.Kind.THEME)
+        .select_related("record__item", "visit__window")
+        .order_by("pk")
+    )
+
+
+# --- logins ----------------------------------------------------------------------------
+
+
+def _var_path(name: str) -> Path:
+    return Path(settings.VAR_DIR) / name
+
+
+def _write_secret(name: str, text: str) -> None:
+    path = _var_path(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
+def _read_secret(name: str) -> str:
+    path = _var_path(name)
+    return path.read_text(encoding="utf-8").strip() if path.exists() else ""
+
+
+def demo_admin() -> tuple[str, str | None]:
+    """The administrator's login; created with a random password the first time.
+
+    The password is kept in the var directory; if the account exists without it (created by
+    hand), None is returned rather than the password being changed behind someone's back.
+    """
+    users = get_user_model().objects
+    user = users.filter(username=ADMIN_USERNAME).first()
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        users.create_superuser(ADMIN_USERNAME, email="", password=password)
+        _write_secret(ADMIN_FILE, f"{ADMIN_USERNAME}\n{password}\n")
+        return ADMIN_USERNAME, password
+    lines = _read_secret(ADMIN_FILE).splitlines()
+    if len(lines) == 2 and lines[0] == ADMIN_USERNAME and user.check_password(lines[1]):
+        return ADMIN_USERNAME, lines[1]
+    return ADMIN_USERNAME, None
+
+
+def demo_api_key() -> str:
+    """The demo city's API key; a new client is made only if the saved key no longer works."""
+    key = _read_secret(API_KEY_FILE)
+    if key and ApiClient.objects.filter(key_digest=key_digest(key), is_active=True).exists():
+        return key
+    _client, key = api_client_create(name=API_CLIENT_NAME, region=Region.objects.get(code=CITY_CODE))
+    _write_secret(API_KEY_FILE, key + "\n")
+    return key
+
+
+def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[OpenLink]:
+    """Rating links of services still open and unrated, each of a different kind."""
+    now = now or timezone.now()
+    open_slots = RatingSlot.objects.filter(opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True)
+    candidates = [
+        ("window visit", open_slots.filter(kind=RatingSlot.Kind.VISIT)),
+        ("online service", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.ONLINE)),
+        ("一件事 (theme)", _open_themes(now)),
+        ("on-site service", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.ONSITE)),
+        ("online + on-site", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.MIXED)),
+    ]
+    links: list[OpenLink] = []
+    shown: set[int] = set()
+    for label, slots in candidates:
+        # Different items too, so that the links show different rating pages.
+        slot = (
+            slots.exclude(record__item__in=shown).select_related("record__item", "bundle").order_by("-opens_at").first()
+        )
+        if slot is None:
+            continue
+        links.append(_link(label, slot))
+        if slot.record is not None:
+            shown.add(slot.record.item_id)
+        if len(links) == count:
+            break
+    return links
+
+
+def _open_themes(now: dt.datetime) -> QuerySet[RatingSlot]:
+    linked_open = RatingSlot.objects.filter(
+        kind=RatingSlot.Kind.COMPLETION, opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True
+    ).values("record__bundle_id")
+    return RatingSlot.objects.filter(kind=RatingSlot.Kind.THEME, bundle_id__in=linked_open)
+
+
+def _link(label: str, slot: RatingSlot) -> OpenLink:
+    if slot.kind == RatingSlot.Kind.THEME:
+        assert slot.bundle is not None
+        records = ServiceRecord.objects.filter(bundle=slot.bundle).select_related("item").order_by("record_no")
+        return OpenLink(
+            label, slot.bundle.bundle_no, "、".join(r.item.name for r in records), evaluation_url(slot.public_id)
+        )
+    assert slot.record is not None
+    return OpenLink(label, slot.record.record_no, slot.record.item.name, evaluation_url(slot.public_id))
+
+
+def city_label() -> str:
+    return f"{CITY_NAME}（{CITY_CODE}）"

@@ -1,0 +1,191 @@
+"""The demo loader: a realistic city whose data obeys the same rules as data from the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.utils import timezone
+
+from haoping.accounts.models import ApiClient
+from haoping.demo import services as demo_services
+from haoping.demo.catalog import CITY_CODE
+from haoping.demo.ratings import KEEP_OPEN
+from haoping.directory.models import Region, ServiceItem
+from haoping.directory.services import region_create
+from haoping.evaluations.chain import chain_verify
+from haoping.evaluations.models import REASON_LABELS, ChainSeal, Evaluation
+from haoping.fields import lookup_digest
+from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+
+RECORDS = 300
+WINDOW = dt.timedelta(days=7)  # the national default rating window (R2)
+
+
+def run(**options: Any) -> str:
+    out = io.StringIO()
+    call_command("load_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.fixture
+def loaded(db: Any, settings: Any, tmp_path: Any) -> dict[str, Any]:
+    settings.VAR_DIR = tmp_path
+    calls = mock.patch.object(demo_services, "record_create", wraps=demo_services.record_create)
+    with calls as record_create:
+        output = run(records=RECORDS, seed=7)
+    return {"output": output, "var": tmp_path, "through_services": record_create.call_count}
+
+
+def test_directory_is_a_whole_city(loaded: dict[str, Any]) -> None:
+    city = Region.objects.get(code=CITY_CODE)
+    districts = Region.objects.filter(parent=city)
+    assert districts.count() == 3
+    for district in districts:
+        assert 2 <= Region.objects.filter(parent=district).count() <= 3
+        assert district.institutions.filter(kind="hall").exists()
+    assert Region.objects.filter(path__startswith=city.path).count() == Region.objects.count()
+    assert city.institutions.filter(kind="center").exists()
+    assert ServiceItem.objects.count() >= 40
+    assert set(city.platforms.values_list("kind", flat=True)) >= {"web", "mobile", "kiosk", "hotline"}
+
+
+def test_records_cover_every_mode_and_bundle(loaded: dict[str, Any]) -> None:
+    records = ServiceRecord.objects.all()
+    assert records.count() == RECORDS
+    assert set(records.values_list("mode", flat=True)) == {"onsite", "online", "mixed"}
+    assert records.filter(mode="onsite", on_the_spot=True).exists()
+    assert records.filter(mode="onsite", on_the_spot=False).exists()
+    assert records.filter(agent__isnull=False).exists()
+    for batch in Bundle.objects.filter(kind="batch"):
+        assert batch.records.count() >= 2
+        assert batch.records.values("item").distinct().count() == 1  # R5
+    themes = Bundle.objects.filter(kind="theme").annotate(items=Count("records__item", distinct=True))
+    assert themes.filter(items__gte=2).exists()
+    assert Bundle.objects.filter(kind="batch").exists()
+    # Recent records went through the records services, older ones in bulk.
+    assert 0 < loaded["through_services"] < RECORDS
+
+
+def test_ratable_services_open_as_the_records_services_open_them(loaded: dict[str, Any]) -> None:
+    """Both registration paths (services and bulk) must give R2/R4/R6 slots exactly."""
+    for record in ServiceRecord.objects.prefetch_related("slots", "visits__slot"):
+        completion = [s for s in record.slots.all() if s.kind == "completion"]
+        if record.status == "completed":
+            assert len(completion) == 1
+            assert completion[0].opens_at == record.completed_at
+            assert completion[0].closes_at == record.completed_at + WINDOW
+        else:
+            assert completion == []
+        for visit in record.visits.all():
+            slot = getattr(visit, "slot", None)
+            if record.rated_per_visit:
+                assert slot is not None and slot.opens_at == visit.at and slot.closes_at == visit.at + WINDOW
+            else:
+                assert slot is None
+    for theme in Bundle.objects.filter(kind="theme"):
+        slot = RatingSlot.objects.get(kind="theme", bundle=theme)
+        first = theme.records.order_by("accepted_at").first()
+        assert first is not None
+        assert slot.opens_at == first.accepted_at and slot.closes_at is None
+    assert Visit.objects.filter(record__mode="online").count() == 0
+
+
+def test_applicants_are_encrypted_with_lookup_digests(loaded: dict[str, Any]) -> None:
+    applicant = Applicant.objects.filter(kind="person").first()
+    assert applicant is not None and applicant.name and re.fullmatch(r"1\d{10}", applicant.phone)
+    assert applicant.phone_digest == lookup_digest("phone", applicant.phone)
+    assert applicant.id_digest == lookup_digest("id", applicant.id_number)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT phone, id_number FROM {Applicant._meta.db_table} WHERE id = %s", [applicant.pk])
+        stored = cursor.fetchone()
+    assert all(value.startswith("sm4gcm1:") for value in stored)
+
+
+def test_ratings_follow_the_rules(loaded: dict[str, Any]) -> None:
+    now = timezone.now()
+    assert not Evaluation.objects.values("slot").annotate(n=Count("id")).filter(n__gt=1).exists()  # R4
+    active = Evaluation.objects.filter(source="active").select_related("slot")
+    assert active.exists()
+    for ev in active:
+        assert ev.slot.opens_at <= ev.rated_at <= ev.slot.closes_at  # R3
+        assert ev.rated_at <= now
+        assert ev.slot.opens_at <= now - KEEP_OPEN  # recent services are left for people to rate
+        assert set(ev.reasons) <= set(REASON_LABELS)
+        if ev.rated_by == "agent":
+            assert ev.record.agent_id is not None  # R7
+    bad = active.filter(level__lte=2)
+    assert bad.exclude(comment="").exists()
+    assert all(ev.reasons for ev in bad)
+    assert active.filter(level=5).count() > active.filter(level=4).count() > bad.count()
+    defaults = Evaluation.objects.filter(source="default")
+    assert defaults.exists() and not defaults.exclude(level=3).exists()  # R2
+    assert not RatingSlot.objects.exclude(kind="theme").filter(closes_at__lte=now, evaluations__isnull=True).exists()
+
+
+def test_batch_and_theme_ratings_share_one_submission(loaded: dict[str, Any]) -> None:
+    for batch in Bundle.objects.filter(kind="batch"):
+        receipts = set(
+            Evaluation.objects.filter(source="active", slot__kind="completion", record__bundle=batch).values_list(
+                "receipt", flat=True
+            )
+        )
+        assert len(receipts) <= 1  # R5: one rating for the whole batch
+    shared = (
+        Evaluation.objects.filter(source="active", bundle__kind="theme")
+        .values("receipt")
+        .annotate(items=Count("item", distinct=True))
+        .filter(items__gte=2)
+    )
+    assert shared.exists()  # R6: an overall rating on every linked record
+
+
+def test_chain_is_sealed_and_verifies(loaded: dict[str, Any]) -> None:
+    checked, problem = chain_verify()
+    assert problem is None
+    assert checked == Evaluation.objects.count() == ChainSeal.objects.count()
+
+
+def test_output_gives_logins_and_open_links(loaded: dict[str, Any]) -> None:
+    output = loaded["output"]
+    password = (loaded["var"] / "demo-admin.txt").read_text().split()[1]
+    key = (loaded["var"] / "demo-api-key.txt").read_text().strip()
+    assert f"password: {password}" in output and key in output
+    assert get_user_model().objects.get(username="admin").check_password(password)
+    assert ApiClient.objects.filter(region__code=CITY_CODE).count() == 1
+    links = re.findall(r"http://\S+/r/(\S+)/", output)
+    assert len(links) == 3
+    client = Client()
+    for token in links:
+        page = client.get(f"/r/{token}/")
+        assert page.status_code == 200
+        assert b'name="level"' in page.content  # open and unrated: the form is shown
+
+
+def test_second_run_adds_nothing(loaded: dict[str, Any]) -> None:
+    counts = [m.objects.count() for m in (ServiceRecord, Visit, RatingSlot, Evaluation, ApiClient, Region)]
+    users = get_user_model().objects.count()
+    output = run(records=RECORDS, seed=7)
+    assert "already loaded" in output
+    assert [m.objects.count() for m in (ServiceRecord, Visit, RatingSlot, Evaluation, ApiClient, Region)] == counts
+    assert get_user_model().objects.count() == users
+    key = (loaded["var"] / "demo-api-key.txt").read_text().strip()
+    password = (loaded["var"] / "demo-admin.txt").read_text().split()[1]
+    assert key in output and f"password: {password}" in output
+
+
+def test_refuses_a_database_that_holds_other_data(db: Any, settings: Any, tmp_path: Any) -> None:
+    settings.VAR_DIR = tmp_path
+    region_create(code="110000", name="北京市")
+    with pytest.raises(CommandError, match="empty"):
+        run(records=RECORDS)
+    assert not ServiceRecord.objects.exists()
