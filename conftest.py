@@ -52,17 +52,31 @@ def world(db: Any) -> dict[str, Any]:
     other_window = Window.objects.create(code="W-QH-01", name="1号窗口", institution=other_hall, department=other_dept)
     platform = Platform.objects.create(code="P-WEB", name="玄武区网上办事大厅", kind="web", region=district)
     item = ServiceItem.objects.create(code="ITEM-001", name="企业开办", department=dept, legal_days=5, promised_days=1)
-    item2 = ServiceItem.objects.create(code="ITEM-002", name="食品经营许可", department=dept, legal_days=20, promised_days=5)
+    item2 = ServiceItem.objects.create(
+        code="ITEM-002", name="食品经营许可", department=dept, legal_days=20, promised_days=5
+    )
     staff = Staff.objects.create(staff_no="S001", name="王芳", department=dept, institution=hall, window=window)
     staff2 = Staff.objects.create(staff_no="S002", name="李强", department=dept, institution=hall, window=window2)
     _, district_key = api_client_create(name="玄武区审批系统", region=district)
     _, other_key = api_client_create(name="秦淮区审批系统", region=other)
     _, city_key = api_client_create(name="市级平台", region=city)
     return {
-        "city": city, "district": district, "other": other, "hall": hall, "other_hall": other_hall,
-        "window": window, "window2": window2, "other_window": other_window, "platform": platform,
-        "item": item, "item2": item2, "staff": staff, "staff2": staff2,
-        "api": Api(district_key), "other_api": Api(other_key), "city_api": Api(city_key),
+        "city": city,
+        "district": district,
+        "other": other,
+        "hall": hall,
+        "other_hall": other_hall,
+        "window": window,
+        "window2": window2,
+        "other_window": other_window,
+        "platform": platform,
+        "item": item,
+        "item2": item2,
+        "staff": staff,
+        "staff2": staff2,
+        "api": Api(district_key),
+        "other_api": Api(other_key),
+        "city_api": Api(city_key),
     }
 
 

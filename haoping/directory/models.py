@@ -12,7 +12,12 @@ class Region(models.Model):
     code = models.CharField(_("division code"), max_length=12, unique=True)
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("parent region"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, db_index=True, editable=False)
 
@@ -87,7 +92,12 @@ class Window(models.Model):
         Institution, verbose_name=_("institution"), on_delete=models.PROTECT, related_name="windows"
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="windows"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="windows",
     )
 
     class Meta:
@@ -149,7 +159,12 @@ class Staff(models.Model):
         Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     institution = models.ForeignKey(
-        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
+        Institution,
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     window = models.ForeignKey(
         Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.SET_NULL, related_name="staff"

@@ -108,7 +108,7 @@ def _read_workbook(path: Path) -> dict[str, list[dict[str, Any]]]:
         for values in rows:
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
-            records.append({n: v for n, v in zip(names, values) if n})
+            records.append({n: v for n, v in zip(names, values, strict=False) if n})
         data[sheet.title.strip()] = records
     return data
 
@@ -121,7 +121,9 @@ def directory_import(*, data: dict[str, Any]) -> ImportReport:
     errors: list[str] = []
     for key in data:
         if key not in SECTIONS:
-            errors.append(_("%(sheet)s: unknown sheet; expected one of %(known)s") % {"sheet": key, "known": ", ".join(SECTIONS)})
+            errors.append(
+                _("%(sheet)s: unknown sheet; expected one of %(known)s") % {"sheet": key, "known": ", ".join(SECTIONS)}
+            )
     rows_by_section: dict[str, list[dict[str, Any]]] = {}
     for section, columns in SECTIONS.items():
         rows = data.get(section, [])
@@ -216,14 +218,18 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
             placed.append(number)
         if not placed:
             for number, row in pending:
-                errors.append(where("regions", number, "parent") + "：" + _("unknown code %(code)s") % {"code": row["parent"]})
+                errors.append(
+                    where("regions", number, "parent") + "：" + _("unknown code %(code)s") % {"code": row["parent"]}
+                )
             break
         pending = [(n, r) for n, r in pending if n not in placed]
 
     for number, row in enumerate(rows_by_section["departments"], start=1):
         region = resolve(Region, "departments", number, "region", row["region"])
         if region:
-            upsert(Department, "departments", number, "code", {"code": row["code"], "name": row["name"], "region": region})
+            upsert(
+                Department, "departments", number, "code", {"code": row["code"], "name": row["name"], "region": region}
+            )
 
     for section, model in (("institutions", Institution), ("platforms", Platform)):
         for number, row in enumerate(rows_by_section[section], start=1):
@@ -237,7 +243,13 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
                 continue
             region = resolve(Region, section, number, "region", row["region"])
             if region:
-                upsert(model, section, number, "code", {"code": row["code"], "name": row["name"], "kind": row["kind"], "region": region})
+                upsert(
+                    model,
+                    section,
+                    number,
+                    "code",
+                    {"code": row["code"], "name": row["name"], "kind": row["kind"], "region": region},
+                )
 
     for number, row in enumerate(rows_by_section["windows"], start=1):
         institution = resolve(Institution, "windows", number, "institution", row["institution"])

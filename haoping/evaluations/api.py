@@ -51,7 +51,8 @@ def submit(request: HttpRequest, payload: EvaluationIn) -> Status:
     body = {
         "receipt": submission.receipt,
         "evaluations": [
-            {"record_no": ev.record.record_no, "visit_id": ev.visit_id, "level": ev.level} for ev in submission.evaluations
+            {"record_no": ev.record.record_no, "visit_id": ev.visit_id, "level": ev.level}
+            for ev in submission.evaluations
         ],
     }
     return Status(200 if submission.replayed else 201, body)

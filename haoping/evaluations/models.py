@@ -115,9 +115,7 @@ class ChainSeal(models.Model):
 
     seq = models.BigIntegerField(primary_key=True)
     # No database constraint, so that a deleted evaluation shows up as a broken link.
-    evaluation = models.OneToOneField(
-        Evaluation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="seal"
-    )
+    evaluation = models.OneToOneField(Evaluation, on_delete=models.DO_NOTHING, db_constraint=False, related_name="seal")
     row_mac = models.CharField(max_length=64)
     chain_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()

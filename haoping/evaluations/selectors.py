@@ -27,5 +27,7 @@ def submission_for_receipt(*, slot: RatingSlot, receipt: str) -> list[Evaluation
     first = rows.first()
     assert first is not None
     return list(
-        Evaluation.objects.filter(region_id=first.region_id, receipt=receipt).select_related("record__item").order_by("id")
+        Evaluation.objects.filter(region_id=first.region_id, receipt=receipt)
+        .select_related("record__item")
+        .order_by("id")
     )

@@ -48,7 +48,9 @@ def new_receipt() -> str:
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
-def _validate_content(*, level: int, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str) -> None:
+def _validate_content(
+    *, level: int, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str
+) -> None:
     # R1: five levels.
     if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
         raise Invalid("invalid", _("level: must be a whole number from 1 to 5"), field="level")
@@ -212,7 +214,9 @@ def evaluation_submit(
     answers = answers or {}
     reasons = reasons or []
     comment = comment.strip()
-    _validate_content(level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment)
+    _validate_content(
+        level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
+    )
     if len(client_ref) > 64:
         raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
     now = timezone.now()
@@ -276,7 +280,9 @@ def _replay(slot: RatingSlot, client_ref: str) -> Submission | None:
     if first is None:
         return None
     rows = list(
-        Evaluation.objects.filter(receipt=first.receipt, region_id=first.region_id).select_related("record").order_by("id")
+        Evaluation.objects.filter(receipt=first.receipt, region_id=first.region_id)
+        .select_related("record")
+        .order_by("id")
     )
     return Submission(receipt=first.receipt, evaluations=rows, replayed=True)
 

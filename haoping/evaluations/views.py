@@ -31,9 +31,14 @@ class RatingForm(forms.Form):
         error_messages={"required": _("Choose one of the five levels.")},
     )
     reasons = forms.MultipleChoiceField(
-        label=_("What went wrong"), choices=list(REASON_LABELS.items()), required=False, widget=forms.CheckboxSelectMultiple
+        label=_("What went wrong"),
+        choices=list(REASON_LABELS.items()),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
     )
-    comment = forms.CharField(label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Comment"), max_length=MAX_COMMENT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     rated_by = forms.ChoiceField(
         label=_("I am"),
         choices=Evaluation.RatedBy.choices,
@@ -41,7 +46,9 @@ class RatingForm(forms.Form):
         required=False,
         widget=forms.RadioSelect,
     )
-    suggestion = forms.CharField(label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    suggestion = forms.CharField(
+        label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -54,7 +61,12 @@ class RatingForm(forms.Form):
         data = super().clean() or {}
         level = data.get("level")
         # R8: a bad rating says why.
-        if isinstance(level, int) and level <= 2 and not data.get("reasons") and not (data.get("comment") or "").strip():
+        if (
+            isinstance(level, int)
+            and level <= 2
+            and not data.get("reasons")
+            and not (data.get("comment") or "").strip()
+        ):
             self.add_error("reasons", _("For a rating of 1 or 2, choose a reason or write a comment."))
         return data
 
@@ -81,7 +93,9 @@ def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
         403: _("This rating link is not valid. Please use the link or QR code you were given."),
         404: _("This rating link does not exist."),
     }
-    return render(request, "evaluations/problem.html", {"message": messages.get(exc.status, exc.detail)}, status=exc.status)
+    return render(
+        request, "evaluations/problem.html", {"message": messages.get(exc.status, exc.detail)}, status=exc.status
+    )
 
 
 def _service_context(slot: RatingSlot) -> dict[str, object]:
@@ -115,7 +129,9 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     context = _service_context(slot)
     context["via"] = request.GET.get("via", "")
     if slot_is_rated(slot):
-        return render(request, "evaluations/already_rated.html", context, status=200 if request.method == "GET" else 409)
+        return render(
+            request, "evaluations/already_rated.html", context, status=200 if request.method == "GET" else 409
+        )
     if slot.closes_at is not None and timezone.now() > slot.closes_at:
         return render(request, "evaluations/closed.html", context, status=200 if request.method == "GET" else 410)
 

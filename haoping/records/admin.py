@@ -74,7 +74,12 @@ class ApplicantAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         applicant = get_object_or_404(Applicant, pk=pk)
         form = RevealForm(request.POST or None)
-        context = {**self.admin_site.each_context(request), "title": _("Personal data"), "form": form, "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Personal data"),
+            "form": form,
+            "opts": self.model._meta,
+        }
         if request.method == "POST" and form.is_valid():
             audit_record(
                 actor=request.user,

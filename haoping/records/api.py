@@ -144,7 +144,11 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status:
 @router.post("/{record_no}/visits", response={201: VisitOut, **ERRORS}, summary="Register a window visit")
 def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> Status:
     visit, slot = services.visit_create(
-        client=request.auth, record_no=record_no, window_code=payload.window_code, staff_no=payload.staff_no, at=payload.at
+        client=request.auth,
+        record_no=record_no,
+        window_code=payload.window_code,
+        staff_no=payload.staff_no,
+        at=payload.at,
     )
     links = link_pair(slot.public_id) if slot else {"evaluation_url": None, "qr_url": None}
     return Status(201, {"visit_id": visit.pk, "ratable": slot is not None, **links})

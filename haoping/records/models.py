@@ -80,7 +80,12 @@ class ServiceRecord(models.Model):
         Applicant, verbose_name=_("applicant"), on_delete=models.PROTECT, related_name="records"
     )
     agent = models.ForeignKey(
-        Applicant, verbose_name=_("agent"), null=True, blank=True, on_delete=models.PROTECT, related_name="agent_records"
+        Applicant,
+        verbose_name=_("agent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="agent_records",
     )
     bundle = models.ForeignKey(
         Bundle, verbose_name=_("bundle"), null=True, blank=True, on_delete=models.PROTECT, related_name="records"
@@ -105,7 +110,9 @@ class ServiceRecord(models.Model):
 
 
 class Visit(models.Model):
-    record = models.ForeignKey(ServiceRecord, verbose_name=_("service record"), on_delete=models.CASCADE, related_name="visits")
+    record = models.ForeignKey(
+        ServiceRecord, verbose_name=_("service record"), on_delete=models.CASCADE, related_name="visits"
+    )
     window = models.ForeignKey(Window, verbose_name=_("window"), on_delete=models.PROTECT)
     staff = models.ForeignKey(Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT)
     at = models.DateTimeField(_("visited at"))
@@ -134,7 +141,12 @@ class RatingSlot(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
     record = models.ForeignKey(
-        ServiceRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="slots", verbose_name=_("service record")
+        ServiceRecord,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="slots",
+        verbose_name=_("service record"),
     )
     visit = models.OneToOneField(
         Visit, null=True, blank=True, on_delete=models.CASCADE, related_name="slot", verbose_name=_("visit")
@@ -153,7 +165,9 @@ class RatingSlot(models.Model):
             models.UniqueConstraint(
                 fields=["record"], condition=models.Q(kind="completion"), name="one_completion_slot_per_record"
             ),
-            models.UniqueConstraint(fields=["bundle"], condition=models.Q(kind="theme"), name="one_theme_slot_per_bundle"),
+            models.UniqueConstraint(
+                fields=["bundle"], condition=models.Q(kind="theme"), name="one_theme_slot_per_bundle"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,8 +24,14 @@ def slot_for_token(token: str) -> RatingSlot:
     """The ratable service a link names; 404 for an unknown link, 403 for a forged one."""
     slot = (
         RatingSlot.objects.select_related(
-            "record__item", "record__institution", "record__platform", "record__window", "record__staff",
-            "visit__window__institution", "visit__staff", "bundle",
+            "record__item",
+            "record__institution",
+            "record__platform",
+            "record__window",
+            "record__staff",
+            "visit__window__institution",
+            "visit__staff",
+            "bundle",
         )
         .filter(public_id=public_id_from_token(token))
         .first()

@@ -15,8 +15,8 @@ from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.errors import Conflict, Forbidden, Invalid
 from haoping.fields import lookup_digest
 from haoping.records.links import new_public_id
-from haoping.records.selectors import record_for_client
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+from haoping.records.selectors import record_for_client
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 
@@ -73,23 +73,47 @@ def _party_create(data: PartyData) -> Applicant:
 
 
 def slot_build(
-    *, kind: str, region_id: int, at: dt.datetime, window_days: int, record: ServiceRecord | None = None,
-    visit: Visit | None = None, bundle: Bundle | None = None,
+    *,
+    kind: str,
+    region_id: int,
+    at: dt.datetime,
+    window_days: int,
+    record: ServiceRecord | None = None,
+    visit: Visit | None = None,
+    bundle: Bundle | None = None,
 ) -> RatingSlot:
     """An unsaved ratable service; its closing time is fixed when it opens (R2), a theme's never."""
     closes_at = None if kind == RatingSlot.Kind.THEME else at + dt.timedelta(days=window_days)
     return RatingSlot(
-        public_id=new_public_id(), kind=kind, region_id=region_id, record=record, visit=visit, bundle=bundle,
-        opens_at=at, closes_at=closes_at,
+        public_id=new_public_id(),
+        kind=kind,
+        region_id=region_id,
+        record=record,
+        visit=visit,
+        bundle=bundle,
+        opens_at=at,
+        closes_at=closes_at,
     )
 
 
-def slot_open(*, kind: str, region: Region, at: dt.datetime, record: ServiceRecord | None = None,
-              visit: Visit | None = None, bundle: Bundle | None = None) -> RatingSlot:
+def slot_open(
+    *,
+    kind: str,
+    region: Region,
+    at: dt.datetime,
+    record: ServiceRecord | None = None,
+    visit: Visit | None = None,
+    bundle: Bundle | None = None,
+) -> RatingSlot:
     """Open a ratable service under the region's policy in force now."""
     slot = slot_build(
-        kind=kind, region_id=region.pk, at=at, window_days=policy_for_region(region).rating_window_days,
-        record=record, visit=visit, bundle=bundle,
+        kind=kind,
+        region_id=region.pk,
+        at=at,
+        window_days=policy_for_region(region).rating_window_days,
+        record=record,
+        visit=visit,
+        bundle=bundle,
     )
     slot.save(force_insert=True)
     return slot
@@ -170,10 +194,19 @@ def record_create(
     try:
         with transaction.atomic():
             record = ServiceRecord.objects.create(
-                record_no=record_no, region=region, item=item, institution=institution, platform=platform,
-                window=window, staff=staff, mode=mode, on_the_spot=on_the_spot,
-                applicant=_party_create(applicant), agent=_party_create(agent) if agent else None,
-                bundle=bundle, accepted_at=accepted_at,
+                record_no=record_no,
+                region=region,
+                item=item,
+                institution=institution,
+                platform=platform,
+                window=window,
+                staff=staff,
+                mode=mode,
+                on_the_spot=on_the_spot,
+                applicant=_party_create(applicant),
+                agent=_party_create(agent) if agent else None,
+                bundle=bundle,
+                accepted_at=accepted_at,
             )
     except IntegrityError as exc:  # a concurrent registration of the same number
         raise Conflict(

@@ -24,7 +24,14 @@ DIRECTORY: dict[str, list[dict[str, Any]]] = {
     "windows": [{"code": "WIN-1", "name": "社保窗口", "institution": "INS-1", "department": "DEP-RS"}],
     "platforms": [{"code": "PLT-1", "name": "浙里办", "kind": "mobile", "region": "330100"}],
     "items": [
-        {"code": "330100-RS-001", "name": "社会保障卡申领", "type": "公共服务", "department": "DEP-RS", "legal_days": 20, "promised_days": 1}
+        {
+            "code": "330100-RS-001",
+            "name": "社会保障卡申领",
+            "type": "公共服务",
+            "department": "DEP-RS",
+            "legal_days": 20,
+            "promised_days": 1,
+        }
     ],
     "staff": [{"staff_no": "E001", "name": "陈静", "department": "DEP-RS", "institution": "INS-1", "window": "WIN-1"}],
 }

@@ -19,7 +19,17 @@ def page_path(world: dict[str, Any], record_payload: Any, **overrides: Any) -> s
 
 def test_page_shows_the_service_and_five_levels(world: dict[str, Any], record_payload: Any) -> None:
     html = Client().get(page_path(world, record_payload)).content.decode()
-    for text in ("企业开办", "玄武区政务服务中心", "1号窗口", "S001", "非常满意", "满意", "基本满意", "不满意", "非常不满意"):
+    for text in (
+        "企业开办",
+        "玄武区政务服务中心",
+        "1号窗口",
+        "S001",
+        "非常满意",
+        "满意",
+        "基本满意",
+        "不满意",
+        "非常不满意",
+    ):
         assert text in html, text
     assert html.count('name="level"') == 5
     assert "<script" not in html
@@ -27,18 +37,28 @@ def test_page_shows_the_service_and_five_levels(world: dict[str, Any], record_pa
     assert "张三" not in html and "13812345678" not in html
 
 
-def test_bad_rating_without_reason_is_refused_then_accepted_with_one(world: dict[str, Any], record_payload: Any) -> None:
+def test_bad_rating_without_reason_is_refused_then_accepted_with_one(
+    world: dict[str, Any], record_payload: Any
+) -> None:
     url = page_path(world, record_payload)
     client = Client()
     res = client.post(url, {"level": "2"})
     assert res.status_code == 400 and "请选择原因或填写意见" in res.content.decode()
     assert Evaluation.objects.count() == 0
-    res = client.post(url + "?via=qr", {"level": "2", "reasons": ["efficiency"], "comment": "等了很久", "q_guide_clear": "3"})
+    res = client.post(
+        url + "?via=qr", {"level": "2", "reasons": ["efficiency"], "comment": "等了很久", "q_guide_clear": "3"}
+    )
     assert res.status_code == 302
     receipt_page = client.get(res["Location"]).content.decode()
     ev = Evaluation.objects.get()
     assert ev.receipt in receipt_page and "不满意" in receipt_page
-    assert (ev.level, ev.channel, ev.reasons, ev.comment, ev.answers) == (2, "qrcode", ["efficiency"], "等了很久", {"guide_clear": 3})
+    assert (ev.level, ev.channel, ev.reasons, ev.comment, ev.answers) == (
+        2,
+        "qrcode",
+        ["efficiency"],
+        "等了很久",
+        {"guide_clear": 3},
+    )
     again = client.get(url).content.decode()
     assert "已评价" in again and 'name="level"' not in again
     assert client.post(url, {"level": "5"}).status_code == 409

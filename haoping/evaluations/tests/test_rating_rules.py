@@ -70,8 +70,18 @@ def test_r4_on_the_spot_record_rated_once_at_completion(world: dict[str, Any], r
 
 def test_r4_online_record_not_rated_per_visit(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
-    register(api, record_payload(record_no="ONL1", mode="online", on_the_spot=False, completed_at=None,
-                                 institution_code=None, window_code=None, platform_code="P-WEB"))
+    register(
+        api,
+        record_payload(
+            record_no="ONL1",
+            mode="online",
+            on_the_spot=False,
+            completed_at=None,
+            institution_code=None,
+            window_code=None,
+            platform_code="P-WEB",
+        ),
+    )
     visit = api.post("/records/ONL1/visits", {"window_code": "W-XW-01", "at": iso(timezone.now())})
     assert visit.json()["ratable"] is False
 
@@ -79,10 +89,22 @@ def test_r4_online_record_not_rated_per_visit(world: dict[str, Any], record_payl
 def test_r4_mixed_record_rated_per_visit_and_at_completion(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     now = timezone.now()
-    register(api, record_payload(record_no="MIX1", mode="mixed", on_the_spot=False, completed_at=None,
-                                 accepted_at=iso(now - dt.timedelta(days=2))))
-    v1 = api.post("/records/MIX1/visits", {"window_code": "W-XW-01", "staff_no": "S001", "at": iso(now - dt.timedelta(days=1))}).json()
-    v2 = api.post("/records/MIX1/visits", {"window_code": "W-XW-02", "staff_no": "S002", "at": iso(now - dt.timedelta(hours=3))}).json()
+    register(
+        api,
+        record_payload(
+            record_no="MIX1",
+            mode="mixed",
+            on_the_spot=False,
+            completed_at=None,
+            accepted_at=iso(now - dt.timedelta(days=2)),
+        ),
+    )
+    v1 = api.post(
+        "/records/MIX1/visits", {"window_code": "W-XW-01", "staff_no": "S001", "at": iso(now - dt.timedelta(days=1))}
+    ).json()
+    v2 = api.post(
+        "/records/MIX1/visits", {"window_code": "W-XW-02", "staff_no": "S002", "at": iso(now - dt.timedelta(hours=3))}
+    ).json()
     assert v1["ratable"] and v2["ratable"] and v1["evaluation_url"] != v2["evaluation_url"]
     completion = api.post("/records/MIX1/complete", {"completed_at": iso(now)}).json()["completion"]
 
@@ -99,7 +121,9 @@ def test_r4_mixed_record_rated_per_visit_and_at_completion(world: dict[str, Any]
 
 
 @pytest.mark.parametrize("second_channel", CHANNELS)
-def test_r4_second_rating_is_409_on_every_channel(world: dict[str, Any], record_payload: Any, second_channel: str) -> None:
+def test_r4_second_rating_is_409_on_every_channel(
+    world: dict[str, Any], record_payload: Any, second_channel: str
+) -> None:
     api = world["api"]
     created = register(api, record_payload(record_no="TWICE"))
     token = token_of(created["completion"]["evaluation_url"])
@@ -132,7 +156,10 @@ def test_r5_batch_rating_applies_to_every_record(world: dict[str, Any], record_p
 def test_r5_batch_holds_one_item(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     register(api, record_payload(record_no="B0", bundle={"kind": "batch", "bundle_no": "BATCH-2"}))
-    res = api.post("/records", record_payload(record_no="B1", item_code="ITEM-002", bundle={"kind": "batch", "bundle_no": "BATCH-2"}))
+    res = api.post(
+        "/records",
+        record_payload(record_no="B1", item_code="ITEM-002", bundle={"kind": "batch", "bundle_no": "BATCH-2"}),
+    )
     assert res.status_code == 422 and "bundle" in res.json()["detail"]
 
 

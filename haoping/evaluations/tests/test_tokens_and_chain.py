@@ -54,7 +54,10 @@ def test_token_from_another_region_is_not_found_for_that_key(world: dict[str, An
 def rate_some(world: dict[str, Any], record_payload: Any, n: int) -> None:
     for i in range(n):
         token = new_token(world, record_payload, f"CH{i}")
-        world["api"].post("/evaluations", {"token": token, "level": 1 + i % 5, "channel": "pad", "comment": f"第{i}条", "reasons": ["other"]})
+        world["api"].post(
+            "/evaluations",
+            {"token": token, "level": 1 + i % 5, "channel": "pad", "comment": f"第{i}条", "reasons": ["other"]},
+        )
 
 
 def test_chain_verifies_when_untouched(world: dict[str, Any], record_payload: Any) -> None:
@@ -85,7 +88,9 @@ def test_verify_chain_reports_the_first_altered_row(world: dict[str, Any], recor
         call_command("verify_chain")
 
 
-def test_verify_chain_detects_a_deleted_row_and_an_unsealed_alteration(world: dict[str, Any], record_payload: Any) -> None:
+def test_verify_chain_detects_a_deleted_row_and_an_unsealed_alteration(
+    world: dict[str, Any], record_payload: Any
+) -> None:
     rate_some(world, record_payload, 3)
     chain_seal()
     first = Evaluation.objects.order_by("id").first()
@@ -107,8 +112,11 @@ def test_unsealed_rows_are_checked_too(world: dict[str, Any], record_payload: An
 def test_evaluations_are_append_only(world: dict[str, Any], record_payload: Any) -> None:
     rate_some(world, record_payload, 1)
     chain_seal()
-    for sql in ("UPDATE evaluations_evaluation SET level = 1", "DELETE FROM evaluations_evaluation",
-                "UPDATE evaluations_chainseal SET chain_hash = 'x'"):
+    for sql in (
+        "UPDATE evaluations_evaluation SET level = 1",
+        "DELETE FROM evaluations_evaluation",
+        "UPDATE evaluations_chainseal SET chain_hash = 'x'",
+    ):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert Evaluation.objects.count() == 1

@@ -32,7 +32,9 @@ def test_r3_rating_added_later_within_seven_days(world: dict[str, Any], record_p
     assert api.post("/evaluations", {"token": token, "level": 4, "channel": "sms"}).status_code == 201
 
 
-def test_r2_after_seven_days_rating_is_gone_and_sweep_records_default(world: dict[str, Any], record_payload: Any) -> None:
+def test_r2_after_seven_days_rating_is_gone_and_sweep_records_default(
+    world: dict[str, Any], record_payload: Any
+) -> None:
     api = world["api"]
     token = completed_days_ago(api, record_payload, "OLD", 7.01)
     fresh = completed_days_ago(api, record_payload, "FRESH", 1)

@@ -55,7 +55,11 @@ def test_reveal_needs_permission_and_a_reason_and_is_audited(world: dict[str, An
     shown = client.post(url, {"reason": "差评回访需要联系评价人"}).content.decode()
     assert "13812345678" in shown and "320102199001011234" in shown
     entry = AuditEntry.objects.get()
-    assert (entry.actor_label, entry.action, entry.target) == ("clerk", "reveal_personal_data", f"applicant:{applicant.pk}")
+    assert (entry.actor_label, entry.action, entry.target) == (
+        "clerk",
+        "reveal_personal_data",
+        f"applicant:{applicant.pk}",
+    )
     assert entry.reason == "差评回访需要联系评价人"
 
 

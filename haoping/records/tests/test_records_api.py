@@ -40,9 +40,17 @@ def test_duplicate_record_no_is_409_and_keeps_the_first(world: dict[str, Any], r
 
 @pytest.mark.parametrize(
     "field,value",
-    [("item_code", "NOPE"), ("institution_code", "NOPE"), ("platform_code", "NOPE"), ("window_code", "NOPE"), ("staff_no", "NOPE")],
+    [
+        ("item_code", "NOPE"),
+        ("institution_code", "NOPE"),
+        ("platform_code", "NOPE"),
+        ("window_code", "NOPE"),
+        ("staff_no", "NOPE"),
+    ],
 )
-def test_unknown_codes_are_422_naming_the_field(world: dict[str, Any], record_payload: Any, field: str, value: str) -> None:
+def test_unknown_codes_are_422_naming_the_field(
+    world: dict[str, Any], record_payload: Any, field: str, value: str
+) -> None:
     res = world["api"].post("/records", record_payload(**{field: value}))
     assert res.status_code == 422
     assert res.json()["error"] == "unknown_code" and res.json()["field"] == field and value in res.json()["detail"]
@@ -64,7 +72,9 @@ def test_unknown_codes_are_422_naming_the_field(world: dict[str, Any], record_pa
         ({"applicant": {"kind": "person", "name": "张" * 101}}, "applicant.name"),
     ],
 )
-def test_bad_types_are_422_naming_the_field(world: dict[str, Any], record_payload: Any, overrides: dict[str, Any], field: str) -> None:
+def test_bad_types_are_422_naming_the_field(
+    world: dict[str, Any], record_payload: Any, overrides: dict[str, Any], field: str
+) -> None:
     res = world["api"].post("/records", record_payload(**overrides))
     assert res.status_code == 422, res.json()
     assert res.json()["error"] == "invalid" and res.json()["field"] == field
@@ -81,7 +91,9 @@ def test_future_or_inverted_times_are_422(world: dict[str, Any], record_payload:
 
 def test_malformed_json_is_4xx_not_500(world: dict[str, Any]) -> None:
     api = world["api"]
-    res = api.http.post("/api/v1/records", "{not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {api.key}")
+    res = api.http.post(
+        "/api/v1/records", "{not json", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {api.key}"
+    )
     assert 400 <= res.status_code < 500
     assert "error" in res.json()
 
@@ -89,7 +101,9 @@ def test_malformed_json_is_4xx_not_500(world: dict[str, Any]) -> None:
 def test_missing_or_wrong_key_is_401(world: dict[str, Any], record_payload: Any) -> None:
     http = Client()
     assert http.post("/api/v1/records", record_payload(), content_type="application/json").status_code == 401
-    res = http.post("/api/v1/records", record_payload(), content_type="application/json", HTTP_AUTHORIZATION="Bearer hp_forged")
+    res = http.post(
+        "/api/v1/records", record_payload(), content_type="application/json", HTTP_AUTHORIZATION="Bearer hp_forged"
+    )
     assert res.status_code == 401 and res.json()["error"] == "unauthorized"
 
 
@@ -135,7 +149,10 @@ def test_personal_data_is_encrypted_at_rest(world: dict[str, Any], record_payloa
     assert "sm4gcm1:" in dump
     stored = Applicant.objects.get(records__record_no="PII")
     assert stored.phone == "13812345678" and stored.id_number == "320102199001011234"
-    assert stored.phone_digest and stored.phone_digest != Applicant.objects.get(agent_records__record_no="PII").phone_digest
+    assert (
+        stored.phone_digest
+        and stored.phone_digest != Applicant.objects.get(agent_records__record_no="PII").phone_digest
+    )
 
 
 def test_openapi_schema_is_served(world: dict[str, Any]) -> None:
