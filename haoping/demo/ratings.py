@@ -148,7 +148,7 @@ class Rater:
 
     def _decide(self, group: Group) -> bool:
         opens = max(s.opens_at for s in group.slots)
-        closes = min(s.closes_at for s in group.slots)  # type: ignore[type-var]
+        closes = min(s.closes_at for s in group.slots if s.closes_at is not None)
         if opens > self.now - KEEP_OPEN:
             return False  # left open for people to try
         if self.rng.random() < UNRATED[group.context]:

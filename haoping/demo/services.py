@@ -104,7 +104,8 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
 def _split(plans: list[RecordPlan], since: dt.datetime) -> tuple[list[RecordPlan], list[RecordPlan]]:
     """Old and recent plans, keeping each bundle whole and the acceptance order."""
     recent_bundles = {p.bundle_key for p in plans if p.bundle_key is not None and _last_step(p) >= since}
-    old, recent = [], []
+    old: list[RecordPlan] = []
+    recent: list[RecordPlan] = []
     for plan in plans:
         is_recent = _last_step(plan) >= since or (plan.bundle_key is not None and plan.bundle_key in recent_bundles)
         (recent if is_recent else old).append(plan)

@@ -265,7 +265,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
 
     for number, row in enumerate(rows_by_section["items"], start=1):
         department = resolve(Department, "items", number, "department", row["department"])
-        days = {}
+        days: dict[str, int | None] = {}
         for column in ("legal_days", "promised_days"):
             days[column] = None
             if row[column]:

@@ -3,12 +3,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from haoping.evaluations.services import evaluation_submit
-from haoping.schemas import Code, ErrorOut, StrictInt, StrictSchema, StrictStr
+from haoping.schemas import ApiRequest, Code, ErrorOut, StrictInt, StrictSchema, StrictStr
 
 router = Router(tags=["evaluations"])
 
@@ -46,7 +45,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
 
 
 @router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")
-def submit(request: HttpRequest, payload: EvaluationIn) -> Status:
+def submit(request: ApiRequest, payload: EvaluationIn) -> Status:
     submission = evaluation_submit(client=request.auth, **payload.dict())
     body = {
         "receipt": submission.receipt,

@@ -153,7 +153,7 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
     if bundle is not None and bundle.kind == Bundle.Kind.BATCH:
         # R5: one rating for the whole batch, applied to every record of it.
         same = RatingSlot.objects.select_related(*SLOT_RELATED).filter(kind=slot.kind, record__bundle=bundle)
-        if slot.kind == RatingSlot.Kind.VISIT:
+        if slot.visit is not None:
             day = timezone.localtime(slot.visit.at).date()
             same = same.filter(visit__window_id=slot.visit.window_id, visit__at__date=day)
         group = [slot] + [s for s in _unrated(same.exclude(pk=slot.pk)) if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]

@@ -43,8 +43,7 @@ class RevealForm(forms.Form):
 class ApplicantAdmin(ReadOnlyAdmin):
     list_display = ["pk", "kind", "masked_name", "masked_phone", "masked_id_number"]
     list_filter = ["kind"]
-    fields = ["kind", "masked_name", "masked_phone", "masked_id_number", "reveal_link"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "masked_name", "masked_phone", "masked_id_number", "reveal_link")
 
     @admin.display(description=_("name"))
     def masked_name(self, obj: Applicant) -> str:
@@ -94,8 +93,7 @@ class ApplicantAdmin(ReadOnlyAdmin):
 class VisitInline(admin.TabularInline):
     model = Visit
     extra = 0
-    fields = ["window", "staff", "at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("window", "staff", "at")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -105,8 +103,7 @@ class VisitInline(admin.TabularInline):
 class SlotInline(admin.TabularInline):
     model = RatingSlot
     extra = 0
-    fields = ["kind", "opens_at", "closes_at", "link"]
-    readonly_fields = fields
+    fields = readonly_fields = ("kind", "opens_at", "closes_at", "link")
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

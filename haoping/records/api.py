@@ -3,7 +3,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from haoping.evaluations.selectors import record_evaluations
@@ -11,7 +10,7 @@ from haoping.records import services
 from haoping.records.links import link_pair
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.selectors import record_for_client
-from haoping.schemas import Code, ErrorOut, ShortText, StrictBool, StrictSchema
+from haoping.schemas import ApiRequest, Code, ErrorOut, ShortText, StrictBool, StrictSchema
 
 router = Router(tags=["records"])
 
@@ -120,7 +119,7 @@ def _links(record: ServiceRecord) -> dict[str, object]:
 
 
 @router.post("", response={201: RecordCreatedOut, **ERRORS}, summary="Register a service record")
-def create_record(request: HttpRequest, payload: RecordIn) -> Status:
+def create_record(request: ApiRequest, payload: RecordIn) -> Status:
     record = services.record_create(
         client=request.auth,
         record_no=payload.record_no,
@@ -142,7 +141,7 @@ def create_record(request: HttpRequest, payload: RecordIn) -> Status:
 
 
 @router.post("/{record_no}/visits", response={201: VisitOut, **ERRORS}, summary="Register a window visit")
-def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> Status:
+def create_visit(request: ApiRequest, record_no: str, payload: VisitIn) -> Status:
     visit, slot = services.visit_create(
         client=request.auth,
         record_no=record_no,
@@ -155,13 +154,13 @@ def create_visit(request: HttpRequest, record_no: str, payload: VisitIn) -> Stat
 
 
 @router.post("/{record_no}/complete", response={200: CompleteOut, **ERRORS}, summary="Mark a record completed")
-def complete_record(request: HttpRequest, record_no: str, payload: CompleteIn) -> dict[str, object]:
+def complete_record(request: ApiRequest, record_no: str, payload: CompleteIn) -> dict[str, object]:
     slot = services.record_complete(client=request.auth, record_no=record_no, completed_at=payload.completed_at)
     return {"record_no": record_no, "status": ServiceRecord.Status.COMPLETED, "completion": link_pair(slot.public_id)}
 
 
 @router.get("/{record_no}", response={200: RecordOut, **ERRORS}, summary="A record with its evaluations")
-def get_record(request: HttpRequest, record_no: str) -> dict[str, object]:
+def get_record(request: ApiRequest, record_no: str) -> dict[str, object]:
     record = record_for_client(client=request.auth, record_no=record_no)
     return {
         "record_no": record.record_no,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,8 @@ from haoping.fields import lookup_digest
 from haoping.records.links import new_public_id
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
 from haoping.records.selectors import record_for_client
+
+M = TypeVar("M", bound=Model)
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
 
@@ -36,10 +40,10 @@ def _in_scope(client: ApiClient, region: Region, field: str) -> None:
         )
 
 
-def _lookup(model: type, field: str, value: str | None, key: str = "code") -> object | None:
+def _lookup(model: type[M], field: str, value: str | None, key: str = "code") -> M | None:
     if not value:
         return None
-    obj = model.objects.filter(**{key: value}).first()  # type: ignore[attr-defined]
+    obj = model._default_manager.filter(**{key: value}).first()
     if obj is None:
         raise Invalid(
             "unknown_code", _("%(field)s: unknown code %(code)s") % {"field": field, "code": value}, field=field
@@ -172,6 +176,7 @@ def record_create(
     if bundle_no:
         bundle = Bundle.objects.select_for_update().filter(bundle_no=bundle_no).first()
         if bundle is None:
+            assert bundle_kind is not None  # the schema pairs bundle_no with its kind
             bundle = Bundle.objects.create(bundle_no=bundle_no, kind=bundle_kind, region=region)
             if bundle.kind == Bundle.Kind.THEME:
                 slot_open(kind=RatingSlot.Kind.THEME, region=region, at=accepted_at, bundle=bundle)
