@@ -77,7 +77,7 @@ class Evaluation(models.Model):
     staff = models.ForeignKey(Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT)
     bundle = models.ForeignKey(Bundle, verbose_name=_("bundle"), null=True, blank=True, on_delete=models.PROTECT)
 
-    level = models.PositiveSmallIntegerField(_("level"))
+    level = models.PositiveSmallIntegerField(_("level"), choices=sorted(LEVEL_LABELS.items(), reverse=True))
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices, blank=True)
     rated_by = models.CharField(_("rated by"), max_length=10, choices=RatedBy.choices, blank=True)

@@ -100,7 +100,7 @@ def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
 
 def _service_context(slot: RatingSlot) -> dict[str, object]:
     record = slot.record
-    context: dict[str, object] = {"slot": slot, "level_labels": LEVEL_LABELS}
+    context: dict[str, object] = {"slot": slot}
     if slot.kind == RatingSlot.Kind.THEME:
         context["theme_records"] = theme_records(slot)
         context["bundle"] = slot.bundle
