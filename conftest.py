@@ -57,6 +57,12 @@ def world(db: Any) -> dict[str, Any]:
     )
     staff = Staff.objects.create(staff_no="S001", name="王芳", department=dept, institution=hall, window=window)
     staff2 = Staff.objects.create(staff_no="S002", name="李强", department=dept, institution=hall, window=window2)
+    city_dept = Department.objects.create(code="D-CITY", name="市医保局", region=city)
+    ServiceItem.objects.create(code="ITEM-CITY", name="异地就医备案", department=city_dept)
+    ServiceItem.objects.create(code="ITEM-QH", name="失业登记", department=other_dept)
+    Staff.objects.create(
+        staff_no="S-QH", name="周敏", department=other_dept, institution=other_hall, window=other_window
+    )
     _, district_key = api_client_create(name="玄武区审批系统", region=district)
     _, other_key = api_client_create(name="秦淮区审批系统", region=other)
     _, city_key = api_client_create(name="市级平台", region=city)

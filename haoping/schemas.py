@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Annotated
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from haoping.accounts.models import ApiClient
 
-Code = Annotated[StrictStr, Field(min_length=1, max_length=64)]
-ShortText = Annotated[StrictStr, Field(max_length=100)]
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError(gettext("must not contain the NUL character"))
+    return value
+
+
+Text = Annotated[StrictStr, AfterValidator(_no_nul)]
+Code = Annotated[Text, Field(min_length=1, max_length=64)]
+ShortText = Annotated[Text, Field(max_length=100)]
 
 
 class ApiRequest(HttpRequest):
@@ -30,4 +40,14 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-__all__ = ["ApiRequest", "Code", "ErrorOut", "ShortText", "StrictBool", "StrictInt", "StrictSchema", "StrictStr"]
+__all__ = [
+    "ApiRequest",
+    "Code",
+    "ErrorOut",
+    "ShortText",
+    "StrictBool",
+    "StrictInt",
+    "StrictSchema",
+    "StrictStr",
+    "Text",
+]

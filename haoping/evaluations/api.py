@@ -7,7 +7,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from haoping.evaluations.services import evaluation_submit
-from haoping.schemas import ApiRequest, Code, ErrorOut, StrictInt, StrictSchema, StrictStr
+from haoping.schemas import ApiRequest, Code, ErrorOut, StrictInt, StrictSchema, Text
 
 router = Router(tags=["evaluations"])
 
@@ -15,7 +15,7 @@ Channel = Literal["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "pap
 
 
 class EvaluationIn(StrictSchema):
-    token: Annotated[StrictStr, Field(min_length=1, max_length=64)] | None = None
+    token: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
     record_no: Code | None = None
     visit_id: StrictInt | None = None
     bundle_no: Code | None = None
@@ -23,11 +23,11 @@ class EvaluationIn(StrictSchema):
     channel: Channel
     rated_by: Literal["applicant", "agent"] = "applicant"
     answers: dict[str, Any] = {}
-    reasons: Annotated[list[StrictStr], Field(max_length=20)] = []
-    comment: StrictStr = ""
+    reasons: Annotated[list[Text], Field(max_length=20)] = []
+    comment: Text = ""
     rated_at: dt.datetime | None = None
     # A client's own id for this submission; a retry with the same value is not counted twice.
-    client_ref: Annotated[StrictStr, Field(max_length=64)] = ""
+    client_ref: Annotated[Text, Field(max_length=64)] = ""
 
 
 class EvaluationOut(Schema):

@@ -42,6 +42,15 @@ def row_content(ev: Any) -> bytes:
         "reasons": ev.reasons,
         "comment": ev.comment,
         "receipt": ev.receipt,
+        "overall": ev.overall,
+        # Who was rated: the indicators read these, so they are sealed too.
+        "item": ev.item_id,
+        "department": ev.department_id,
+        "institution": ev.institution_id,
+        "platform": ev.platform_id,
+        "window": ev.window_id,
+        "staff": ev.staff_id,
+        "bundle": ev.bundle_id,
     }
     return json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 

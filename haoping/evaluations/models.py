@@ -88,7 +88,9 @@ class Evaluation(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     # One receipt per submission; a batch or theme rating shares it across its rows.
     receipt = models.CharField(_("receipt"), max_length=20, db_index=True)
-    client_ref = models.CharField(_("client reference"), max_length=64, blank=True)
+    client_ref = models.CharField(_("client reference"), max_length=80, blank=True)
+    # R6: given as a theme's overall rating, so records of the theme completing later inherit it.
+    overall = models.BooleanField(_("theme overall rating"), default=False)
     # Keyed SM3 over the row's content; the chain seals it (haoping.evaluations.chain).
     row_mac = models.CharField(max_length=64, editable=False)
 

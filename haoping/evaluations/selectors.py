@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime as dt
+from enum import StrEnum
+
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
 from haoping.records.models import RatingSlot, ServiceRecord
@@ -10,24 +14,33 @@ def record_evaluations(*, record: ServiceRecord) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(record=record).order_by("rated_at", "id")
 
 
-def slot_is_rated(slot: RatingSlot) -> bool:
+class SlotState(StrEnum):
+    OPEN = "open"
+    RATED = "rated"
+    CLOSED = "closed"
+    NOT_READY = "not_ready"  # a theme none of whose records is completed yet
+
+
+def slot_state(slot: RatingSlot, now: dt.datetime | None = None) -> SlotState:
+    now = now or timezone.now()
     if slot.kind == RatingSlot.Kind.THEME:
         linked = RatingSlot.objects.filter(kind=RatingSlot.Kind.COMPLETION, record__bundle=slot.bundle)
-        return linked.exists() and not linked.filter(evaluations__isnull=True).exists()
-    return slot.evaluations.exists()
+        unrated = list(linked.filter(evaluations__isnull=True).values_list("closes_at", flat=True))
+        if not unrated:
+            return SlotState.RATED if linked.exists() else SlotState.NOT_READY
+        return SlotState.OPEN if any(closes and now <= closes for closes in unrated) else SlotState.CLOSED
+    if slot.evaluations.exists():
+        return SlotState.RATED
+    if slot.closes_at is not None and now > slot.closes_at:
+        return SlotState.CLOSED
+    return SlotState.OPEN
 
 
 def submission_for_receipt(*, slot: RatingSlot, receipt: str) -> list[Evaluation]:
-    if slot.kind == RatingSlot.Kind.THEME:
-        rows = Evaluation.objects.filter(bundle=slot.bundle, receipt=receipt)
-    else:
-        rows = Evaluation.objects.filter(slot=slot, receipt=receipt)
-    if not rows.exists():
-        return []
+    """The active rating(s) given with this receipt on this service; empty for a wrong receipt."""
+    active = Evaluation.objects.filter(source=Evaluation.Source.ACTIVE, receipt=receipt)
+    rows = active.filter(bundle=slot.bundle) if slot.kind == RatingSlot.Kind.THEME else active.filter(slot=slot)
     first = rows.first()
-    assert first is not None
-    return list(
-        Evaluation.objects.filter(region_id=first.region_id, receipt=receipt)
-        .select_related("record__item")
-        .order_by("id")
-    )
+    if first is None:
+        return []
+    return list(active.filter(region_id=first.region_id).select_related("record__item").order_by("id"))

@@ -16,13 +16,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haoping.accounts.access import access_visible
 from haoping.accounts.models import ApiClient
-from haoping.directory.selectors import region_contains
 from haoping.errors import Conflict, Gone, Invalid, NotFound
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
 from haoping.records.links import public_id_from_token
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
+from haoping.records.services import MAX_CLOCK_SKEW, check_time
 
 MAX_COMMENT = 1000
 MAX_SUGGESTION = 500
@@ -67,7 +68,7 @@ def _validate_content(
         raise Invalid("too_long", _("comment: at most %(max)d characters") % {"max": MAX_COMMENT}, field="comment")
     for key, value in answers.items():
         if key == "suggestion":
-            if not isinstance(value, str) or len(value) > MAX_SUGGESTION:
+            if not isinstance(value, str) or len(value) > MAX_SUGGESTION or "\x00" in value:
                 raise Invalid(
                     "invalid",
                     _("answers.suggestion: text of at most %(max)d characters") % {"max": MAX_SUGGESTION},
@@ -98,15 +99,17 @@ def _resolve_slot(
             raise NotFound("token_not_found", _("no such rating link"))
     elif bundle_no:
         bundle = Bundle.objects.filter(bundle_no=bundle_no).first()
-        if bundle is None or (client and not region_contains(client.region, bundle.region)):
+        if bundle is None:
             raise NotFound("not_found", _("bundle %(no)s not found") % {"no": bundle_no})
+        access_visible(client, bundle.region, _("bundle %(no)s") % {"no": bundle_no})
         if bundle.kind != Bundle.Kind.THEME:
             raise Invalid("invalid", _("bundle_no: a batch is rated through any one of its records"), field="bundle_no")
         slot = slots.get(kind=RatingSlot.Kind.THEME, bundle=bundle)
     else:
         record = ServiceRecord.objects.filter(record_no=record_no).select_related("region").first()
-        if record is None or (client and not region_contains(client.region, record.region)):
+        if record is None:
             raise NotFound("not_found", _("record %(no)s not found") % {"no": record_no})
+        access_visible(client, record.region, _("record %(no)s") % {"no": record_no})
         if visit_id is not None:
             if not record.visits.filter(pk=visit_id).exists():
                 raise NotFound(
@@ -122,8 +125,7 @@ def _resolve_slot(
             if found is None:
                 raise Conflict("not_completed", _("record %(no)s is not completed yet") % {"no": record_no})
             slot = found
-    if client is not None and not region_contains(client.region, slot.region):
-        raise NotFound("not_found", _("no such ratable service"))
+    access_visible(client, slot.region, _("ratable service"))
     return slot
 
 
@@ -142,6 +144,8 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
         open_now = [s for s in unrated if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
         if open_now:
             return open_now
+        if unrated and at < min(s.opens_at for s in unrated) - MAX_CLOCK_SKEW:
+            raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
         if unrated:
             raise Gone("window_closed", _("the rating period of this service has ended"))
         if linked.exists():
@@ -161,7 +165,7 @@ def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
         if slot.evaluations.exists():
             raise Conflict("already_rated", _("this service has been rated already"))
         raise Gone("window_closed", _("the rating period of this service has ended"))
-    if at < slot.opens_at - dt.timedelta(minutes=10):
+    if at < slot.opens_at - MAX_CLOCK_SKEW:
         raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
     return group
 
@@ -223,22 +227,19 @@ def evaluation_submit(
     if rated_at is not None:
         if channel != Evaluation.Channel.PAPER:
             raise Invalid("invalid", _("rated_at: only paper forms carry their own rating time"), field="rated_at")
-        if timezone.is_naive(rated_at):
-            raise Invalid("invalid", _("rated_at: give a time zone (e.g. +08:00)"), field="rated_at")
-        if rated_at > now:
-            raise Invalid("invalid", _("rated_at: lies in the future"), field="rated_at")
+        check_time(rated_at, "rated_at")
     at = rated_at or now
+    # A reference is the client's own: two clients may use the same one.
+    ref = f"{client.pk}:{client_ref}" if client_ref and client else client_ref
 
     slot = _resolve_slot(client=client, token=token, record_no=record_no, visit_id=visit_id, bundle_no=bundle_no)
-    if rated_by == Evaluation.RatedBy.AGENT and slot.record is not None and slot.record.agent_id is None:
+    replay = _replay(slot, ref, level)
+    if replay:
+        return replay
+    targets = _targets(slot, at)
+    # R7: an agent may rate only what an agent handled.
+    if rated_by == Evaluation.RatedBy.AGENT and not any(t.record and t.record.agent_id for t in targets):
         raise Invalid("invalid", _("rated_by: this service had no agent"), field="rated_by")
-    try:
-        targets = _targets(slot, at)
-    except Conflict:
-        replay = _replay(slot, client_ref)
-        if replay:
-            return replay
-        raise
     receipt = new_receipt()
     rows = [
         evaluation_build(
@@ -253,7 +254,8 @@ def evaluation_submit(
             reasons=reasons,
             comment=comment,
             receipt=receipt,
-            client_ref=client_ref,
+            client_ref=ref,
+            overall=slot.kind == RatingSlot.Kind.THEME,
         )
         for target in targets
     ]
@@ -262,29 +264,56 @@ def evaluation_submit(
             Evaluation.objects.bulk_create(rows)
     except IntegrityError as exc:
         # R4/R7: someone rated this service first, on this channel or another.
-        replay = _replay(slot, client_ref)
+        replay = _replay(slot, ref, level)
         if replay:
             return replay
         raise Conflict("already_rated", _("this service has been rated already")) from exc
     return Submission(receipt=receipt, evaluations=rows)
 
 
-def _replay(slot: RatingSlot, client_ref: str) -> Submission | None:
+def _replay(slot: RatingSlot, ref: str, level: int) -> Submission | None:
     """The earlier submission with this client reference, if this request is its retry."""
-    if not client_ref:
+    if not ref:
         return None
     if slot.kind == RatingSlot.Kind.THEME:
-        first = Evaluation.objects.filter(slot__record__bundle=slot.bundle, client_ref=client_ref).first()
+        first = Evaluation.objects.filter(bundle=slot.bundle, client_ref=ref, overall=True).first()
     else:
-        first = Evaluation.objects.filter(slot=slot, client_ref=client_ref).first()
+        first = Evaluation.objects.filter(slot=slot, client_ref=ref).first()
     if first is None:
         return None
+    if first.level != level:
+        raise Conflict("client_ref_reused", _("client_ref: already used for a different rating"), field="client_ref")
     rows = list(
         Evaluation.objects.filter(receipt=first.receipt, region_id=first.region_id)
         .select_related("record")
         .order_by("id")
     )
     return Submission(receipt=first.receipt, evaluations=rows, replayed=True)
+
+
+def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
+    """R5/R6: a record that completes after its batch, or its theme as a whole, was rated takes that rating."""
+    record = slot.record
+    if slot.kind != RatingSlot.Kind.COMPLETION or record is None or record.bundle is None:
+        return None
+    rated = Evaluation.objects.filter(bundle=record.bundle, slot__kind=RatingSlot.Kind.COMPLETION, source="active")
+    if record.bundle.kind == Bundle.Kind.THEME:
+        rated = rated.filter(overall=True)
+    first = rated.order_by("id").first()
+    if first is None:
+        return None
+    copy = {f: getattr(first, f) for f in ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment")}
+    ev = evaluation_build(
+        slot,
+        **copy,
+        source=Evaluation.Source.ACTIVE,
+        created_at=timezone.now(),
+        receipt=first.receipt,
+        client_ref=first.client_ref,
+        overall=first.overall,
+    )
+    ev.save(force_insert=True)
+    return ev
 
 
 def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -> int:

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import segno
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from haoping.errors import DomainError, Forbidden, NotFound
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
-from haoping.evaluations.selectors import slot_is_rated, submission_for_receipt
+from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
 from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
 from haoping.records.links import evaluation_url
 from haoping.records.models import RatingSlot
@@ -119,6 +120,15 @@ def _service_context(slot: RatingSlot) -> dict[str, object]:
     return context
 
 
+STATE_TEMPLATES = {
+    SlotState.RATED: "evaluations/already_rated.html",
+    SlotState.CLOSED: "evaluations/closed.html",
+    SlotState.NOT_READY: "evaluations/not_ready.html",
+}
+STATE_STATUS = {SlotState.RATED: 409, SlotState.CLOSED: 410, SlotState.NOT_READY: 409}
+RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def rate(request: HttpRequest, token: str) -> HttpResponse:
@@ -128,12 +138,10 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         return _problem(request, exc)
     context = _service_context(slot)
     context["via"] = request.GET.get("via", "")
-    if slot_is_rated(slot):
-        return render(
-            request, "evaluations/already_rated.html", context, status=200 if request.method == "GET" else 409
-        )
-    if slot.closes_at is not None and timezone.now() > slot.closes_at:
-        return render(request, "evaluations/closed.html", context, status=200 if request.method == "GET" else 410)
+    state = slot_state(slot)
+    if state != SlotState.OPEN:
+        status = 200 if request.method == "GET" else STATE_STATUS[state]
+        return render(request, STATE_TEMPLATES[state], context, status=status)
 
     form = RatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -149,9 +157,10 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
                 comment=form.cleaned_data["comment"],
             )
         except DomainError as exc:
-            if exc.status in (409, 410):
-                template = "evaluations/already_rated.html" if exc.status == 409 else "evaluations/closed.html"
-                return render(request, template, context, status=exc.status)
+            if exc.code == "already_rated":
+                return render(request, STATE_TEMPLATES[SlotState.RATED], context, status=409)
+            if exc.code == "window_closed":
+                return render(request, STATE_TEMPLATES[SlotState.CLOSED], context, status=410)
             form.add_error(None, exc.detail)
         else:
             return redirect("rate-done", token=token, receipt=submission.receipt)
@@ -165,7 +174,7 @@ def rate_done(request: HttpRequest, token: str, receipt: str) -> HttpResponse:
         slot = slot_for_token(token)
     except (NotFound, Forbidden) as exc:
         return _problem(request, exc)
-    rows = submission_for_receipt(slot=slot, receipt=receipt)
+    rows = submission_for_receipt(slot=slot, receipt=receipt) if RECEIPT_FORMAT.fullmatch(receipt) else []
     if not rows:
         return _problem(request, NotFound("not_found", str(_("No rating with this receipt."))))
     context = _service_context(slot)

@@ -8,8 +8,8 @@ from ninja import Router, Schema, Status
 from haoping.evaluations.selectors import record_evaluations
 from haoping.records import services
 from haoping.records.links import link_pair
-from haoping.records.models import RatingSlot, ServiceRecord
-from haoping.records.selectors import record_for_client
+from haoping.records.models import ServiceRecord
+from haoping.records.selectors import record_for_client, record_links
 from haoping.schemas import ApiRequest, Code, ErrorOut, ShortText, StrictBool, StrictSchema
 
 router = Router(tags=["records"])
@@ -78,6 +78,7 @@ class CompleteOut(Schema):
     record_no: str
     status: str
     completion: LinkOut
+    theme: LinkOut | None = None
 
 
 class EvaluationBrief(Schema):
@@ -97,6 +98,8 @@ class RecordOut(Schema):
     item_code: str
     accepted_at: dt.datetime
     completed_at: dt.datetime | None
+    completion: LinkOut | None = None
+    theme: LinkOut | None = None
     evaluations: list[EvaluationBrief]
 
 
@@ -104,18 +107,6 @@ def _party(data: PartyIn | None) -> services.PartyData | None:
     if data is None:
         return None
     return services.PartyData(kind=data.kind, name=data.name, phone=data.phone, id_number=data.id_number)
-
-
-def _links(record: ServiceRecord) -> dict[str, object]:
-    out: dict[str, object] = {"record_no": record.record_no, "status": record.status}
-    for slot in record.slots.all():
-        if slot.kind == RatingSlot.Kind.COMPLETION:
-            out["completion"] = link_pair(slot.public_id)
-    if record.bundle_id and record.status == ServiceRecord.Status.COMPLETED:
-        theme = RatingSlot.objects.filter(kind=RatingSlot.Kind.THEME, bundle_id=record.bundle_id).first()
-        if theme:
-            out["theme"] = link_pair(theme.public_id)
-    return out
 
 
 @router.post("", response={201: RecordCreatedOut, **ERRORS}, summary="Register a service record")
@@ -137,26 +128,32 @@ def create_record(request: ApiRequest, payload: RecordIn) -> Status:
         accepted_at=payload.accepted_at,
         completed_at=payload.completed_at,
     )
-    return Status(201, _links(record))
+    return Status(201, {"record_no": record.record_no, "status": record.status, **record_links(record)})
 
 
-@router.post("/{record_no}/visits", response={201: VisitOut, **ERRORS}, summary="Register a window visit")
+@router.post(
+    "/{record_no}/visits", response={200: VisitOut, 201: VisitOut, **ERRORS}, summary="Register a window visit"
+)
 def create_visit(request: ApiRequest, record_no: str, payload: VisitIn) -> Status:
-    visit, slot = services.visit_create(
+    """A repeated visit (same window and time) returns the first one with 200."""
+    result = services.visit_create(
         client=request.auth,
         record_no=record_no,
         window_code=payload.window_code,
         staff_no=payload.staff_no,
         at=payload.at,
     )
+    slot = result.slot
     links = link_pair(slot.public_id) if slot else {"evaluation_url": None, "qr_url": None}
-    return Status(201, {"visit_id": visit.pk, "ratable": slot is not None, **links})
+    body = {"visit_id": result.visit.pk, "ratable": slot is not None, **links}
+    return Status(200 if result.replayed else 201, body)
 
 
 @router.post("/{record_no}/complete", response={200: CompleteOut, **ERRORS}, summary="Mark a record completed")
 def complete_record(request: ApiRequest, record_no: str, payload: CompleteIn) -> dict[str, object]:
     slot = services.record_complete(client=request.auth, record_no=record_no, completed_at=payload.completed_at)
-    return {"record_no": record_no, "status": ServiceRecord.Status.COMPLETED, "completion": link_pair(slot.public_id)}
+    assert slot.record is not None
+    return {"record_no": record_no, "status": ServiceRecord.Status.COMPLETED, **record_links(slot.record)}
 
 
 @router.get("/{record_no}", response={200: RecordOut, **ERRORS}, summary="A record with its evaluations")
@@ -170,6 +167,7 @@ def get_record(request: ApiRequest, record_no: str) -> dict[str, object]:
         "item_code": record.item.code,
         "accepted_at": record.accepted_at,
         "completed_at": record.completed_at,
+        **record_links(record),
         "evaluations": [
             {
                 "level": ev.level,

@@ -120,6 +120,7 @@ class Visit(models.Model):
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
+        constraints = [models.UniqueConstraint(fields=["record", "window", "at"], name="one_visit_per_window_and_time")]
 
     def __str__(self) -> str:
         return f"{self.record.record_no} #{self.pk}"

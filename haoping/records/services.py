@@ -11,10 +11,11 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haoping.accounts.access import access_item, access_region, access_staff
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window
-from haoping.directory.selectors import policy_for_region, region_contains
-from haoping.errors import Conflict, Forbidden, Invalid
+from haoping.directory.selectors import policy_for_region
+from haoping.errors import Conflict, Invalid
 from haoping.fields import lookup_digest
 from haoping.records.links import new_public_id
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
@@ -23,6 +24,7 @@ from haoping.records.selectors import record_for_client
 M = TypeVar("M", bound=Model)
 
 MAX_CLOCK_SKEW = dt.timedelta(minutes=10)
+EARLIEST_YEAR = 2000
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,6 @@ class PartyData:
     name: str = ""
     phone: str = ""
     id_number: str = ""
-
-
-def _in_scope(client: ApiClient, region: Region, field: str) -> None:
-    if not region_contains(client.region, region):
-        raise Forbidden(
-            "out_of_region", _("%(field)s: outside the region this API key may reach") % {"field": field}, field=field
-        )
 
 
 def _lookup(model: type[M], field: str, value: str | None, key: str = "code") -> M | None:
@@ -51,11 +46,16 @@ def _lookup(model: type[M], field: str, value: str | None, key: str = "code") ->
     return obj
 
 
-def _not_future(value: dt.datetime, field: str) -> None:
+def check_time(value: dt.datetime, field: str, *, not_before: dt.datetime | None = None) -> None:
+    """A time a client sends: with a zone, not in the future, not before the system or `not_before`."""
     if timezone.is_naive(value):
         raise Invalid("invalid", _("%(field)s: give a time zone (e.g. +08:00)") % {"field": field}, field=field)
+    if value.year < EARLIEST_YEAR:  # compared before any zone arithmetic, which overflows near year 1
+        raise Invalid("invalid", _("%(field)s: earlier than the year 2000") % {"field": field}, field=field)
     if value > timezone.now() + MAX_CLOCK_SKEW:
         raise Invalid("invalid", _("%(field)s: lies in the future") % {"field": field}, field=field)
+    if not_before is not None and value < not_before - MAX_CLOCK_SKEW:
+        raise Invalid("invalid", _("%(field)s: earlier than the step before it") % {"field": field}, field=field)
 
 
 def party_build(data: PartyData) -> Applicant:
@@ -123,6 +123,51 @@ def slot_open(
     return slot
 
 
+def _staff(client: ApiClient, staff_no: str | None, institution: Institution | None) -> Staff | None:
+    staff = _lookup(Staff, "staff_no", staff_no, key="staff_no")
+    if staff is None:
+        return None
+    access_staff(client, staff, "staff_no")
+    if institution is not None and staff.institution_id not in (None, institution.pk):
+        raise Invalid("invalid", _("staff_no: the staff member works at another institution"), field="staff_no")
+    return staff
+
+
+def _bundle(
+    *, bundle_no: str | None, bundle_kind: str | None, region: Region, item: ServiceItem, at: dt.datetime
+) -> Bundle | None:
+    """The bundle a record joins, created by its first record; concurrent first records share it."""
+    if not bundle_no:
+        return None
+    assert bundle_kind is not None  # the schema pairs bundle_no with its kind
+    bundle = Bundle.objects.select_for_update().filter(bundle_no=bundle_no).first()
+    if bundle is None:
+        try:
+            with transaction.atomic():
+                bundle = Bundle.objects.create(bundle_no=bundle_no, kind=bundle_kind, region=region)
+                if bundle.kind == Bundle.Kind.THEME:
+                    slot_open(kind=RatingSlot.Kind.THEME, region=region, at=at, bundle=bundle)
+                return bundle
+        except IntegrityError:
+            bundle = Bundle.objects.select_for_update().get(bundle_no=bundle_no)
+    if bundle.kind != bundle_kind:
+        raise Invalid(
+            "invalid",
+            _("bundle.kind: bundle %(no)s is a %(kind)s bundle") % {"no": bundle_no, "kind": bundle.get_kind_display()},
+            field="bundle.kind",
+        )
+    if bundle.region_id != region.pk:
+        raise Invalid(
+            "invalid",
+            _("bundle.bundle_no: bundle %(no)s belongs to another region") % {"no": bundle_no},
+            field="bundle",
+        )
+    if bundle.kind == Bundle.Kind.BATCH and bundle.records.exclude(item=item).exists():
+        # R5: a batch is several records of the same item.
+        raise Invalid("invalid", _("bundle: a batch holds records of one service item only"), field="bundle")
+    return bundle
+
+
 @transaction.atomic
 def record_create(
     *,
@@ -145,57 +190,26 @@ def record_create(
     if ServiceRecord.objects.filter(record_no=record_no).exists():
         raise Conflict("duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no")
     item = _lookup(ServiceItem, "item_code", item_code)
+    assert item is not None
+    access_item(client, item, "item_code")
     institution = _lookup(Institution, "institution_code", institution_code)
     platform = _lookup(Platform, "platform_code", platform_code)
-    window = _lookup(Window, "window_code", window_code)
-    staff = _lookup(Staff, "staff_no", staff_no, key="staff_no")
     if institution is None and platform is None:
         raise Invalid("invalid", _("institution_code or platform_code: give at least one"), field="institution_code")
-    assert isinstance(item, ServiceItem)
-    if institution is not None:
-        assert isinstance(institution, Institution)
-        _in_scope(client, institution.region, "institution_code")
-        region = institution.region
     if platform is not None:
-        assert isinstance(platform, Platform)
-        _in_scope(client, platform.region, "platform_code")
-        if institution is None:
-            region = platform.region
-    if window is not None:
-        assert isinstance(window, Window)
-        if institution is None or window.institution_id != institution.pk:
-            raise Invalid(
-                "invalid", _("window_code: the window does not belong to the institution"), field="window_code"
-            )
-    _not_future(accepted_at, "accepted_at")
+        access_region(client, platform.region, "platform_code")
+        region = platform.region
+    if institution is not None:
+        access_region(client, institution.region, "institution_code")
+        region = institution.region
+    window = _lookup(Window, "window_code", window_code)
+    if window is not None and (institution is None or window.institution_id != institution.pk):
+        raise Invalid("invalid", _("window_code: the window does not belong to the institution"), field="window_code")
+    staff = _staff(client, staff_no, institution)
+    check_time(accepted_at, "accepted_at")
     if completed_at is not None:
-        _not_future(completed_at, "completed_at")
-        if completed_at < accepted_at:
-            raise Invalid("invalid", _("completed_at: earlier than accepted_at"), field="completed_at")
-    bundle = None
-    if bundle_no:
-        bundle = Bundle.objects.select_for_update().filter(bundle_no=bundle_no).first()
-        if bundle is None:
-            assert bundle_kind is not None  # the schema pairs bundle_no with its kind
-            bundle = Bundle.objects.create(bundle_no=bundle_no, kind=bundle_kind, region=region)
-            if bundle.kind == Bundle.Kind.THEME:
-                slot_open(kind=RatingSlot.Kind.THEME, region=region, at=accepted_at, bundle=bundle)
-        elif bundle.kind != bundle_kind:
-            raise Invalid(
-                "invalid",
-                _("bundle.kind: bundle %(no)s is a %(kind)s bundle")
-                % {"no": bundle_no, "kind": bundle.get_kind_display()},
-                field="bundle.kind",
-            )
-        elif bundle.region_id != region.pk:
-            raise Invalid(
-                "invalid",
-                _("bundle.bundle_no: bundle %(no)s belongs to another region") % {"no": bundle_no},
-                field="bundle",
-            )
-        elif bundle.kind == Bundle.Kind.BATCH and bundle.records.exclude(item=item).exists():
-            # R5: a batch is several records of the same item.
-            raise Invalid("invalid", _("bundle: a batch holds records of one service item only"), field="bundle")
+        check_time(completed_at, "completed_at", not_before=accepted_at)
+    bundle = _bundle(bundle_no=bundle_no, bundle_kind=bundle_kind, region=region, item=item, at=accepted_at)
     try:
         with transaction.atomic():
             record = ServiceRecord.objects.create(
@@ -223,11 +237,16 @@ def record_create(
 
 
 def _complete(record: ServiceRecord, completed_at: dt.datetime) -> RatingSlot:
+    from haoping.evaluations.services import evaluation_inherit
+
     record.status = ServiceRecord.Status.COMPLETED
     record.completed_at = completed_at
     record.save(update_fields=["status", "completed_at"])
     # R4: every record is rated once at completion.
-    return slot_open(kind=RatingSlot.Kind.COMPLETION, region=record.region, at=completed_at, record=record)
+    slot = slot_open(kind=RatingSlot.Kind.COMPLETION, region=record.region, at=completed_at, record=record)
+    # R5/R6: a batch or theme rated already covers a record that completes afterwards.
+    evaluation_inherit(slot=slot)
+    return slot
 
 
 @transaction.atomic
@@ -235,28 +254,36 @@ def record_complete(*, client: ApiClient, record_no: str, completed_at: dt.datet
     record = record_for_client(client=client, record_no=record_no, for_update=True)
     if record.status == ServiceRecord.Status.COMPLETED:
         raise Conflict("already_completed", _("record %(no)s was completed already") % {"no": record_no})
-    _not_future(completed_at, "completed_at")
-    if completed_at < record.accepted_at:
-        raise Invalid("invalid", _("completed_at: earlier than accepted_at"), field="completed_at")
+    last_visit = record.visits.order_by("-at").values_list("at", flat=True).first()
+    check_time(completed_at, "completed_at", not_before=max(filter(None, [record.accepted_at, last_visit])))
     return _complete(record, completed_at)
+
+
+@dataclass
+class VisitResult:
+    visit: Visit
+    slot: RatingSlot | None
+    replayed: bool = False
 
 
 @transaction.atomic
 def visit_create(
     *, client: ApiClient, record_no: str, window_code: str, staff_no: str | None, at: dt.datetime
-) -> tuple[Visit, RatingSlot | None]:
+) -> VisitResult:
+    """Register a window visit; sending the same visit again returns it instead of a second one."""
     record = record_for_client(client=client, record_no=record_no, for_update=True)
     window = _lookup(Window, "window_code", window_code)
-    staff = _lookup(Staff, "staff_no", staff_no, key="staff_no")
-    assert isinstance(window, Window)
-    _in_scope(client, window.institution.region, "window_code")
-    _not_future(at, "at")
-    if at < record.accepted_at - MAX_CLOCK_SKEW:
-        raise Invalid("invalid", _("at: earlier than the record's accepted_at"), field="at")
-    if record.status == ServiceRecord.Status.COMPLETED:
+    assert window is not None
+    access_region(client, window.institution.region, "window_code")
+    staff = _staff(client, staff_no, window.institution)
+    check_time(at, "at", not_before=record.accepted_at)
+    earlier = Visit.objects.filter(record=record, window=window, at=at).select_related("slot").first()
+    if earlier is not None:
+        return VisitResult(earlier, getattr(earlier, "slot", None), replayed=True)
+    if record.completed_at is not None and at > record.completed_at + MAX_CLOCK_SKEW:
         raise Conflict("already_completed", _("record %(no)s is completed; no more visits") % {"no": record_no})
     visit = Visit.objects.create(record=record, window=window, staff=staff, at=at)
     slot = None
     if record.rated_per_visit:
         slot = slot_open(kind=RatingSlot.Kind.VISIT, region=record.region, at=at, record=record, visit=visit)
-    return visit, slot
+    return VisitResult(visit, slot)

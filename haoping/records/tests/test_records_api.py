@@ -110,7 +110,21 @@ def test_missing_or_wrong_key_is_401(world: dict[str, Any], record_payload: Any)
 def test_key_reaches_only_its_region(world: dict[str, Any], record_payload: Any) -> None:
     api, other, city = world["api"], world["other_api"], world["city_api"]
     res = other.post("/records", record_payload(record_no="X1"))
+    assert res.status_code == 403 and res.json()["field"] == "item_code"
+    # Neither our hall with their item, nor their hall with our staff member, nor our item's department.
+    theirs = {"item_code": "ITEM-QH", "window_code": None, "staff_no": None}
+    res = other.post("/records", record_payload(record_no="X2", **theirs))
     assert res.status_code == 403 and res.json()["field"] == "institution_code"
+    res = other.post(
+        "/records", record_payload(record_no="X3", **{**theirs, "institution_code": "H-QH", "staff_no": "S001"})
+    )
+    assert res.status_code == 403 and res.json()["field"] == "staff_no"
+    res = api.post("/records", record_payload(record_no="X4", staff_no="S-QH"))
+    assert res.status_code == 403 and res.json()["field"] == "staff_no"
+    # A city-level item may be served in the district.
+    city_item = {**theirs, "item_code": "ITEM-CITY", "institution_code": "H-QH"}
+    assert other.post("/records", record_payload(record_no="X5", **city_item)).status_code == 201
+    assert not ServiceRecord.objects.filter(record_no__in=["X1", "X2", "X3", "X4"]).exists()
     assert api.post("/records", record_payload(record_no="MINE")).status_code == 201
     # Another district's key cannot see, visit, complete or rate it; the city's key can see it.
     assert other.get("/records/MINE").status_code == 404
