@@ -84,7 +84,7 @@ def test_verify_chain_reports_the_first_altered_row(world: dict[str, Any], recor
     checked, problem = chain_verify()
     assert problem is not None and problem.evaluation_id == ids[2] and checked == 2
     assert problem.reason == "evaluation altered"
-    with pytest.raises(CommandError, match=f"evaluation {ids[2]} .*record CH2"):
+    with pytest.raises(CommandError, match=f"评价 {ids[2]}（.*办件 CH2）"):
         call_command("verify_chain")
 
 

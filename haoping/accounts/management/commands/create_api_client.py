@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from haoping.accounts.services import api_client_create
 from haoping.directory.models import Region
@@ -18,7 +19,10 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         region = Region.objects.filter(code=options["region"]).first()
         if region is None:
-            raise CommandError(f"unknown region code {options['region']}")
+            raise CommandError(_("unknown region code %(code)s") % {"code": options["region"]})
         client, key = api_client_create(name=options["name"], region=region)
-        self.stdout.write(f"API client {client.pk} for {region.code} created; its key is shown once:")
+        self.stdout.write(
+            _("API client %(id)s for %(region)s created; its key is shown only this once:")
+            % {"id": client.pk, "region": region}
+        )
         self.stdout.write(key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from haoping.evaluations.chain import chain_seal
 from haoping.evaluations.services import defaults_record
@@ -14,4 +15,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         defaults = defaults_record()
         sealed = chain_seal()
-        self.stdout.write(f"default ratings recorded: {defaults}; evaluations sealed: {sealed}")
+        self.stdout.write(
+            _("default ratings recorded: %(defaults)d; evaluations sealed into the chain: %(sealed)d")
+            % {"defaults": defaults, "sealed": sealed}
+        )

@@ -1,0 +1,38 @@
+"""Every error under /api/ answers in the API's JSON shape, whoever produced it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+API_PREFIX = "/api/v1/"
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: ("bad_request", _("the request could not be read (too large or malformed)")),
+        404: ("not_found", _("no such API path")),
+        405: ("method_not_allowed", _("this method is not allowed on this path")),
+        413: ("too_large", _("the request body is too large")),
+    }
+
+
+class ApiErrorShapeMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            code, detail = _messages().get(response.status_code, ("error", _("the request failed")))
+            shaped = JsonResponse({"error": code, "detail": detail}, status=response.status_code)
+            if response.has_header("Allow"):
+                shaped["Allow"] = response["Allow"]
+            return shaped
+        return response
