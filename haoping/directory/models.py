@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -9,7 +10,12 @@ from django.utils.translation import gettext_lazy as _
 class Region(models.Model):
     """行政区划. `path` holds the codes from the root down, for subtree filters."""
 
-    code = models.CharField(_("division code"), max_length=12, unique=True)
+    code = models.CharField(
+        _("division code"),
+        max_length=12,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}(\d{3}){0,2}$", _("a division code has 6, 9 or 12 digits"))],
+    )
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
         "self",
@@ -39,7 +45,9 @@ class RegionPolicy(models.Model):
 
     region = models.OneToOneField(Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="policy")
     # R2/R3: ratable for this many natural days after the service, then a default rating.
-    rating_window_days = models.PositiveSmallIntegerField(_("rating window (natural days)"), default=7)
+    rating_window_days = models.PositiveSmallIntegerField(
+        _("rating window (natural days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
 
     class Meta:
         verbose_name = _("region policy")

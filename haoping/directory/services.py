@@ -211,11 +211,18 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
                     continue
             path = region_path(row["code"], parent)
             old_path = Region.objects.filter(code=row["code"]).values_list("path", flat=True).first()
+            placed.append(number)
+            if parent is not None and old_path and parent.path.startswith(old_path):
+                errors.append(
+                    where("regions", number, "parent")
+                    + "："
+                    + _("a region cannot be placed under itself or its own subtree")
+                )
+                continue
             values = {"code": row["code"], "name": row["name"], "parent": parent, "path": path}
             region = upsert(Region, "regions", number, "code", values)
             if region is not None and old_path and old_path != path:
                 _move_descendants(old_path, path)
-            placed.append(number)
         if not placed:
             for number, row in pending:
                 errors.append(
@@ -269,7 +276,7 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
         for column in ("legal_days", "promised_days"):
             days[column] = None
             if row[column]:
-                if not row[column].isdigit():
+                if not (row[column].isascii() and row[column].isdigit()):
                     errors.append(where("items", number, column) + "：" + _("must be a whole number of days"))
                     continue
                 days[column] = int(row[column])
@@ -286,6 +293,9 @@ def _import_rows(rows_by_section: dict[str, list[dict[str, str]]], report: Impor
         department = resolve(Department, "staff", number, "department", row["department"])
         institution = resolve(Institution, "staff", number, "institution", row["institution"])
         window = resolve(Window, "staff", number, "window", row["window"])
+        if window and institution and window.institution_id != institution.pk:
+            errors.append(where("staff", number, "window") + "：" + _("the window belongs to another institution"))
+            continue
         upsert(
             Staff,
             "staff",

@@ -111,3 +111,24 @@ def test_not_json_or_wrong_suffix(db: Any, tmp_path: Path) -> None:
     other.write_text("x", encoding="utf-8")
     with pytest.raises(CommandError, match=r"仅支持导入 \.json 和 \.xlsx"):
         call_command("import_directory", other)
+
+
+def test_import_refuses_cycles_bad_codes_and_mismatched_staff(db: Any, tmp_path: Path) -> None:
+    call_command("import_directory", write_json(tmp_path, DIRECTORY))
+    cycle = {"regions": [{"code": "330100", "name": "杭州市", "parent": "330102"}]}
+    with pytest.raises(CommandError, match="regions 第 1 行，parent"):
+        call_command("import_directory", write_json(tmp_path, cycle))
+    assert Region.objects.get(code="330100").path == "/330100/"
+    bad_code = {"regions": [{"code": "33/01", "name": "x", "parent": None}]}
+    with pytest.raises(CommandError, match="regions 第 1 行，code"):
+        call_command("import_directory", write_json(tmp_path, bad_code))
+    odd_days = json.loads(json.dumps(DIRECTORY))
+    odd_days["items"][0]["legal_days"] = "²"
+    with pytest.raises(CommandError, match="items 第 1 行，legal_days"):
+        call_command("import_directory", write_json(tmp_path, odd_days))
+    moved = json.loads(json.dumps(DIRECTORY))
+    moved["institutions"].append({"code": "INS-2", "name": "分中心", "kind": "station", "region": "330102"})
+    moved["staff"][0]["institution"] = "INS-2"
+    with pytest.raises(CommandError, match="staff 第 1 行，window"):
+        call_command("import_directory", write_json(tmp_path, moved))
+    assert not Institution.objects.filter(code="INS-2").exists()

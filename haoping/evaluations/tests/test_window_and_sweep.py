@@ -81,22 +81,24 @@ def test_sweep_twice_at_once_records_one_default_each(world: dict[str, Any], rec
     now = timezone.now()
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
+    counts: list[int] = []
 
-    def run() -> None:
+    def run(offset: int) -> None:
         try:
             barrier.wait()
-            defaults_record(now=now, batch_size=7)
+            counts.append(defaults_record(now=now + dt.timedelta(microseconds=offset), batch_size=7))
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
+    assert sum(counts) == 30  # each default counted by the sweep that wrote it
     assert Evaluation.objects.filter(source="default").count() == 30
     assert Evaluation.objects.values("slot").distinct().count() == 30
 

@@ -18,7 +18,9 @@ def logged_in(user: User) -> Client:
 
 
 def test_admin_masks_personal_data(world: dict[str, Any], record_payload: Any) -> None:
-    world["api"].post("/records", record_payload(record_no="ADM1"))
+    res = world["api"].post("/records", record_payload(record_no="ADM1"))
+    token = res.json()["completion"]["evaluation_url"].rstrip("/").split("/")[-1]
+    world["api"].post("/evaluations", {"token": token, "level": 2, "channel": "pad", "comment": "态度差"})
     admin = logged_in(User.objects.create_superuser("root", "root@example.com", "x"))
     applicant = Applicant.objects.get()
     pages = [
@@ -27,6 +29,7 @@ def test_admin_masks_personal_data(world: dict[str, Any], record_payload: Any) -
         "/admin/records/servicerecord/",
         f"/admin/records/servicerecord/{applicant.records.get().pk}/change/",
         "/admin/evaluations/evaluation/",
+        "/admin/evaluations/evaluation/1/change/".replace("1", str(applicant.records.get().evaluations.get().pk)),
     ]
     for url in pages:
         res = admin.get(url)
