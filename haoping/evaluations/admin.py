@@ -6,8 +6,10 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from haoping.evaluations.models import Evaluation
+from haoping.lib.masking import mask_text
 
 
 @admin.register(Evaluation)
@@ -17,10 +19,15 @@ class EvaluationAdmin(admin.ModelAdmin):
     search_fields = ["record__record_no", "receipt"]
     date_hierarchy = "rated_at"
     list_select_related = ["record", "item", "institution", "window", "staff"]
-    exclude = ["row_mac", "client_ref"]
+    exclude = ["row_mac", "client_ref", "comment"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Evaluation._meta.fields if f.name not in self.exclude]
+        return [f.name for f in Evaluation._meta.fields if f.name not in self.exclude] + ["masked_comment"]
+
+    @admin.display(description=_("comment"))
+    def masked_comment(self, obj: Evaluation) -> str:
+        # Applicants sometimes type their phone number into the comment.
+        return mask_text(obj.comment)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

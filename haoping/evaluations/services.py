@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,7 +34,7 @@ SCREEN_CHANNELS = {"pc", "mobile", "qrcode", "pad", "kiosk"}
 DEFAULT_LEVEL = 3  # R2: 基本满意
 DEFAULT_RECEIPT = "DEFAULT"
 
-SLOT_RELATED = ("record__item", "record__bundle", "visit__window", "bundle")
+SLOT_RELATED = ("region", "record__item", "record__bundle", "visit__window", "bundle")
 
 
 @dataclass
@@ -94,7 +94,7 @@ def _resolve_slot(
     if len(given) != 1:
         raise Invalid("invalid", _("token, record_no or bundle_no: give exactly one"), field="token")
     if token:
-        slot = slots.filter(public_id=public_id_from_token(token)).first()
+        slot = next(iter(slots.filter(public_id=public_id_from_token(token))[:1]), None)
         if slot is None:
             raise NotFound("token_not_found", _("no such rating link"))
     elif bundle_no:
@@ -260,8 +260,7 @@ def evaluation_submit(
         for target in targets
     ]
     try:
-        with transaction.atomic():
-            Evaluation.objects.bulk_create(rows)
+        _insert(rows)
     except IntegrityError as exc:
         # R4/R7: someone rated this service first, on this channel or another.
         replay = _replay(slot, ref, level)
@@ -269,6 +268,15 @@ def evaluation_submit(
             return replay
         raise Conflict("already_rated", _("this service has been rated already")) from exc
     return Submission(receipt=receipt, evaluations=rows)
+
+
+def _insert(rows: list[Evaluation]) -> None:
+    if len(rows) == 1 and not connection.in_atomic_block:
+        # One INSERT in autocommit is atomic and durable by itself: no BEGIN/COMMIT round trips.
+        rows[0].save(force_insert=True)
+        return
+    with transaction.atomic():
+        Evaluation.objects.bulk_create(rows)
 
 
 def _replay(slot: RatingSlot, ref: str, level: int) -> Submission | None:

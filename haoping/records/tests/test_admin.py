@@ -20,7 +20,9 @@ def logged_in(user: User) -> Client:
 def test_admin_masks_personal_data(world: dict[str, Any], record_payload: Any) -> None:
     res = world["api"].post("/records", record_payload(record_no="ADM1"))
     token = res.json()["completion"]["evaluation_url"].rstrip("/").split("/")[-1]
-    world["api"].post("/evaluations", {"token": token, "level": 2, "channel": "pad", "comment": "态度差"})
+    world["api"].post(
+        "/evaluations", {"token": token, "level": 2, "channel": "pad", "comment": "态度差，回电13812345678"}
+    )
     admin = logged_in(User.objects.create_superuser("root", "root@example.com", "x"))
     applicant = Applicant.objects.get()
     pages = [
@@ -36,6 +38,8 @@ def test_admin_masks_personal_data(world: dict[str, Any], record_payload: Any) -
         assert res.status_code == 200, url
         html = res.content.decode()
         assert "13812345678" not in html and "320102199001011234" not in html and "张三" not in html, url
+    evaluation_page = admin.get(pages[-1]).content.decode()
+    assert "态度差，回电138****5678" in evaluation_page
     detail = admin.get(f"/admin/records/applicant/{applicant.pk}/change/").content.decode()
     assert "138****5678" in detail and "3201**********1234" in detail and "张*" in detail
     assert AuditEntry.objects.count() == 0

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+
+from haoping.lib.gm import DecryptionError, hmac_sm3, sm3, sm4_decrypt, sm4_encrypt
+from haoping.lib.masking import mask_id_number, mask_name, mask_phone, mask_text
+
+
+def test_sm3_standard_vector() -> None:
+    # GB/T 32905-2016, example 1: SM3("abc").
+    assert sm3(b"abc").hex() == "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+
+
+def test_sm4_round_trip_and_tamper_detection() -> None:
+    key = bytes(range(16))
+    token = sm4_encrypt(key, "13812345678")
+    assert "13812345678" not in token and sm4_decrypt(key, token) == "13812345678"
+    assert sm4_encrypt(key, "same") != sm4_encrypt(key, "same")  # a fresh nonce each time
+    with pytest.raises(DecryptionError):
+        sm4_decrypt(bytes(16), token)
+    assert hmac_sm3(key, b"a") != hmac_sm3(bytes(16), b"a")
+
+
+def test_masks() -> None:
+    assert mask_name("欧阳娜娜") == "欧***"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("32010219900101123X") == "3201**********123X"
+    text = "请打13812345678联系我，身份证32010219900101123X，订单号2026112100001234567"
+    assert mask_text(text) == "请打138****5678联系我，身份证3201**********123X，订单号2026112100001234567"
