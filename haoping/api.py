@@ -68,6 +68,8 @@ def pydantic_message(err: dict[str, Any]) -> str:
     """
     kind = err.get("type", "")
     ctx = err.get("ctx") or {}
+    if kind == "value_error" and ctx.get("error"):
+        return str(ctx["error"])  # our own validators raise translated messages
     if kind == "missing":
         return _("this field is required")
     if kind in ("int_type", "int_parsing", "int_from_float"):

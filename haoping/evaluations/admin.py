@@ -8,12 +8,13 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from haoping.admin_base import ReadOnlyAdmin
 from haoping.evaluations.models import Evaluation
 from haoping.lib.masking import mask_text
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(ReadOnlyAdmin):
     list_display = ["record", "level", "source", "channel", "item", "institution", "window", "staff", "rated_at"]
     list_filter = ["level", "source", "channel", "region"]
     search_fields = ["record__record_no", "receipt"]
@@ -28,12 +29,3 @@ class EvaluationAdmin(admin.ModelAdmin):
     def masked_comment(self, obj: Evaluation) -> str:
         # Applicants sometimes type their phone number into the comment.
         return mask_text(obj.comment)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from haoping.admin_base import ReadOnlyAdmin
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
@@ -20,19 +21,6 @@ from haoping.records.links import evaluation_url
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
 
 REVEAL_PERMISSION = "records.view_personal_data"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records come from business systems through the API; the admin only reads them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RevealForm(forms.Form):
