@@ -283,3 +283,16 @@ def test_paper_form_carries_its_own_time(world: dict[str, Any], record_payload: 
     assert res.status_code == 201
     stored = Evaluation.objects.get()
     assert abs((stored.rated_at - (now - dt.timedelta(minutes=30))).total_seconds()) < 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_token_rating_is_one_lookup_and_one_insert(
+    world: dict[str, Any], record_payload: Any, django_assert_num_queries: Any
+) -> None:
+    """The write path stays thin: nothing derived is computed inside the rating request."""
+    api = world["api"]
+    first = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    second = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    assert rate(api, token=first).status_code == 201  # the key is cached from here on
+    with django_assert_num_queries(2):
+        assert rate(api, token=second, level=2, channel="pad", reasons=["efficiency"]).status_code == 201
