@@ -35,10 +35,12 @@ class PartyData:
     id_number: str = ""
 
 
-def _lookup(model: type[M], field: str, value: str | None, key: str = "code") -> M | None:
+def _lookup(
+    model: type[M], field: str, value: str | None, key: str = "code", related: tuple[str, ...] = ()
+) -> M | None:
     if not value:
         return None
-    obj = model._default_manager.filter(**{key: value}).first()
+    obj = model._default_manager.select_related(*related).filter(**{key: value}).first()
     if obj is None:
         raise Invalid(
             "unknown_code", _("%(field)s: unknown code %(code)s") % {"field": field, "code": value}, field=field
@@ -124,7 +126,7 @@ def slot_open(
 
 
 def _staff(client: ApiClient, staff_no: str | None, institution: Institution | None) -> Staff | None:
-    staff = _lookup(Staff, "staff_no", staff_no, key="staff_no")
+    staff = _lookup(Staff, "staff_no", staff_no, key="staff_no", related=("institution__region", "department__region"))
     if staff is None:
         return None
     access_staff(client, staff, "staff_no")
@@ -189,11 +191,11 @@ def record_create(
 ) -> ServiceRecord:
     if ServiceRecord.objects.filter(record_no=record_no).exists():
         raise Conflict("duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no")
-    item = _lookup(ServiceItem, "item_code", item_code)
+    item = _lookup(ServiceItem, "item_code", item_code, related=("department__region",))
     assert item is not None
     access_item(client, item, "item_code")
-    institution = _lookup(Institution, "institution_code", institution_code)
-    platform = _lookup(Platform, "platform_code", platform_code)
+    institution = _lookup(Institution, "institution_code", institution_code, related=("region",))
+    platform = _lookup(Platform, "platform_code", platform_code, related=("region",))
     if institution is None and platform is None:
         raise Invalid("invalid", _("institution_code or platform_code: give at least one"), field="institution_code")
     if platform is not None:
@@ -272,7 +274,7 @@ def visit_create(
 ) -> VisitResult:
     """Register a window visit; sending the same visit again returns it instead of a second one."""
     record = record_for_client(client=client, record_no=record_no, for_update=True)
-    window = _lookup(Window, "window_code", window_code)
+    window = _lookup(Window, "window_code", window_code, related=("institution__region",))
     assert window is not None
     access_region(client, window.institution.region, "window_code")
     staff = _staff(client, staff_no, window.institution)

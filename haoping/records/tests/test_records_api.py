@@ -174,3 +174,12 @@ def test_openapi_schema_is_served(world: dict[str, Any]) -> None:
     assert res.status_code == 200
     assert "/api/v1/records" in res.json()["paths"] and "/api/v1/evaluations" in res.json()["paths"]
     assert Client().get("/api/docs").status_code in (301, 302)
+
+
+def test_registration_query_count(
+    world: dict[str, Any], record_payload: Any, django_assert_max_num_queries: Any
+) -> None:
+    world["api"].post("/records", record_payload())  # warms the key cache
+    # Lookups, two inserts, the completion and its rating slot, within savepoints: no per-field lazy loads.
+    with django_assert_max_num_queries(15):
+        assert world["api"].post("/records", record_payload()).status_code == 201
