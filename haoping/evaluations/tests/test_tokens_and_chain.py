@@ -118,3 +118,18 @@ def test_evaluations_are_append_only(world: dict[str, Any], record_payload: Any)
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql)
     assert Evaluation.objects.count() == 1
+
+
+def test_periodic_seal_continues_from_the_newest_seal(
+    world: dict[str, Any], record_payload: Any, monkeypatch: Any
+) -> None:
+    from haoping.evaluations import chain
+
+    monkeypatch.setattr(chain, "SEAL_LOOKBACK", 0)
+    rate_some(world, record_payload, 2)
+    assert chain_seal() == 2
+    for i in range(2, 5):
+        token = new_token(world, record_payload, f"LATER{i}")
+        world["api"].post("/evaluations", {"token": token, "level": 4, "channel": "sms"})
+    assert chain_seal(batch_size=2) == 3
+    assert chain_verify() == (5, None)
