@@ -120,13 +120,32 @@ def _service_context(slot: RatingSlot) -> dict[str, object]:
     return context
 
 
-STATE_TEMPLATES = {
-    SlotState.RATED: "evaluations/already_rated.html",
-    SlotState.CLOSED: "evaluations/closed.html",
-    SlotState.NOT_READY: "evaluations/not_ready.html",
+# What the link says when it cannot take a rating: (page title, heading, explanation).
+STATE_MESSAGES = {
+    SlotState.RATED: (
+        _("Already rated"),
+        _("This service has already been rated."),
+        _("Each service can be rated once. Thank you for taking part."),
+    ),
+    SlotState.CLOSED: (
+        _("Rating period ended"),
+        _("The rating period for this service has ended."),
+        _("A service can be rated within a set number of days after it took place."),
+    ),
+    SlotState.NOT_READY: (
+        _("Not ready to be rated"),
+        _("This service cannot be rated yet."),
+        _("You can rate it once it has been completed."),
+    ),
 }
 STATE_STATUS = {SlotState.RATED: 409, SlotState.CLOSED: 410, SlotState.NOT_READY: 409}
 RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
+def _state_page(request: HttpRequest, state: SlotState, context: dict[str, object], status: int) -> HttpResponse:
+    title, heading, explanation = STATE_MESSAGES[state]
+    context = {**context, "title": title, "heading": heading, "explanation": explanation}
+    return render(request, "evaluations/state.html", context, status=status)
 
 
 @never_cache
@@ -141,7 +160,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     state = slot_state(slot)
     if state != SlotState.OPEN:
         status = 200 if request.method == "GET" else STATE_STATUS[state]
-        return render(request, STATE_TEMPLATES[state], context, status=status)
+        return _state_page(request, state, context, status)
 
     form = RatingForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -158,9 +177,9 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             )
         except DomainError as exc:
             if exc.code == "already_rated":
-                return render(request, STATE_TEMPLATES[SlotState.RATED], context, status=409)
+                return _state_page(request, SlotState.RATED, context, 409)
             if exc.code == "window_closed":
-                return render(request, STATE_TEMPLATES[SlotState.CLOSED], context, status=410)
+                return _state_page(request, SlotState.CLOSED, context, 410)
             form.add_error(None, exc.detail)
         else:
             return redirect("rate-done", token=token, receipt=submission.receipt)
