@@ -31,7 +31,3 @@ def link_key() -> bytes:
 
 def chain_key() -> bytes:
     return derive_key(master_key(), "evaluation-chain-sm3", 32)
-
-
-def clear_cache() -> None:
-    master_key.cache_clear()

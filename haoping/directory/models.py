@@ -35,10 +35,6 @@ class Region(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"
 
-    @property
-    def depth(self) -> int:
-        return self.path.count("/") - 1
-
 
 class RegionPolicy(models.Model):
     """Per-region settings where the sources disagree; the nearest ancestor's policy applies."""

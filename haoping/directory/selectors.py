@@ -1,21 +1,10 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
-
 from haoping.directory.models import Region, RegionPolicy
-
-
-def region_subtree_q(region: Region, field: str = "region") -> Q:
-    """Filter for rows whose region lies in `region`'s subtree (the region included)."""
-    return Q(**{f"{field}__path__startswith": region.path})
 
 
 def region_contains(ancestor: Region, region: Region) -> bool:
     return region.path.startswith(ancestor.path)
-
-
-def region_subtree(region: Region) -> QuerySet[Region]:
-    return Region.objects.filter(path__startswith=region.path)
 
 
 def policy_for_region(region: Region) -> RegionPolicy:

@@ -107,10 +107,6 @@ class Evaluation(models.Model):
     def __str__(self) -> str:
         return f"{self.record_id} {self.level}"
 
-    @property
-    def is_bad(self) -> bool:
-        return self.level <= 2
-
 
 class ChainSeal(models.Model):
     """One link of the evaluation chain: chain_hash = SM3(prev_hash | seq | evaluation | row_mac)."""
