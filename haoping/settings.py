@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "haoping.evaluations",
     "haoping.audit",
     "haoping.accounts",
+    "haoping.workdays",
+    "haoping.rectification",
     "haoping.demo",
 ]
 
