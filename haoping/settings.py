@@ -112,6 +112,17 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 
+# Uploaded evidence. Never served as static files: a view checks access first.
+MEDIA_ROOT = Path(os.environ.get("HAOPING_MEDIA_DIR", VAR_DIR / "media"))
+MEDIA_URL = "/media-not-served/"
+# Evidence files up to 5 MB each, a few per form (haoping.rectification.services).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+# Where messages to evaluators go (an SMS gateway in production); the default keeps them in the outbox.
+HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
+LOGIN_URL = "/console/login/"
+LOGIN_REDIRECT_URL = "/console/"
+
 # No legitimate request body comes near this; larger ones get a 400 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 

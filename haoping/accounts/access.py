@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
+from dataclasses import dataclass
+from typing import Any
 
-from haoping.accounts.models import ApiClient
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from haoping.accounts.models import ApiClient, Membership
 from haoping.directory.models import Region, ServiceItem, Staff
 from haoping.directory.selectors import region_contains
 from haoping.errors import Forbidden, NotFound
@@ -38,3 +43,85 @@ def access_visible(client: ApiClient | None, region: Region, what: str) -> None:
     """Data outside the client's region does not exist for it (404, not 403)."""
     if client is not None and not region_contains(client.region, region):
         raise NotFound("not_found", _("%(what)s not found") % {"what": what})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting on a case: a console user in their role, or an API client within its region.
+
+    An API client (the 12345 hotline, a business system) may do what a unit's handler and the
+    region's manager may do, inside its region's subtree.
+    """
+
+    label: str
+    roles: frozenset[str]
+    region: Region | None = None
+    unit_id: int | None = None
+    staff_id: int | None = None
+    user: Any = None
+    client: ApiClient | None = None
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+
+def actor_evaluator() -> Actor:
+    return Actor(label=_("the evaluator"), roles=frozenset({"evaluator"}))
+
+
+def actor_system() -> Actor:
+    return Actor(label=_("the system"), roles=frozenset({"system"}))
+
+
+def actor_for_client(client: ApiClient) -> Actor:
+    return Actor(label=client.name, roles=frozenset({"handler", "manager"}), region=client.region, client=client)
+
+
+def actor_for_user(user: Any) -> Actor | None:
+    """The console role of a signed-in user, or None when they have none."""
+    membership = getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
+    if membership is None:
+        return None
+    label = user.get_full_name() or user.get_username()
+    if membership.role == Membership.Role.MANAGER:
+        return Actor(label=label, roles=frozenset({"manager"}), region=membership.region, user=user)
+    if membership.role == Membership.Role.HANDLER:
+        return Actor(label=label, roles=frozenset({"handler"}), unit_id=membership.department_id, user=user)
+    return Actor(label=label, roles=frozenset({"staff"}), staff_id=membership.staff_id, user=user)
+
+
+def case_scope(actor: Actor) -> Q:
+    """The cases an actor may see: a manager's or client's subtree, a unit's own and consulted
+    cases, a staff member's own. Everything else does not exist for them."""
+    if actor.region is not None:
+        return Q(region__path__startswith=actor.region.path)
+    if actor.unit_id is not None:
+        from haoping.rectification.models import Consultation
+
+        # A subquery, not a join, so that a case consulted on twice is still one row.
+        consulted = Consultation.objects.filter(case=OuterRef("pk"), unit_id=actor.unit_id)
+        return Q(unit_id=actor.unit_id) | Q(Exists(consulted))
+    if actor.staff_id is not None:
+        return Q(staff_id=actor.staff_id)
+    return Q(pk__in=[])
+
+
+def access_case_act(actor: Actor, case: Any, role: str) -> None:
+    """Acting (beyond seeing) needs the role, and for a handler, the case being their unit's."""
+    if not actor.has(role):
+        raise Forbidden("forbidden", _("only a %(role)s may do this") % {"role": ROLE_LABELS.get(role, role)})
+    if role == "handler" and actor.unit_id is not None and case.unit_id != actor.unit_id:
+        raise Forbidden("forbidden", _("this case belongs to another unit"))
+
+
+def access_identity(actor: Actor) -> bool:
+    """R10: staff never learn who rated them; handlers and managers may, with an audited reveal."""
+    return actor.has("handler") or actor.has("manager")
+
+
+ROLE_LABELS = {
+    "handler": _lazy("handler of the responsible unit"),
+    "manager": _lazy("manager"),
+    "staff": _lazy("staff member"),
+    "evaluator": _lazy("evaluator"),
+}

@@ -11,6 +11,8 @@ class AuditEntry(models.Model):
     class Action(models.TextChoices):
         REVEAL_PERSONAL_DATA = "reveal_personal_data", _("revealed personal data")
         IMPORT_DIRECTORY = "import_directory", _("imported the directory")
+        BLOCK_EVALUATOR = "block_evaluator", _("added an evaluator to the registry")
+        UNBLOCK_EVALUATOR = "unblock_evaluator", _("removed an evaluator from the registry")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"

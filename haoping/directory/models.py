@@ -36,6 +36,14 @@ class Region(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+DEADLINE_PRESETS = [
+    ("default", _("national: contact 48 h; general 5, complex 15 working days")),
+    ("ezhou_rules", _("Ezhou rules: contact 48 h; general 5, complex 15 natural days")),
+    ("ezhou_plan", _("Ezhou plan: contact 1 working day; general 5, complex 15 working days")),
+    ("siping", _("Siping: contact 48 h; rectify within 15 natural days")),
+]
+
+
 class RegionPolicy(models.Model):
     """Per-region settings where the sources disagree; the nearest ancestor's policy applies."""
 
@@ -43,6 +51,19 @@ class RegionPolicy(models.Model):
     # R2/R3: ratable for this many natural days after the service, then a default rating.
     rating_window_days = models.PositiveSmallIntegerField(
         _("rating window (natural days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(90)]
+    )
+    # R12: contact and resolution deadlines for bad reviews, by the source a region follows
+    # (haoping.rectification.deadlines.PRESETS).
+    case_deadlines = models.CharField(
+        _("bad-review deadlines"), max_length=20, choices=DEADLINE_PRESETS, default="default"
+    )
+    # The handler is warned once this share of a step's time is used.
+    warn_percent = models.PositiveSmallIntegerField(
+        _("warn when this % of the time is used"), default=75, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    # An evaluator not satisfied with the rectification reopens the case, or the case closes as is.
+    reopen_when_unsatisfied = models.BooleanField(
+        _("reopen the case when the evaluator is not satisfied"), default=True
     )
 
     class Meta:

@@ -44,6 +44,7 @@ def row_content(ev: Any) -> bytes:
         "comment": ev.comment,
         "receipt": ev.receipt,
         "overall": ev.overall,
+        "blocked": ev.blocked,
         # Who was rated: the indicators read these, so they are sealed too.
         "item": ev.item_id,
         "department": ev.department_id,

@@ -91,6 +91,8 @@ class Evaluation(models.Model):
     client_ref = models.CharField(_("client reference"), max_length=80, blank=True)
     # R6: given as a theme's overall rating, so records of the theme completing later inherit it.
     overall = models.BooleanField(_("theme overall rating"), default=False)
+    # R15: given by someone in the registry of malicious evaluators: kept for audit, counted nowhere.
+    blocked = models.BooleanField(_("from a blocked evaluator"), default=False)
     # Keyed SM3 over the row's content; the chain seals it (haoping.evaluations.chain).
     row_mac = models.CharField(max_length=64, editable=False)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,6 +40,7 @@ SLOT_FIELDS = (
     *("public_id", "kind", "opens_at", "closes_at", "region__path"),
     *("record__record_no", "record__item_id", "record__institution_id", "record__platform_id"),
     *("record__window_id", "record__staff_id", "record__agent_id", "record__bundle_id", "record__region_id"),
+    "record__applicant_id",
     *("record__item__department_id", "record__bundle__kind", "visit__at", "visit__window_id", "visit__staff_id"),
     *("visit__window__institution_id", "bundle__kind"),
 )
@@ -94,10 +95,33 @@ def _validate_content(
         raise Invalid("reason_required", _("reasons: a rating of 1 or 2 needs a reason or a comment"), field="reasons")
 
 
+def _blocked(person: str) -> Exists:
+    """R15: whether the record's applicant or agent is in the registry (matched by keyed digests)."""
+    from haoping.rectification.models import BlockedEvaluator
+
+    live = BlockedEvaluator.objects.filter(removed_at__isnull=True)
+    return Exists(
+        live.filter(
+            Q(phone_digest=OuterRef(f"record__{person}__phone_digest"))
+            | Q(id_digest=OuterRef(f"record__{person}__id_digest"))
+        )
+    )
+
+
+def _evaluator_blocked(slot: RatingSlot, target: RatingSlot, rated_by: str) -> bool:
+    person = "agent" if rated_by == Evaluation.RatedBy.AGENT else "applicant"
+    if slot.kind != RatingSlot.Kind.THEME:
+        return bool(getattr(slot, f"{person}_blocked"))
+    # A theme's slot has no record of its own; ask about the person on the rated records.
+    return RatingSlot.objects.filter(pk=target.pk).annotate(hit=_blocked(person)).values_list("hit", flat=True)[0]
+
+
 def _resolve_slot(
     *, client: ApiClient | None, token: str | None, record_no: str | None, visit_id: int | None, bundle_no: str | None
 ) -> RatingSlot:
-    slots = RatingSlot.objects.select_related(*SLOT_RELATED)
+    slots = RatingSlot.objects.select_related(*SLOT_RELATED).annotate(
+        applicant_blocked=_blocked("applicant"), agent_blocked=_blocked("agent")
+    )
     given = [name for name, value in (("token", token), ("record_no", record_no), ("bundle_no", bundle_no)) if value]
     if len(given) != 1:
         raise Invalid("invalid", _("token, record_no or bundle_no: give exactly one"), field="token")
@@ -249,6 +273,7 @@ def evaluation_submit(
     if rated_by == Evaluation.RatedBy.AGENT and not any(t.record and t.record.agent_id for t in targets):
         raise Invalid("invalid", _("rated_by: this service had no agent"), field="rated_by")
     receipt = new_receipt()
+    blocked = _evaluator_blocked(slot, targets[0], rated_by)
     rows = [
         evaluation_build(
             target,
@@ -264,11 +289,18 @@ def evaluation_submit(
             receipt=receipt,
             client_ref=ref,
             overall=slot.kind == RatingSlot.Kind.THEME,
+            blocked=blocked,
         )
         for target in targets
     ]
     try:
-        _insert(rows)
+        if level <= 2 and not blocked:
+            # R12: a bad rating and its case are stored together, or neither is.
+            with transaction.atomic():
+                _insert(rows)
+                _open_case(rows, targets[0], rated_by, now)
+        else:
+            _insert(rows)
     except IntegrityError as exc:
         # R4/R7: someone rated this service first, on this channel or another.
         replay = _replay(slot, ref, level)
@@ -278,12 +310,21 @@ def evaluation_submit(
     return Submission(receipt=receipt, evaluations=rows)
 
 
+def _open_case(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime) -> None:
+    from haoping.rectification.services import case_open
+
+    record = target.record
+    assert record is not None
+    evaluator_id = record.agent_id if rated_by == Evaluation.RatedBy.AGENT else record.applicant_id
+    case_open(evaluations=rows, region=target.region, evaluator_id=evaluator_id, now=now)
+
+
 def _insert(rows: list[Evaluation]) -> None:
     if len(rows) == 1 and not connection.in_atomic_block:
         # One INSERT in autocommit is atomic and durable by itself: no BEGIN/COMMIT round trips.
         rows[0].save(force_insert=True)
         return
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         Evaluation.objects.bulk_create(rows)
 
 
@@ -318,7 +359,8 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     first = rated.order_by("id").first()
     if first is None:
         return None
-    copy = {f: getattr(first, f) for f in ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment")}
+    fields = ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "blocked")
+    copy = {f: getattr(first, f) for f in fields}
     ev = evaluation_build(
         slot,
         **copy,

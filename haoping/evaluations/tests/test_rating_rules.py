@@ -295,4 +295,10 @@ def test_a_token_rating_is_one_lookup_and_one_insert(
     second = token_of(register(api, record_payload())["completion"]["evaluation_url"])
     assert rate(api, token=first).status_code == 201  # the key is cached from here on
     with django_assert_num_queries(2):
-        assert rate(api, token=second, level=2, channel="pad", reasons=["efficiency"]).status_code == 201
+        assert rate(api, token=second, level=4, channel="pad").status_code == 201
+    # A bad rating also opens its case (R12), in the same transaction; still a short, fixed list.
+    third = token_of(register(api, record_payload())["completion"]["evaluation_url"])
+    with django_assert_num_queries(9) as captured:
+        assert rate(api, token=third, level=2, channel="pad", reasons=["efficiency"]).status_code == 201
+    tables = " ".join(q["sql"] for q in captured.captured_queries)
+    assert "rectification_badreviewcase" in tables and "rectification_caseevent" in tables

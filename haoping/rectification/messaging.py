@@ -1,0 +1,43 @@
+"""Messages to evaluators and console users through a pluggable gateway.
+
+Every message is first written to the outbox (`Message`); the backend named by the setting
+`HAOPING_MESSAGE_BACKEND` then delivers it. The default backend delivers nothing: the outbox row
+is the message, and the log notes it without any personal data.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from haoping.rectification.models import Message
+
+logger = logging.getLogger("haoping.messages")
+
+
+class DatabaseBackend:
+    """Keeps messages in the outbox for the console's inbox and for an SMS gateway to pick up."""
+
+    def send(self, message: Message) -> None:
+        # Never the phone number or the text: they may identify the evaluator.
+        logger.info("message %s (%s) for case %s", message.pk, message.kind, message.case_id)
+
+
+def _backend() -> DatabaseBackend:
+    path = getattr(settings, "HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
+    backend: DatabaseBackend = import_string(path)()
+    return backend
+
+
+def message_send(**fields: object) -> Message:
+    """Write one message to the outbox and hand it to the gateway."""
+    message = Message.objects.create(created_at=timezone.now(), **fields)
+    backend = _backend()
+    backend.send(message)
+    message.sent_at = timezone.now()
+    message.backend = type(backend).__name__
+    message.save(update_fields=["sent_at", "backend"])
+    return message

@@ -1,0 +1,187 @@
+"""Reads for bad-review handling. Every query starts from what the acting person may see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haoping.accounts.access import Actor, case_scope
+from haoping.errors import NotFound
+from haoping.evaluations.models import Evaluation
+from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
+from haoping.rectification.workflow import allowed_actions
+
+S = BadReviewCase.State
+CASE_RELATED = ("unit", "item", "record", "institution", "window", "staff", "region")
+
+
+def cases_visible(actor: Actor) -> QuerySet[BadReviewCase]:
+    return BadReviewCase.objects.select_related(*CASE_RELATED).filter(case_scope(actor))
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    return ~Q(state=S.CLOSED) & (Q(overdue_at__isnull=False) | Q(due_at__lt=now))
+
+
+@dataclass
+class CaseFilters:
+    state: str | None = None
+    record_no: str | None = None
+    overdue: bool | None = None
+    unit: str | None = None
+    item: str | None = None
+    opened_from: dt.date | None = None
+    opened_to: dt.date | None = None
+
+
+def case_list(*, actor: Actor, filters: CaseFilters, now: dt.datetime | None = None) -> QuerySet[BadReviewCase]:
+    """Open cases first, by what is due soonest; closed ones after, newest first."""
+    now = now or timezone.now()
+    qs = cases_visible(actor)
+    if filters.state:
+        qs = qs.filter(state=filters.state)
+    if filters.record_no:
+        qs = qs.filter(record__record_no=filters.record_no)
+    if filters.unit:
+        qs = qs.filter(unit__code=filters.unit)
+    if filters.item:
+        qs = qs.filter(item__code=filters.item)
+    if filters.opened_from:
+        qs = qs.filter(opened_at__gte=_day_start(filters.opened_from))
+    if filters.opened_to:
+        qs = qs.filter(opened_at__lt=_day_start(filters.opened_to + dt.timedelta(days=1)))
+    if filters.overdue is True:
+        qs = qs.filter(overdue_q(now))
+    elif filters.overdue is False:
+        qs = qs.exclude(overdue_q(now))
+    closed_last = Case(When(state=S.CLOSED, then=Value(1)), default=Value(0))
+    return qs.order_by(closed_last, F("due_at").asc(nulls_last=True), F("closed_at").desc(nulls_last=True), "-id")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def case_get(*, actor: Actor, case_id: int) -> BadReviewCase:
+    """A case the actor may see; anything else is 404, so that its existence does not leak."""
+    case = cases_visible(actor).filter(pk=case_id).first()
+    if case is None:
+        raise NotFound("not_found", _("case %(id)s not found") % {"id": case_id})
+    return case
+
+
+def case_is_overdue(case: BadReviewCase, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    if case.state == S.CLOSED:
+        return False
+    return case.overdue_at is not None or (case.due_at is not None and case.due_at < now)
+
+
+def case_nearly_due(case: BadReviewCase, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return (
+        case.state != S.CLOSED and not case_is_overdue(case, now) and case.warn_at is not None and case.warn_at <= now
+    )
+
+
+def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
+    actions = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    if actor.has("handler") and actor.unit_id is not None and case.unit_id != actor.unit_id:
+        # A consulted unit reads the case; only the responsible unit works it.
+        actions = [a for a in actions if "manager" in _roles(a)]
+    return actions
+
+
+def _roles(action: str) -> frozenset[str]:
+    from haoping.rectification.workflow import WORKFLOW
+
+    return WORKFLOW[action].roles
+
+
+def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:
+    appeal = Appeal.objects.select_related("case").filter(pk=appeal_id, case__in=cases_visible(actor)).first()
+    if appeal is None:
+        raise NotFound("not_found", _("appeal %(id)s not found") % {"id": appeal_id})
+    return appeal
+
+
+def appeal_is_late(appeal: Appeal, now: dt.datetime | None = None) -> bool:
+    """Decided after its deadline, or still pending past it (R14: 5 working days)."""
+    now = now or timezone.now()
+    return (appeal.decided_at or now) > appeal.decide_due
+
+
+def appeals_pending(*, actor: Actor) -> QuerySet[Appeal]:
+    return (
+        Appeal.objects.select_related("case", "case__unit", "case__item")
+        .filter(state=Appeal.State.PENDING, case__in=cases_visible(actor))
+        .order_by("decide_due")
+    )
+
+
+def blocked_visible(*, actor: Actor) -> QuerySet[BlockedEvaluator]:
+    if actor.region is None:
+        return BlockedEvaluator.objects.none()
+    return BlockedEvaluator.objects.filter(region__path__startswith=actor.region.path).order_by("-added_at")
+
+
+def spot_checks_visible(*, actor: Actor) -> QuerySet[SpotCheck]:
+    if actor.region is None:
+        return SpotCheck.objects.none()
+    return SpotCheck.objects.filter(region__path__startswith=actor.region.path)
+
+
+def case_counts_by_state(*, actor: Actor) -> dict[str, int]:
+    rows = cases_visible(actor).values("state").annotate(n=Count("id"))
+    return {row["state"]: row["n"] for row in rows}
+
+
+def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
+    """GB/T 39735 Annex A counts over a set of evaluations, read from the cases that answer them.
+
+    Ratings of blocked evaluators count nowhere (R15). A bad review found mistaken or malicious, or
+    whose appeal was upheld, is invalid: it leaves the bad counts and joins the unrated (未评).
+    """
+    cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
+    qs = evaluations.filter(blocked=False).annotate(
+        invalid=Exists(cases.filter(invalid=True)),
+        replied=Exists(cases.filter(replied_at__isnull=False)),
+        rectified=Exists(cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__isnull=False)),
+        satisfied=Exists(cases.filter(invalid=False, rectified_at__isnull=False, satisfied=True)),
+    )
+    active = Q(source=Evaluation.Source.ACTIVE)
+    bad = active & Q(level__lte=2)
+    counts: dict[str, Any] = qs.aggregate(
+        total=Count("id"),
+        active=Count("id", filter=active),
+        defaults=Count("id", filter=Q(source=Evaluation.Source.DEFAULT)),
+        active_good=Count("id", filter=active & Q(level__gte=4)),
+        bad=Count("id", filter=bad),
+        invalid_bad=Count("id", filter=bad & Q(invalid=True)),
+        replied=Count("id", filter=bad & Q(replied=True)),
+        rectified=Count("id", filter=bad & Q(rectified=True)),
+        satisfied=Count("id", filter=bad & Q(satisfied=True)),
+    )
+    counts["valid_bad"] = counts["bad"] - counts["invalid_bad"]
+    return counts
+
+
+def annex_a_rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """The six rates; a zero denominator is no data (None), never 0 or 1."""
+
+    def ratio(numerator: int, denominator: int) -> float | None:
+        return numerator / denominator if denominator else None
+
+    return {
+        "good_rate": ratio(counts["total"] - counts["valid_bad"], counts["total"]),
+        "active_good_rate": ratio(counts["active_good"], counts["active"] - counts["invalid_bad"]),
+        "unrated_rate": ratio(counts["defaults"] + counts["invalid_bad"], counts["total"]),
+        "reply_rate": ratio(counts["replied"], counts["bad"]),
+        "rectification_rate": ratio(counts["rectified"], counts["valid_bad"]),
+        "rectification_satisfaction_rate": ratio(counts["satisfied"], counts["rectified"]),
+    }

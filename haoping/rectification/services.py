@@ -1,0 +1,992 @@
+"""Writes for bad-review handling. Every change of a case goes through `_transition`, which checks
+the workflow table, locks the case, stores the new fields and appends the history row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haoping.accounts.access import Actor, access_case_act, access_identity, actor_system
+from haoping.audit.models import AuditEntry
+from haoping.audit.services import audit_record
+from haoping.directory.models import Department, Region
+from haoping.directory.selectors import policy_for_region, region_contains
+from haoping.errors import Conflict, Forbidden, Invalid, NotFound
+from haoping.evaluations.models import Evaluation
+from haoping.lib.masking import mask_id_number, mask_name, mask_phone
+from haoping.records.links import new_public_id
+from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
+from haoping.rectification.links import revisit_url
+from haoping.rectification.messaging import message_send
+from haoping.rectification.models import (
+    Appeal,
+    BadReviewCase,
+    BlockedEvaluator,
+    CaseEvent,
+    Consultation,
+    Evidence,
+    Message,
+    SpotCheck,
+    SpotCheckItem,
+)
+from haoping.rectification.workflow import INVALID_CATEGORIES, WORKFLOW, allowed_actions
+from haoping.workdays.selectors import Due, add_days, add_workdays
+
+MAX_NOTE = 2000
+MAX_FILES = 5
+MAX_FILE_BYTES = 5 * 1024 * 1024
+# Evidence is a photo or a scanned document; the first bytes must agree with the name.
+FILE_TYPES = {
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+}
+S = BadReviewCase.State
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening
+
+
+def case_open(
+    *, evaluations: Sequence[Evaluation], region: Region, evaluator_id: int | None, now: dt.datetime
+) -> BadReviewCase:
+    """R12: a bad active rating opens a case at the unit that handled the service (谁办理谁负责).
+
+    Called inside the rating's transaction, so that an acknowledged bad rating always has its case.
+    """
+    lead = evaluations[0]
+    policy = policy_for_region(region)
+    contact = rules_for(policy.case_deadlines).contact.after(now)
+    case = BadReviewCase.objects.create(
+        region_id=lead.region_id,
+        evaluation=lead,
+        receipt=lead.receipt,
+        record_id=lead.record_id,
+        item_id=lead.item_id,
+        unit_id=lead.department_id,
+        institution_id=lead.institution_id,
+        window_id=lead.window_id,
+        staff_id=lead.staff_id,
+        level=lead.level,
+        evaluator_id=evaluator_id,
+        deadline_rules=policy.case_deadlines,
+        opened_at=now,
+        dispatched_at=now,
+        contact_due=contact.at,
+        step_started_at=now,
+        due_at=contact.at,
+        warn_at=_warn_at(now, contact.at, policy.warn_percent),
+        provisional=contact.provisional,
+        public_id=new_public_id(),
+    )
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        action="open",
+        to_state=S.OPEN,
+        actor_label=_("the system"),
+        data={"records": len(evaluations)},
+    )
+    message_send(
+        kind=Message.Kind.DISPATCH,
+        case=case,
+        to_unit_id=case.unit_id,
+        text=_("A new bad review (case %(id)s) is in your queue; contact the evaluator by %(due)s.")
+        % {"id": case.pk, "due": _fmt(contact.at)},
+    )
+    return case
+
+
+def _fmt(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def _warn_at(start: dt.datetime, due: dt.datetime, percent: int) -> dt.datetime:
+    return start + (due - start) * percent / 100
+
+
+# ---------------------------------------------------------------------------------------------
+# Transitions
+
+
+@dataclass
+class Change:
+    """What a transition writes besides the state: fields, a note, details for the timeline."""
+
+    fields: dict[str, Any]
+    note: str = ""
+    data: dict[str, Any] | None = None
+
+
+def _event(
+    case: BadReviewCase,
+    *,
+    actor: Actor,
+    action: str,
+    at: dt.datetime,
+    from_state: str = "",
+    to_state: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case,
+        at=at,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        user=actor.user,
+        api_client=actor.client,
+        actor_label=str(actor.label)[:150],
+        note=note,
+        data=data or {},
+    )
+
+
+def _locked(case: BadReviewCase) -> BadReviewCase:
+    return BadReviewCase.objects.select_for_update().select_related("region").get(pk=case.pk)
+
+
+def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
+    transition = WORKFLOW[action]
+    allowed = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    if action not in allowed:
+        if case.state in transition.sources and not (transition.roles & actor.roles):
+            raise Forbidden(
+                "forbidden", _("%(action)s: not allowed for your role") % {"action": action}, allowed_actions=allowed
+            )
+        raise Conflict(
+            "action_not_allowed",
+            _("%(action)s is not allowed while the case is %(state)s")
+            % {"action": action, "state": case.get_state_display()},
+            allowed_actions=allowed,
+        )
+    role = next(iter(sorted(transition.roles & actor.roles)))
+    access_case_act(actor, case, role)
+
+
+def _transition(
+    case: BadReviewCase, *, actor: Actor, action: str, target: str, change: Change, now: dt.datetime
+) -> BadReviewCase:
+    """Apply one row of the workflow table to a locked case."""
+    if target not in WORKFLOW[action].targets:
+        raise AssertionError(f"{action} cannot lead to {target}")
+    source = case.state
+    case.state = target
+    for name, value in change.fields.items():
+        setattr(case, name, value)
+    case.save(update_fields=["state", *change.fields])
+    _event(
+        case, actor=actor, action=action, at=now, from_state=source, to_state=target, note=change.note, data=change.data
+    )
+    return case
+
+
+def _note(value: Any, field: str, *, required: bool) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid("invalid", _("%(field)s: must be text") % {"field": field}, field=field)
+    value = value.strip()
+    if "\x00" in value:
+        raise Invalid("invalid", _("%(field)s: must not contain the NUL character") % {"field": field}, field=field)
+    if len(value) > MAX_NOTE:
+        raise Invalid(
+            "too_long", _("%(field)s: at most %(max)d characters") % {"field": field, "max": MAX_NOTE}, field=field
+        )
+    if required and not value:
+        raise Invalid("required", _("%(field)s: this field is required") % {"field": field}, field=field)
+    return value
+
+
+def _step(case: BadReviewCase, *, start: dt.datetime, due: Due | None) -> dict[str, Any]:
+    """The fields that start a new timed step (or an untimed one, when `due` is None)."""
+    policy = policy_for_region(case.region)
+    fields: dict[str, Any] = {
+        "step_started_at": start,
+        "due_at": due.at if due else None,
+        "warn_at": _warn_at(start, due.at, policy.warn_percent) if due else None,
+        "warned_at": None,
+        "overdue_at": None,
+        "escalated_at": None,
+    }
+    if due is not None:
+        fields["provisional"] = due.provisional
+    return fields
+
+
+def _handling_span(case: BadReviewCase, category: str) -> Span:
+    rules = rules_for(case.deadline_rules)
+    span = rules.for_category(category)
+    # Explaining, and asking to invalidate, take no longer than a general case.
+    return span or rules.general
+
+
+@transaction.atomic
+def case_act(
+    *, actor: Actor, case: BadReviewCase, action: str, fields: dict[str, Any], files: Iterable[UploadedFile] = ()
+) -> BadReviewCase:
+    """Take one workflow action on a case; `fields` are the action's own inputs (see ACTION_FIELDS)."""
+    if action not in WORKFLOW or action == "uphold_appeal":
+        raise Invalid("invalid", _("action: unknown action %(action)s") % {"action": action}, field="action")
+    case = _locked(case)
+    _check_allowed(case, actor, action)
+    now = timezone.now()
+    handler = HANDLERS[action]
+    change, target = handler(case, actor, fields, now)
+    files = list(files)
+    if files and action not in ("rectify", "explain", "contact"):
+        raise Invalid("invalid", _("evidence: files go with contact, rectification or explanation"), field="evidence")
+    checked = _check_files(files)
+    _transition(case, actor=actor, action=action, target=target, change=change, now=now)
+    if checked:
+        event = case.events.order_by("-id").first()
+        _store_files(case, checked, event=event, appeal=None, now=now)
+    _after(case, action, now)
+    return case
+
+
+def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    code = fields.get("unit")
+    if not isinstance(code, str) or not code:
+        raise Invalid("required", _("unit: the code of the unit to send the case to"), field="unit")
+    unit = Department.objects.select_related("region").filter(code=code).first()
+    if unit is None:
+        raise Invalid("unknown_code", _("unit: unknown unit %(code)s") % {"code": code}, field="unit")
+    if actor.region is not None and not region_contains(actor.region, unit.region):
+        raise Invalid("invalid", _("unit: %(code)s is outside your region") % {"code": code}, field="unit")
+    if unit.pk == case.unit_id:
+        raise Invalid("invalid", _("unit: the case is already with this unit"), field="unit")
+    contact = rules_for(case.deadline_rules).contact.after(now)
+    change = Change(
+        fields={
+            "unit_id": unit.pk,
+            "dispatched_at": now,
+            "contact_due": contact.at,
+            "category": "",
+            **_step(case, start=now, due=contact),
+        },
+        note=_note(fields.get("note"), "note", required=False),
+        data={"from_unit": case.unit.code, "to_unit": unit.code},
+    )
+    return change, S.OPEN
+
+
+def _contact(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    # Verification belongs to the contact step: its deadline keeps running until the case is classified.
+    return Change(fields={"contacted_at": now}, note=_note(fields.get("note"), "note", required=True)), S.CONTACTED
+
+
+def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    category = fields.get("category")
+    if category not in BadReviewCase.Category.values:
+        raise Invalid(
+            "invalid",
+            _("category: must be one of %(choices)s") % {"choices": "、".join(BadReviewCase.Category.values)},
+            field="category",
+        )
+    # A reclassification keeps the time the handling started: it never buys more time.
+    start = now if case.state == S.CONTACTED else case.step_started_at
+    due = _handling_span(case, category).after(start)
+    step = _step(case, start=start, due=due)
+    if case.state == S.HANDLING and due.at == case.due_at:
+        # Same deadline: a warning or an overdue mark already given stands.
+        step = {k: v for k, v in step.items() if k not in ("warned_at", "overdue_at", "escalated_at")}
+    change = Change(
+        fields={"category": category, "classified_at": case.classified_at or now, "resolve_due": due.at, **step},
+        note=_note(fields.get("note"), "note", required=False),
+        data={"category": category, "resolve_due": due.at.isoformat()},
+    )
+    return change, S.HANDLING
+
+
+def _rectify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    note = _note(fields.get("note") or fields.get("description"), "description", required=True)
+    return Change(fields={"rectified_at": now}, note=note), S.RESOLVED
+
+
+def _explain(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    note = _note(fields.get("note") or fields.get("explanation"), "explanation", required=True)
+    return Change(fields={"rectified_at": now}, note=note), S.RESOLVED
+
+
+def _request_invalidation(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    note = _note(fields.get("note") or fields.get("reason"), "reason", required=True)
+    return Change(fields={}, note=note, data={"category": case.category}), S.INVALIDATION_REQUESTED
+
+
+def _approve_invalidation(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    # R12: mistaken or malicious ratings are not adopted.
+    change = Change(
+        fields={"invalid": True, "invalid_reason": case.category, "closed_at": now, **_step(case, start=now, due=None)},
+        note=_note(fields.get("note"), "note", required=False),
+    )
+    return change, S.CLOSED
+
+
+def _reject_invalidation(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    return Change(fields={}, note=_note(fields.get("note"), "note", required=True)), S.HANDLING
+
+
+def _request_extension(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    days = fields.get("days")
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= MAX_EXTENSION_DAYS:
+        raise Invalid(
+            "invalid", _("days: a whole number from 1 to %(max)d") % {"max": MAX_EXTENSION_DAYS}, field="days"
+        )
+    note = _note(fields.get("note") or fields.get("reason"), "reason", required=True)
+    return Change(fields={"extension_days": days}, note=note, data={"days": days}), S.EXTENSION_REQUESTED
+
+
+def _approve_extension(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    days = case.extension_days or 0
+    span = _handling_span(case, case.category)
+    assert case.resolve_due is not None
+    # The extension counts in the unit of the step it extends (natural or working days).
+    due = add_workdays(case.resolve_due, days) if span.unit == "workdays" else add_days(case.resolve_due, days)
+    policy = policy_for_region(case.region)
+    change = Change(
+        fields={
+            "extension_days": None,
+            "resolve_due": due.at,
+            "due_at": due.at,
+            "warn_at": _warn_at(case.step_started_at, due.at, policy.warn_percent),
+            "warned_at": None,
+            "overdue_at": None if due.at > now else case.overdue_at,
+            "provisional": due.provisional,
+        },
+        note=_note(fields.get("note"), "note", required=False),
+        data={"days": days, "resolve_due": due.at.isoformat()},
+    )
+    return change, S.HANDLING
+
+
+def _reject_extension(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    return Change(fields={"extension_days": None}, note=_note(fields.get("note"), "note", required=True)), S.HANDLING
+
+
+def _start_consultation(
+    case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
+) -> tuple[Change, str]:
+    codes = fields.get("units")
+    if isinstance(codes, str):
+        codes = [c.strip() for c in codes.replace("，", ",").split(",") if c.strip()]
+    if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes) or len(codes) > 20:
+        raise Invalid("required", _("units: the codes of the units to consult"), field="units")
+    units = {u.code: u for u in Department.objects.select_related("region").filter(code__in=codes)}
+    for code in codes:
+        if code not in units:
+            raise Invalid("unknown_code", _("units: unknown unit %(code)s") % {"code": code}, field="units")
+        if units[code].pk == case.unit_id:
+            raise Invalid("invalid", _("units: %(code)s is the unit working the case") % {"code": code}, field="units")
+    note = _note(fields.get("note"), "note", required=True)
+    for unit in units.values():
+        _consultation, created = Consultation.objects.get_or_create(case=case, unit=unit, defaults={"started_at": now})
+        if created:
+            message_send(
+                kind=Message.Kind.CONSULTATION,
+                case=case,
+                to_unit=unit,
+                text=_("You are asked to join the consultation on case %(id)s.") % {"id": case.pk},
+            )
+    return Change(fields={}, note=note, data={"units": sorted(units)}), S.HANDLING
+
+
+def _reply(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    text = _note(fields.get("note") or fields.get("answer"), "answer", required=True)
+    return Change(fields={"replied_at": now, **_step(case, start=now, due=None)}, note=text), S.REPLIED
+
+
+def _revisit(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    satisfied = fields.get("satisfied")
+    if not isinstance(satisfied, bool):
+        raise Invalid("required", _("satisfied: true or false"), field="satisfied")
+    note = _note(fields.get("note"), "note", required=False)
+    done = {"revisited_at": now, "satisfied": satisfied}
+    if satisfied or not policy_for_region(case.region).reopen_when_unsatisfied:
+        return Change(fields={**done, "closed_at": now}, note=note, data={"satisfied": satisfied}), S.CLOSED
+    # Not satisfied: back to the unit, with a fresh handling deadline.
+    due = _handling_span(case, case.category).after(now)
+    change = Change(
+        fields={**done, "rectified_at": None, "resolve_due": due.at, **_step(case, start=now, due=due)},
+        note=note,
+        data={"satisfied": False, "reopened": True},
+    )
+    return change, S.HANDLING
+
+
+def _close(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    return Change(fields={"closed_at": now}, note=_note(fields.get("note"), "note", required=True)), S.CLOSED
+
+
+def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    due = _handling_span(case, case.category).after(now)
+    change = Change(
+        fields={
+            "closed_at": None,
+            "invalid": False,
+            "invalid_reason": "",
+            "rectified_at": None,
+            "resolve_due": due.at,
+            **_step(case, start=now, due=due),
+        },
+        note=_note(fields.get("note"), "note", required=True),
+    )
+    return change, S.HANDLING
+
+
+HANDLERS = {
+    "dispatch": _dispatch,
+    "contact": _contact,
+    "classify": _classify,
+    "rectify": _rectify,
+    "explain": _explain,
+    "request_invalidation": _request_invalidation,
+    "approve_invalidation": _approve_invalidation,
+    "reject_invalidation": _reject_invalidation,
+    "request_extension": _request_extension,
+    "approve_extension": _approve_extension,
+    "reject_extension": _reject_extension,
+    "start_consultation": _start_consultation,
+    "reply": _reply,
+    "revisit": _revisit,
+    "close": _close,
+    "reopen": _reopen,
+}
+
+
+def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
+    """Who is told about a transition."""
+    last = case.events.order_by("-id").first()
+    note = last.note if last else ""
+    if action == "dispatch":
+        message_send(
+            kind=Message.Kind.DISPATCH,
+            case=case,
+            to_unit_id=case.unit_id,
+            text=_("Case %(id)s was dispatched to your unit; contact the evaluator by %(due)s.")
+            % {"id": case.pk, "due": _fmt(case.contact_due)},
+        )
+    elif action in ("request_invalidation", "request_extension"):
+        message_send(
+            kind=Message.Kind.INVALIDATION if action == "request_invalidation" else Message.Kind.EXTENSION,
+            case=case,
+            to_region=case.region,
+            text=_("Case %(id)s awaits your decision.") % {"id": case.pk},
+        )
+    elif action in ("approve_invalidation", "reject_invalidation", "approve_extension", "reject_extension"):
+        message_send(
+            kind=Message.Kind.INVALIDATION if "invalidation" in action else Message.Kind.EXTENSION,
+            case=case,
+            to_unit_id=case.unit_id,
+            text=_("Case %(id)s: %(decision)s.") % {"id": case.pk, "decision": _action_label(action)},
+        )
+        if action == "approve_invalidation":
+            # R12: a rating found mistaken or malicious is reported to the management above.
+            parent = case.region.parent
+            if parent is not None:
+                message_send(
+                    kind=Message.Kind.INVALIDATION,
+                    case=case,
+                    to_region=parent,
+                    text=_("Case %(id)s in %(region)s: the rating was found %(category)s and is not adopted.")
+                    % {"id": case.pk, "region": case.region.name, "category": case.get_category_display()},
+                )
+    elif action == "reply" and case.evaluator_id:
+        message_send(
+            kind=Message.Kind.ANSWER,
+            case=case,
+            to_evaluator_id=case.evaluator_id,
+            text=_("About your rating of %(item)s: %(answer)s Are you satisfied? Tell us here:")
+            % {"item": case.item.name, "answer": note},
+            link=revisit_url(case.public_id),
+        )
+
+
+def _action_label(action: str) -> str:
+    from haoping.rectification.workflow import ACTION_LABELS
+
+    return str(ACTION_LABELS.get(action, action))
+
+
+@transaction.atomic
+def case_revisit_by_evaluator(*, public_id: str, satisfied: bool, note: str = "") -> BadReviewCase:
+    """The evaluator's answer through the revisit link."""
+    from haoping.accounts.access import actor_evaluator
+
+    case = BadReviewCase.objects.filter(public_id=public_id).first()
+    if case is None:
+        raise NotFound("not_found", _("no such link"))
+    return case_act(actor=actor_evaluator(), case=case, action="revisit", fields={"satisfied": satisfied, "note": note})
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence
+
+
+@dataclass
+class CheckedFile:
+    upload: UploadedFile
+    name: str
+    content_type: str
+    extension: str
+    size: int
+    sha256: str
+
+
+def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
+    if len(files) > MAX_FILES:
+        raise Invalid("too_many", _("evidence: at most %(max)d files") % {"max": MAX_FILES}, field="evidence")
+    checked = []
+    for upload in files:
+        name = (upload.name or "").rsplit("/", 1)[-1][-200:]
+        extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+        if extension not in FILE_TYPES:
+            raise Invalid(
+                "file_type", _("evidence: %(name)s is not a JPEG, PNG or PDF file") % {"name": name}, field="evidence"
+            )
+        size = upload.size or 0
+        if size > MAX_FILE_BYTES:
+            raise Invalid(
+                "file_too_large",
+                _("evidence: %(name)s is larger than %(max)d MB") % {"name": name, "max": MAX_FILE_BYTES // 2**20},
+                field="evidence",
+            )
+        if size == 0:
+            raise Invalid("file_empty", _("evidence: %(name)s is empty") % {"name": name}, field="evidence")
+        content_type, magics = FILE_TYPES[extension]
+        upload.seek(0)
+        head = upload.read(16)
+        if not any(head.startswith(m) for m in magics):
+            raise Invalid(
+                "file_type",
+                _("evidence: %(name)s is not really a %(ext)s file") % {"name": name, "ext": extension},
+                field="evidence",
+            )
+        digest = hashlib.sha256()
+        upload.seek(0)
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        checked.append(CheckedFile(upload, name, content_type, extension, size, digest.hexdigest()))
+    return checked
+
+
+def _store_files(
+    case: BadReviewCase,
+    files: Sequence[CheckedFile],
+    *,
+    event: CaseEvent | None,
+    appeal: Appeal | None,
+    now: dt.datetime,
+) -> None:
+    for f in files:
+        evidence = Evidence(
+            case=case,
+            event=event,
+            appeal=appeal,
+            name=f.name,
+            content_type=f.content_type,
+            extension=f.extension,
+            size=f.size,
+            sha256=f.sha256,
+            uploaded_at=now,
+        )
+        evidence.file.save(f.name, f.upload, save=False)
+        evidence.save()
+
+
+# ---------------------------------------------------------------------------------------------
+# Appeals (R14)
+
+
+@transaction.atomic
+def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Iterable[UploadedFile] = ()) -> Appeal:
+    """The rated staff member or unit asks for review within 2 working days of receiving the case."""
+    case = _locked(case)
+    own_staff = actor.staff_id is not None and actor.staff_id == case.staff_id
+    own_unit = actor.has("handler") and (actor.unit_id is None or actor.unit_id == case.unit_id)
+    if not (own_staff or own_unit):
+        raise Forbidden("forbidden", _("only the rated staff member or the unit may appeal"))
+    if case.state == S.CLOSED:
+        raise Conflict("case_closed", _("the case is closed; it can no longer be appealed"))
+    if case.appeals.exists():
+        raise Conflict("already_appealed", _("this case has been appealed already"))
+    reasons = _note(reasons, "reasons", required=True)
+    now = timezone.now()
+    deadline = APPEAL_FILE.after(case.dispatched_at)
+    if now > deadline.at:
+        raise Conflict(
+            "appeal_too_late",
+            _("an appeal must be filed within 2 working days of receiving the bad review, that is by %(due)s")
+            % {"due": _fmt(deadline.at)},
+        )
+    checked = _check_files(list(files))
+    decide = APPEAL_DECIDE.after(now)
+    appeal = Appeal.objects.create(
+        case=case,
+        region_id=case.region_id,
+        reasons=reasons,
+        filed_by=actor.user,
+        filed_by_label=str(actor.label)[:150],
+        filed_at=now,
+        decide_due=decide.at,
+        provisional=decide.provisional,
+    )
+    event = _event(case, actor=actor, action="appeal", at=now, note=reasons, data={"appeal": appeal.pk})
+    _store_files(case, checked, event=event, appeal=appeal, now=now)
+    message_send(
+        kind=Message.Kind.APPEAL,
+        case=case,
+        to_region=case.region,
+        text=_("An appeal against case %(id)s awaits your decision by %(due)s.")
+        % {"id": case.pk, "due": _fmt(decide.at)},
+    )
+    return appeal
+
+
+@transaction.atomic
+def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "") -> Appeal:
+    """A manager decides; upheld → the rating is not adopted and the case closes as such."""
+    if not actor.has("manager"):
+        raise Forbidden("forbidden", _("only a manager may decide an appeal"))
+    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    if appeal.state != Appeal.State.PENDING:
+        raise Conflict("already_decided", _("this appeal has been decided already"))
+    if not isinstance(upheld, bool):
+        raise Invalid("required", _("upheld: true or false"), field="upheld")
+    note = _note(note, "note", required=False)
+    now = timezone.now()
+    case = _locked(appeal.case)
+    appeal.state = Appeal.State.UPHELD if upheld else Appeal.State.REJECTED
+    appeal.decided_at = now
+    appeal.decided_by_label = str(actor.label)[:150]
+    appeal.decision_note = note
+    appeal.save(update_fields=["state", "decided_at", "decided_by_label", "decision_note"])
+    late = now > appeal.decide_due
+    data = {"appeal": appeal.pk, "late": late}
+    if upheld and case.state != S.CLOSED:
+        change = Change(
+            fields={
+                "invalid": True,
+                "invalid_reason": BadReviewCase.Invalidity.APPEAL,
+                "closed_at": now,
+                **_step(case, start=now, due=None),
+            },
+            note=note,
+            data=data,
+        )
+        _transition(case, actor=actor, action="uphold_appeal", target=S.CLOSED, change=change, now=now)
+    else:
+        _event(case, actor=actor, action="uphold_appeal" if upheld else "reject_appeal", at=now, note=note, data=data)
+    # Both sides are told: the appellant and the evaluator.
+    decision = _("upheld: the rating is not adopted") if upheld else _("rejected: the case goes on")
+    text = _("The appeal against case %(id)s was %(decision)s.") % {"id": case.pk, "decision": decision}
+    message_send(
+        kind=Message.Kind.APPEAL,
+        case=case,
+        to_user=appeal.filed_by,
+        to_unit_id=None if appeal.filed_by else case.unit_id,
+        text=text,
+    )
+    if case.evaluator_id:
+        message_send(
+            kind=Message.Kind.APPEAL,
+            case=case,
+            to_evaluator_id=case.evaluator_id,
+            text=_("About your rating of %(item)s: after review it was %(decision)s.")
+            % {"item": case.item.name, "decision": _("not adopted") if upheld else _("kept")},
+        )
+    return appeal
+
+
+# ---------------------------------------------------------------------------------------------
+# Personal data
+
+
+def case_reveal_evaluator(*, actor: Actor, case: BadReviewCase, reason: str) -> dict[str, str]:
+    """The evaluator's contact in full, for a handler who must call them; always audited (R10)."""
+    if not access_identity(actor):
+        raise Forbidden("forbidden", _("staff members never see who rated them"))
+    reason = _note(reason, "reason", required=True)
+    person = case.evaluator
+    if person is None:
+        raise NotFound("not_found", _("this rating has no evaluator contact"))
+    audit_record(
+        actor=actor.user or actor.client or actor.label,
+        action=AuditEntry.Action.REVEAL_PERSONAL_DATA,
+        target=f"case {case.pk} evaluator",
+        reason=reason,
+    )
+    return {"name": person.name or "", "phone": person.phone or "", "id_number": person.id_number or ""}
+
+
+def case_evaluator_masked(case: BadReviewCase) -> dict[str, str]:
+    person = case.evaluator
+    if person is None:
+        return {"name": "", "phone": "", "id_number": ""}
+    return {
+        "name": mask_name(person.name or ""),
+        "phone": mask_phone(person.phone or ""),
+        "id_number": mask_id_number(person.id_number or ""),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry of malicious evaluators (R15)
+
+
+@transaction.atomic
+def blocked_evaluator_add(*, actor: Actor, case: BadReviewCase, reason: str) -> BlockedEvaluator:
+    if not actor.has("manager"):
+        raise Forbidden("forbidden", _("only a manager may add to the registry"))
+    if not (case.category == BadReviewCase.Category.MALICIOUS or case.invalid_reason == "malicious"):
+        raise Conflict("not_malicious", _("only an evaluator whose rating was found malicious may be added"))
+    person = case.evaluator
+    if person is None or not (person.phone_digest or person.id_digest):
+        raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
+    reason = _note(reason, "reason", required=True)
+    existing = BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(
+        _digest_match(person.phone_digest, person.id_digest)
+    )
+    if existing.exists():
+        raise Conflict("already_blocked", _("this evaluator is in the registry already"))
+    now = timezone.now()
+    entry = BlockedEvaluator.objects.create(
+        region_id=case.region_id,
+        phone_digest=person.phone_digest or None,
+        id_digest=person.id_digest or None,
+        case=case,
+        reason=reason,
+        added_by_label=str(actor.label)[:150],
+        added_at=now,
+    )
+    _event(case, actor=actor, action="block_evaluator", at=now, note=reason, data={"entry": entry.pk})
+    audit_record(
+        actor=actor.user or actor.client or actor.label,
+        action=AuditEntry.Action.BLOCK_EVALUATOR,
+        target=f"blocked evaluator {entry.pk} (case {case.pk})",
+        reason=reason,
+    )
+    return entry
+
+
+def _digest_match(phone_digest: str, id_digest: str) -> Q:
+    q = Q(pk__in=[])
+    if phone_digest:
+        q |= Q(phone_digest=phone_digest)
+    if id_digest:
+        q |= Q(id_digest=id_digest)
+    return q
+
+
+@transaction.atomic
+def blocked_evaluator_remove(*, actor: Actor, entry: BlockedEvaluator, reason: str) -> BlockedEvaluator:
+    if not actor.has("manager"):
+        raise Forbidden("forbidden", _("only a manager may remove from the registry"))
+    entry = BlockedEvaluator.objects.select_for_update().get(pk=entry.pk)
+    if entry.removed_at is not None:
+        raise Conflict("already_removed", _("this entry has been removed already"))
+    reason = _note(reason, "reason", required=True)
+    entry.removed_at = timezone.now()
+    entry.removed_by_label = str(actor.label)[:150]
+    entry.removed_reason = reason
+    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason"])
+    audit_record(
+        actor=actor.user or actor.client or actor.label,
+        action=AuditEntry.Action.UNBLOCK_EVALUATOR,
+        target=f"blocked evaluator {entry.pk}",
+        reason=reason,
+    )
+    return entry
+
+
+# ---------------------------------------------------------------------------------------------
+# Spot checks (R13)
+
+
+@transaction.atomic
+def spot_check_draw(
+    *,
+    actor: Actor,
+    region: Region,
+    closed_from: dt.date,
+    closed_to: dt.date,
+    share: float | None = None,
+    count: int | None = None,
+    rng: random.Random | None = None,
+) -> SpotCheck:
+    if not actor.has("manager") or actor.region is None or not region_contains(actor.region, region):
+        raise Forbidden("forbidden", _("a manager may spot-check only their own region"))
+    if closed_from > closed_to:
+        raise Invalid("invalid", _("closed_to: must not be before closed_from"), field="closed_to")
+    if (share is None) == (count is None):
+        raise Invalid("invalid", _("give either a share or a count"), field="share")
+    if share is not None and not 0 < share <= 1:
+        raise Invalid("invalid", _("share: a fraction above 0 and at most 1"), field="share")
+    if count is not None and not 1 <= count <= 1000:
+        raise Invalid("invalid", _("count: from 1 to 1000"), field="count")
+    start = timezone.make_aware(dt.datetime.combine(closed_from, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(closed_to + dt.timedelta(days=1), dt.time.min))
+    pool = list(
+        BadReviewCase.objects.filter(
+            region__path__startswith=region.path, state=S.CLOSED, closed_at__gte=start, closed_at__lt=end
+        ).values_list("pk", flat=True)
+    )
+    if not pool:
+        raise Conflict("nothing_to_check", _("no case was closed in this region in that period"))
+    size = count if count is not None else max(1, round(len(pool) * (share or 0)))
+    chosen = (rng or random.SystemRandom()).sample(pool, min(size, len(pool)))
+    check = SpotCheck.objects.create(
+        region=region,
+        drawn_by_label=str(actor.label)[:150],
+        drawn_at=timezone.now(),
+        closed_from=closed_from,
+        closed_to=closed_to,
+        population=len(pool),
+    )
+    SpotCheckItem.objects.bulk_create([SpotCheckItem(spot_check=check, case_id=pk) for pk in sorted(chosen)])
+    return check
+
+
+@transaction.atomic
+def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: str) -> SpotCheckItem:
+    """A check result; a failed check reopens the case at its unit."""
+    if not actor.has("manager") or actor.region is None or not region_contains(actor.region, item.spot_check.region):
+        raise Forbidden("forbidden", _("a manager may spot-check only their own region"))
+    item = SpotCheckItem.objects.select_for_update().select_related("case").get(pk=item.pk)
+    if item.result != SpotCheckItem.Result.PENDING:
+        raise Conflict("already_checked", _("this case has been checked already"))
+    note = _note(note, "note", required=not passed)
+    item.result = SpotCheckItem.Result.PASSED if passed else SpotCheckItem.Result.FAILED
+    item.note = note
+    item.checked_by_label = str(actor.label)[:150]
+    item.checked_at = timezone.now()
+    item.save(update_fields=["result", "note", "checked_by_label", "checked_at"])
+    case = item.case
+    _event(
+        case,
+        actor=actor,
+        action="spot_check",
+        at=item.checked_at,
+        note=note,
+        data={"passed": passed, "check": item.spot_check_id},
+    )
+    if not passed and case.state == S.CLOSED:
+        case_act(actor=actor, case=case, action="reopen", fields={"note": note})
+        message_send(
+            kind=Message.Kind.ESCALATION,
+            case=case,
+            to_unit_id=case.unit_id,
+            text=_("Case %(id)s failed a spot check and was reopened: %(note)s") % {"id": case.pk, "note": note},
+        )
+    return item
+
+
+# ---------------------------------------------------------------------------------------------
+# The deadline sweep
+
+
+@dataclass
+class SweepResult:
+    warned: int = 0
+    overdue: int = 0
+
+
+def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Warn handlers whose time is mostly used, mark overdue cases and escalate them to the manager.
+
+    Idempotent and safe to run concurrently: each case is claimed with a conditional update.
+    """
+    now = now or timezone.now()
+    result = SweepResult()
+    system = actor_system()
+    warn = BadReviewCase.objects.filter(warn_at__lte=now, warned_at__isnull=True, due_at__gt=now).exclude(
+        state=S.CLOSED
+    )
+    for case in warn.select_related("region").iterator():
+        with transaction.atomic():
+            if not BadReviewCase.objects.filter(pk=case.pk, warned_at__isnull=True, due_at=case.due_at).update(
+                warned_at=now
+            ):
+                continue
+            _event(
+                case,
+                actor=system,
+                action="warned",
+                at=now,
+                data={"due_at": case.due_at.isoformat() if case.due_at else None},
+            )
+            message_send(
+                kind=Message.Kind.WARNING,
+                case=case,
+                to_unit_id=case.unit_id,
+                text=_("Case %(id)s is due at %(due)s.") % {"id": case.pk, "due": _fmt(case.due_at or now)},
+            )
+            result.warned += 1
+    late = BadReviewCase.objects.filter(due_at__lt=now, overdue_at__isnull=True).exclude(state=S.CLOSED)
+    for case in late.select_related("region", "unit").iterator():
+        with transaction.atomic():
+            claimed = BadReviewCase.objects.filter(pk=case.pk, overdue_at__isnull=True, due_at=case.due_at).update(
+                overdue_at=now, escalated_at=now, was_overdue=True
+            )
+            if not claimed:
+                continue
+            due = _fmt(case.due_at or now)
+            _event(case, actor=system, action="overdue", at=now, data={"due_at": due})
+            message_send(
+                kind=Message.Kind.OVERDUE,
+                case=case,
+                to_unit_id=case.unit_id,
+                text=_("Case %(id)s is overdue (due %(due)s).") % {"id": case.pk, "due": due},
+            )
+            _event(case, actor=system, action="escalated", at=now)
+            message_send(
+                kind=Message.Kind.ESCALATION,
+                case=case,
+                to_region=case.region,
+                text=_("Case %(id)s at %(unit)s is overdue (due %(due)s).")
+                % {"id": case.pk, "unit": case.unit.name, "due": due},
+            )
+            result.overdue += 1
+    return result
+
+
+__all__ = [
+    "INVALID_CATEGORIES",
+    "appeal_decide",
+    "appeal_file",
+    "blocked_evaluator_add",
+    "blocked_evaluator_remove",
+    "case_act",
+    "case_open",
+    "case_reveal_evaluator",
+    "case_revisit_by_evaluator",
+    "cases_sweep",
+    "spot_check_draw",
+    "spot_check_record",
+]
