@@ -1,20 +1,41 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.generic import RedirectView
 
 from haoping.api import api
 from haoping.evaluations import views as evaluation_views
+from haoping.rectification import views as console
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/console/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("r/<str:token>/", evaluation_views.rate, name="rate"),
     path("r/<str:token>/qr.svg", evaluation_views.rate_qr, name="rate-qr"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
+    path("v/<str:token>/", console.revisit, name="revisit"),
+    path(
+        "console/login/",
+        auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
+        name="console-login",
+    ),
+    path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
+    path("console/", console.queue, name="console"),
+    path("console/cases/<int:case_id>/", console.case_detail, name="console-case"),
+    path("console/cases/<int:case_id>/act/<str:action>/", console.case_action, name="console-case-action"),
+    path("console/cases/<int:case_id>/reveal/", console.case_reveal, name="console-case-reveal"),
+    path("console/cases/<int:case_id>/appeal/", console.case_appeal, name="console-case-appeal"),
+    path("console/appeals/", console.appeals, name="console-appeals"),
+    path("console/appeals/<int:appeal_id>/decide/", console.appeal_decision, name="console-appeal-decide"),
+    path("console/evidence/<int:evidence_id>/", console.evidence_file, name="console-evidence"),
+    path("console/blocked/", console.blocked, name="console-blocked"),
+    path("console/spot-checks/", console.spot_checks, name="console-spot-checks"),
+    path("console/spot-checks/<int:check_id>/", console.spot_check, name="console-spot-check"),
+    path("console/messages/", console.inbox, name="console-inbox"),
 ]
 
 admin.site.site_header = "好差评 管理"

@@ -106,10 +106,20 @@ def case_scope(actor: Actor) -> Q:
     return Q(pk__in=[])
 
 
+def access_case_region(actor: Actor, region: Region) -> None:
+    """A manager or an API client acts only inside its region's subtree (actors without a region
+    are bounded by their unit or their own record instead)."""
+    if actor.region is not None and not region_contains(actor.region, region):
+        raise Forbidden("out_of_region", _("this case is outside your region"))
+
+
 def access_case_act(actor: Actor, case: Any, role: str) -> None:
-    """Acting (beyond seeing) needs the role, and for a handler, the case being their unit's."""
+    """Acting (beyond seeing) needs the role, the case inside the actor's region, and for a
+    handler, the case being their unit's."""
     if not actor.has(role):
         raise Forbidden("forbidden", _("only a %(role)s may do this") % {"role": ROLE_LABELS.get(role, role)})
+    # Services may be handed any case: the check must not rely on the caller having scoped it.
+    access_case_region(actor, case.region)
     if role == "handler" and actor.unit_id is not None and case.unit_id != actor.unit_id:
         raise Forbidden("forbidden", _("this case belongs to another unit"))
 

@@ -59,7 +59,9 @@ class RegionPolicy(models.Model):
     )
     # The handler is warned once this share of a step's time is used.
     warn_percent = models.PositiveSmallIntegerField(
-        _("warn when this % of the time is used"), default=75, validators=[MinValueValidator(1), MaxValueValidator(99)]
+        _("warn when this share of the time is used (percent)"),
+        default=75,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
     # An evaluator not satisfied with the rectification reopens the case, or the case closes as is.
     reopen_when_unsatisfied = models.BooleanField(

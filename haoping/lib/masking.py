@@ -32,3 +32,9 @@ def mask_text(text: str) -> str:
     """Free text with any phone or ID number in it masked, for screens and exports."""
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+
+
+def redact_text(text: str) -> str:
+    """Free text with any phone or ID number removed entirely: for the staff who were rated (R10)."""
+    text = _ID_IN_TEXT.sub("***", text)
+    return _PHONE_IN_TEXT.sub("***", text)

@@ -138,6 +138,14 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.case_id} {self.action}"
 
+    def get_action_label(self) -> str:
+        from haoping.rectification.workflow import ACTION_LABELS
+
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    def to_state_label(self) -> str:
+        return str(BadReviewCase.State(self.to_state).label) if self.to_state else ""
+
 
 class Appeal(models.Model):
     """申诉复核 (R14): the rated staff or unit asks for review; a manager decides."""

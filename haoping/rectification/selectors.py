@@ -14,7 +14,7 @@ from haoping.accounts.access import Actor, case_scope
 from haoping.errors import NotFound
 from haoping.evaluations.models import Evaluation
 from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
-from haoping.rectification.workflow import allowed_actions
+from haoping.rectification.workflow import WORKFLOW, allowed_actions
 
 S = BadReviewCase.State
 CASE_RELATED = ("unit", "item", "record", "institution", "window", "staff", "region")
@@ -92,15 +92,10 @@ def case_nearly_due(case: BadReviewCase, now: dt.datetime | None = None) -> bool
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
     actions = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
     if actor.has("handler") and actor.unit_id is not None and case.unit_id != actor.unit_id:
-        # A consulted unit reads the case; only the responsible unit works it.
-        actions = [a for a in actions if "manager" in _roles(a)]
+        # A consulted unit reads the case; only the responsible unit works it. What is left is what
+        # the actor may do in a role other than handler (revisit and close name both roles).
+        actions = [a for a in actions if (WORKFLOW[a].roles & actor.roles) - {"handler"}]
     return actions
-
-
-def _roles(action: str) -> frozenset[str]:
-    from haoping.rectification.workflow import WORKFLOW
-
-    return WORKFLOW[action].roles
 
 
 def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:

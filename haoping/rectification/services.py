@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, access_case_act, access_identity, actor_system
+from haoping.accounts.access import Actor, access_case_act, access_case_region, access_identity, actor_system
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
@@ -236,14 +236,23 @@ def _handling_span(case: BadReviewCase, category: str) -> Span:
 
 @transaction.atomic
 def case_act(
-    *, actor: Actor, case: BadReviewCase, action: str, fields: dict[str, Any], files: Iterable[UploadedFile] = ()
+    *,
+    actor: Actor,
+    case: BadReviewCase,
+    action: str,
+    fields: dict[str, Any],
+    files: Iterable[UploadedFile] = (),
+    now: dt.datetime | None = None,
 ) -> BadReviewCase:
-    """Take one workflow action on a case; `fields` are the action's own inputs (see ACTION_FIELDS)."""
+    """Take one workflow action on a case; `fields` are the action's own inputs.
+
+    `now` is for replaying history (the demo); requests always act at the current time.
+    """
     if action not in WORKFLOW or action == "uphold_appeal":
         raise Invalid("invalid", _("action: unknown action %(action)s") % {"action": action}, field="action")
     case = _locked(case)
     _check_allowed(case, actor, action)
-    now = timezone.now()
+    now = now or timezone.now()
     handler = HANDLERS[action]
     change, target = handler(case, actor, fields, now)
     files = list(files)
@@ -275,7 +284,9 @@ def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
             "unit_id": unit.pk,
             "dispatched_at": now,
             "contact_due": contact.at,
+            # The new unit classifies again and gets its own handling deadline then.
             "category": "",
+            "resolve_due": None,
             **_step(case, start=now, due=contact),
         },
         note=_note(fields.get("note"), "note", required=False),
@@ -628,6 +639,7 @@ def _store_files(
 def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Iterable[UploadedFile] = ()) -> Appeal:
     """The rated staff member or unit asks for review within 2 working days of receiving the case."""
     case = _locked(case)
+    access_case_region(actor, case.region)
     own_staff = actor.staff_id is not None and actor.staff_id == case.staff_id
     own_unit = actor.has("handler") and (actor.unit_id is None or actor.unit_id == case.unit_id)
     if not (own_staff or own_unit):
@@ -674,7 +686,8 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     """A manager decides; upheld → the rating is not adopted and the case closes as such."""
     if not actor.has("manager"):
         raise Forbidden("forbidden", _("only a manager may decide an appeal"))
-    appeal = Appeal.objects.select_for_update().get(pk=appeal.pk)
+    appeal = Appeal.objects.select_for_update().select_related("region").get(pk=appeal.pk)
+    access_case_region(actor, appeal.region)
     if appeal.state != Appeal.State.PENDING:
         raise Conflict("already_decided", _("this appeal has been decided already"))
     if not isinstance(upheld, bool):
@@ -701,8 +714,14 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
             data=data,
         )
         _transition(case, actor=actor, action="uphold_appeal", target=S.CLOSED, change=change, now=now)
+    elif upheld:
+        # R14: upheld means not adopted, even when the case was closed while the appeal waited.
+        case.invalid = True
+        case.invalid_reason = BadReviewCase.Invalidity.APPEAL
+        case.save(update_fields=["invalid", "invalid_reason"])
+        _event(case, actor=actor, action="uphold_appeal", at=now, note=note, data=data)
     else:
-        _event(case, actor=actor, action="uphold_appeal" if upheld else "reject_appeal", at=now, note=note, data=data)
+        _event(case, actor=actor, action="reject_appeal", at=now, note=note, data=data)
     # Both sides are told: the appellant and the evaluator.
     decision = _("upheld: the rating is not adopted") if upheld else _("rejected: the case goes on")
     text = _("The appeal against case %(id)s was %(decision)s.") % {"id": case.pk, "decision": decision}
@@ -732,6 +751,8 @@ def case_reveal_evaluator(*, actor: Actor, case: BadReviewCase, reason: str) -> 
     """The evaluator's contact in full, for a handler who must call them; always audited (R10)."""
     if not access_identity(actor):
         raise Forbidden("forbidden", _("staff members never see who rated them"))
+    # Only the responsible unit (a consulted one does not call the evaluator) or the region's management.
+    access_case_act(actor, case, "handler" if actor.has("handler") else "manager")
     reason = _note(reason, "reason", required=True)
     person = case.evaluator
     if person is None:
@@ -764,7 +785,12 @@ def case_evaluator_masked(case: BadReviewCase) -> dict[str, str]:
 def blocked_evaluator_add(*, actor: Actor, case: BadReviewCase, reason: str) -> BlockedEvaluator:
     if not actor.has("manager"):
         raise Forbidden("forbidden", _("only a manager may add to the registry"))
-    if not (case.category == BadReviewCase.Category.MALICIOUS or case.invalid_reason == "malicious"):
+    # Decide on the stored case, not on whatever copy the caller holds.
+    case = _locked(case)
+    access_case_region(actor, case.region)
+    # R15: "found malicious" is the manager's approved invalidation, not the handler's classification,
+    # which the manager may still reject.
+    if not (case.invalid and case.invalid_reason == BadReviewCase.Invalidity.MALICIOUS):
         raise Conflict("not_malicious", _("only an evaluator whose rating was found malicious may be added"))
     person = case.evaluator
     if person is None or not (person.phone_digest or person.id_digest):
@@ -808,7 +834,8 @@ def _digest_match(phone_digest: str, id_digest: str) -> Q:
 def blocked_evaluator_remove(*, actor: Actor, entry: BlockedEvaluator, reason: str) -> BlockedEvaluator:
     if not actor.has("manager"):
         raise Forbidden("forbidden", _("only a manager may remove from the registry"))
-    entry = BlockedEvaluator.objects.select_for_update().get(pk=entry.pk)
+    entry = BlockedEvaluator.objects.select_for_update().select_related("region").get(pk=entry.pk)
+    access_case_region(actor, entry.region)
     if entry.removed_at is not None:
         raise Conflict("already_removed", _("this entry has been removed already"))
     reason = _note(reason, "reason", required=True)
@@ -855,7 +882,10 @@ def spot_check_draw(
     pool = list(
         BadReviewCase.objects.filter(
             region__path__startswith=region.path, state=S.CLOSED, closed_at__gte=start, closed_at__lt=end
-        ).values_list("pk", flat=True)
+        )
+        # A fixed order, so that a seeded generator draws the same sample every time.
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
     if not pool:
         raise Conflict("nothing_to_check", _("no case was closed in this region in that period"))

@@ -1,0 +1,501 @@
+"""The handler and manager console (pages), and the evaluator's revisit page.
+
+Every page starts from the signed-in user's role (accounts.access.actor_for_user); every write
+calls the same service as the API. Domain errors come back as a message on the page with the
+error's 4xx status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from haoping.accounts.access import Actor, access_identity, actor_for_user
+from haoping.directory.models import Department
+from haoping.errors import DomainError
+from haoping.evaluations.models import REASON_LABELS
+from haoping.lib.masking import mask_text, redact_text
+from haoping.rectification.links import public_id_from_revisit_token
+from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
+from haoping.rectification.selectors import (
+    CaseFilters,
+    appeal_is_late,
+    appeals_pending,
+    blocked_visible,
+    case_allowed_actions,
+    case_get,
+    case_is_overdue,
+    case_list,
+    case_nearly_due,
+    cases_visible,
+    spot_checks_visible,
+)
+from haoping.rectification.services import (
+    appeal_decide,
+    appeal_file,
+    blocked_evaluator_add,
+    blocked_evaluator_remove,
+    case_act,
+    case_evaluator_masked,
+    case_reveal_evaluator,
+    case_revisit_by_evaluator,
+    spot_check_draw,
+    spot_check_record,
+)
+from haoping.rectification.workflow import ACTION_LABELS
+
+
+@dataclass
+class FormField:
+    name: str
+    label: Any
+    kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
+    required: bool = True
+    choices: list[tuple[str, Any]] = field(default_factory=list)
+
+
+NOTE = FormField("note", gettext_lazy("Note"), required=False)
+NOTE_REQUIRED = FormField("note", gettext_lazy("Note"))
+FILES = FormField(
+    "evidence", gettext_lazy("Evidence (JPEG, PNG or PDF, at most 5 MB each)"), kind="files", required=False
+)
+
+# The inputs of each action's form; the service validates them.
+ACTION_FORMS: dict[str, list[FormField]] = {
+    "dispatch": [FormField("unit", gettext_lazy("Unit"), kind="select"), NOTE],
+    "contact": [FormField("note", gettext_lazy("What the evaluator said and what was verified")), FILES],
+    "classify": [
+        FormField("category", gettext_lazy("Category"), kind="select", choices=BadReviewCase.Category.choices),
+        NOTE,
+    ],
+    "rectify": [FormField("description", gettext_lazy("What was rectified")), FILES],
+    "explain": [FormField("explanation", gettext_lazy("Explanation given to the evaluator")), FILES],
+    "request_invalidation": [FormField("reason", gettext_lazy("Why the rating is mistaken or malicious"))],
+    "approve_invalidation": [NOTE],
+    "reject_invalidation": [NOTE_REQUIRED],
+    "request_extension": [
+        FormField("days", gettext_lazy("More days"), kind="number"),
+        FormField("reason", gettext_lazy("Reason")),
+    ],
+    "approve_extension": [NOTE],
+    "reject_extension": [NOTE_REQUIRED],
+    "start_consultation": [FormField("units", gettext_lazy("Units to consult"), kind="multiselect"), NOTE_REQUIRED],
+    "reply": [
+        FormField(
+            "answer",
+            gettext_lazy("Answer to the evaluator (sent by SMS with a link to say whether they are satisfied)"),
+        )
+    ],
+    "revisit": [FormField("satisfied", gettext_lazy("Is the evaluator satisfied?"), kind="yesno"), NOTE],
+    "close": [NOTE_REQUIRED],
+    "reopen": [NOTE_REQUIRED],
+}
+
+
+def _actor(request: HttpRequest) -> Actor:
+    actor = actor_for_user(request.user)
+    if actor is None:
+        raise Http404(_("you have no role in the console"))
+    return actor
+
+
+def _departments(actor: Actor) -> list[tuple[str, str]]:
+    units = Department.objects.order_by("code")
+    if actor.region is not None:
+        units = units.filter(region__path__startswith=actor.region.path)
+    return [(u.code, f"{u.name}（{u.code}）") for u in units[:500]]
+
+
+def _fields_from_post(request: HttpRequest, action: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for spec in ACTION_FORMS.get(action, []):
+        if spec.kind == "files":
+            continue
+        if spec.kind == "multiselect":
+            fields[spec.name] = request.POST.getlist(spec.name)
+            continue
+        value = request.POST.get(spec.name, "")
+        if spec.kind == "number":
+            fields[spec.name] = int(value) if value.strip().isdigit() else value
+        elif spec.kind == "yesno":
+            fields[spec.name] = {"yes": True, "no": False}.get(value, value or None)
+        else:
+            fields[spec.name] = value
+    return fields
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The work queue: open cases by due time, with overdue and nearly-due marks; filters for managers."""
+    if actor_for_user(request.user) is None and getattr(request.user, "is_staff", False):
+        return redirect("admin:index")  # an administrator without a console role
+    actor = _actor(request)
+    now = timezone.now()
+    params = request.GET
+    filters = CaseFilters(
+        state=params.get("state") or None,
+        unit=params.get("unit") or None,
+        item=params.get("item") or None,
+        record_no=params.get("record_no") or None,
+        overdue={"1": True, "0": False}.get(params.get("overdue", "")),
+        opened_from=_date(params.get("from")),
+        opened_to=_date(params.get("to")),
+    )
+    if filters.state and filters.state not in BadReviewCase.State.values:
+        filters.state = None
+    cases = case_list(actor=actor, filters=filters, now=now)
+    page = Paginator(cases, 50).get_page(params.get("page"))
+    rows = [
+        {"case": c, "overdue": case_is_overdue(c, now), "nearly_due": case_nearly_due(c, now)} for c in page.object_list
+    ]
+    return render(
+        request,
+        "console/queue.html",
+        {
+            "actor": actor,
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "states": BadReviewCase.State.choices,
+            "units": _departments(actor) if actor.region is not None else [],
+            "query": _without_page(params),
+            "title": _("Overdue cases") if filters.overdue else _("Bad-review cases"),
+        },
+    )
+
+
+def _without_page(params: Any) -> str:
+    query = params.copy()
+    query.pop("page", None)
+    return str(query.urlencode())
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _case_page(
+    request: HttpRequest,
+    actor: Actor,
+    case: BadReviewCase,
+    *,
+    error: DomainError | None = None,
+    revealed: dict[str, str] | None = None,
+) -> HttpResponse:
+    now = timezone.now()
+    ev = case.evaluation
+    actions = case_allowed_actions(actor=actor, case=case)
+    forms = []
+    for action in actions:
+        specs = []
+        for spec in ACTION_FORMS.get(action, [NOTE]):
+            if spec.kind in ("select", "multiselect") and spec.name in ("unit", "units"):
+                spec = FormField(
+                    spec.name,
+                    spec.label,
+                    spec.kind,
+                    spec.required,
+                    [c for c in _departments(actor) if c[0] != case.unit.code],
+                )
+            specs.append(spec)
+        forms.append({"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs})
+    can_see_identity = access_identity(actor)
+    appeals = list(case.appeals.order_by("id"))
+    can_appeal = (
+        case.state != BadReviewCase.State.CLOSED
+        and not appeals
+        and (
+            (actor.staff_id is not None and actor.staff_id == case.staff_id)
+            or (actor.has("handler") and actor.unit_id == case.unit_id)
+        )
+    )
+    context = {
+        "actor": actor,
+        "case": case,
+        "evaluation": ev,
+        # R10: free text may carry a phone or ID number: masked for handlers, removed for the rated staff.
+        "comment": mask_text(ev.comment) if access_identity(actor) else redact_text(ev.comment),
+        "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
+        "overdue": case_is_overdue(case, now),
+        "nearly_due": case_nearly_due(case, now),
+        "events": case.events.select_related("user").all(),
+        "evidence": case.evidence.order_by("id"),
+        "consultations": case.consultations.select_related("unit"),
+        "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
+        "forms": forms,
+        "error": error,
+        "can_see_identity": can_see_identity,
+        "contact": case_evaluator_masked(case) if can_see_identity else None,
+        "revealed": revealed,
+        "can_appeal": can_appeal,
+        "can_block": actor.has("manager")
+        and (case.category == "malicious" or case.invalid_reason == "malicious")
+        and case.evaluator_id is not None,
+        "action_labels": ACTION_LABELS,
+    }
+    return render(request, "console/case.html", context, status=error.status if error else 200)
+
+
+@login_required
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        case = case_get(actor=actor, case_id=case_id)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    return _case_page(request, actor, case)
+
+
+@login_required
+@require_POST
+def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        case = case_get(actor=actor, case_id=case_id)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    try:
+        case_act(
+            actor=actor,
+            case=case,
+            action=action,
+            fields=_fields_from_post(request, action),
+            files=request.FILES.getlist("evidence"),
+        )
+    except DomainError as exc:
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc)
+    return redirect("console-case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def case_reveal(request: HttpRequest, case_id: int) -> HttpResponse:
+    """R10: the evaluator's contact in full, once, with a reason, written to the audit log."""
+    actor = _actor(request)
+    try:
+        case = case_get(actor=actor, case_id=case_id)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    try:
+        revealed = case_reveal_evaluator(actor=actor, case=case, reason=request.POST.get("reason", ""))
+    except DomainError as exc:
+        return _case_page(request, actor, case, error=exc)
+    response = _case_page(request, actor, case, revealed=revealed)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        case = case_get(actor=actor, case_id=case_id)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    try:
+        appeal_file(
+            actor=actor, case=case, reasons=request.POST.get("reasons", ""), files=request.FILES.getlist("evidence")
+        )
+    except DomainError as exc:
+        return _case_page(request, actor, case, error=exc)
+    return redirect("console-case", case_id=case.pk)
+
+
+@login_required
+@require_POST
+def appeal_decision(request: HttpRequest, appeal_id: int) -> HttpResponse:
+    actor = _actor(request)
+    appeal = Appeal.objects.filter(pk=appeal_id, case__in=cases_visible(actor)).select_related("case").first()
+    if appeal is None:
+        raise Http404(_("appeal not found"))
+    upheld = {"yes": True, "no": False}.get(request.POST.get("upheld", ""))
+    try:
+        if upheld is None:
+            raise DomainError("required", _("upheld: choose whether the appeal is upheld"), status=422)
+        appeal_decide(actor=actor, appeal=appeal, upheld=upheld, note=request.POST.get("note", ""))
+    except DomainError as exc:
+        return _case_page(request, actor, case_get(actor=actor, case_id=appeal.case_id), error=exc)
+    return redirect("console-case", case_id=appeal.case_id)
+
+
+@login_required
+def appeals(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    now = timezone.now()
+    rows = [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals_pending(actor=actor)[:200]]
+    return render(request, "console/appeals.html", {"actor": actor, "rows": rows})
+
+
+@login_required
+def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
+    """Evidence is served only to those who may see its case."""
+    actor = _actor(request)
+    item = Evidence.objects.filter(pk=evidence_id, case__in=cases_visible(actor)).first()
+    if item is None:
+        raise Http404(_("file not found"))
+    response = FileResponse(
+        item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def blocked(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not actor.has("manager"):
+        raise Http404(_("page not found"))
+    error = None
+    if request.method == "POST":
+        try:
+            if "remove" in request.POST:
+                entry = blocked_visible(actor=actor).filter(pk=_int(request.POST.get("remove"))).first()
+                if entry is None:
+                    raise Http404(_("entry not found"))
+                blocked_evaluator_remove(actor=actor, entry=entry, reason=request.POST.get("reason", ""))
+            else:
+                case = case_get(actor=actor, case_id=_int(request.POST.get("case")))
+                blocked_evaluator_add(actor=actor, case=case, reason=request.POST.get("reason", ""))
+            return redirect("console-blocked")
+        except DomainError as exc:
+            error = exc
+    entries = blocked_visible(actor=actor).select_related("region")[:500]
+    return render(
+        request,
+        "console/blocked.html",
+        {"actor": actor, "entries": entries, "error": error},
+        status=error.status if error else 200,
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+@login_required
+def spot_checks(request: HttpRequest) -> HttpResponse:
+    actor = _actor(request)
+    if not actor.has("manager") or actor.region is None:
+        raise Http404(_("page not found"))
+    error = None
+    if request.method == "POST":
+        try:
+            share = request.POST.get("share", "").strip()
+            count = request.POST.get("count", "").strip()
+            check = spot_check_draw(
+                actor=actor,
+                region=actor.region,
+                closed_from=_date(request.POST.get("from")) or timezone.localdate() - dt.timedelta(days=30),
+                closed_to=_date(request.POST.get("to")) or timezone.localdate(),
+                share=float(share) / 100 if _number(share) else None,
+                count=int(count) if count.isdigit() else None,
+            )
+            return redirect("console-spot-check", check_id=check.pk)
+        except DomainError as exc:
+            error = exc
+    checks = spot_checks_visible(actor=actor)[:100]
+    return render(
+        request,
+        "console/spot_checks.html",
+        {"actor": actor, "checks": checks, "error": error, "today": timezone.localdate()},
+        status=error.status if error else 200,
+    )
+
+
+def _number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+def spot_check(request: HttpRequest, check_id: int) -> HttpResponse:
+    actor = _actor(request)
+    check = spot_checks_visible(actor=actor).filter(pk=check_id).first()
+    if check is None:
+        raise Http404(_("spot check not found"))
+    error = None
+    if request.method == "POST":
+        item = SpotCheckItem.objects.filter(pk=_int(request.POST.get("item")), spot_check=check).first()
+        if item is None:
+            raise Http404(_("case not found"))
+        try:
+            spot_check_record(
+                actor=actor, item=item, passed=request.POST.get("result") == "passed", note=request.POST.get("note", "")
+            )
+            return redirect("console-spot-check", check_id=check.pk)
+        except DomainError as exc:
+            error = exc
+    items = check.items.select_related("case", "case__unit", "case__item").order_by("case_id")
+    return render(
+        request,
+        "console/spot_check.html",
+        {"actor": actor, "check": check, "items": items, "error": error},
+        status=error.status if error else 200,
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """Messages for the user, their unit, or their region (managers)."""
+    actor = _actor(request)
+    mine = Q(to_user=request.user)
+    if actor.unit_id is not None:
+        mine |= Q(to_unit_id=actor.unit_id)
+    if actor.region is not None:
+        mine |= Q(to_region_id=actor.region.pk)
+    messages = Message.objects.filter(mine).select_related("case")[:200]
+    return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
+
+
+def revisit(request: HttpRequest, token: str) -> HttpResponse:
+    """The evaluator's page: the answer they got, and whether they are satisfied with it."""
+    try:
+        public_id = public_id_from_revisit_token(token)
+    except DomainError as exc:
+        raise Http404(exc.detail) from exc
+    case = BadReviewCase.objects.select_related("item").filter(public_id=public_id).first()
+    if case is None:
+        raise Http404(_("no such link"))
+    error = None
+    if request.method == "POST":
+        satisfied = {"yes": True, "no": False}.get(request.POST.get("satisfied", ""))
+        try:
+            if satisfied is None:
+                raise DomainError("required", _("please choose satisfied or not satisfied"), status=422)
+            case_revisit_by_evaluator(public_id=public_id, satisfied=satisfied, note=request.POST.get("note", ""))
+            return redirect("revisit", token=token)
+        except DomainError as exc:
+            error = exc
+    answer = case.events.filter(action="reply").order_by("-id").first()
+    return render(
+        request,
+        "rectification/revisit.html",
+        {
+            "case": case,
+            "answer": answer.note if answer else "",
+            "error": error,
+            "open": case.state == BadReviewCase.State.REPLIED,
+        },
+        status=error.status if error else 200,
+    )
