@@ -37,6 +37,12 @@ def _fresh_key_cache() -> None:
     clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    # Test users log in with throwaway passwords; the production hasher's cost buys nothing here.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db: Any) -> dict[str, Any]:
     """City 320100 with district 320102 (our hall) and district 320104 (another region)."""

@@ -82,7 +82,8 @@ def actor_for_user(user: Any) -> Actor | None:
     membership = getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
     if membership is None:
         return None
-    label = user.get_full_name() or user.get_username()
+    # Chinese names read family name first, with no space.
+    label = f"{user.last_name}{user.first_name}".strip() or user.get_username()
     if membership.role == Membership.Role.MANAGER:
         return Actor(label=label, roles=frozenset({"manager"}), region=membership.region, user=user)
     if membership.role == Membership.Role.HANDLER:

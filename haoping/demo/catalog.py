@@ -337,3 +337,98 @@ ONLINE_GOOD_COMMENTS = ("网上就能办，非常方便", "手机上提交，第
 AGENT_GOOD_COMMENTS = ("帮办代办很贴心，全程不用自己跑", "代办员业务熟练，省了很多事")
 THEME_GOOD_COMMENTS = ("一件事一次办，省了好多事", "一张表、一个窗口就办完了，很方便")
 SUGGESTIONS = ("希望增加周末延时服务", "建议增加停车位", "希望手机上能查办理进度", "建议办事指南配上示例图")
+
+# --- 差评整改: what handlers, managers and staff write on the demo's cases ------------------
+# Districts' ASCII names, for the console usernames (manager_donghu, handler_donghu_scjg).
+DISTRICT_SLUGS = {"329902": "donghu", "329903": "xiling", "329904": "nangang"}
+
+# What the handler found when they called the evaluator, by the rating's first reason.
+CASE_PROBLEMS: dict[str, str] = {
+    "attitude": "窗口工作人员答复不耐心、语气生硬",
+    "efficiency": "高峰时段排队等候时间过长",
+    "process": "办理环节多，需要在几个窗口之间往返",
+    "materials": "要求提交的部分材料可以通过数据共享获取",
+    "repeat_visits": "首次受理时未一次性告知所需材料，导致群众多次往返",
+    "guidance": "办事指南与窗口要求不一致",
+    "system": "网上申报系统上传材料失败、页面卡顿",
+    "environment": "大厅等候座椅不足、停车不便",
+    "other": "咨询电话长时间无人接听",
+}
+CASE_CONTACT_NOTES = (
+    "已电话联系办事群众，核实情况属实：{problem}。",
+    "已于当日电话回访评价人，了解具体诉求，并调取窗口录像核实，{problem}的情况属实。",
+    "已与评价人电话沟通，评价人反映{problem}，已向其致歉并说明后续处理安排。",
+    "已联系评价人并调阅受理记录，确认{problem}，评价人同意等待整改结果。",
+)
+# Before a rating found groundless, mistaken or malicious: nothing is confirmed yet.
+CASE_CONTACT_NEUTRAL_NOTES = (
+    "已电话联系评价人，了解其具体诉求，并调阅了受理记录和窗口录像。",
+    "已与评价人电话沟通，详细了解评价原因和办理经过。",
+)
+CASE_CLASSIFY_NOTES: dict[str, str] = {
+    "simple": "问题明确，可立即整改。",
+    "general": "需调整窗口工作安排，按一般问题限期整改。",
+    "complex": "涉及多个部门协同，按复杂问题办理。",
+    "no_legal_basis": "群众诉求缺乏法律法规依据，需作出解释说明。",
+    "mistaken": "评价人表示系误操作。",
+    "malicious": "评价人存在以差评相要挟的情形。",
+}
+CASE_RECTIFICATIONS: dict[str, str] = {
+    "attitude": "已对当事窗口人员进行批评教育并约谈科室负责人，组织窗口人员开展服务礼仪和沟通技巧培训，"
+    "将该问题纳入月度绩效考核。",
+    "efficiency": "已在上午高峰时段增开2个综合受理窗口，推行预约分时办理，并安排导办人员现场分流，"
+    "平均等候时间明显缩短。",
+    "process": "已梳理该事项办理流程，将受理、审核两个环节合并，实行一窗受理、内部流转，群众只需在一个窗口递交材料。",
+    "materials": "已取消营业执照、身份证等可通过数据共享获取的材料复印件，同步更新办事指南和窗口材料清单。",
+    "repeat_visits": "已重申一次性告知制度，制作材料清单告知单和二维码，窗口受理时逐项核对并留存告知记录。",
+    "guidance": "已修订该事项办事指南，补充填写示例和常见问题解答，并与窗口工作人员统一答复口径。",
+    "system": "已联系平台运维单位排查，修复大文件上传失败的问题并优化页面加载速度，经测试已恢复正常。",
+    "environment": "已在等候区增设座椅20个，协调周边单位开放临时停车位，并设置老年人等候专区。",
+    "other": "已安排专人值守咨询电话，增开一条服务热线，并在大厅和网站公布工作时间和备用联系方式。",
+}
+CASE_REPLIES = (
+    "您好，您反映的问题我们已核实并整改：{rectification}感谢您的监督和理解。",
+    "您好！感谢您的评价。经核实，{problem}的情况属实，我们深表歉意。{rectification}欢迎您继续监督我们的工作。",
+)
+CASE_EXPLANATIONS = (
+    "经核实，群众要求免于提交的材料属于法律法规明确规定的必要材料，无法取消。已向群众详细说明政策依据，"
+    "并告知可通过网上预审减少跑动，群众表示理解。",
+    "经核实，群众要求当场办结，但该事项法定审核时限为5个工作日，不具备即办条件。已向群众解释相关规定，"
+    "并告知办理进度的查询方式。",
+    "经核实，群众反映的收费标准由上级价格主管部门核定，窗口无权调整。已将政策文件提供给群众并作出解释说明。",
+    "经核实，群众诉求超出本事项的法定办理范围，已向群众解释说明，并引导其向有权机关申请办理。",
+)
+CASE_EXPLANATION_REPLY = (
+    "您好，关于您反映的问题，经核实，相关要求有明确的法律法规依据，我们已与您电话沟通说明。感谢您的理解和监督。"
+)
+CASE_INVALIDATION_REASONS: dict[str, tuple[str, ...]] = {
+    "mistaken": (
+        "经电话核实，评价人表示在评价器上误点了“不满意”，对办理过程和结果均满意，申请不予采纳。",
+        "评价人确认系家中老人代为操作误评，本人对服务满意，已留存通话录音，申请按误评处理。",
+    ),
+    "malicious": (
+        "经核实，评价人因不符合条件的申请未获受理，多次以差评相要挟，要求窗口违规办理；"
+        "调取录音录像证实窗口服务规范，申请认定为恶意评价。",
+    ),
+}
+CASE_INVALIDATION_APPROVALS = ("经审核，佐证材料充分，同意不予采纳。", "情况属实，同意按规定不予采纳。")
+CASE_INVALIDATION_REJECTION = "佐证材料不足，不能认定为误评，请按一般问题继续整改。"
+CASE_BLOCK_REASON = "多次恶意差评并以差评要挟工作人员，经审核认定为恶意评价，纳入恶意评价人员信息库。"
+CASE_EXTENSION_REASONS = (
+    "整改涉及业务系统改造，需协调平台运维单位排期上线，申请延期。",
+    "问题涉及多个部门的数据共享，需联合会商后统一整改，申请延期。",
+)
+CASE_EXTENSION_APPROVAL = "同意延期，请在延长期限内完成整改并上传佐证材料。"
+CASE_EXTENSION_REJECTION = "延期理由不充分，请在原期限内完成整改。"
+CASE_CONSULTATION_NOTE = "该问题涉及跨部门材料共享和审批衔接，邀请相关单位会商，共同研究整改方案。"
+CASE_DISPATCH_NOTE = "经研判，该事项由{unit}负责办理，转派责任单位处理。"
+CASE_REVISIT_SATISFIED = ("电话回访评价人，对整改结果表示满意。", "回访时评价人表示问题已解决，认可处理结果。")
+CASE_REVISIT_UNSATISFIED = "评价人认为问题尚未彻底解决，对整改结果不满意，要求继续整改。"
+CASE_CLOSE_NOTE = "三次电话回访评价人均未接通，已发送短信告知整改结果，按规定办结。"
+CASE_APPEAL_REASONS = (
+    "该群众办理时材料不齐，窗口已按规定一次性书面告知所需材料并留存告知单，差评原因与事实不符，申请复核。",
+    "当日系统故障已在大厅公告，窗口及时启用应急办理并向群众说明，差评原因不在窗口，申请复核。",
+)
+CASE_APPEAL_REJECTION = "经调阅监控和受理记录，窗口虽已履行告知义务，但解释不够耐心，申诉理由不成立，请继续整改。"
+CASE_SPOT_CHECK_PASSED = "整改措施落实到位，回访记录完整。"
+CASE_SPOT_CHECK_FAILED = "整改佐证材料缺失，回访记录与评价人陈述不符，退回重新整改。"

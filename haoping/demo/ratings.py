@@ -34,6 +34,9 @@ from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 
 KEEP_OPEN = dt.timedelta(days=3)
 BAD_SHARE = 0.015
+# A small demo still gets enough bad reviews to show a case in every state and every way of closing
+# one, as long as they stay a tenth of its ratings at most.
+MIN_BAD = 16
 THEME_OVERALL_SHARE = 0.7
 HOT_STAFF = 2  # staff members whose services draw more bad reviews, for the rankings to find
 
@@ -179,7 +182,8 @@ class Rater:
 
     def _make_bad(self, groups: list[Group]) -> None:
         """About 1.5% bad reviews (R1), drawn where hot items and hot staff make them likelier."""
-        count = min(len(groups), max(2, round(len(groups) * BAD_SHARE)))
+        floor = min(MIN_BAD, len(groups) // 10)
+        count = min(len(groups), max(2, floor, round(len(groups) * BAD_SHARE)))
         keyed = sorted(groups, key=lambda g: self.rng.random() ** (1 / self._hot(g)), reverse=True)
         for group in keyed[:count]:
             group.level = 2 if self.rng.random() < 0.7 else 1

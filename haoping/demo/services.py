@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -24,7 +25,9 @@ from django.utils import timezone
 from haoping.accounts.models import ApiClient
 from haoping.accounts.services import api_client_create, key_digest
 from haoping.demo.bulk import register_bulk
+from haoping.demo.casework import cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
+from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
 from haoping.demo.people import Party, People
 from haoping.demo.plan import Planner, RecordPlan
@@ -44,6 +47,8 @@ DEFAULT_SEED = 20_240_601
 ADMIN_USERNAME = "admin"
 ADMIN_FILE = "demo-admin.txt"
 API_KEY_FILE = "demo-api-key.txt"
+# The console users' shared password, then their usernames, one a line.
+USERS_FILE = "demo-users.txt"
 API_CLIENT_NAME = "示例市政务服务平台（演示）"
 # Records with any step this recent are registered through the records services.
 THROUGH_SERVICES = dt.timedelta(days=3)
@@ -55,7 +60,9 @@ class LoadReport:
     visits: int
     evaluations: int
     defaults: int
+    cases: int
     seconds: float
+    case_seconds: float
 
 
 @dataclass
@@ -90,14 +97,23 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         rows = Rater(rng, timezone.now(), specs).evaluations(_history_slots())
         Evaluation.objects.bulk_create(rows, batch_size=2000)
         defaults = defaults_record()
+        password = secrets.token_urlsafe(12)
+        # Hashed once: every console user of the demo has the same password.
+        usernames = console_users_create(rng=rng, password_hash=make_password(password))
+        cases_started = timezone.now()
+        cases = cases_load(rng=rng, client=client, usernames=usernames)
+        case_seconds = (timezone.now() - cases_started).total_seconds()
         chain_seal()
     _write_secret(API_KEY_FILE, key + "\n")
+    _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")
     return LoadReport(
         records=len(plans),
         visits=Visit.objects.count(),
         evaluations=Evaluation.objects.count(),
         defaults=defaults,
+        cases=cases.cases,
         seconds=(timezone.now() - started).total_seconds(),
+        case_seconds=case_seconds,
     )
 
 
@@ -196,6 +212,20 @@ def demo_admin() -> tuple[str, str | None]:
     if len(lines) == 2 and lines[0] == ADMIN_USERNAME and user.check_password(lines[1]):
         return ADMIN_USERNAME, lines[1]
     return ADMIN_USERNAME, None
+
+
+def demo_console_users() -> tuple[str | None, list[ConsoleLogin]]:
+    """The console users the demo made, and their shared password (None if it no longer works)."""
+    lines = _read_secret(USERS_FILE).splitlines()
+    if not lines:
+        return None, []
+    password, usernames = lines[0], lines[1:]
+    logins = console_logins(usernames)
+    hashes = set(get_user_model().objects.filter(username__in=usernames).values_list("password", flat=True))
+    user = get_user_model().objects.filter(username__in=usernames).first()
+    # One check suffices: they were given one hash, and any password changed since has another.
+    known = user is not None and len(hashes) == 1 and user.check_password(password)
+    return (password if known else None), logins
 
 
 def demo_api_key() -> str:

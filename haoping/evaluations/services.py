@@ -297,7 +297,7 @@ def evaluation_submit(
         if level <= 2 and not blocked:
             # R12: a bad rating and its case are stored together, or neither is.
             with transaction.atomic():
-                _insert(rows)
+                Evaluation.objects.bulk_create(rows)
                 _open_case(rows, targets[0], rated_by, now)
         else:
             _insert(rows)
@@ -324,7 +324,7 @@ def _insert(rows: list[Evaluation]) -> None:
         # One INSERT in autocommit is atomic and durable by itself: no BEGIN/COMMIT round trips.
         rows[0].save(force_insert=True)
         return
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():
         Evaluation.objects.bulk_create(rows)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from haoping.accounts.access import actor_for_client
@@ -224,10 +224,10 @@ def act(request: ApiRequest, case_id: int, payload: ActionIn) -> dict[str, Any]:
 
 
 @router.post("/{int:case_id}/appeal", response={201: AppealOut, **ERRORS}, summary="Appeal a bad review")
-def appeal(request: ApiRequest, case_id: int, payload: AppealIn) -> tuple[int, dict[str, Any]]:
+def appeal(request: ApiRequest, case_id: int, payload: AppealIn) -> Status:
     actor = actor_for_client(request.auth)
     case = case_get(actor=actor, case_id=case_id)
-    return 201, _appeal(appeal_file(actor=actor, case=case, reasons=payload.reasons))
+    return Status(201, _appeal(appeal_file(actor=actor, case=case, reasons=payload.reasons)))
 
 
 @appeals_router.post("/{int:appeal_id}/decide", response={200: AppealOut, **ERRORS}, summary="Decide an appeal")

@@ -143,24 +143,27 @@ def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
     whose appeal was upheld, is invalid: it leaves the bad counts and joins the unrated (未评).
     """
     cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
-    qs = evaluations.filter(blocked=False).annotate(
-        invalid=Exists(cases.filter(invalid=True)),
-        replied=Exists(cases.filter(replied_at__isnull=False)),
-        rectified=Exists(cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__isnull=False)),
-        satisfied=Exists(cases.filter(invalid=False, rectified_at__isnull=False, satisfied=True)),
-    )
+    invalid = Q(Exists(cases.filter(invalid=True)))
+    replied = Q(Exists(cases.filter(replied_at__isnull=False)))
+    # "Rectified after revisit": the revisit must be of the current rectification. A case sent back
+    # (evaluator not satisfied, failed spot check) keeps its old revisit until it is revisited again.
+    revisited = cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__gte=F("rectified_at"))
+    rectified = Q(Exists(revisited))
+    satisfied = Q(Exists(revisited.filter(satisfied=True)))
     active = Q(source=Evaluation.Source.ACTIVE)
     bad = active & Q(level__lte=2)
-    counts: dict[str, Any] = qs.aggregate(
+    # The subqueries go straight into the filters: aggregating over annotations made Django wrap the
+    # query and lose them ("column replied does not exist" on PostgreSQL).
+    counts: dict[str, Any] = evaluations.filter(blocked=False).aggregate(
         total=Count("id"),
         active=Count("id", filter=active),
         defaults=Count("id", filter=Q(source=Evaluation.Source.DEFAULT)),
         active_good=Count("id", filter=active & Q(level__gte=4)),
         bad=Count("id", filter=bad),
-        invalid_bad=Count("id", filter=bad & Q(invalid=True)),
-        replied=Count("id", filter=bad & Q(replied=True)),
-        rectified=Count("id", filter=bad & Q(rectified=True)),
-        satisfied=Count("id", filter=bad & Q(satisfied=True)),
+        invalid_bad=Count("id", filter=bad & invalid),
+        replied=Count("id", filter=bad & replied),
+        rectified=Count("id", filter=bad & rectified),
+        satisfied=Count("id", filter=bad & satisfied),
     )
     counts["valid_bad"] = counts["bad"] - counts["invalid_bad"]
     return counts

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -455,6 +457,9 @@ def _close(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.da
 
 
 def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    if case.invalid_reason == BadReviewCase.Invalidity.APPEAL:
+        # R14: an upheld appeal is a decision on the rating itself; reopening would quietly adopt it again.
+        raise Conflict("appeal_upheld", _("an appeal against this case was upheld; the case cannot be reopened"))
     due = _handling_span(case, case.category).after(now)
     change = Change(
         fields={
@@ -883,13 +888,17 @@ def spot_check_draw(
         BadReviewCase.objects.filter(
             region__path__startswith=region.path, state=S.CLOSED, closed_at__gte=start, closed_at__lt=end
         )
+        # R13 checks the units' verification and rectification; an upheld appeal was management's own
+        # decision, and such a case cannot be reopened.
+        .exclude(invalid_reason=BadReviewCase.Invalidity.APPEAL)
         # A fixed order, so that a seeded generator draws the same sample every time.
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     if not pool:
         raise Conflict("nothing_to_check", _("no case was closed in this region in that period"))
-    size = count if count is not None else max(1, round(len(pool) * (share or 0)))
+    # At least the share asked for: 50% of 5 is 3. (round() would give 2 here but 4 for 50% of 7.)
+    size = count if count is not None else max(1, math.ceil(Decimal(str(share)) * len(pool)))
     chosen = (rng or random.SystemRandom()).sample(pool, min(size, len(pool)))
     check = SpotCheck.objects.create(
         region=region,

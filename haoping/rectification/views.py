@@ -199,6 +199,9 @@ def _case_page(
     now = timezone.now()
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
+    # The step that moves the case on comes first (and opens); re-dispatching or reclassifying last.
+    secondary = {"dispatch", "close"} | ({"classify"} if case.state == BadReviewCase.State.HANDLING else set())
+    actions = [a for a in actions if a not in secondary] + [a for a in actions if a in secondary]
     forms = []
     for action in actions:
         specs = []

@@ -22,7 +22,7 @@ def api_key(world: dict[str, Any], record_payload: Any) -> str:
     return world["api"].key
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @schema.parametrize()
 @settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_api_never_answers_500(case: Any, api_key: str) -> None:

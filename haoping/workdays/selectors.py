@@ -1,7 +1,8 @@
 """Deadline arithmetic on the working-day calendar.
 
-"The day of" a moment is its date in settings.TIME_ZONE (Asia/Shanghai). Days missing from the
-calendar count as the weekends-only fallback and are unconfirmed, like fallback rows.
+"The day of" a moment is its date in settings.TIME_ZONE (Asia/Shanghai). The table wins; a day
+missing from it is taken from the holiday library where the library covers its year, and
+otherwise counts as the weekends-only fallback, unconfirmed, like fallback rows.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import chinese_calendar
 from django.utils import timezone
 
+from haoping.workdays import services
 from haoping.workdays.models import CalendarDay
 
 
@@ -51,9 +54,15 @@ def _calendar(first: dt.date, last: dt.date) -> dict[dt.date, _Day]:
     days = {}
     day = first
     while day <= last:
-        days[day] = rows.get(day) or _Day(is_workday=day.weekday() < 5, confirmed=False)
+        days[day] = rows.get(day) or _missing_day(day)
         day += dt.timedelta(days=1)
     return days
+
+
+def _missing_day(day: dt.date) -> _Day:
+    if day.year in services.library_years():
+        return _Day(is_workday=chinese_calendar.is_workday(day), confirmed=True)
+    return _Day(is_workday=day.weekday() < 5, confirmed=False)
 
 
 def end_of_day(day: dt.date) -> dt.datetime:

@@ -16,7 +16,7 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 
-from haoping.accounts.models import ApiClient
+from haoping.accounts.models import ApiClient, Membership
 from haoping.demo import services as demo_services
 from haoping.demo.catalog import CITY_CODE
 from haoping.demo.ratings import KEEP_OPEN
@@ -26,6 +26,7 @@ from haoping.evaluations.chain import chain_verify
 from haoping.evaluations.models import REASON_LABELS, ChainSeal, Evaluation
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, Consultation, SpotCheckItem
 
 RECORDS = 300
 WINDOW = dt.timedelta(days=7)  # the national default rating window (R2)
@@ -169,6 +170,67 @@ def test_output_gives_logins_and_open_links(loaded: dict[str, Any]) -> None:
         page = client.get(f"/r/{token}/")
         assert page.status_code == 200
         assert b'name="level"' in page.content  # open and unrated: the form is shown
+
+
+def test_every_bad_submission_has_one_case_and_every_state_is_shown(loaded: dict[str, Any]) -> None:
+    bad = Evaluation.objects.filter(source="active", level__lte=2, blocked=False)
+    submissions = set(bad.values_list("region_id", "receipt"))
+    cases = list(BadReviewCase.objects.values_list("region_id", "receipt"))
+    assert len(cases) == len(set(cases)) and set(cases) == submissions
+    for case in BadReviewCase.objects.select_related("evaluation"):
+        # The lead is the submission's first row, and the case opened when the rating was stored.
+        rows = bad.filter(region_id=case.region_id, receipt=case.receipt).order_by("pk")
+        assert case.evaluation_id == rows[0].pk
+        assert case.opened_at == case.evaluation.created_at
+        # History reads in order: each step starts where the one before left the case.
+        events = list(case.events.order_by("pk"))
+        assert [e.at for e in events] == sorted(e.at for e in events)
+        moves = [e for e in events if e.to_state]
+        assert moves[0].action == "open"
+        assert all(a.to_state == b.from_state for a, b in zip(moves, moves[1:], strict=False))
+        assert moves[-1].to_state == case.state
+    assert set(BadReviewCase.objects.values_list("state", flat=True)) == set(BadReviewCase.State.values)
+    now = timezone.now()
+    overdue = BadReviewCase.objects.exclude(state="closed").filter(overdue_at__isnull=False, due_at__lt=now)
+    assert overdue.exists()
+    for case in overdue:
+        assert case.events.filter(action="escalated").exists()
+    assert BadReviewCase.objects.filter(state="closed", invalid=True, invalid_reason="malicious").exists()
+    assert BlockedEvaluator.objects.filter(removed_at__isnull=True).count() == 1
+    assert sorted(Appeal.objects.values_list("state", flat=True)) == ["pending", "rejected"]
+    assert Consultation.objects.filter(case__category="complex").exists()
+    assert SpotCheckItem.objects.exists() and not SpotCheckItem.objects.filter(result="pending").exists()
+
+
+def test_console_users_have_their_roles(loaded: dict[str, Any]) -> None:
+    password, *usernames = (loaded["var"] / "demo-users.txt").read_text().split()
+    users = {
+        u.username: u
+        for u in get_user_model().objects.filter(membership__isnull=False).select_related("membership__region")
+    }
+    assert sorted(users) == sorted(usernames)
+    city = users["manager"].membership
+    assert (city.role, city.region.code) == ("manager", CITY_CODE)
+    districts = Region.objects.filter(parent__code=CITY_CODE)
+    managed = {u.membership.region_id for u in users.values() if u.membership.role == "manager"}
+    assert managed == {city.region_id, *districts.values_list("pk", flat=True)}
+    bad = Evaluation.objects.filter(source="active", level__lte=2)
+    handlers = Membership.objects.filter(role="handler")
+    assert handlers.count() >= 2
+    assert all(bad.filter(department_id=m.department_id).exists() for m in handlers)
+    staff = Membership.objects.filter(role="staff")
+    assert staff.count() == 2
+    assert all(bad.filter(staff_id=m.staff_id).exists() for m in staff)
+    for user in users.values():
+        assert re.fullmatch(r"[a-z0-9_]+", user.username)
+        assert user.last_name and user.first_name and not user.is_staff
+    assert users["manager"].check_password(password)
+    assert len({u.password for u in users.values()}) == 1
+    # Handlers' work is recorded as theirs.
+    assert BadReviewCase.objects.filter(events__user__membership__role="handler").exists()
+    output = loaded["output"]
+    assert f"password of every user below: {password}" in output
+    assert all(username in output for username in usernames)
 
 
 def test_second_run_adds_nothing(loaded: dict[str, Any]) -> None:

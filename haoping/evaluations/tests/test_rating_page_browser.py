@@ -10,7 +10,7 @@ from haoping.browser import ARTIFACTS, PHONE, chromium_page
 from haoping.evaluations.models import Evaluation
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_rate_on_a_phone(world: dict[str, Any], record_payload: Any, live_server: Any) -> None:
     res = world["api"].post("/records", record_payload(record_no="PHONE-1"))
     path = res.json()["completion"]["evaluation_url"].removeprefix("http://127.0.0.1:8000")

@@ -228,7 +228,7 @@ def test_r8_phone_key_press_may_carry_a_bare_level(world: dict[str, Any], record
     assert rate(api, token=token, level=1, channel="phone").status_code == 201
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_ratings_of_one_service_count_once(world: dict[str, Any], record_payload: Any) -> None:
     """The unique constraint, not a read-then-write check, keeps a service rated once."""
     import threading
@@ -285,7 +285,7 @@ def test_paper_form_carries_its_own_time(world: dict[str, Any], record_payload: 
     assert abs((stored.rated_at - (now - dt.timedelta(minutes=30))).total_seconds()) < 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_token_rating_is_one_lookup_and_one_insert(
     world: dict[str, Any], record_payload: Any, django_assert_num_queries: Any
 ) -> None:

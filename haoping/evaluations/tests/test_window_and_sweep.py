@@ -73,7 +73,7 @@ def test_r2_closing_time_is_fixed_when_the_service_happens(world: dict[str, Any]
     assert api.post("/evaluations", {"token": token, "level": 5, "channel": "pad"}).status_code == 201
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sweep_twice_at_once_records_one_default_each(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     for n in range(30):

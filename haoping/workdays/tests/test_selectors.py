@@ -115,6 +115,12 @@ def test_days_missing_from_the_table_are_the_unconfirmed_fallback(calendar: None
     assert workdays_after(at(2026, 12, 31, 10), at(2027, 1, 4, 9)) == 2
 
 
+def test_days_of_a_library_year_missing_from_the_table_come_from_the_library(calendar: None) -> None:
+    CalendarDay.objects.filter(day__year=2026).delete()
+    # National Day and the make-up Saturday 10/10, as in the table.
+    assert add_workdays(at(2026, 9, 30, 10), 5) == Due(at=eod(2026, 10, 13), provisional=False)
+
+
 def test_administrators_rulings_change_deadlines(calendar: None) -> None:
     start = at(2026, 12, 31, 10)
     assert add_workdays(start, 2) == Due(at=eod(2027, 1, 4), provisional=True)

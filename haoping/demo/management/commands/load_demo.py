@@ -11,8 +11,9 @@ from haoping.errors import DomainError
 
 class Command(BaseCommand):
     help = (
-        "Load the demo city 示例市 (directory, three months of service records and ratings) into an empty "
-        "database, then print the admin login, the city's API key and open rating links. "
+        "Load the demo city 示例市 (directory, three months of service records, ratings and bad-review cases) "
+        "into an empty database, then print the admin and console logins, the city's API key and open rating "
+        "links. "
         "Running it again loads nothing and prints the same logins."
     )
 
@@ -32,7 +33,8 @@ class Command(BaseCommand):
                 raise CommandError(exc.detail) from exc
             self.stdout.write(
                 f"Loaded demo city {services.city_label()}: {report.records} records, {report.visits} visits, "
-                f"{report.evaluations} evaluations ({report.defaults} default), in {report.seconds:.1f} s."
+                f"{report.evaluations} evaluations ({report.defaults} default), {report.cases} bad-review cases, "
+                f"in {report.seconds:.1f} s (cases {report.case_seconds:.1f} s)."
             )
         self._print_logins()
 
@@ -47,6 +49,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"Admin 管理后台: {site}/admin/  user: {username}  password: {password}")
+        self._print_console_users()
         self.stdout.write(f"API key 接口密钥 {services.city_label()}: {services.demo_api_key()}")
         self.stdout.write(f"  (saved in {settings.VAR_DIR}; API docs at {site}/api/docs)")
         links = services.demo_open_links()
@@ -57,3 +60,17 @@ class Command(BaseCommand):
         for link in links:
             self.stdout.write(f"  {link.label}: {link.item} · {link.record_no}")
             self.stdout.write(f"    {link.url}")
+
+    def _print_console_users(self) -> None:
+        password, logins = services.demo_console_users()
+        if not logins:
+            return
+        site = settings.SITE_URL
+        if password is None:
+            shown = "not known to load_demo (set one with `manage.py changepassword <user>`)"
+        else:
+            shown = password
+        self.stdout.write(f"Console 工作台: {site}/console/  password of every user below: {shown}")
+        width = max(len(login.username) for login in logins)
+        for login in logins:
+            self.stdout.write(f"  {login.username:<{width}}  {login.name} · {login.role} · {login.scope}")

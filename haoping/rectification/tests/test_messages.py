@@ -1,0 +1,100 @@
+"""R12 answers and R10 privacy: the evaluator gets the answer with a signed revisit link, and nothing
+that identifies them reaches the log or the API."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from haoping.errors import Conflict, Forbidden, NotFound
+from haoping.rectification.links import public_id_from_revisit_token, revisit_token, revisit_url
+from haoping.rectification.models import BadReviewCase, Message
+from haoping.rectification.services import case_revisit_by_evaluator
+from haoping.rectification.tests.conftest import Clock
+from haoping.rectification.tests.support import act_ok, bad_case, detail, person, to_handling
+
+PHONE = "13812345678"
+ID_NUMBER = "320102199001011234"
+
+
+@pytest.fixture
+def case(world: dict[str, Any], record_payload: Any, clock: Clock) -> BadReviewCase:
+    return bad_case(world, record_payload, applicant=person(1, phone=PHONE, id_number=ID_NUMBER))
+
+
+def test_the_answer_goes_to_the_evaluator_with_a_revisit_link(
+    world: dict[str, Any], case: BadReviewCase, settings: Any
+) -> None:
+    settings.SITE_URL = "https://haoping.example.gov.cn"
+    api = world["api"]
+    to_handling(api, case.pk)
+    act_ok(api, case.pk, "rectify", description="已约谈窗口人员")
+    assert not Message.objects.filter(kind=Message.Kind.ANSWER).exists()
+    act_ok(api, case.pk, "reply", answer="您反映的问题已整改，感谢监督。")
+    answer = Message.objects.get(kind=Message.Kind.ANSWER)
+    assert (answer.case, answer.to_evaluator, answer.to_unit, answer.to_user) == (case, case.evaluator, None, None)
+    assert "您反映的问题已整改，感谢监督。" in answer.text and "企业开办" in answer.text
+    assert answer.link == revisit_url(case.public_id)
+    assert answer.link.startswith("https://haoping.example.gov.cn/v/")
+    assert answer.sent_at is not None and answer.backend == "DatabaseBackend"
+    token = answer.link.rstrip("/").rsplit("/", 1)[-1]
+    assert public_id_from_revisit_token(token) == case.public_id
+
+
+def test_the_revisit_link_is_bound_to_its_case(world: dict[str, Any], record_payload: Any, case: BadReviewCase) -> None:
+    token = revisit_token(case.public_id)
+    public_id, _dot, signature = token.partition(".")
+    assert public_id == case.public_id
+    with pytest.raises(Forbidden):
+        public_id_from_revisit_token(f"{public_id}.{'A' * len(signature)}")
+    with pytest.raises(NotFound):
+        public_id_from_revisit_token("no-dot")
+    # Another case's signature does not open this case.
+    other = bad_case(world, record_payload, applicant=person(2))
+    with pytest.raises(Forbidden):
+        public_id_from_revisit_token(f"{case.public_id}.{revisit_token(other.public_id).partition('.')[2]}")
+
+
+def test_the_evaluator_answers_through_the_link(world: dict[str, Any], case: BadReviewCase) -> None:
+    api = world["api"]
+    # Not before there is an answer to judge.
+    with pytest.raises(Conflict):
+        case_revisit_by_evaluator(public_id=case.public_id, satisfied=True)
+    to_handling(api, case.pk)
+    act_ok(api, case.pk, "rectify", description="已整改")
+    act_ok(api, case.pk, "reply", answer="已整改")
+    closed = case_revisit_by_evaluator(public_id=case.public_id, satisfied=True, note="满意")
+    assert (closed.state, closed.satisfied) == ("closed", True)
+    last = detail(api, case.pk)["history"][-1]
+    assert (last["action"], last["from_state"], last["to_state"], last["note"]) == (
+        "revisit",
+        "replied",
+        "closed",
+        "满意",
+    )
+    with pytest.raises(Conflict):
+        case_revisit_by_evaluator(public_id=case.public_id, satisfied=False)
+    with pytest.raises(NotFound):
+        case_revisit_by_evaluator(public_id="nonexistent", satisfied=True)
+
+
+def test_the_message_log_and_the_api_never_show_the_evaluators_number(
+    world: dict[str, Any], case: BadReviewCase, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    api = world["api"]
+    to_handling(api, case.pk)
+    act_ok(api, case.pk, "rectify", description="已整改")
+    act_ok(api, case.pk, "reply", answer="已整改，请评价")
+    lines = [r.getMessage() for r in caplog.records if r.name == "haoping.messages"]
+    # Every message of this case was logged (dispatch came before the capture began)…
+    assert len(lines) == Message.objects.filter(case=case).count() - 1 >= 1
+    assert any(f"for case {case.pk}" in line and "answer" in line for line in lines)
+    # …and no log line, of any logger, holds the number, the ID number or the answer text.
+    for secret in (PHONE, ID_NUMBER, "已整改，请评价"):
+        assert secret not in caplog.text
+    # The case API shows the evaluator to nobody.
+    body = api.get(f"/cases/{case.pk}").content.decode()
+    assert PHONE not in body and ID_NUMBER not in body
