@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from haoping.accounts.models import ApiClient
+from haoping.accounts.models import ApiClient, Membership
 
 
 @admin.register(ApiClient)
@@ -19,3 +19,14 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who may use the console, and as what: a region's manager, a unit's handler, or a staff member."""
+
+    list_display = ["user", "role", "region", "department", "staff"]
+    list_filter = ["role"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
+    autocomplete_fields = ["user"]
+    raw_id_fields = ["region", "department", "staff"]

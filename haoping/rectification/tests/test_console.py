@@ -217,3 +217,15 @@ def test_the_evaluator_answers_through_the_revisit_link(people: dict[str, Client
     case.refresh_from_db()
     assert (case.state, case.satisfied) == ("closed", True)
     assert re.search("满意", public.get(f"/v/{token}/").content.decode())
+
+
+def test_the_admin_shows_cases_without_the_evaluator(case: BadReviewCase) -> None:
+    admin = get_user_model().objects.create_superuser(username="root", password="x")
+    client = Client()
+    client.force_login(admin)
+    page = client.get(f"/admin/rectification/badreviewcase/{case.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "CON-1" in html and PHONE not in html and "138****5678" not in html
+    assert client.get("/admin/rectification/blockedevaluator/").status_code == 200
+    assert client.get("/admin/accounts/membership/").status_code == 200
