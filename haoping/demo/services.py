@@ -3,7 +3,9 @@
 Recent records (the ones people can still rate) go through `haoping.records.services`, as a
 business system's would; older history is inserted by `haoping.demo.bulk` with the same
 semantics, because the services take about 10 ms a record on SQLite. History's ratings come from
-`haoping.demo.ratings`; the R2 default sweep and the chain sealer then run as in production.
+`haoping.demo.ratings`; the R2 default sweep and the chain sealer then run as in production. The
+bad ratings' cases are opened and worked through the rectification services by
+`haoping.demo.casework`, for the console users of `haoping.demo.console`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.utils import timezone
 from haoping.accounts.models import ApiClient
 from haoping.accounts.services import api_client_create, key_digest
 from haoping.demo.bulk import register_bulk
-from haoping.demo.casework import cases_load
+from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
@@ -60,7 +62,7 @@ class LoadReport:
     visits: int
     evaluations: int
     defaults: int
-    cases: int
+    cases: CaseReport
     seconds: float
     case_seconds: float
 
@@ -111,7 +113,7 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         visits=Visit.objects.count(),
         evaluations=Evaluation.objects.count(),
         defaults=defaults,
-        cases=cases.cases,
+        cases=cases,
         seconds=(timezone.now() - started).total_seconds(),
         case_seconds=case_seconds,
     )

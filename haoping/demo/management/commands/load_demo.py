@@ -33,9 +33,11 @@ class Command(BaseCommand):
                 raise CommandError(exc.detail) from exc
             self.stdout.write(
                 f"Loaded demo city {services.city_label()}: {report.records} records, {report.visits} visits, "
-                f"{report.evaluations} evaluations ({report.defaults} default), {report.cases} bad-review cases, "
-                f"in {report.seconds:.1f} s (cases {report.case_seconds:.1f} s)."
+                f"{report.evaluations} evaluations ({report.defaults} default), {report.cases.cases} bad-review "
+                f"cases, in {report.seconds:.1f} s (cases {report.case_seconds:.1f} s)."
             )
+            states = ", ".join(f"{state} {n}" for state, n in report.cases.by_state.items())
+            self.stdout.write(f"  Cases 差评工单 by state: {states}; overdue {report.cases.overdue}.")
         self._print_logins()
 
     def _print_logins(self) -> None:
