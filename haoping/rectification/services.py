@@ -224,9 +224,15 @@ def _step(case: BadReviewCase, *, start: dt.datetime, due: Due | None) -> dict[s
         "overdue_at": None,
         "escalated_at": None,
     }
-    if due is not None:
-        fields["provisional"] = due.provisional
+    # An untimed step has no deadline to be provisional about.
+    fields["provisional"] = due.provisional if due is not None else False
     return fields
+
+
+def _named(fields: dict[str, Any], name: str) -> Any:
+    """An action's text under its own name, or under `note` (the console's and the API's common field)."""
+    value = fields.get(name)
+    return value if isinstance(value, str) and value.strip() else fields.get("note", value)
 
 
 def _handling_span(case: BadReviewCase, category: str) -> Span:
@@ -326,19 +332,19 @@ def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
 
 
 def _rectify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
-    note = _note(fields.get("note") or fields.get("description"), "description", required=True)
+    note = _note(_named(fields, "description"), "description", required=True)
     return Change(fields={"rectified_at": now}, note=note), S.RESOLVED
 
 
 def _explain(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
-    note = _note(fields.get("note") or fields.get("explanation"), "explanation", required=True)
+    note = _note(_named(fields, "explanation"), "explanation", required=True)
     return Change(fields={"rectified_at": now}, note=note), S.RESOLVED
 
 
 def _request_invalidation(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
-    note = _note(fields.get("note") or fields.get("reason"), "reason", required=True)
+    note = _note(_named(fields, "reason"), "reason", required=True)
     return Change(fields={}, note=note, data={"category": case.category}), S.INVALIDATION_REQUESTED
 
 
@@ -367,7 +373,7 @@ def _request_extension(
         raise Invalid(
             "invalid", _("days: a whole number from 1 to %(max)d") % {"max": MAX_EXTENSION_DAYS}, field="days"
         )
-    note = _note(fields.get("note") or fields.get("reason"), "reason", required=True)
+    note = _note(_named(fields, "reason"), "reason", required=True)
     return Change(fields={"extension_days": days}, note=note, data={"days": days}), S.EXTENSION_REQUESTED
 
 
@@ -430,7 +436,7 @@ def _start_consultation(
 
 
 def _reply(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
-    text = _note(fields.get("note") or fields.get("answer"), "answer", required=True)
+    text = _note(_named(fields, "answer"), "answer", required=True)
     return Change(fields={"replied_at": now, **_step(case, start=now, due=None)}, note=text), S.REPLIED
 
 
@@ -540,6 +546,14 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             text=_("About your rating of %(item)s: %(answer)s Are you satisfied? Tell us here:")
             % {"item": case.item.name, "answer": note},
             link=revisit_url(case.public_id),
+        )
+    elif action == "revisit" and case.state == S.HANDLING:
+        message_send(
+            kind=Message.Kind.DISPATCH,
+            case=case,
+            to_unit_id=case.unit_id,
+            text=_("Case %(id)s is back with your unit: the evaluator is not satisfied. Resolve it by %(due)s.")
+            % {"id": case.pk, "due": _fmt(case.resolve_due or now)},
         )
 
 

@@ -211,6 +211,8 @@ def test_a_revisit_not_satisfied_reopens_the_case_by_default(
     assert parse(body["resolve_due"]) == parse(body["due_at"]) == eod(2026, 10, 15)
     assert history(api, case.pk)[-1] == ("revisit", "replied", "handling")
     assert body["history"][-1]["data"] == {"satisfied": False, "reopened": True}
+    told = Message.objects.filter(case_id=case.pk, to_unit_id=case.unit_id).order_by("-id").first()
+    assert told is not None and "不满意" in told.text and "2026-10-15" in told.text
 
 
 def test_a_revisit_not_satisfied_closes_the_case_where_the_policy_says_so(
