@@ -422,6 +422,13 @@ def _start_consultation(
             raise Invalid("unknown_code", _("units: unknown unit %(code)s") % {"code": code}, field="units")
         if units[code].pk == case.unit_id:
             raise Invalid("invalid", _("units: %(code)s is the unit working the case") % {"code": code}, field="units")
+        # The units involved are those of the case's region, or of the levels above it (a city bureau
+        # in a district's case); another district's units would learn of a case that is not theirs.
+        home = units[code].region
+        if not (region_contains(home, case.region) or region_contains(case.region, home)):
+            raise Invalid(
+                "invalid", _("units: %(code)s is outside the region of the case") % {"code": code}, field="units"
+            )
     note = _note(fields.get("note"), "note", required=True)
     for unit in units.values():
         _consultation, created = Consultation.objects.get_or_create(case=case, unit=unit, defaults={"started_at": now})

@@ -180,6 +180,10 @@ def test_a_complex_case_brings_in_a_consulted_unit(
     assert act(api, case.pk, "start_consultation", units=["D-TAX"], note="会商").status_code == 409
     act_ok(api, case.pk, "classify", category="complex")
     assert act(api, case.pk, "start_consultation", units=["D-MKT"], note="会商").json()["field"] == "units"
+    # Another district's unit is not one of the units involved; the city's are.
+    elsewhere = act(api, case.pk, "start_consultation", units=["D-OTHER"], note="会商")
+    assert (elsewhere.status_code, elsewhere.json()["field"]) == (422, "units")
+    assert not Consultation.objects.filter(case=case).exists()
     state = act_ok(api, case.pk, "start_consultation", units=["D-TAX"], note="涉及税务登记")
     assert state["state"] == "handling"
     assert list(Consultation.objects.filter(case=case).values_list("unit__code", flat=True)) == ["D-TAX"]
