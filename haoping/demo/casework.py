@@ -21,7 +21,7 @@ import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -32,7 +32,6 @@ from haoping.accounts.access import Actor, actor_evaluator, actor_for_user
 from haoping.accounts.models import ApiClient
 from haoping.demo import catalog as words
 from haoping.demo.catalog import CITY_CODE, GIVEN_CHARS, SURNAMES
-from haoping.demo.console import full_name
 from haoping.demo.ratings import KEEP_OPEN
 from haoping.directory.models import Department, Region
 from haoping.directory.selectors import policy_for_region
@@ -213,8 +212,6 @@ class Cast:
             actor = actor_for_user(user)
             if actor is None:
                 continue
-            # Surname first: the label is stored on every event the user writes.
-            actor = replace(actor, label=full_name(user))
             if actor.has("manager"):
                 self.managers.append(actor)
             elif actor.unit_id is not None:

@@ -51,7 +51,7 @@ def console_users_create(*, rng: random.Random, password_hash: str) -> list[str]
         .order_by("-n", "department")
         .values_list("department", flat=True)[:HANDLER_UNITS]
     )
-    for unit in Department.objects.filter(pk__in=list(units)).select_related("region").order_by("code"):
+    for unit in Department.objects.filter(pk__in=list(units)).order_by("code"):
         users.append((handler_username(unit), _name(rng), Membership(role=Membership.Role.HANDLER, department=unit)))
     rated = (
         bad.filter(staff__isnull=False, staff__window__isnull=False)
@@ -87,7 +87,7 @@ def handler_username(unit: Department) -> str:
 
 
 def full_name(user: object) -> str:
-    """Chinese order, surname first, without a space (auth's get_full_name puts the given name first)."""
+    """Chinese order, surname first, without a space (as the console labels its users)."""
     return f"{getattr(user, 'last_name', '')}{getattr(user, 'first_name', '')}"
 
 
