@@ -13,7 +13,6 @@ they come last: appeals on cases opened just now by bad ratings through `evaluat
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import heapq
 import logging
@@ -25,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from haoping.accounts.access import Actor, actor_evaluator, actor_for_user
@@ -40,7 +38,7 @@ from haoping.evaluations.services import evaluation_submit
 from haoping.records.links import token_for
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.rectification.deadlines import Rules, rules_for
-from haoping.rectification.models import BadReviewCase, Message
+from haoping.rectification.models import BadReviewCase
 from haoping.rectification.selectors import overdue_q
 from haoping.rectification.services import (
     appeal_decide,
@@ -158,9 +156,7 @@ def cases_load(*, rng: random.Random, client: ApiClient, usernames: list[str]) -
     plans = _plans()
     Storyteller(rng, units, now).tell(plans)
     with _quiet_outbox():
-        clock = OutboxClock()
-        _replay(plans, cast, clock, now)
-        clock.apply()
+        _replay(plans, cast, now)
         _block_one(plans, cast)
         _appeals(rng, client, cast)
         _spot_check(rng, cast)
@@ -561,49 +557,12 @@ def _waking_hours(at: dt.datetime, rng: random.Random) -> dt.datetime:
 # --- the replay ------------------------------------------------------------------------------
 
 
-class OutboxClock:
-    """Gives replayed messages the moment of the step that sent them.
-
-    `message_send` stamps a message with the current time; a replayed step's messages would all
-    read as sent during the load. Messages are numbered in order, so each step's are those above
-    the highest number before it.
-    """
-
-    def __init__(self) -> None:
-        self.start = self._top()
-        self.marks: list[int] = []
-        self.moments: list[dt.datetime] = []
-
-    def _top(self) -> int:
-        # Plain SQL: asked after every step, and the ORM's query building costs more than the query.
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT MAX(id) FROM {Message._meta.db_table}")  # noqa: S608 (our own table name)
-            row = cursor.fetchone()
-        return int(row[0] or 0) if row else 0
-
-    def mark(self, at: dt.datetime) -> None:
-        top = self._top()
-        if top > (self.marks[-1] if self.marks else self.start):
-            self.marks.append(top)
-            self.moments.append(at)
-
-    def apply(self) -> None:
-        if not self.marks:
-            return
-        messages = list(Message.objects.filter(pk__gt=self.start, pk__lte=self.marks[-1]).only("pk"))
-        for message in messages:
-            at = self.moments[bisect.bisect_left(self.marks, message.pk)]
-            message.created_at = message.sent_at = at
-        Message.objects.bulk_update(messages, ["created_at", "sent_at"], batch_size=500)
-
-
 class Sweeper:
     """The deadline sweep on the replay's clock: on the hour, when a case's warning time or
     deadline has come since the last run (at other times it would find nothing to do)."""
 
-    def __init__(self, start: dt.datetime, clock: OutboxClock) -> None:
+    def __init__(self, start: dt.datetime) -> None:
         self.at = timezone.localtime(start).replace(minute=0, second=0, microsecond=0) + SWEEP_EVERY
-        self.clock = clock
         self.triggers: list[tuple[dt.datetime, int]] = []
         self.cases: dict[int, BadReviewCase] = {}
 
@@ -625,20 +584,18 @@ class Sweeper:
     def run_until(self, moment: dt.datetime) -> None:
         while self.at <= moment:
             if self._due():
-                result = cases_sweep(now=self.at)
-                if result.warned or result.overdue:
-                    self.clock.mark(self.at)
+                cases_sweep(now=self.at)
             self.at += SWEEP_EVERY
 
 
-def _replay(plans: list[Plan], cast: Cast, clock: OutboxClock, now: dt.datetime) -> None:
+def _replay(plans: list[Plan], cast: Cast, now: dt.datetime) -> None:
     """Every opening and step in the order they happened, with the sweep running in between."""
     timeline = [(plan.opened_at, i, -1) for i, plan in enumerate(plans)]
     timeline += [(step.at, i, j) for i, plan in enumerate(plans) for j, step in enumerate(plan.steps)]
     timeline.sort()
     if not timeline:
         return
-    sweeper = Sweeper(timeline[0][0], clock)
+    sweeper = Sweeper(timeline[0][0])
     regions = cast.units.regions
     for at, i, j in timeline:
         sweeper.run_until(at)
@@ -653,7 +610,6 @@ def _replay(plans: list[Plan], cast: Cast, clock: OutboxClock, now: dt.datetime)
             actor = cast.acting(step, plan.case)
             plan.case = case_act(actor=actor, case=plan.case, action=step.action, fields=step.fields, now=at)
         sweeper.watch(plan.case)
-        clock.mark(at)
     sweeper.run_until(now)
 
 

@@ -7,6 +7,7 @@ is the message, and the log notes it without any personal data.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
@@ -32,12 +33,15 @@ def _backend() -> DatabaseBackend:
     return backend
 
 
-def message_send(**fields: object) -> Message:
-    """Write one message to the outbox and hand it to the gateway."""
-    message = Message.objects.create(created_at=timezone.now(), **fields)
+def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
+    """Write one message to the outbox and hand it to the gateway.
+
+    `at` is the moment of the step that sends it (a replayed step's, in the demo); by default now.
+    """
+    message = Message.objects.create(created_at=at or timezone.now(), **fields)
     backend = _backend()
     backend.send(message)
-    message.sent_at = timezone.now()
+    message.sent_at = at or timezone.now()
     message.backend = type(backend).__name__
     message.save(update_fields=["sent_at", "backend"])
     return message

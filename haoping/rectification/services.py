@@ -102,6 +102,7 @@ def case_open(
         data={"records": len(evaluations)},
     )
     message_send(
+        at=now,
         kind=Message.Kind.DISPATCH,
         case=case,
         to_unit_id=case.unit_id,
@@ -434,6 +435,7 @@ def _start_consultation(
         _consultation, created = Consultation.objects.get_or_create(case=case, unit=unit, defaults={"started_at": now})
         if created:
             message_send(
+                at=now,
                 kind=Message.Kind.CONSULTATION,
                 case=case,
                 to_unit=unit,
@@ -514,6 +516,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     note = last.note if last else ""
     if action == "dispatch":
         message_send(
+            at=now,
             kind=Message.Kind.DISPATCH,
             case=case,
             to_unit_id=case.unit_id,
@@ -522,6 +525,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
         )
     elif action in ("request_invalidation", "request_extension"):
         message_send(
+            at=now,
             kind=Message.Kind.INVALIDATION if action == "request_invalidation" else Message.Kind.EXTENSION,
             case=case,
             to_region=case.region,
@@ -529,6 +533,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
         )
     elif action in ("approve_invalidation", "reject_invalidation", "approve_extension", "reject_extension"):
         message_send(
+            at=now,
             kind=Message.Kind.INVALIDATION if "invalidation" in action else Message.Kind.EXTENSION,
             case=case,
             to_unit_id=case.unit_id,
@@ -539,6 +544,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             parent = case.region.parent
             if parent is not None:
                 message_send(
+                    at=now,
                     kind=Message.Kind.INVALIDATION,
                     case=case,
                     to_region=parent,
@@ -547,6 +553,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
                 )
     elif action == "reply" and case.evaluator_id:
         message_send(
+            at=now,
             kind=Message.Kind.ANSWER,
             case=case,
             to_evaluator_id=case.evaluator_id,
@@ -556,6 +563,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
         )
     elif action == "revisit" and case.state == S.HANDLING:
         message_send(
+            at=now,
             kind=Message.Kind.DISPATCH,
             case=case,
             to_unit_id=case.unit_id,
@@ -698,6 +706,7 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
     event = _event(case, actor=actor, action="appeal", at=now, note=reasons, data={"appeal": appeal.pk})
     _store_files(case, checked, event=event, appeal=appeal, now=now)
     message_send(
+        at=now,
         kind=Message.Kind.APPEAL,
         case=case,
         to_region=case.region,
@@ -752,6 +761,7 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     decision = _("upheld: the rating is not adopted") if upheld else _("rejected: the case goes on")
     text = _("The appeal against case %(id)s was %(decision)s.") % {"id": case.pk, "decision": decision}
     message_send(
+        at=now,
         kind=Message.Kind.APPEAL,
         case=case,
         to_user=appeal.filed_by,
@@ -760,6 +770,7 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     )
     if case.evaluator_id:
         message_send(
+            at=now,
             kind=Message.Kind.APPEAL,
             case=case,
             to_evaluator_id=case.evaluator_id,
@@ -1002,6 +1013,7 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 data={"due_at": case.due_at.isoformat() if case.due_at else None},
             )
             message_send(
+                at=now,
                 kind=Message.Kind.WARNING,
                 case=case,
                 to_unit_id=case.unit_id,
@@ -1019,6 +1031,7 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
             due = _fmt(case.due_at or now)
             _event(case, actor=system, action="overdue", at=now, data={"due_at": due})
             message_send(
+                at=now,
                 kind=Message.Kind.OVERDUE,
                 case=case,
                 to_unit_id=case.unit_id,
@@ -1026,6 +1039,7 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
             )
             _event(case, actor=system, action="escalated", at=now)
             message_send(
+                at=now,
                 kind=Message.Kind.ESCALATION,
                 case=case,
                 to_region=case.region,

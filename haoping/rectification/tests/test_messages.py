@@ -98,3 +98,21 @@ def test_the_message_log_and_the_api_never_show_the_evaluators_number(
     # The case API shows the evaluator to nobody.
     body = api.get(f"/cases/{case.pk}").content.decode()
     assert PHONE not in body and ID_NUMBER not in body
+
+
+def test_a_step_replayed_at_an_earlier_moment_sends_its_messages_at_that_moment(
+    world: dict[str, Any], record_payload: Any, clock: Clock
+) -> None:
+    from haoping.accounts.access import actor_for_client
+    from haoping.rectification.services import case_act, cases_sweep
+    from haoping.rectification.tests.support import at
+
+    case = bad_case(world, record_payload)
+    actor = actor_for_client(world["city"].api_clients.get())
+    moment = at(2026, 9, 29, 11)
+    case_act(actor=actor, case=case, action="dispatch", fields={"unit": "D-OTHER"}, now=moment)
+    sent = Message.objects.filter(case=case, kind="dispatch").order_by("-id").first()
+    assert sent is not None and sent.created_at == sent.sent_at == moment
+    late = at(2026, 10, 20, 9)
+    cases_sweep(now=late)
+    assert set(Message.objects.filter(case=case, kind="overdue").values_list("created_at", flat=True)) == {late}
