@@ -41,6 +41,8 @@ def _fresh_key_cache() -> None:
 def _fast_passwords(settings: Any) -> None:
     # Test users log in with throwaway passwords; the production hasher's cost buys nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No huey consumer runs in tests: they update the rollups themselves (haoping.indicators).
+    settings.HAOPING_ROLLUPS_ENQUEUE = False
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "haoping.accounts",
     "haoping.workdays",
     "haoping.rectification",
+    "haoping.indicators",
     "haoping.demo",
 ]
 
@@ -120,6 +121,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Where messages to evaluators go (an SMS gateway in production); the default keeps them in the outbox.
 HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
+# After each committed rating or case step, enqueue a rollup update (haoping.indicators).
+HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 

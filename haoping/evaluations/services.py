@@ -21,6 +21,7 @@ from haoping.accounts.models import ApiClient
 from haoping.errors import Conflict, Gone, Invalid, NotFound
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.indicators.services import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW, check_time
@@ -307,6 +308,7 @@ def evaluation_submit(
         if replay:
             return replay
         raise Conflict("already_rated", _("this service has been rated already")) from exc
+    rollups_soon()
     return Submission(receipt=receipt, evaluations=rows)
 
 
@@ -371,6 +373,7 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
         overall=first.overall,
     )
     ev.save(force_insert=True)
+    rollups_soon()
     return ev
 
 
@@ -410,6 +413,7 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -
         ]
         with transaction.atomic():
             Evaluation.objects.bulk_create(rows, ignore_conflicts=True)
+            rollups_soon()
         created += Evaluation.objects.filter(
             slot_id__in=[s.pk for s in due], source=Evaluation.Source.DEFAULT, created_at=now
         ).count()

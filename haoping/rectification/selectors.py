@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haoping.accounts.access import Actor, case_scope
 from haoping.errors import NotFound
-from haoping.evaluations.models import Evaluation
 from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
 from haoping.rectification.workflow import WORKFLOW, allowed_actions
 
@@ -134,52 +132,3 @@ def spot_checks_visible(*, actor: Actor) -> QuerySet[SpotCheck]:
 def case_counts_by_state(*, actor: Actor) -> dict[str, int]:
     rows = cases_visible(actor).values("state").annotate(n=Count("id"))
     return {row["state"]: row["n"] for row in rows}
-
-
-def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
-    """GB/T 39735 Annex A counts over a set of evaluations, read from the cases that answer them.
-
-    Ratings of blocked evaluators count nowhere (R15). A bad review found mistaken or malicious, or
-    whose appeal was upheld, is invalid: it leaves the bad counts and joins the unrated (未评).
-    """
-    cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
-    invalid = Q(Exists(cases.filter(invalid=True)))
-    replied = Q(Exists(cases.filter(replied_at__isnull=False)))
-    # "Rectified after revisit": the revisit must be of the current rectification. A case sent back
-    # (evaluator not satisfied, failed spot check) keeps its old revisit until it is revisited again.
-    revisited = cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__gte=F("rectified_at"))
-    rectified = Q(Exists(revisited))
-    satisfied = Q(Exists(revisited.filter(satisfied=True)))
-    active = Q(source=Evaluation.Source.ACTIVE)
-    bad = active & Q(level__lte=2)
-    # The subqueries go straight into the filters: aggregating over annotations made Django wrap the
-    # query and lose them ("column replied does not exist" on PostgreSQL).
-    counts: dict[str, Any] = evaluations.filter(blocked=False).aggregate(
-        total=Count("id"),
-        active=Count("id", filter=active),
-        defaults=Count("id", filter=Q(source=Evaluation.Source.DEFAULT)),
-        active_good=Count("id", filter=active & Q(level__gte=4)),
-        bad=Count("id", filter=bad),
-        invalid_bad=Count("id", filter=bad & invalid),
-        replied=Count("id", filter=bad & replied),
-        rectified=Count("id", filter=bad & rectified),
-        satisfied=Count("id", filter=bad & satisfied),
-    )
-    counts["valid_bad"] = counts["bad"] - counts["invalid_bad"]
-    return counts
-
-
-def annex_a_rates(counts: dict[str, int]) -> dict[str, float | None]:
-    """The six rates; a zero denominator is no data (None), never 0 or 1."""
-
-    def ratio(numerator: int, denominator: int) -> float | None:
-        return numerator / denominator if denominator else None
-
-    return {
-        "good_rate": ratio(counts["total"] - counts["valid_bad"], counts["total"]),
-        "active_good_rate": ratio(counts["active_good"], counts["active"] - counts["invalid_bad"]),
-        "unrated_rate": ratio(counts["defaults"] + counts["invalid_bad"], counts["total"]),
-        "reply_rate": ratio(counts["replied"], counts["bad"]),
-        "rectification_rate": ratio(counts["rectified"], counts["valid_bad"]),
-        "rectification_satisfaction_rate": ratio(counts["satisfied"], counts["rectified"]),
-    }

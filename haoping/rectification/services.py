@@ -25,6 +25,7 @@ from haoping.directory.models import Department, Region
 from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
 from haoping.evaluations.models import Evaluation
+from haoping.indicators.services import rollups_soon
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
 from haoping.records.links import new_public_id
 from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
@@ -144,6 +145,8 @@ def _event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> CaseEvent:
+    # The counts of the evaluations this case answers may change (haoping.indicators).
+    rollups_soon()
     return CaseEvent.objects.create(
         case=case,
         at=at,

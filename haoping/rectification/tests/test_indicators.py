@@ -9,8 +9,8 @@ import pytest
 
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import defaults_record
+from haoping.indicators.counting import annex_a_counts, annex_a_rates
 from haoping.rectification.models import BadReviewCase
-from haoping.rectification.selectors import annex_a_counts, annex_a_rates
 from haoping.rectification.services import blocked_evaluator_add
 from haoping.rectification.tests.conftest import Clock
 from haoping.rectification.tests.support import (

@@ -1,0 +1,75 @@
+"""GB/T 39735 Annex A: which evaluations count where, as aggregate expressions over evaluations.
+
+The rollups and any direct count use these same expressions, so they cannot disagree.
+Ratings of blocked evaluators count nowhere (R15). A bad review found mistaken or malicious, or
+whose appeal was upheld, is invalid: it leaves the bad counts and joins the unrated (未评).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+
+from haoping.evaluations.models import Evaluation
+
+# Stored counts; `valid_bad` is derived (bad − invalid_bad).
+COUNTS = ("total", "active", "defaults", "active_good", "bad", "invalid_bad", "replied", "rectified", "satisfied")
+
+
+def count_aggregates() -> dict[str, Count]:
+    from haoping.rectification.models import BadReviewCase
+
+    cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
+    invalid = Q(Exists(cases.filter(invalid=True)))
+    replied = Q(Exists(cases.filter(replied_at__isnull=False)))
+    # "Rectified after revisit": the revisit must be of the current rectification. A case sent back
+    # (evaluator not satisfied, failed spot check) keeps its old revisit until it is revisited again.
+    revisited = cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__gte=F("rectified_at"))
+    rectified = Q(Exists(revisited))
+    satisfied = Q(Exists(revisited.filter(satisfied=True)))
+    active = Q(source=Evaluation.Source.ACTIVE)
+    bad = active & Q(level__lte=2)
+    # The subqueries go straight into the filters: aggregating over annotations made Django wrap the
+    # query and lose them on PostgreSQL.
+    return {
+        "total": Count("id"),
+        "active": Count("id", filter=active),
+        "defaults": Count("id", filter=Q(source=Evaluation.Source.DEFAULT)),
+        "active_good": Count("id", filter=active & Q(level__gte=4)),
+        "bad": Count("id", filter=bad),
+        "invalid_bad": Count("id", filter=bad & invalid),
+        "replied": Count("id", filter=bad & replied),
+        "rectified": Count("id", filter=bad & rectified),
+        "satisfied": Count("id", filter=bad & satisfied),
+    }
+
+
+def counted(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    return evaluations.filter(blocked=False)
+
+
+def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
+    """The Annex A counts over a set of evaluations, read directly (the rollups' reference)."""
+    counts: dict[str, Any] = counted(evaluations).aggregate(**count_aggregates())
+    return with_valid_bad(counts)
+
+
+def with_valid_bad(counts: dict[str, int]) -> dict[str, int]:
+    return {**counts, "valid_bad": counts["bad"] - counts["invalid_bad"]}
+
+
+def annex_a_rates(counts: dict[str, int]) -> dict[str, float | None]:
+    """The six rates; a zero denominator is no data (None), never 0 or 1."""
+
+    def ratio(numerator: int, denominator: int) -> float | None:
+        return numerator / denominator if denominator else None
+
+    return {
+        "good_rate": ratio(counts["total"] - counts["valid_bad"], counts["total"]),
+        "active_good_rate": ratio(counts["active_good"], counts["active"] - counts["invalid_bad"]),
+        "unrated_rate": ratio(counts["defaults"] + counts["invalid_bad"], counts["total"]),
+        "reply_rate": ratio(counts["replied"], counts["bad"]),
+        "rectification_rate": ratio(counts["rectified"], counts["valid_bad"]),
+        "rectification_satisfaction_rate": ratio(counts["satisfied"], counts["rectified"]),
+    }

@@ -1,0 +1,185 @@
+"""Writes for the rollups: a full rebuild, and an incremental update after ratings and case steps.
+
+A region-day is the unit of work: its rows are recounted from the raw evaluations and cases with
+the Annex A expressions of `counting`, so an incremental update and a rebuild give the same rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from haoping.evaluations.models import Evaluation
+from haoping.indicators.counting import COUNTS, count_aggregates, counted
+from haoping.indicators.models import DailyCount, RollupMark
+
+# Object kind → the evaluation's field naming it.
+KIND_FIELDS = {
+    DailyCount.Kind.REGION: "region_id",
+    DailyCount.Kind.DEPARTMENT: "department_id",
+    DailyCount.Kind.INSTITUTION: "institution_id",
+    DailyCount.Kind.WINDOW: "window_id",
+    DailyCount.Kind.PLATFORM: "platform_id",
+    DailyCount.Kind.ITEM: "item_id",
+    DailyCount.Kind.STAFF: "staff_id",
+}
+_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("rollups_paused", default=False)
+
+
+def rollups_soon() -> None:
+    """Ask for an update once the current transaction commits (outside the request's own work)."""
+    if not _paused.get() and getattr(settings, "HAOPING_ROLLUPS_ENQUEUE", True):
+        transaction.on_commit(_enqueue)
+
+
+def _enqueue() -> None:
+    from haoping.indicators.tasks import update_rollups
+
+    update_rollups()
+
+
+@contextlib.contextmanager
+def rollups_paused() -> Iterator[None]:
+    """For bulk loads (the demo), which rebuild the rollups once at the end."""
+    token = _paused.set(True)
+    try:
+        yield
+    finally:
+        _paused.reset(token)
+
+
+# Rows committed out of id order (a slow transaction) are caught by looking back this far.
+LOOKBACK = 5_000
+
+
+def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    tz = timezone.get_default_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return start, end
+
+
+def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> list[DailyCount]:
+    """Rollup rows for the evaluations matching `filters`, one per region × day × object × channel."""
+    base = counted(Evaluation.objects.filter(**filters)).annotate(
+        day=TruncDate("rated_at", tzinfo=timezone.get_default_timezone())
+    )
+    rows = []
+    aggregates = count_aggregates()
+    for kind, field in KIND_FIELDS.items():
+        grouped = (
+            base.filter(**{f"{field}__isnull": False})
+            .values("region_id", "day", field, "channel")
+            .annotate(**aggregates)
+            .order_by()
+        )
+        for g in grouped:
+            rows.append(
+                DailyCount(
+                    region_id=g["region_id"],
+                    day=g["day"],
+                    kind=kind,
+                    object_id=g[field],
+                    channel=g["channel"],
+                    **{name: g[name] for name in COUNTS},
+                )
+            )
+    return rows
+
+
+@transaction.atomic
+def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None) -> int:
+    """Recount the rollups of a date range (all dates when none is given) from scratch."""
+    rows_to_delete = DailyCount.objects.all()
+    filters: dict[str, object] = {}
+    if first is not None:
+        rows_to_delete = rows_to_delete.filter(day__gte=first)
+        filters["rated_at__gte"] = _day_bounds(first, first)[0]
+    if last is not None:
+        rows_to_delete = rows_to_delete.filter(day__lte=last)
+        filters["rated_at__lt"] = _day_bounds(last, last)[1]
+    rows_to_delete.delete()
+    rows = _count_rows(None, **filters)
+    DailyCount.objects.bulk_create(rows, batch_size=2000)
+    if first is None and last is None:
+        _set_marks()
+    return len(rows)
+
+
+@transaction.atomic
+def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
+    """Recount the given region-days."""
+    by_region: dict[int, set[dt.date]] = defaultdict(set)
+    for region_id, day in region_days:
+        by_region[region_id].add(day)
+    written = 0
+    for region_id, days in by_region.items():
+        DailyCount.objects.filter(region_id=region_id, day__in=days).delete()
+        start, end = _day_bounds(min(days), max(days))
+        rows = [
+            row
+            for row in _count_rows(None, region_id=region_id, rated_at__gte=start, rated_at__lt=end)
+            if row.day in days
+        ]
+        DailyCount.objects.bulk_create(rows, batch_size=2000)
+        written += len(rows)
+    return written
+
+
+def _set_marks() -> None:
+    from haoping.rectification.models import CaseEvent
+
+    for name, model in (("evaluations", Evaluation), ("case_events", CaseEvent)):
+        top = model.objects.aggregate(top=Max("id"))["top"] or 0
+        RollupMark.objects.update_or_create(name=name, defaults={"last_id": top})
+
+
+def rollups_update() -> int:
+    """Recount every region-day touched by evaluations or case steps since the last update.
+
+    Safe to run at any time and concurrently with ratings: recounting a region-day is idempotent.
+    """
+    from haoping.rectification.models import BadReviewCase, CaseEvent
+
+    with transaction.atomic():
+        marks = {
+            m.name: m for m in RollupMark.objects.select_for_update().filter(name__in=["evaluations", "case_events"])
+        }
+        ev_mark = marks.get("evaluations") or RollupMark.objects.create(name="evaluations")
+        case_mark = marks.get("case_events") or RollupMark.objects.create(name="case_events")
+        tz = timezone.get_default_timezone()
+        touched: set[tuple[int, dt.date]] = set()
+        newest = Evaluation.objects.aggregate(top=Max("id"))["top"] or 0
+        if newest <= ev_mark.last_id and not CaseEvent.objects.filter(pk__gt=case_mark.last_id).exists():
+            return 0
+        new = Evaluation.objects.filter(pk__gt=max(ev_mark.last_id - LOOKBACK, 0))
+        top_ev = ev_mark.last_id
+        for pk, region_id, rated_at in new.values_list("pk", "region_id", "rated_at").iterator():
+            touched.add((region_id, timezone.localtime(rated_at, tz).date()))
+            top_ev = max(top_ev, pk)
+        events = CaseEvent.objects.filter(pk__gt=case_mark.last_id)
+        top_case = case_mark.last_id
+        case_ids = set()
+        for pk, case_id in events.values_list("pk", "case_id").iterator():
+            case_ids.add(case_id)
+            top_case = max(top_case, pk)
+        if case_ids:
+            receipts = BadReviewCase.objects.filter(pk__in=case_ids).values_list("region_id", "receipt")
+            for region_id, receipt in receipts:
+                for rated_at in Evaluation.objects.filter(region_id=region_id, receipt=receipt).values_list(
+                    "rated_at", flat=True
+                ):
+                    touched.add((region_id, timezone.localtime(rated_at, tz).date()))
+        written = rollups_refresh(region_days=touched) if touched else 0
+        RollupMark.objects.filter(name="evaluations").update(last_id=top_ev)
+        RollupMark.objects.filter(name="case_events").update(last_id=top_case)
+    return written

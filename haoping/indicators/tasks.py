@@ -1,0 +1,21 @@
+"""The rollups follow ratings and case steps within moments, outside the requests that made them."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from haoping.indicators.services import rollups_update
+
+
+@db_task()
+@lock_task("rollups-update")
+def update_rollups() -> int:
+    return rollups_update()
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("rollups-update")
+def update_rollups_periodically() -> int:
+    """Catches up whatever an enqueued update missed (a restart, a lost queue)."""
+    return rollups_update()
