@@ -45,6 +45,15 @@ def count_aggregates() -> dict[str, Count]:
     }
 
 
+LEVELS = ("level_1", "level_2", "level_3", "level_4", "level_5")
+
+
+def level_aggregates() -> dict[str, Count]:
+    """Active ratings by level (R1); not part of Annex A, kept for the level distribution."""
+    active = Q(source=Evaluation.Source.ACTIVE)
+    return {f"level_{n}": Count("id", filter=active & Q(level=n)) for n in range(1, 6)}
+
+
 def counted(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     return evaluations.filter(blocked=False)
 

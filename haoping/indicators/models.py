@@ -39,6 +39,12 @@ class DailyCount(models.Model):
     replied = models.PositiveIntegerField(default=0)
     rectified = models.PositiveIntegerField(default=0)
     satisfied = models.PositiveIntegerField(default=0)
+    # Active ratings by level (R1), for the level distribution on dashboards.
+    level_1 = models.PositiveIntegerField(default=0)
+    level_2 = models.PositiveIntegerField(default=0)
+    level_3 = models.PositiveIntegerField(default=0)
+    level_4 = models.PositiveIntegerField(default=0)
+    level_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("daily count")

@@ -19,7 +19,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
-from haoping.indicators.counting import COUNTS, count_aggregates, counted
+from haoping.indicators.counting import COUNTS, LEVELS, count_aggregates, counted, level_aggregates
 from haoping.indicators.models import DailyCount, RollupMark
 
 # Object kind → the evaluation's field naming it.
@@ -74,7 +74,7 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
         day=TruncDate("rated_at", tzinfo=timezone.get_default_timezone())
     )
     rows = []
-    aggregates = count_aggregates()
+    aggregates = {**count_aggregates(), **level_aggregates()}
     for kind, field in KIND_FIELDS.items():
         grouped = (
             base.filter(**{f"{field}__isnull": False})
@@ -90,7 +90,7 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
                     kind=kind,
                     object_id=g[field],
                     channel=g["channel"],
-                    **{name: g[name] for name in COUNTS},
+                    **{name: g[name] for name in (*COUNTS, *LEVELS)},
                 )
             )
     return rows
