@@ -112,6 +112,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Vendored front-end files (ECharts); no build step.
+STATICFILES_DIRS = [BASE_DIR / "haoping" / "static"]
 
 # Uploaded evidence. Never served as static files: a view checks access first.
 MEDIA_ROOT = Path(os.environ.get("HAOPING_MEDIA_DIR", VAR_DIR / "media"))

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from haoping.api import api
 from haoping.evaluations import views as evaluation_views
+from haoping.indicators import views as dashboards
 from haoping.rectification import views as console
 
 urlpatterns = [
@@ -36,6 +37,10 @@ urlpatterns = [
     path("console/spot-checks/", console.spot_checks, name="console-spot-checks"),
     path("console/spot-checks/<int:check_id>/", console.spot_check, name="console-spot-check"),
     path("console/messages/", console.inbox, name="console-inbox"),
+    path("console/indicators/", dashboards.overview, name="indicators-overview"),
+    path("console/indicators/institution/<str:code>/", dashboards.institution, name="indicators-institution"),
+    path("console/indicators/staff/<str:staff_no>/", dashboards.staff_member, name="indicators-staff"),
+    path("console/my/", dashboards.my_ratings, name="indicators-my"),
 ]
 
 admin.site.site_header = "好差评 管理"

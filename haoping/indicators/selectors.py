@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 
 from haoping.directory.models import Region
-from haoping.indicators.counting import COUNTS, annex_a_rates, with_valid_bad
+from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
 from haoping.indicators.models import DailyCount
 
 
@@ -43,3 +43,54 @@ def indicator_counts(
 def indicator_report(**query: Any) -> dict[str, Any]:
     counts = indicator_counts(**query)
     return {"counts": counts, "rates": annex_a_rates(counts)}
+
+
+def _period_rows(kind: str, first: dt.date, last: dt.date, within: Region | None) -> QuerySet[DailyCount]:
+    rows = DailyCount.objects.filter(kind=kind, day__gte=first, day__lte=last)
+    if within is not None:
+        rows = rows.filter(region__path__startswith=within.path)
+    return rows
+
+
+def _sums(rows: QuerySet[DailyCount], *group: str) -> list[dict[str, Any]]:
+    fields = (*COUNTS, *LEVELS)
+    sums = {f"s_{n}": Sum(n) for n in fields}
+    # No grouping is one line for the whole set (`.values()` without fields would group by every column).
+    grouped = [rows.aggregate(**sums)] if not group else rows.values(*group).annotate(**sums).order_by(*group)
+    result = []
+    for row in grouped:
+        counts = with_valid_bad({n: int(row[f"s_{n}"] or 0) for n in COUNTS})
+        levels = [int(row[f"s_{n}"] or 0) for n in LEVELS]
+        result.append(
+            {**{g: row[g] for g in group}, "counts": counts, "rates": annex_a_rates(counts), "levels": levels}
+        )
+    return result
+
+
+def region_overview(*, region: Region, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """What a region's dashboard shows, all from the rollups: totals, daily trend, channels, levels."""
+    rows = _period_rows(DailyCount.Kind.REGION, first, last, region)
+    return {
+        "whole": _sums(rows)[0],
+        "days": _sums(rows, "day"),
+        "channels": _sums(rows, "channel"),
+    }
+
+
+def object_breakdown(
+    *, kind: str, first: dt.date, last: dt.date, within: Region | None, object_ids: list[int] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Counts and rates per object of a kind (institutions of a region, windows of a hall...)."""
+    rows = _period_rows(kind, first, last, within)
+    if object_ids is not None:
+        rows = rows.filter(object_id__in=object_ids)
+    return {row["object_id"]: row for row in _sums(rows, "object_id")}
+
+
+def child_regions_breakdown(*, region: Region, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """One line per child region (its whole subtree), for drilling down."""
+    result = []
+    for child in region.children.order_by("code"):
+        counts = indicator_counts(kind=DailyCount.Kind.REGION, object_id=None, first=first, last=last, within=child)
+        result.append({"region": child, "counts": counts, "rates": annex_a_rates(counts)})
+    return result

@@ -1,0 +1,102 @@
+"""Dashboards through a browser's eyes: who sees which region, what the numbers say, and that
+the staff member's own page never says who rated them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from haoping.accounts.models import Membership
+from haoping.directory.models import Staff
+from haoping.indicators.services import rollups_update
+
+
+def login(username: str, **membership: Any) -> Client:
+    user = get_user_model().objects.create_user(username=username, password="x")
+    if membership:
+        Membership.objects.create(user=user, **membership)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_district_manager_reads_the_overview(world: dict[str, Any], district: dict[str, str]) -> None:
+    manager = login("m", role="manager", region=world["district"])
+    page = manager.get(f"/console/indicators/?from={district['from']}&to={district['to']}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    # 好评率 5/7, 主动评价好评率 2/5, 未评率 2/7, 差评回复率 2/3, 回访整改率 1/2, 满意率 1/1
+    import re
+
+    shown = dict(re.findall(r'data-rate="(\w+)">([^<]*)<', html))
+    assert shown == {
+        "good_rate": "71.4%",
+        "active_good_rate": "40.0%",
+        "unrated_rate": "28.6%",
+        "reply_rate": "66.7%",
+        "rectification_rate": "50.0%",
+        "rectification_satisfaction_rate": "100.0%",
+    }
+    assert "玄武区政务服务中心" in html and "/console/indicators/institution/H-XW/" in html
+    assert "echarts.min.js" in html and 'id="chart-data"' in html
+
+
+def test_drill_down_to_the_hall_its_windows_and_a_staff_member(world: dict[str, Any], district: dict[str, str]) -> None:
+    manager = login("m", role="manager", region=world["city"])
+    period = f"?from={district['from']}&to={district['to']}"
+    hall = manager.get(f"/console/indicators/institution/H-XW/{period}").content.decode()
+    assert "1号窗口" in hall and "2号窗口" in hall and "/console/indicators/staff/S002/" in hall
+    staff = manager.get(f"/console/indicators/staff/S002/{period}")
+    assert staff.status_code == 200 and ">66.7%<" in staff.content.decode()
+
+
+def test_a_manager_elsewhere_sees_nothing_of_the_district(world: dict[str, Any], district: dict[str, str]) -> None:
+    other = login("o", role="manager", region=world["other"])
+    assert other.get("/console/indicators/?region=320102").status_code == 404
+    assert other.get("/console/indicators/institution/H-XW/").status_code == 404
+    assert other.get("/console/indicators/staff/S002/").status_code == 404
+    outsider = login("x")
+    assert outsider.get("/console/indicators/").status_code == 404
+    handler = login("h", role="handler", department=world["item"].department)
+    assert handler.get("/console/indicators/").status_code == 404
+
+
+def test_my_ratings_shows_what_was_said_never_who(world: dict[str, Any], district: dict[str, str]) -> None:
+    staff = login("s", role="staff", staff=Staff.objects.get(staff_no="S001"))
+    page = staff.get(f"/console/my/?from={district['from']}&to={district['to']}")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "我的评价" in html and ">75.0%<" in html  # S001: R1 R2 R3 R7, one bad of four
+    assert "张三" not in html and "13812345678" not in html and "张" not in html
+    assert staff.get("/console/indicators/").status_code == 404
+
+
+def test_the_overview_does_not_grow_with_the_ratings(
+    world: dict[str, Any], district: dict[str, str], record_payload: Any
+) -> None:
+    manager = login("m", role="manager", region=world["district"])
+    url = f"/console/indicators/?from={district['from']}&to={district['to']}"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert manager.get(url).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n, channel in enumerate(["pc", "sms", "kiosk", "qrcode", "pad"]):
+        assert (
+            world["api"]
+            .post("/records", record_payload(record_no=f"MORE-{n}", window_code="W-XW-02", staff_no="S002"))
+            .status_code
+            == 201
+        )
+        assert (
+            world["api"].post("/evaluations", {"record_no": f"MORE-{n}", "level": 4, "channel": channel}).status_code
+            == 201
+        )
+    rollups_update()
+    assert queries() == before

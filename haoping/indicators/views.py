@@ -1,0 +1,243 @@
+"""Dashboards: a region's overview with drill-down to institution, window and staff member, and a
+staff member's own page (我的评价). Everything is read from the daily rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from haoping.accounts.access import Actor, actor_for_user
+from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff, Window
+from haoping.directory.selectors import region_contains
+from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.indicators.models import DailyCount
+from haoping.indicators.selectors import (
+    child_regions_breakdown,
+    indicator_report,
+    object_breakdown,
+    region_overview,
+)
+from haoping.lib.masking import redact_text
+from haoping.rectification.selectors import cases_visible, overdue_q
+
+RATES = [
+    ("good_rate", gettext_lazy("Good rate")),
+    ("active_good_rate", gettext_lazy("Active good rate")),
+    ("unrated_rate", gettext_lazy("Unrated rate")),
+    ("reply_rate", gettext_lazy("Bad-review reply rate")),
+    ("rectification_rate", gettext_lazy("Rectification rate")),
+    ("rectification_satisfaction_rate", gettext_lazy("Rectification satisfaction rate")),
+]
+
+
+def _manager(request: HttpRequest) -> Actor:
+    actor = actor_for_user(request.user)
+    if actor is None or actor.region is None:
+        raise Http404(_("page not found"))
+    return actor
+
+
+def _period(request: HttpRequest) -> tuple[dt.date, dt.date, dt.date, dt.date]:
+    """The chosen period (default: this month so far) and the previous period of the same length."""
+    today = timezone.localdate()
+    try:
+        first = dt.date.fromisoformat(request.GET.get("from") or today.replace(day=1).isoformat())
+        last = dt.date.fromisoformat(request.GET.get("to") or today.isoformat())
+    except ValueError:
+        first, last = today.replace(day=1), today
+    if last < first:
+        first, last = last, first
+    if (last - first).days > 3660:
+        first = last - dt.timedelta(days=3660)
+    span = last - first + dt.timedelta(days=1)
+    return first, last, first - span, first - dt.timedelta(days=1)
+
+
+def _cards(report: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"key": key, "label": label, "value": report["rates"][key], "previous": previous["rates"][key]}
+        for key, label in RATES
+    ]
+
+
+def _table(
+    breakdown: dict[int, dict[str, Any]], names: dict[int, Any], link: Callable[[Any], str] | None = None
+) -> list[dict[str, Any]]:
+    rows = [
+        {"object": names[pk], "link": link(names[pk]) if link else "", **row}
+        for pk, row in breakdown.items()
+        if pk in names
+    ]
+    return sorted(rows, key=lambda r: (-r["counts"]["total"], str(r["object"])))
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    actor = _manager(request)
+    assert actor.region is not None
+    code = request.GET.get("region") or actor.region.code
+    region = Region.objects.filter(code=code).first()
+    if region is None or not region_contains(actor.region, region):
+        raise Http404(_("region not found"))
+    first, last, prev_first, prev_last = _period(request)
+    period = f"?from={first.isoformat()}&to={last.isoformat()}"
+    data = region_overview(region=region, first=first, last=last)
+    previous = region_overview(region=region, first=prev_first, last=prev_last)
+    institutions = object_breakdown(kind=DailyCount.Kind.INSTITUTION, first=first, last=last, within=region)
+    departments = object_breakdown(kind=DailyCount.Kind.DEPARTMENT, first=first, last=last, within=region)
+    items = object_breakdown(kind=DailyCount.Kind.ITEM, first=first, last=last, within=region)
+    bad_departments = sorted(
+        _table(departments, {d.pk: d for d in Department.objects.filter(pk__in=list(departments))}),
+        key=lambda r: -r["counts"]["valid_bad"],
+    )[:10]
+    bad_items = sorted(
+        _table(items, {i.pk: i for i in ServiceItem.objects.filter(pk__in=list(items))}),
+        key=lambda r: -r["counts"]["valid_bad"],
+    )[:10]
+    overdue = (
+        cases_visible(actor).filter(region__path__startswith=region.path).filter(overdue_q(timezone.now())).count()
+    )
+    chart = {
+        "days": [str(d["day"]) for d in data["days"]],
+        "total": [d["counts"]["total"] for d in data["days"]],
+        "good_rate": [
+            round(d["rates"]["good_rate"] * 100, 1) if d["rates"]["good_rate"] is not None else None
+            for d in data["days"]
+        ],
+        "levels": [{"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1]} for n in range(5, 0, -1)],
+        "channels": [
+            {
+                "name": str(Evaluation.Channel(c["channel"]).label) if c["channel"] else str(_("default rating")),
+                "value": c["counts"]["total"],
+            }
+            for c in data["channels"]
+        ],
+    }
+    context = {
+        "actor": actor,
+        "region": region,
+        "parent": region.parent if region.parent and region_contains(actor.region, region.parent) else None,
+        "first": first,
+        "last": last,
+        "cards": _cards(data["whole"], previous["whole"]),
+        "whole": data["whole"],
+        "days": data["days"],
+        "channels": chart["channels"],
+        "levels": chart["levels"],
+        "chart": chart,
+        "children": child_regions_breakdown(region=region, first=first, last=last),
+        "institutions": _table(
+            institutions,
+            {i.pk: i for i in Institution.objects.filter(pk__in=list(institutions))},
+            lambda hall: reverse("indicators-institution", args=[hall.code]) + period,
+        ),
+        "region_keep": [("region", region.code)],
+        "bad_departments": bad_departments,
+        "bad_items": bad_items,
+        "overdue": overdue,
+        "title": _("Overview of %(region)s") % {"region": region.name},
+    }
+    return render(request, "indicators/overview.html", context)
+
+
+@login_required
+def institution(request: HttpRequest, code: str) -> HttpResponse:
+    actor = _manager(request)
+    assert actor.region is not None
+    hall = Institution.objects.select_related("region").filter(code=code).first()
+    if hall is None or not region_contains(actor.region, hall.region):
+        raise Http404(_("institution not found"))
+    first, last, prev_first, prev_last = _period(request)
+    within = actor.region
+    report = indicator_report(kind="institution", object_id=hall.pk, first=first, last=last, within=within)
+    previous = indicator_report(kind="institution", object_id=hall.pk, first=prev_first, last=prev_last, within=within)
+    windows = {w.pk: w for w in Window.objects.filter(institution=hall)}
+    staff = {s.pk: s for s in Staff.objects.filter(institution=hall)}
+    context = {
+        "actor": actor,
+        "hall": hall,
+        "first": first,
+        "last": last,
+        "cards": _cards(report, previous),
+        "counts": report["counts"],
+        "windows": _table(
+            object_breakdown(kind="window", first=first, last=last, within=within, object_ids=list(windows)), windows
+        ),
+        "staff": _table(
+            object_breakdown(kind="staff", first=first, last=last, within=within, object_ids=list(staff)),
+            staff,
+            lambda member: reverse("indicators-staff", args=[member.staff_no]) + f"?from={first}&to={last}",
+        ),
+        "title": hall.name,
+    }
+    return render(request, "indicators/institution.html", context)
+
+
+def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool) -> HttpResponse:
+    first, last, prev_first, prev_last = _period(request)
+    report = indicator_report(kind="staff", object_id=member.pk, first=first, last=last, within=None)
+    previous = indicator_report(kind="staff", object_id=member.pk, first=prev_first, last=prev_last, within=None)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
+    recent = (
+        Evaluation.objects.filter(staff=member, source="active", blocked=False, rated_at__gte=start, rated_at__lt=end)
+        .exclude(comment="")
+        .select_related("item")
+        .order_by("-rated_at")[:30]
+    )
+    # R10: what was said, never who said it; numbers typed into a comment are removed.
+    comments = [
+        {
+            "day": timezone.localtime(e.rated_at).date(),
+            "level": e.level,
+            "item": e.item.name,
+            "text": redact_text(e.comment),
+        }
+        for e in recent
+    ]
+    context = {
+        "actor": actor,
+        "member": member,
+        "own": own,
+        "first": first,
+        "last": last,
+        "cards": _cards(report, previous),
+        "counts": report["counts"],
+        "comments": comments,
+        "title": _("My ratings") if own else member.name,
+    }
+    return render(request, "indicators/staff.html", context)
+
+
+@login_required
+def staff_member(request: HttpRequest, staff_no: str) -> HttpResponse:
+    actor = _manager(request)
+    assert actor.region is not None
+    member = Staff.objects.select_related("institution__region", "department__region").filter(staff_no=staff_no).first()
+    home = None
+    if member is not None:
+        home = (
+            member.institution.region if member.institution else member.department.region if member.department else None
+        )
+    if member is None or home is None or not region_contains(actor.region, home):
+        raise Http404(_("staff member not found"))
+    return _staff_page(request, actor, member, own=False)
+
+
+@login_required
+def my_ratings(request: HttpRequest) -> HttpResponse:
+    """我的评价: a staff member's own figures and comments."""
+    actor = actor_for_user(request.user)
+    if actor is None or actor.staff_id is None:
+        raise Http404(_("page not found"))
+    member = Staff.objects.get(pk=actor.staff_id)
+    return _staff_page(request, actor, member, own=True)
