@@ -125,6 +125,8 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 10
 HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
 # After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
+# R20: rankings leave out objects with fewer ratings than this in the period.
+HAOPING_RANKING_MIN_SAMPLE = int(os.environ.get("HAOPING_RANKING_MIN_SAMPLE", "30"))
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 

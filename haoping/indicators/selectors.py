@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet, Sum
@@ -94,3 +95,45 @@ def child_regions_breakdown(*, region: Region, first: dt.date, last: dt.date) ->
         counts = indicator_counts(kind=DailyCount.Kind.REGION, object_id=None, first=first, last=last, within=child)
         result.append({"region": child, "counts": counts, "rates": annex_a_rates(counts)})
     return result
+
+
+@dataclass
+class Ranked:
+    object: Any
+    counts: dict[str, int]
+    rates: dict[str, float | None]
+    rank: int
+    watch: bool
+
+
+def ranking(
+    *,
+    kind: str,
+    names: dict[int, Any],
+    first: dt.date,
+    last: dt.date,
+    within: Region,
+    rate: str,
+    min_sample: int,
+    lowest: int,
+    threshold: float | None,
+) -> tuple[list[Ranked], list[Any]]:
+    """R20: objects ranked by a rate, best first, among those with at least `min_sample` ratings
+    (so that two ratings do not top a ranking); the key targets (重点评测对象) are the `lowest`
+    ones and any under `threshold`. Objects with too few ratings are returned apart."""
+    rows = object_breakdown(kind=kind, first=first, last=last, within=within, object_ids=list(names))
+    eligible = [r for pk, r in rows.items() if r["counts"]["total"] >= min_sample and r["rates"][rate] is not None]
+    eligible.sort(key=lambda r: (-(r["rates"][rate] or 0), -r["counts"]["total"], r["object_id"]))
+    bottom = {r["object_id"] for r in eligible[-lowest:]} if lowest else set()
+    ranked = [
+        Ranked(
+            object=names[r["object_id"]],
+            counts=r["counts"],
+            rates=r["rates"],
+            rank=i + 1,
+            watch=r["object_id"] in bottom or (threshold is not None and (r["rates"][rate] or 0) < threshold),
+        )
+        for i, r in enumerate(eligible)
+    ]
+    small = [names[pk] for pk, r in rows.items() if r["counts"]["total"] < min_sample]
+    return ranked, small

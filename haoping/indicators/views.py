@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,6 +25,7 @@ from haoping.indicators.selectors import (
     child_regions_breakdown,
     indicator_report,
     object_breakdown,
+    ranking,
     region_overview,
 )
 from haoping.lib.masking import redact_text
@@ -241,3 +243,75 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
         raise Http404(_("page not found"))
     member = Staff.objects.get(pk=actor.staff_id)
     return _staff_page(request, actor, member, own=True)
+
+
+RANK_KINDS: dict[str, tuple[Any, Any, str]] = {
+    "institution": (gettext_lazy("Institutions"), Institution, "region"),
+    "department": (gettext_lazy("Departments"), Department, "region"),
+    "item": (gettext_lazy("Service items"), ServiceItem, "department__region"),
+    "staff": (gettext_lazy("Staff members"), Staff, "institution__region"),
+}
+
+
+@login_required
+def rankings(request: HttpRequest) -> HttpResponse:
+    """R20: a ranking by a chosen rate, and the key targets of the period."""
+    actor = _manager(request)
+    assert actor.region is not None
+    region = actor.region
+    first, last, _prev_first, _prev_last = _period(request)
+    kind = request.GET.get("by") or "institution"
+    kind = kind if kind in RANK_KINDS else "institution"
+    rate = request.GET.get("rate") or "good_rate"
+    rate = rate if rate in dict(RATES) else "good_rate"
+    min_sample = _int(request.GET.get("min"), settings.HAOPING_RANKING_MIN_SAMPLE)
+    lowest = _int(request.GET.get("lowest"), 3)
+    threshold_percent = request.GET.get("below", "").strip()
+    threshold = float(threshold_percent) / 100 if _number(threshold_percent) else None
+    label, model, home = RANK_KINDS[kind]
+    # Upper-level items are served here too; everything else belongs to the region's subtree.
+    objects = (
+        model.objects.all() if kind == "item" else model.objects.filter(**{f"{home}__path__startswith": region.path})
+    )
+    names = {o.pk: o for o in objects}
+    ranked, small = ranking(
+        kind=kind,
+        names=names,
+        first=first,
+        last=last,
+        within=region,
+        rate=rate,
+        min_sample=min_sample,
+        lowest=lowest,
+        threshold=threshold,
+    )
+    context = {
+        "actor": actor,
+        "title": _("Rankings"),
+        "first": first,
+        "last": last,
+        "kinds": [(k, v[0]) for k, v in RANK_KINDS.items()],
+        "kind": kind,
+        "kind_label": label,
+        "rates": RATES,
+        "rate": rate,
+        "rate_label": dict(RATES)[rate],
+        "min_sample": min_sample,
+        "lowest": lowest,
+        "below": threshold_percent,
+        "ranked": ranked,
+        "watch": [r for r in ranked if r.watch],
+        "small": small,
+    }
+    return render(request, "indicators/rankings.html", context)
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value and value.isdigit() and int(value) <= 100_000 else default
+
+
+def _number(value: str) -> bool:
+    try:
+        return 0 <= float(value) <= 100
+    except ValueError:
+        return False

@@ -100,3 +100,33 @@ def test_the_overview_does_not_grow_with_the_ratings(
         )
     rollups_update()
     assert queries() == before
+
+
+def test_rankings_leave_out_small_samples_and_mark_the_key_targets(
+    world: dict[str, Any], district: dict[str, str]
+) -> None:
+    manager = login("m", role="manager", region=world["district"])
+    period = f"from={district['from']}&to={district['to']}"
+
+    def table(query: str) -> tuple[list[list[str]], str]:
+        import re
+
+        html = manager.get(f"/console/indicators/rankings/?{period}&{query}").content.decode()
+        body = html[html.index('id="ranking"') :].split("</table>")[0]
+        rows = [re.findall(r"<td>(.*?)</td>", row) for row in body.split("<tr")[2:]]
+        return [r[:4] for r in rows if r], html
+
+    # S001: R1 R2 R3 R7, good 3/4; S002: R4 (invalid) R5 R6 (default), good 2/3.
+    rows, html = table("by=staff&rate=good_rate&min=1&lowest=1")
+    assert rows == [["1", "王芳（S001）", "75.0%", "4"], ["2", "李强（S002）", "66.7%", "3"]]
+    watch = html[html.index('id="watch"') :].split("</section>")[0]
+    assert "李强" in watch and "王芳" not in watch
+    rows, html = table("by=staff&rate=good_rate&min=4&lowest=0")
+    assert rows == [["1", "王芳（S001）", "75.0%", "4"]]
+    assert 'id="watch"' not in html and "不参与排名" in html
+    # Under a threshold instead of the lowest ones.
+    rows, html = table("by=staff&rate=active_good_rate&min=1&lowest=0&below=45")
+    assert [r[1] for r in rows] == ["王芳（S001）", "李强（S002）"]  # 2/4 = 50.0 %, 0/1 = 0.0 %
+    assert "李强" in html[html.index('id="watch"') :].split("</section>")[0]
+    other = login("o", role="manager", region=world["other"])
+    assert "王芳" not in other.get(f"/console/indicators/rankings/?{period}&by=staff&min=1").content.decode()
