@@ -41,6 +41,7 @@ urlpatterns = [
     path("console/indicators/institution/<str:code>/", dashboards.institution, name="indicators-institution"),
     path("console/indicators/staff/<str:staff_no>/", dashboards.staff_member, name="indicators-staff"),
     path("console/indicators/rankings/", dashboards.rankings, name="indicators-rankings"),
+    path("console/indicators/problems/", dashboards.problems, name="indicators-problems"),
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
 ]
 

@@ -72,3 +72,26 @@ class RollupMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.last_id}"
+
+
+class ProblemTerm(models.Model):
+    """How often a word (or a reason tag, as "#code") appears in the valid bad reviews of an item or
+    a department on a day (堵点难点)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_constraint=False)
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("object kind"), max_length=12)
+    object_id = models.BigIntegerField(_("object"))
+    term = models.CharField(_("term"), max_length=40)
+    count = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("problem term")
+        verbose_name_plural = _("problem terms")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "day", "kind", "object_id", "term"], name="one_term_row_per_key")
+        ]
+        indexes = [models.Index(fields=["kind", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind}:{self.object_id} {self.term}"

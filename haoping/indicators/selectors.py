@@ -137,3 +137,23 @@ def ranking(
     ]
     small = [names[pk] for pk, r in rows.items() if r["counts"]["total"] < min_sample]
     return ranked, small
+
+
+def problem_terms(
+    *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, top: int = 10
+) -> dict[int, list[tuple[str, int]]]:
+    """The most frequent words of the bad reviews of each object (堵点难点)."""
+    from haoping.indicators.models import ProblemTerm
+
+    rows = (
+        ProblemTerm.objects.filter(kind=kind, object_id__in=object_ids, day__gte=first, day__lte=last)
+        .filter(region__path__startswith=within.path)
+        .values("object_id", "term")
+        .annotate(n=Sum("count"))
+        .order_by("object_id", "-n", "term")
+    )
+    result: dict[int, list[tuple[str, int]]] = {pk: [] for pk in object_ids}
+    for row in rows:
+        if len(result[row["object_id"]]) < top:
+            result[row["object_id"]].append((row["term"], int(row["n"])))
+    return result

@@ -9,18 +9,19 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
 from haoping.indicators.counting import COUNTS, LEVELS, count_aggregates, counted, level_aggregates
-from haoping.indicators.models import DailyCount, RollupMark
+from haoping.indicators.models import DailyCount, ProblemTerm, RollupMark
+from haoping.indicators.problems import terms
 
 # Object kind → the evaluation's field naming it.
 KIND_FIELDS = {
@@ -96,6 +97,30 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
     return rows
 
 
+def _term_rows(**filters: object) -> list[ProblemTerm]:
+    """Words of the valid bad reviews matching `filters`, per region × day × item/department."""
+    from haoping.rectification.models import BadReviewCase
+
+    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
+    bad = (
+        counted(Evaluation.objects.filter(**filters))
+        .filter(source=Evaluation.Source.ACTIVE, level__lte=2)
+        .exclude(Exists(invalid))
+        .values_list("region_id", "rated_at", "item_id", "department_id", "comment", "reasons")
+    )
+    tz = timezone.get_default_timezone()
+    found: Counter[tuple[int, dt.date, str, int, str]] = Counter()
+    for region_id, rated_at, item_id, department_id, comment, reasons in bad.iterator():
+        day = timezone.localtime(rated_at, tz).date()
+        words = terms(comment) + Counter(f"#{r}" for r in reasons)
+        for word, n in words.items():
+            found[(region_id, day, "item", item_id, word[:40])] += n
+            found[(region_id, day, "department", department_id, word[:40])] += n
+    return [
+        ProblemTerm(region_id=r, day=d, kind=k, object_id=o, term=t, count=n) for (r, d, k, o, t), n in found.items()
+    ]
+
+
 @transaction.atomic
 def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None) -> int:
     """Recount the rollups of a date range (all dates when none is given) from scratch."""
@@ -108,8 +133,15 @@ def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None
         rows_to_delete = rows_to_delete.filter(day__lte=last)
         filters["rated_at__lt"] = _day_bounds(last, last)[1]
     rows_to_delete.delete()
+    terms_to_delete = ProblemTerm.objects.all()
+    if first is not None:
+        terms_to_delete = terms_to_delete.filter(day__gte=first)
+    if last is not None:
+        terms_to_delete = terms_to_delete.filter(day__lte=last)
+    terms_to_delete.delete()
     rows = _count_rows(None, **filters)
     DailyCount.objects.bulk_create(rows, batch_size=2000)
+    ProblemTerm.objects.bulk_create(_term_rows(**filters), batch_size=2000)
     if first is None and last is None:
         _set_marks()
     return len(rows)
@@ -131,6 +163,11 @@ def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
             if row.day in days
         ]
         DailyCount.objects.bulk_create(rows, batch_size=2000)
+        ProblemTerm.objects.filter(region_id=region_id, day__in=days).delete()
+        ProblemTerm.objects.bulk_create(
+            [t for t in _term_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if t.day in days],
+            batch_size=2000,
+        )
         written += len(rows)
     return written
 

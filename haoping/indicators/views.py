@@ -19,12 +19,13 @@ from django.utils.translation import gettext_lazy
 from haoping.accounts.access import Actor, actor_for_user
 from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import region_contains
-from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS, Evaluation
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     child_regions_breakdown,
     indicator_report,
     object_breakdown,
+    problem_terms,
     ranking,
     region_overview,
 )
@@ -315,3 +316,61 @@ def _number(value: str) -> bool:
         return 0 <= float(value) <= 100
     except ValueError:
         return False
+
+
+@login_required
+def problems(request: HttpRequest) -> HttpResponse:
+    """堵点难点 (R20): where bad reviews concentrate, their most frequent words and a few examples."""
+    actor = _manager(request)
+    assert actor.region is not None
+    region = actor.region
+    first, last, _prev_first, _prev_last = _period(request)
+    kind = "department" if request.GET.get("by") == "department" else "item"
+    model: Any = Department if kind == "department" else ServiceItem
+    breakdown = object_breakdown(kind=kind, first=first, last=last, within=region)
+    worst = sorted(
+        (row for row in breakdown.values() if row["counts"]["valid_bad"]),
+        key=lambda row: (-row["counts"]["valid_bad"], row["object_id"]),
+    )[:10]
+    ids = [row["object_id"] for row in worst]
+    names = {o.pk: o for o in model.objects.filter(pk__in=ids)}
+    words = problem_terms(kind=kind, object_ids=ids, first=first, last=last, within=region)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
+    reason_labels = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
+    entries = []
+    for row in worst:
+        field = "department_id" if kind == "department" else "item_id"
+        examples = (
+            Evaluation.objects.filter(
+                **{field: row["object_id"]},
+                region__path__startswith=region.path,
+                source="active",
+                level__lte=2,
+                blocked=False,
+                rated_at__gte=start,
+                rated_at__lt=end,
+            )
+            .exclude(comment="")
+            .order_by("-rated_at")
+            .values_list("comment", flat=True)[:3]
+        )
+        entries.append(
+            {
+                "object": names.get(row["object_id"]),
+                "counts": row["counts"],
+                "rates": row["rates"],
+                # Reason tags show as their labels; personal data never shows (R10).
+                "terms": [(reason_labels.get(t, t), n) for t, n in words[row["object_id"]]],
+                "examples": [redact_text(c) for c in examples],
+            }
+        )
+    context = {
+        "actor": actor,
+        "title": _("Hot problems"),
+        "first": first,
+        "last": last,
+        "kind": kind,
+        "entries": entries,
+    }
+    return render(request, "indicators/problems.html", context)
