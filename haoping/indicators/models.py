@@ -27,7 +27,7 @@ class DailyCount(models.Model):
     day = models.DateField(_("day"))
     kind = models.CharField(_("object kind"), max_length=12, choices=Kind.choices)
     object_id = models.BigIntegerField(_("object"))
-    # "" for default ratings, which have no channel.
+    # "" for default ratings, which have no channel; "*" for all channels together.
     channel = models.CharField(_("channel"), max_length=8, blank=True)
 
     total = models.PositiveIntegerField(default=0)

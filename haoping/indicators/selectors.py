@@ -11,6 +11,7 @@ from django.db.models import QuerySet, Sum
 from haoping.directory.models import Region
 from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
 from haoping.indicators.models import DailyCount
+from haoping.indicators.services import ALL_CHANNELS
 
 
 def indicator_counts(
@@ -35,8 +36,7 @@ def indicator_counts(
         rows = rows.filter(object_id=object_id)
         if within is not None:
             rows = rows.filter(region__path__startswith=within.path)
-    if channel is not None:
-        rows = rows.filter(channel=channel)
+    rows = rows.filter(channel=ALL_CHANNELS if channel is None else channel)
     sums: dict[str, Any] = rows.aggregate(**{name: Sum(name) for name in COUNTS})
     return with_valid_bad({name: int(sums[name] or 0) for name in COUNTS})
 
@@ -46,8 +46,12 @@ def indicator_report(**query: Any) -> dict[str, Any]:
     return {"counts": counts, "rates": annex_a_rates(counts)}
 
 
-def _period_rows(kind: str, first: dt.date, last: dt.date, within: Region | None) -> QuerySet[DailyCount]:
+def _period_rows(
+    kind: str, first: dt.date, last: dt.date, within: Region | None, *, by_channel: bool = False
+) -> QuerySet[DailyCount]:
+    """Rows of all channels together, or (`by_channel`) the rows of each channel."""
     rows = DailyCount.objects.filter(kind=kind, day__gte=first, day__lte=last)
+    rows = rows.exclude(channel=ALL_CHANNELS) if by_channel else rows.filter(channel=ALL_CHANNELS)
     if within is not None:
         rows = rows.filter(region__path__startswith=within.path)
     return rows
@@ -74,7 +78,7 @@ def region_overview(*, region: Region, first: dt.date, last: dt.date) -> dict[st
     return {
         "whole": _sums(rows)[0],
         "days": _sums(rows, "day"),
-        "channels": _sums(rows, "channel"),
+        "channels": _sums(_period_rows(DailyCount.Kind.REGION, first, last, region, by_channel=True), "channel"),
     }
 
 

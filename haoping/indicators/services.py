@@ -58,6 +58,8 @@ def rollups_paused() -> Iterator[None]:
         _paused.reset(token)
 
 
+# The channel of the rows that count every channel together.
+ALL_CHANNELS = "*"
 # Rows committed out of id order (a slow transaction) are caught by looking back this far.
 LOOKBACK = 5_000
 
@@ -77,23 +79,20 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
     rows = []
     aggregates = {**count_aggregates(), **level_aggregates()}
     for kind, field in KIND_FIELDS.items():
-        grouped = (
-            base.filter(**{f"{field}__isnull": False})
-            .values("region_id", "day", field, "channel")
-            .annotate(**aggregates)
-            .order_by()
-        )
-        for g in grouped:
-            rows.append(
-                DailyCount(
-                    region_id=g["region_id"],
-                    day=g["day"],
-                    kind=kind,
-                    object_id=g[field],
-                    channel=g["channel"],
-                    **{name: g[name] for name in (*COUNTS, *LEVELS)},
+        scoped = base.filter(**{f"{field}__isnull": False})
+        # Per channel, and once more for all channels together ("*"), which most reads want.
+        for group in (("region_id", "day", field, "channel"), ("region_id", "day", field)):
+            for g in scoped.values(*group).annotate(**aggregates).order_by():
+                rows.append(
+                    DailyCount(
+                        region_id=g["region_id"],
+                        day=g["day"],
+                        kind=kind,
+                        object_id=g[field],
+                        channel=g.get("channel", ALL_CHANNELS),
+                        **{name: g[name] for name in (*COUNTS, *LEVELS)},
+                    )
                 )
-            )
     return rows
 
 
