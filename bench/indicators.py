@@ -1063,15 +1063,16 @@ def monthly_object_breakdown(
         f"SELECT m.object_id, {sums} FROM {MONTHLY} m JOIN directory_region r ON r.id = m.region_id"
         " WHERE m.kind = %s AND m.month >= %s AND m.month <= %s AND r.path LIKE %s"
     )
-    params: list[Any] = [kind, first, last, within.path + "%"]
-    if object_ids is not None:
-        sql += " AND m.object_id = ANY(%s)"
-        params.append(object_ids)
+    # The named objects are kept here rather than in SQL: PostgreSQL tests a list of 2,000 ids
+    # against every row (no hashing for a bound array), which costs more than the rest of the query.
+    wanted = None if object_ids is None else set(object_ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY m.object_id ORDER BY m.object_id", params)
+        cursor.execute(sql + " GROUP BY m.object_id ORDER BY m.object_id", [kind, first, last, within.path + "%"])
         rows = cursor.fetchall()
     out = {}
     for pk, *values in rows:
+        if wanted is not None and pk not in wanted:
+            continue
         counts = with_valid_bad(dict(zip(COUNTS, map(int, values[: len(COUNTS)]), strict=True)))
         levels = [int(v) for v in values[len(COUNTS) :]]
         out[pk] = {"object_id": pk, "counts": counts, "rates": annex_a_rates(counts), "levels": levels}
