@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Indicator benchmark: dashboard queries from the daily rollups against the same queries over the
-raw evaluations, on a province-sized database.
+"""Indicator benchmark: dashboard queries from the rollups against the same queries over the raw
+evaluations, on a province-sized database.
 
     cd /work/main && .venv/bin/python bench/indicators.py [--evaluations 20000000] [--repeat 30] [--reuse]
 
@@ -13,8 +13,9 @@ Steps (see bench/README.md, "Indicators"):
      dropped for the load and rebuilt after it (foreign keys come back NOT VALID: the evaluations
      point at fake slots and records);
   3. build the daily rollups: one INSERT … SELECT per object kind whose SELECT is the app's own
-     rollup queryset (the Annex A expressions of haoping.indicators.counting), and check on sample
-     days that `rollups_rebuild()` writes exactly the same rows (timing it);
+     rollup queryset (the Annex A expressions of haoping.indicators.counting), then the monthly
+     rows with the app's `months_refresh()`, and check on sample days that `rollups_rebuild()`
+     writes exactly the same rows (timing it);
   4. time the region overview of one city for one month and a one-year ranking of all institutions
      of the province, each from the rollups (as haoping.indicators.selectors reads) and as a GROUP BY
      over evaluations_evaluation with the app's Annex A expressions; check both give the same
@@ -52,6 +53,7 @@ TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai has had no DST since 19
 EVALUATIONS = "evaluations_evaluation"
 CASES = "rectification_badreviewcase"
 ROLLUPS = "indicators_dailycount"
+MONTHLY = "indicators_monthlycount"
 
 # Targets stated by the issue.
 TARGET_P95_MS = 100.0
@@ -805,7 +807,32 @@ def rollups_build_sql(work_mem: str) -> dict[str, tuple[int, float]]:
         admin.execute(f"VACUUM ANALYZE {ROLLUPS}")
         out["_indexes"] = (0, time.perf_counter() - t0)
         print(f"    keys, indexes, VACUUM ANALYZE {out['_indexes'][1]:.1f} s", flush=True)
+    out["monthly"] = months_build()
     return out
+
+
+def months_build() -> tuple[int, float]:
+    """The monthly rows of every month, by the app's `months_refresh()` over the daily rows."""
+    from django.db import connection, transaction
+    from django.db.models import Max, Min
+
+    from haoping.indicators.models import DailyCount
+    from haoping.indicators.services import months_between, months_refresh
+
+    t0 = time.perf_counter()
+    with connect(connection.settings_dict["NAME"]) as admin:
+        admin.execute(f"TRUNCATE {MONTHLY}")
+        defs = save_and_drop(admin, [MONTHLY])
+    span = DailyCount.objects.aggregate(first=Min("day"), last=Max("day"))
+    with transaction.atomic():
+        months_refresh(months=months_between(span["first"], span["last"]))
+    with connect(connection.settings_dict["NAME"]) as admin:
+        restore(admin, defs, validate_foreign_keys=False)
+        admin.execute(f"VACUUM ANALYZE {MONTHLY}")
+        rows = admin.execute(f"SELECT count(*) FROM {MONTHLY}").fetchone()[0]
+    took = time.perf_counter() - t0
+    print(f"    monthly      {rows:>12,} rows  {took:7.1f} s (months_refresh, indexes, VACUUM ANALYZE)", flush=True)
+    return rows, took
 
 
 def rollup_rows_of(day: dt.date) -> set[tuple]:
@@ -914,6 +941,16 @@ def raw_region_overview(*, region: Any, first: dt.date, last: dt.date) -> dict[s
     }
 
 
+def raw_region_totals(*, region: Any, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """`selectors.indicator_report` of a region as one aggregate over evaluations_evaluation."""
+    from haoping.evaluations.models import Evaluation
+
+    start, end = local_range(first, last)
+    evaluations = Evaluation.objects.filter(region__path__startswith=region.path, rated_at__gte=start, rated_at__lt=end)
+    whole = raw_sums(evaluations)[0]
+    return {"counts": whole["counts"], "rates": whole["rates"]}
+
+
 def raw_object_breakdown(
     *, kind: str, first: dt.date, last: dt.date, within: Any, object_ids: list[int] | None = None
 ) -> dict[int, dict[str, Any]]:
@@ -936,13 +973,18 @@ def raw_object_breakdown(
 
 
 def overview(region: Any, period: tuple[dt.date, dt.date], previous: tuple[dt.date, dt.date], *, raw: bool) -> dict:
-    """What the overview page reads for its cards, trend, levels and channels: the period and the one before."""
-    from haoping.indicators.selectors import region_overview
+    """What the overview page reads for its cards, trend, levels and channels, and the previous
+    period's totals for the change shown on each card."""
+    from haoping.indicators.selectors import indicator_report, region_overview
 
-    read = raw_region_overview if raw else region_overview
+    if raw:
+        return {
+            "period": raw_region_overview(region=region, first=period[0], last=period[1]),
+            "previous": raw_region_totals(region=region, first=previous[0], last=previous[1]),
+        }
     return {
-        "period": read(region=region, first=period[0], last=period[1]),
-        "previous": read(region=region, first=previous[0], last=previous[1]),
+        "period": region_overview(region=region, first=period[0], last=period[1]),
+        "previous": indicator_report(kind="region", object_id=None, first=previous[0], last=previous[1], within=region),
     }
 
 
@@ -1046,127 +1088,6 @@ def summary(times: list[float]) -> dict[str, float]:
     }
 
 
-MONTHLY = "bench_monthly_counts"
-
-
-def monthly_object_breakdown(
-    *, kind: str, first: dt.date, last: dt.date, within: Any, object_ids: list[int] | None = None
-) -> dict[int, dict[str, Any]]:
-    """`selectors.object_breakdown` from a monthly all-channels rollup (a bench-only table, not in the
-    app); exact only for periods of whole months."""
-    from django.db import connection
-
-    from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
-
-    sums = ", ".join(f"sum(m.{c})" for c in (*COUNTS, *LEVELS))
-    sql = (
-        f"SELECT m.object_id, {sums} FROM {MONTHLY} m JOIN directory_region r ON r.id = m.region_id"
-        " WHERE m.kind = %s AND m.month >= %s AND m.month <= %s AND r.path LIKE %s"
-    )
-    # The named objects are kept here rather than in SQL: PostgreSQL tests a list of 2,000 ids
-    # against every row (no hashing for a bound array), which costs more than the rest of the query.
-    wanted = None if object_ids is None else set(object_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(sql + " GROUP BY m.object_id ORDER BY m.object_id", [kind, first, last, within.path + "%"])
-        rows = cursor.fetchall()
-    out = {}
-    for pk, *values in rows:
-        if wanted is not None and pk not in wanted:
-            continue
-        counts = with_valid_bad(dict(zip(COUNTS, map(int, values[: len(COUNTS)]), strict=True)))
-        levels = [int(v) for v in values[len(COUNTS) :]]
-        out[pk] = {"object_id": pk, "counts": counts, "rates": annex_a_rates(counts), "levels": levels}
-    return out
-
-
-WHAT_IF_INDEXES = {
-    "bench_whatif_all_channels": "(kind, region_id, day) WHERE channel = %s",
-    "bench_whatif_per_channel": "(kind, region_id, day) WHERE channel <> %s",
-}
-
-
-def what_if(cases: list, outputs: dict[str, Any], province: Any, year: tuple[dt.date, dt.date], repeat: int) -> dict:
-    """Timings of changes that are not in the app, each added to the previous ones, to size what
-    would meet the targets (all on the same connection; the bench's indexes and table are dropped after):
-
-    1. custom plans for every execution of a prepared statement (the app prepares after 2
-       executions; PostgreSQL switches to a generic plan after 5, and a generic plan can neither
-       hash a list of 2,000 ids nor estimate a day range or a path prefix);
-    2. no JIT compilation (the planner's cost estimates at this size make PostgreSQL compile);
-    3. two partial indexes (kind, region_id, day), one for the all-channels rows and one for the
-       others, so that a region subtree's rows are read without other kinds' and channels' rows;
-    4. for the ranking, a monthly all-channels rollup built here from the daily rows, with a
-       covering index (an index-only scan of 12 rows per institution instead of 365).
-    """
-    from django.db import connection
-
-    from haoping.indicators.counting import COUNTS, LEVELS
-    from haoping.indicators.services import ALL_CHANNELS
-
-    out: dict[str, Any] = {}
-    print()
-    print("what if (not in the app; each step adds to the ones before)")
-
-    def run(label: str, key: str, which: list) -> None:
-        for name, rollup_fn, _ in which:
-            times, result, statements = measure(rollup_fn, 3, repeat)
-            s = summary(times)
-            worst, _, _ = statement_p95(statements)
-            out[f"{name} | {key}"] = {**s, "worst_statement_p95": round(worst, 2), "same": result == outputs[name]}
-            out[f"{name} | {key}"]["statements"] = statement_summary(statements)
-            print(
-                f"  {label:<40} {name:<27} p50 {s['p50']:8.1f}  p95 {s['p95']:8.1f} ms;"
-                f" slowest statement p95 {worst:7.1f} ms" + ("" if result == outputs[name] else "  RESULT DIFFERS"),
-                flush=True,
-            )
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_custom_plan")
-        run("1. custom plans", "custom plans", cases)
-        with connection.cursor() as cursor:
-            cursor.execute("SET jit = off")
-        run("2. + jit off", "jit off", cases)
-        t0 = time.perf_counter()
-        with connection.cursor() as cursor:
-            for name, definition in WHAT_IF_INDEXES.items():
-                # Literal, not a parameter: a partial index's predicate cannot take one.
-                cursor.execute(f"CREATE INDEX {name} ON {ROLLUPS} {definition % repr(ALL_CHANNELS)}")
-            cursor.execute(f"ANALYZE {ROLLUPS}")
-        out["index_build_s"] = round(time.perf_counter() - t0, 1)
-        run(f"3. + indexes ({out['index_build_s']:.0f} s to build)", "indexes", cases)
-        if year[0].day == 1 and (year[1] + dt.timedelta(days=1)).day == 1:
-            t0 = time.perf_counter()
-            names = (*COUNTS, *LEVELS)
-            counts = ", ".join(f"sum({c})::int AS {c}" for c in names)
-            with connection.cursor() as cursor:
-                cursor.execute(f"DROP TABLE IF EXISTS {MONTHLY}")
-                cursor.execute(
-                    f"CREATE TABLE {MONTHLY} AS SELECT region_id, date_trunc('month', day)::date AS month, kind,"
-                    f" object_id, {counts} FROM {ROLLUPS} WHERE channel = %s GROUP BY 1, 2, 3, 4",
-                    [ALL_CHANNELS],
-                )
-                cursor.execute(
-                    f"CREATE INDEX ON {MONTHLY} (kind, region_id, month) INCLUDE (object_id, {', '.join(names)})"
-                )
-                cursor.execute(f"SELECT count(*) FROM {MONTHLY}")
-                out["monthly_rows"] = cursor.fetchone()[0]
-            with connect(connection.settings_dict["NAME"]) as admin:
-                admin.execute(f"VACUUM ANALYZE {MONTHLY}")  # all-visible, for index-only scans
-            out["monthly_build_s"] = round(time.perf_counter() - t0, 1)
-            monthly = [("ranking", lambda: ranking_page(province, year, monthly_object_breakdown), None)]
-            label = f"4. + monthly rollup ({out['monthly_rows']:,} rows, {out['monthly_build_s']:.0f} s)"
-            run(label, "monthly", monthly)
-    finally:
-        with connection.cursor() as cursor:
-            for name in WHAT_IF_INDEXES:
-                cursor.execute(f"DROP INDEX IF EXISTS {name}")
-            cursor.execute(f"DROP TABLE IF EXISTS {MONTHLY}")
-            cursor.execute("RESET jit")
-            cursor.execute("RESET plan_cache_mode")
-    return out
-
-
 # ----------------------------------------------------------------------------------------------
 
 
@@ -1205,7 +1126,7 @@ def machine_busy() -> float:
 def table_figures(db: str) -> dict[str, Any]:
     with connect(db) as conn:
         rows = {}
-        tables = (EVALUATIONS, CASES, ROLLUPS, "indicators_problemterm", "directory_institution", "directory_staff")
+        tables = (EVALUATIONS, CASES, ROLLUPS, MONTHLY, "indicators_problemterm", "directory_institution")
         for table in tables:
             n = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
             size = conn.execute("SELECT pg_total_relation_size(%s::regclass)", (table,)).fetchone()[0]
@@ -1250,12 +1171,6 @@ def main() -> None:
         metavar="QUERY",
         default="",
         help="query string appended to the app's DATABASE_URL, e.g. 'options=-c%%20jit%%3Doff'",
-    )
-    ap.add_argument(
-        "--no-what-if",
-        dest="what_if",
-        action="store_false",
-        help="skip the extra timings of changes not in the app (custom plans, JIT off, monthly rollups)",
     )
     ap.add_argument("--db", default="haoping_bench_ind", help="database name (dropped and created)")
     ap.add_argument("--reuse", action="store_true", help="keep and reuse the database if it holds the data")
@@ -1305,6 +1220,8 @@ def main() -> None:
             migrate(db, args)  # the app may have gained migrations since
 
         django_setup(db, args)
+        from haoping.indicators.models import MonthlyCount
+
         if rollups_needed:
             t0 = time.perf_counter()
             if args.rollups == "app":
@@ -1320,6 +1237,9 @@ def main() -> None:
                 result["rollup_build"] = {k: [n, round(s, 1)] for k, (n, s) in built.items()}
             result["rollup_build_seconds"] = round(time.perf_counter() - t0, 1)
             print(f"  rollups built in {result['rollup_build_seconds']:.1f} s", flush=True)
+        elif not MonthlyCount.objects.exists():
+            print("  monthly rollups: months_refresh() over the daily rows", flush=True)
+            result["rollup_build"] = {"monthly": list(months_build())}
         if args.check_days:
             sample = [last, first + dt.timedelta(days=args.days // 2)][: args.check_days]
             print("  check: the app's rollups_rebuild() on sample days", flush=True)
@@ -1373,7 +1293,6 @@ def main() -> None:
         ]
         verdicts = []
         cpu0, busy0, wall0 = cpu_by_owner(db), machine_busy(), time.perf_counter()
-        outputs: dict[str, Any] = {}
         result["queries"] = {}
         for name, rollup_fn, raw_fn in cases:
             r_times, r_out, r_statements = measure(rollup_fn, 3, args.repeat)
@@ -1382,7 +1301,6 @@ def main() -> None:
             p95_ok = worst <= TARGET_P95_MS
             entry: dict[str, Any] = {"rollups_ms": rs, "statements_per_run": per_run, "worst_statement_p95_ms": worst}
             entry["pass_p95"] = p95_ok
-            outputs[name] = r_out
             print()
             print(f"{name}")
             print(
@@ -1422,8 +1340,6 @@ def main() -> None:
             f"cores used during the timed queries: bench + PostgreSQL {mine:.2f}, other processes {other:.2f},"
             f" whole machine {busy:.2f} of {os.cpu_count()} (other > ~0.2: disturbed, repeat with --reuse)"
         )
-        if args.what_if:
-            result["what_if"] = what_if(cases, outputs, province, year, args.repeat)
         result["total_seconds"] = round(time.perf_counter() - t_all, 1)
         print()
         print(f"run took {result['total_seconds']:.0f} s; {'ALL PASS' if all(verdicts) else 'NOT ALL TARGETS MET'}")

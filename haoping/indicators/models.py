@@ -7,6 +7,7 @@ region later (Citus) and a region subtree is a filter on it.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Region
@@ -54,10 +55,63 @@ class DailyCount(models.Model):
                 fields=["region", "day", "kind", "object_id", "channel"], name="one_rollup_row_per_key"
             )
         ]
-        indexes = [models.Index(fields=["kind", "object_id", "day"]), models.Index(fields=["kind", "day"])]
+        indexes = [
+            models.Index(fields=["kind", "object_id", "day"]),
+            # A region subtree's rows of one kind, read without the other channels' rows.
+            models.Index(fields=["kind", "region", "day"], condition=Q(channel="*"), name="daily_all_channels"),
+            models.Index(fields=["kind", "region", "day"], condition=~Q(channel="*"), name="daily_per_channel"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind}:{self.object_id} {self.channel}"
+
+
+class MonthlyCount(models.Model):
+    """The daily rows of a calendar month summed, same keys and counts with `month` for `day`.
+
+    Reads of a period use these for its whole months and the daily rows for the days at either
+    end, so a year is 12 rows per object instead of 365. They are always recomputed from the daily
+    rows of their month, never counted on their own.
+    """
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_constraint=False)
+    # The first day of the month.
+    month = models.DateField(_("month"))
+    kind = models.CharField(_("object kind"), max_length=12, choices=DailyCount.Kind.choices)
+    object_id = models.BigIntegerField(_("object"))
+    channel = models.CharField(_("channel"), max_length=8, blank=True)
+
+    total = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    defaults = models.PositiveIntegerField(default=0)
+    active_good = models.PositiveIntegerField(default=0)
+    bad = models.PositiveIntegerField(default=0)
+    invalid_bad = models.PositiveIntegerField(default=0)
+    replied = models.PositiveIntegerField(default=0)
+    rectified = models.PositiveIntegerField(default=0)
+    satisfied = models.PositiveIntegerField(default=0)
+    level_1 = models.PositiveIntegerField(default=0)
+    level_2 = models.PositiveIntegerField(default=0)
+    level_3 = models.PositiveIntegerField(default=0)
+    level_4 = models.PositiveIntegerField(default=0)
+    level_5 = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly count")
+        verbose_name_plural = _("monthly counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "month", "kind", "object_id", "channel"], name="one_monthly_row_per_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["kind", "object_id", "month"]),
+            models.Index(fields=["kind", "region", "month"], condition=Q(channel="*"), name="monthly_all_channels"),
+            models.Index(fields=["kind", "region", "month"], condition=~Q(channel="*"), name="monthly_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.kind}:{self.object_id} {self.channel}"
 
 
 class RollupMark(models.Model):

@@ -1,19 +1,168 @@
-"""Reads of the indicators: sums of the daily rollups, never the raw evaluations."""
+"""Reads of the indicators: sums of the rollups, never the raw evaluations.
+
+A period is read from the monthly rows for its whole months and from the daily rows for the days
+at either end; a trend by day or week reads the daily rows. A region subtree is resolved to its
+region ids first, so every read filters the rollups by their own key.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import QuerySet, Sum
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet, Sum
 
 from haoping.directory.models import Region
 from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
-from haoping.indicators.models import DailyCount
-from haoping.indicators.services import ALL_CHANNELS
+from haoping.indicators.models import DailyCount, MonthlyCount
+from haoping.indicators.services import ALL_CHANNELS, month_end
+
+FIELDS = (*COUNTS, *LEVELS)
+# The rows of each channel, rather than the all-channels rows.
+PER_CHANNEL = "per-channel"
+# Above this many named objects, they are picked out of the grouped rows rather than in SQL.
+OBJECT_IDS_IN_SQL = 200
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
+def analytic(fn: F) -> F:
+    """Run a read with plans made for its actual values.
+
+    The app's connections prepare statements (the rating path wants that), and PostgreSQL then
+    settles on a generic plan, which can estimate neither a date range nor a list of regions.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _custom_plans():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def _custom_plans() -> Iterator[None]:
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
+                )
+        yield
+
+
+@dataclass(frozen=True)
+class Split:
+    """A period as its whole calendar months and the day ranges left over at either end."""
+
+    months: tuple[dt.date, dt.date] | None
+    days: tuple[tuple[dt.date, dt.date], ...]
+
+
+def period_split(first: dt.date, last: dt.date) -> Split:
+    start = first if first.day == 1 else month_end(first) + dt.timedelta(days=1)
+    stop = month_end(last) + dt.timedelta(days=1) if month_end(last) == last else last.replace(day=1)
+    if start >= stop:
+        return Split(None, ((first, last),))
+    days = []
+    if first < start:
+        days.append((first, start - dt.timedelta(days=1)))
+    if stop <= last:
+        days.append((stop, last))
+    return Split((start, (stop - dt.timedelta(days=1)).replace(day=1)), tuple(days))
+
+
+def subtree_ids(region: Region) -> list[int]:
+    return list(Region.objects.filter(path__startswith=region.path).values_list("id", flat=True))
+
+
+def _rows(
+    model: type[DailyCount] | type[MonthlyCount],
+    kind: str,
+    ranges: tuple[tuple[dt.date, dt.date], ...],
+    *,
+    region_ids: list[int] | None,
+    channel: str | None,
+    object_ids: list[int] | None,
+) -> QuerySet[Any]:
+    date = "day" if model is DailyCount else "month"
+    in_ranges = Q()
+    for low, high in ranges:
+        in_ranges |= Q(**{f"{date}__gte": low, f"{date}__lte": high})
+    rows = model.objects.filter(in_ranges, kind=kind)
+    if channel == PER_CHANNEL:
+        rows = rows.exclude(channel=ALL_CHANNELS)
+    else:
+        rows = rows.filter(channel=ALL_CHANNELS if channel is None else channel)
+    if region_ids is not None:
+        rows = rows.filter(region_id__in=region_ids)
+    if object_ids is not None and len(object_ids) <= OBJECT_IDS_IN_SQL:
+        rows = rows.filter(object_id__in=object_ids)
+    return rows
+
+
+def _grouped(
+    kind: str,
+    first: dt.date,
+    last: dt.date,
+    *,
+    within: Region | None,
+    channel: str | None = None,
+    object_ids: list[int] | None = None,
+    by: tuple[str, ...] = (),
+) -> dict[tuple[Any, ...], dict[str, int]]:
+    """Sums of the rollup fields per group, from the monthly rows where whole months allow."""
+    split = Split(None, ((first, last),)) if "day" in by else period_split(first, last)
+    parts: list[tuple[Any, tuple[tuple[dt.date, dt.date], ...]]] = []
+    if split.months is not None:
+        parts.append((MonthlyCount, (split.months,)))
+    if split.days:
+        parts.append((DailyCount, split.days))
+    region_ids = subtree_ids(within) if within is not None else None
+    # A long list of objects is picked out of the rows grouped by object (see `OBJECT_IDS_IN_SQL`).
+    wanted = set(object_ids) if object_ids is not None and len(object_ids) > OBJECT_IDS_IN_SQL else None
+    assert wanted is None or "object_id" in by
+    sums = {f"s_{n}": Sum(n) for n in FIELDS}
+    result: dict[tuple[Any, ...], dict[str, int]] = {}
+    for model, ranges in parts:
+        rows = _rows(model, kind, ranges, region_ids=region_ids, channel=channel, object_ids=object_ids)
+        grouped = [rows.aggregate(**sums)] if not by else rows.values(*by).annotate(**sums).order_by()
+        for row in grouped:
+            if wanted is not None and row.get("object_id") not in wanted:
+                continue
+            key = tuple(row[g] for g in by)
+            into = result.setdefault(key, dict.fromkeys(FIELDS, 0))
+            for n in FIELDS:
+                into[n] += int(row[f"s_{n}"] or 0)
+    return result
+
+
+def _summary(fields: dict[str, int]) -> dict[str, Any]:
+    counts = with_valid_bad({n: fields[n] for n in COUNTS})
+    return {"counts": counts, "rates": annex_a_rates(counts), "levels": [fields[n] for n in LEVELS]}
+
+
+def _lines(grouped: dict[tuple[Any, ...], dict[str, int]], by: tuple[str, ...]) -> list[dict[str, Any]]:
+    return [{**dict(zip(by, key, strict=True)), **_summary(grouped[key])} for key in sorted(grouped)]
+
+
+def _total(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    fields = dict.fromkeys(FIELDS, 0)
+    for line in lines:
+        for n in COUNTS:
+            fields[n] += line["counts"][n]
+        for n, value in zip(LEVELS, line["levels"], strict=True):
+            fields[n] += value
+    return _summary(fields)
+
+
+@analytic
 def indicator_counts(
     *,
     kind: str,
@@ -27,18 +176,14 @@ def indicator_counts(
 
     For a region the object is its subtree: every region-level row under it.
     """
-    rows = DailyCount.objects.filter(kind=kind, day__gte=first, day__lte=last)
     if kind == DailyCount.Kind.REGION:
         assert within is not None
-        rows = rows.filter(region__path__startswith=within.path)
+        object_ids = None
     else:
         assert object_id is not None
-        rows = rows.filter(object_id=object_id)
-        if within is not None:
-            rows = rows.filter(region__path__startswith=within.path)
-    rows = rows.filter(channel=ALL_CHANNELS if channel is None else channel)
-    sums: dict[str, Any] = rows.aggregate(**{name: Sum(name) for name in COUNTS})
-    return with_valid_bad({name: int(sums[name] or 0) for name in COUNTS})
+        object_ids = [object_id]
+    grouped = _grouped(kind, first, last, within=within, channel=channel, object_ids=object_ids)
+    return _summary(grouped.get((), dict.fromkeys(FIELDS, 0)))["counts"]
 
 
 def indicator_report(**query: Any) -> dict[str, Any]:
@@ -46,58 +191,50 @@ def indicator_report(**query: Any) -> dict[str, Any]:
     return {"counts": counts, "rates": annex_a_rates(counts)}
 
 
-def _period_rows(
-    kind: str, first: dt.date, last: dt.date, within: Region | None, *, by_channel: bool = False
-) -> QuerySet[DailyCount]:
-    """Rows of all channels together, or (`by_channel`) the rows of each channel."""
-    rows = DailyCount.objects.filter(kind=kind, day__gte=first, day__lte=last)
-    rows = rows.exclude(channel=ALL_CHANNELS) if by_channel else rows.filter(channel=ALL_CHANNELS)
-    if within is not None:
-        rows = rows.filter(region__path__startswith=within.path)
-    return rows
+def _weeks(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Daily lines folded into weeks (Monday to Sunday), each named by its Monday."""
+    weeks: dict[dt.date, list[dict[str, Any]]] = {}
+    for line in days:
+        weeks.setdefault(line["day"] - dt.timedelta(days=line["day"].weekday()), []).append(line)
+    return [{"day": monday, **_total(lines)} for monday, lines in sorted(weeks.items())]
 
 
-def _sums(rows: QuerySet[DailyCount], *group: str) -> list[dict[str, Any]]:
-    fields = (*COUNTS, *LEVELS)
-    sums = {f"s_{n}": Sum(n) for n in fields}
-    # No grouping is one line for the whole set (`.values()` without fields would group by every column).
-    grouped = [rows.aggregate(**sums)] if not group else rows.values(*group).annotate(**sums).order_by(*group)
-    result = []
-    for row in grouped:
-        counts = with_valid_bad({n: int(row[f"s_{n}"] or 0) for n in COUNTS})
-        levels = [int(row[f"s_{n}"] or 0) for n in LEVELS]
-        result.append(
-            {**{g: row[g] for g in group}, "counts": counts, "rates": annex_a_rates(counts), "levels": levels}
-        )
-    return result
-
-
-def region_overview(*, region: Region, first: dt.date, last: dt.date) -> dict[str, Any]:
-    """What a region's dashboard shows, all from the rollups: totals, daily trend, channels, levels."""
-    rows = _period_rows(DailyCount.Kind.REGION, first, last, region)
+@analytic
+def region_overview(*, region: Region, first: dt.date, last: dt.date, trend: str = "day") -> dict[str, Any]:
+    """What a region's dashboard shows: totals, the trend (by day, or by week), channels, levels."""
+    days = _lines(_grouped(DailyCount.Kind.REGION, first, last, within=region, by=("day",)), ("day",))
+    channels = _grouped(DailyCount.Kind.REGION, first, last, within=region, channel=PER_CHANNEL, by=("channel",))
     return {
-        "whole": _sums(rows)[0],
-        "days": _sums(rows, "day"),
-        "channels": _sums(_period_rows(DailyCount.Kind.REGION, first, last, region, by_channel=True), "channel"),
+        "whole": _total(days),
+        "days": _weeks(days) if trend == "week" else days,
+        "channels": _lines(channels, ("channel",)),
     }
 
 
+@analytic
 def object_breakdown(
     *, kind: str, first: dt.date, last: dt.date, within: Region | None, object_ids: list[int] | None = None
 ) -> dict[int, dict[str, Any]]:
     """Counts and rates per object of a kind (institutions of a region, windows of a hall...)."""
-    rows = _period_rows(kind, first, last, within)
-    if object_ids is not None:
-        rows = rows.filter(object_id__in=object_ids)
-    return {row["object_id"]: row for row in _sums(rows, "object_id")}
+    grouped = _grouped(kind, first, last, within=within, object_ids=object_ids, by=("object_id",))
+    return {line["object_id"]: line for line in _lines(grouped, ("object_id",))}
 
 
+@analytic
 def child_regions_breakdown(*, region: Region, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """One line per child region (its whole subtree), for drilling down."""
+    children = list(region.children.order_by("code"))
+    paths = dict(Region.objects.filter(path__startswith=region.path).values_list("id", "path"))
+    grouped = _grouped(DailyCount.Kind.REGION, first, last, within=region, by=("region_id",))
     result = []
-    for child in region.children.order_by("code"):
-        counts = indicator_counts(kind=DailyCount.Kind.REGION, object_id=None, first=first, last=last, within=child)
-        result.append({"region": child, "counts": counts, "rates": annex_a_rates(counts)})
+    for child in children:
+        fields = dict.fromkeys(FIELDS, 0)
+        for (region_id,), sums in grouped.items():
+            if paths.get(region_id, "").startswith(child.path):
+                for n in FIELDS:
+                    fields[n] += sums[n]
+        summary = _summary(fields)
+        result.append({"region": child, "counts": summary["counts"], "rates": summary["rates"]})
     return result
 
 
@@ -143,6 +280,7 @@ def ranking(
     return ranked, small
 
 
+@analytic
 def problem_terms(
     *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, top: int = 10
 ) -> dict[int, list[tuple[str, int]]]:
@@ -151,7 +289,7 @@ def problem_terms(
 
     rows = (
         ProblemTerm.objects.filter(kind=kind, object_id__in=object_ids, day__gte=first, day__lte=last)
-        .filter(region__path__startswith=within.path)
+        .filter(region_id__in=subtree_ids(within))
         .values("object_id", "term")
         .annotate(n=Sum("count"))
         .order_by("object_id", "-n", "term")

@@ -13,14 +13,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db import connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
 from haoping.indicators.counting import COUNTS, LEVELS, count_aggregates, counted, level_aggregates
-from haoping.indicators.models import DailyCount, ProblemTerm, RollupMark
+from haoping.indicators.models import DailyCount, MonthlyCount, ProblemTerm, RollupMark
 from haoping.indicators.problems import terms
 
 # Object kind → the evaluation's field naming it.
@@ -96,6 +96,40 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
     return rows
 
 
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -> None:
+    """Recompute the monthly rows of some months (of one region, or of all) from their daily rows."""
+    daily, monthly = DailyCount._meta.db_table, MonthlyCount._meta.db_table
+    fields = (*COUNTS, *LEVELS)
+    where, region_params = ("AND region_id = %s", [region_id]) if region_id is not None else ("", [])
+    sql = (
+        f"INSERT INTO {monthly} (region_id, month, kind, object_id, channel, {', '.join(fields)})"
+        f" SELECT region_id, %s, kind, object_id, channel, {', '.join(f'SUM({f})' for f in fields)}"
+        f" FROM {daily} WHERE day >= %s AND day <= %s {where} GROUP BY region_id, kind, object_id, channel"
+    )
+    with connection.cursor() as cursor:
+        for month in sorted({month_of(m) for m in months}):
+            stale = MonthlyCount.objects.filter(month=month)
+            (stale if region_id is None else stale.filter(region_id=region_id)).delete()
+            cursor.execute(sql, [month, month, month_end(month), *region_params])
+
+
+def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], month_of(first)
+    while month <= last:
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
+
+
 def _term_rows(**filters: object) -> list[ProblemTerm]:
     """Words of the valid bad reviews matching `filters`, per region × day × item/department."""
     from haoping.rectification.models import BadReviewCase
@@ -141,6 +175,15 @@ def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None
     rows = _count_rows(None, **filters)
     DailyCount.objects.bulk_create(rows, batch_size=2000)
     ProblemTerm.objects.bulk_create(_term_rows(**filters), batch_size=2000)
+    if first is None or last is None:
+        MonthlyCount.objects.filter(
+            **({} if first is None else {"month__gte": month_of(first)}),
+            **({} if last is None else {"month__lte": last}),
+        ).delete()
+    span = DailyCount.objects.aggregate(first=Min("day"), last=Max("day"))
+    low, high = first or span["first"], last or span["last"]
+    if low is not None and high is not None:
+        months_refresh(months=months_between(low, high))
     if first is None and last is None:
         _set_marks()
     return len(rows)
@@ -167,6 +210,7 @@ def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
             [t for t in _term_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if t.day in days],
             batch_size=2000,
         )
+        months_refresh(months=days, region_id=region_id)
         written += len(rows)
     return written
 

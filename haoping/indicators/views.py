@@ -93,8 +93,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         raise Http404(_("region not found"))
     first, last, prev_first, prev_last = _period(request)
     period = f"?from={first.isoformat()}&to={last.isoformat()}"
-    data = region_overview(region=region, first=first, last=last)
-    previous = region_overview(region=region, first=prev_first, last=prev_last)
+    trend = "week" if request.GET.get("trend") == "week" else "day"
+    data = region_overview(region=region, first=first, last=last, trend=trend)
+    previous = indicator_report(
+        kind=DailyCount.Kind.REGION, object_id=None, first=prev_first, last=prev_last, within=region
+    )
     institutions = object_breakdown(kind=DailyCount.Kind.INSTITUTION, first=first, last=last, within=region)
     departments = object_breakdown(kind=DailyCount.Kind.DEPARTMENT, first=first, last=last, within=region)
     items = object_breakdown(kind=DailyCount.Kind.ITEM, first=first, last=last, within=region)
@@ -131,7 +134,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "parent": region.parent if region.parent and region_contains(actor.region, region.parent) else None,
         "first": first,
         "last": last,
-        "cards": _cards(data["whole"], previous["whole"]),
+        "cards": _cards(data["whole"], previous),
         "whole": data["whole"],
         "days": data["days"],
         "channels": chart["channels"],
@@ -143,7 +146,10 @@ def overview(request: HttpRequest) -> HttpResponse:
             {i.pk: i for i in Institution.objects.filter(pk__in=list(institutions))},
             lambda hall: reverse("indicators-institution", args=[hall.code]) + period,
         ),
-        "region_keep": [("region", region.code)],
+        "region_keep": [("region", region.code), ("trend", trend)],
+        "trend": trend,
+        "trends": [("day", _("By day")), ("week", _("By week"))],
+        "trend_label": _("Weekly trend") if trend == "week" else _("Daily trend"),
         "bad_departments": bad_departments,
         "bad_items": bad_items,
         "overdue": overdue,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import iso
 from haoping.evaluations.services import defaults_record
 from haoping.indicators import services
-from haoping.indicators.models import DailyCount
+from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import LOOKBACK, rollups_rebuild, rollups_update
 from haoping.rectification.models import BadReviewCase
 
@@ -35,8 +35,11 @@ operations = st.lists(
 
 
 def rows() -> set[tuple[Any, ...]]:
-    fields = [f.name for f in DailyCount._meta.fields if f.name != "id"]
-    return set(DailyCount.objects.values_list(*fields))
+    found: set[tuple[Any, ...]] = set()
+    for model in (DailyCount, MonthlyCount):
+        fields = [f.name for f in model._meta.fields if f.name != "id"]
+        found |= {(model.__name__, *row) for row in model.objects.values_list(*fields)}
+    return found
 
 
 def next_step(case: BadReviewCase, choice: bool) -> dict[str, Any] | None:
