@@ -42,6 +42,7 @@ urlpatterns = [
     path("console/indicators/staff/<str:staff_no>/", dashboards.staff_member, name="indicators-staff"),
     path("console/indicators/rankings/", dashboards.rankings, name="indicators-rankings"),
     path("console/indicators/problems/", dashboards.problems, name="indicators-problems"),
+    path("console/indicators/<str:kind>/<str:code>/", dashboards.object_page, name="indicators-object"),
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
 ]
 

@@ -200,15 +200,28 @@ def _weeks(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @analytic
-def region_overview(*, region: Region, first: dt.date, last: dt.date, trend: str = "day") -> dict[str, Any]:
-    """What a region's dashboard shows: totals, the trend (by day, or by week), channels, levels."""
-    days = _lines(_grouped(DailyCount.Kind.REGION, first, last, within=region, by=("day",)), ("day",))
-    channels = _grouped(DailyCount.Kind.REGION, first, last, within=region, channel=PER_CHANNEL, by=("channel",))
+def object_overview(
+    *, kind: str, object_id: int | None, first: dt.date, last: dt.date, within: Region | None, trend: str = "day"
+) -> dict[str, Any]:
+    """What an object's dashboard shows: totals, the trend (by day, or by week), channels, levels.
+
+    For a region the object is its subtree, as in `indicator_counts`.
+    """
+    object_ids = None if object_id is None else [object_id]
+    assert (kind == DailyCount.Kind.REGION) == (object_ids is None)
+    read = functools.partial(_grouped, kind, first, last, within=within, object_ids=object_ids)
+    days = _lines(read(by=("day",)), ("day",))
     return {
         "whole": _total(days),
         "days": _weeks(days) if trend == "week" else days,
-        "channels": _lines(channels, ("channel",)),
+        "channels": _lines(read(channel=PER_CHANNEL, by=("channel",)), ("channel",)),
     }
+
+
+def region_overview(*, region: Region, first: dt.date, last: dt.date, trend: str = "day") -> dict[str, Any]:
+    return object_overview(
+        kind=DailyCount.Kind.REGION, object_id=None, first=first, last=last, within=region, trend=trend
+    )
 
 
 @analytic

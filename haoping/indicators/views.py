@@ -4,6 +4,7 @@ staff member's own page (我的评价). Everything is read from the daily rollup
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, actor_for_user
-from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff, Window
+from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import region_contains
 from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS, Evaluation
 from haoping.indicators.models import DailyCount
@@ -25,6 +26,7 @@ from haoping.indicators.selectors import (
     child_regions_breakdown,
     indicator_report,
     object_breakdown,
+    object_overview,
     problem_terms,
     ranking,
     region_overview,
@@ -83,41 +85,18 @@ def _table(
     return sorted(rows, key=lambda r: (-r["counts"]["total"], str(r["object"])))
 
 
-@login_required
-def overview(request: HttpRequest) -> HttpResponse:
-    actor = _manager(request)
-    assert actor.region is not None
-    code = request.GET.get("region") or actor.region.code
-    region = Region.objects.filter(code=code).first()
-    if region is None or not region_contains(actor.region, region):
-        raise Http404(_("region not found"))
-    first, last, prev_first, prev_last = _period(request)
-    period = f"?from={first.isoformat()}&to={last.isoformat()}"
-    trend = "week" if request.GET.get("trend") == "week" else "day"
-    data = region_overview(region=region, first=first, last=last, trend=trend)
-    previous = indicator_report(
-        kind=DailyCount.Kind.REGION, object_id=None, first=prev_first, last=prev_last, within=region
-    )
-    institutions = object_breakdown(kind=DailyCount.Kind.INSTITUTION, first=first, last=last, within=region)
-    departments = object_breakdown(kind=DailyCount.Kind.DEPARTMENT, first=first, last=last, within=region)
-    items = object_breakdown(kind=DailyCount.Kind.ITEM, first=first, last=last, within=region)
-    bad_departments = sorted(
-        _table(departments, {d.pk: d for d in Department.objects.filter(pk__in=list(departments))}),
-        key=lambda r: -r["counts"]["valid_bad"],
-    )[:10]
-    bad_items = sorted(
-        _table(items, {i.pk: i for i in ServiceItem.objects.filter(pk__in=list(items))}),
-        key=lambda r: -r["counts"]["valid_bad"],
-    )[:10]
-    overdue = (
-        cases_visible(actor).filter(region__path__startswith=region.path).filter(overdue_q(timezone.now())).count()
-    )
+def _trend(request: HttpRequest) -> str:
+    return "week" if request.GET.get("trend") == "week" else "day"
+
+
+def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
+    """The context of `indicators/_charts.html`: the trend, levels and channels, for ECharts and as tables."""
+    lines = data["days"]
     chart = {
-        "days": [str(d["day"]) for d in data["days"]],
-        "total": [d["counts"]["total"] for d in data["days"]],
+        "days": [str(d["day"]) for d in lines],
+        "total": [d["counts"]["total"] for d in lines],
         "good_rate": [
-            round(d["rates"]["good_rate"] * 100, 1) if d["rates"]["good_rate"] is not None else None
-            for d in data["days"]
+            round(d["rates"]["good_rate"] * 100, 1) if d["rates"]["good_rate"] is not None else None for d in lines
         ],
         "levels": [{"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1]} for n in range(5, 0, -1)],
         "channels": [
@@ -128,6 +107,55 @@ def overview(request: HttpRequest) -> HttpResponse:
             for c in data["channels"]
         ],
     }
+    return {
+        "chart": chart,
+        "days": lines,
+        "levels": chart["levels"],
+        "channels": chart["channels"],
+        "trend": trend,
+        "trends": [("day", _("By day")), ("week", _("By week"))],
+        "trend_label": _("Weekly trend") if trend == "week" else _("Daily trend"),
+        "trend_query": query,
+    }
+
+
+@login_required
+def overview(request: HttpRequest) -> HttpResponse:
+    actor = _manager(request)
+    assert actor.region is not None
+    code = request.GET.get("region") or actor.region.code
+    region = Region.objects.filter(code=code).first()
+    if region is None or not region_contains(actor.region, region):
+        raise Http404(_("region not found"))
+    first, last, prev_first, prev_last = _period(request)
+    period = f"?from={first.isoformat()}&to={last.isoformat()}"
+    trend = _trend(request)
+    data = region_overview(region=region, first=first, last=last, trend=trend)
+    previous = indicator_report(
+        kind=DailyCount.Kind.REGION, object_id=None, first=prev_first, last=prev_last, within=region
+    )
+    institutions = object_breakdown(kind=DailyCount.Kind.INSTITUTION, first=first, last=last, within=region)
+    departments = object_breakdown(kind=DailyCount.Kind.DEPARTMENT, first=first, last=last, within=region)
+    items = object_breakdown(kind=DailyCount.Kind.ITEM, first=first, last=last, within=region)
+    bad_departments = sorted(
+        _table(
+            departments,
+            {d.pk: d for d in Department.objects.filter(pk__in=list(departments))},
+            functools.partial(_object_link, "department", period),
+        ),
+        key=lambda r: -r["counts"]["valid_bad"],
+    )[:10]
+    bad_items = sorted(
+        _table(
+            items,
+            {i.pk: i for i in ServiceItem.objects.filter(pk__in=list(items))},
+            functools.partial(_object_link, "item", period),
+        ),
+        key=lambda r: -r["counts"]["valid_bad"],
+    )[:10]
+    overdue = (
+        cases_visible(actor).filter(region__path__startswith=region.path).filter(overdue_q(timezone.now())).count()
+    )
     context = {
         "actor": actor,
         "region": region,
@@ -136,10 +164,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "last": last,
         "cards": _cards(data["whole"], previous),
         "whole": data["whole"],
-        "days": data["days"],
-        "channels": chart["channels"],
-        "levels": chart["levels"],
-        "chart": chart,
+        **_charts(data, trend, f"region={region.code}&from={first}&to={last}"),
         "children": child_regions_breakdown(region=region, first=first, last=last),
         "institutions": _table(
             institutions,
@@ -147,9 +172,6 @@ def overview(request: HttpRequest) -> HttpResponse:
             lambda hall: reverse("indicators-institution", args=[hall.code]) + period,
         ),
         "region_keep": [("region", region.code), ("trend", trend)],
-        "trend": trend,
-        "trends": [("day", _("By day")), ("week", _("By week"))],
-        "trend_label": _("Weekly trend") if trend == "week" else _("Daily trend"),
         "bad_departments": bad_departments,
         "bad_items": bad_items,
         "overdue": overdue,
@@ -179,7 +201,9 @@ def institution(request: HttpRequest, code: str) -> HttpResponse:
         "cards": _cards(report, previous),
         "counts": report["counts"],
         "windows": _table(
-            object_breakdown(kind="window", first=first, last=last, within=within, object_ids=list(windows)), windows
+            object_breakdown(kind="window", first=first, last=last, within=within, object_ids=list(windows)),
+            windows,
+            functools.partial(_object_link, "window", f"?from={first}&to={last}"),
         ),
         "staff": _table(
             object_breakdown(kind="staff", first=first, last=last, within=within, object_ids=list(staff)),
@@ -189,6 +213,80 @@ def institution(request: HttpRequest, code: str) -> HttpResponse:
         "title": hall.name,
     }
     return render(request, "indicators/institution.html", context)
+
+
+def _object_link(kind: str, period: str, obj: Any) -> str:
+    return reverse("indicators-object", args=[kind, obj.code]) + period
+
+
+def _in_line(actor_region: Region, region: Region | None) -> bool:
+    """The region is the manager's, below it, or above it (an upper-level item or platform served here)."""
+    return region is not None and (region_contains(actor_region, region) or region_contains(region, actor_region))
+
+
+OBJECT_KINDS: dict[str, tuple[Any, Any, Callable[[Any], Region | None], bool]] = {
+    # kind: (model, title, home region, whether upper-level objects count within the manager's region)
+    "department": (Department, gettext_lazy("Department"), lambda o: o.region, False),
+    "window": (Window, gettext_lazy("Window"), lambda o: o.institution.region, False),
+    "platform": (Platform, gettext_lazy("Platform"), lambda o: o.region, True),
+    "item": (ServiceItem, gettext_lazy("Service item"), lambda o: o.department.region if o.department else None, True),
+}
+
+
+@login_required
+def object_page(request: HttpRequest, kind: str, code: str) -> HttpResponse:
+    """A department, window, platform or service item: its rates, trend, levels and channels, and
+    what it is made of (a department's items and staff, a window's staff)."""
+    actor = _manager(request)
+    assert actor.region is not None
+    if kind not in OBJECT_KINDS:
+        raise Http404(_("page not found"))
+    model, label, home_of, upper = OBJECT_KINDS[kind]
+    obj = model.objects.filter(code=code).first()
+    home = home_of(obj) if obj is not None else None
+    if home is None or not (_in_line(actor.region, home) if upper else region_contains(actor.region, home)):
+        raise Http404(_("%(kind)s not found") % {"kind": label})
+    first, last, prev_first, prev_last = _period(request)
+    within = actor.region
+    trend = _trend(request)
+    data = object_overview(kind=kind, object_id=obj.pk, first=first, last=last, within=within, trend=trend)
+    previous = indicator_report(kind=kind, object_id=obj.pk, first=prev_first, last=prev_last, within=within)
+    period = f"?from={first}&to={last}"
+    parts: list[tuple[str, str, list[dict[str, Any]]]] = []
+
+    def part(title: str, heading: str, part_kind: str, names: dict[int, Any], link: Callable[[Any], str]) -> None:
+        rows = object_breakdown(kind=part_kind, first=first, last=last, within=within, object_ids=list(names))
+        parts.append((title, heading, _table(rows, names, link)))
+
+    def staff_link(member: Staff) -> str:
+        return reverse("indicators-staff", args=[member.staff_no]) + period
+
+    if kind == "department":
+        items = {i.pk: i for i in ServiceItem.objects.filter(department=obj)}
+        part(_("By service item"), _("Service item"), "item", items, functools.partial(_object_link, "item", period))
+        part(_("By staff member"), _("Staff member"), "staff", {m.pk: m for m in obj.staff.all()}, staff_link)
+    elif kind == "window":
+        part(_("By staff member"), _("Staff member"), "staff", {m.pk: m for m in obj.staff.all()}, staff_link)
+    up: tuple[str, str] | None = None
+    if kind == "window":
+        up = (reverse("indicators-institution", args=[obj.institution.code]) + period, obj.institution.name)
+    elif region_contains(actor.region, home):
+        up = (reverse("indicators-overview") + f"{period}&region={home.code}", home.name)
+    context = {
+        "actor": actor,
+        "object": obj,
+        "kind_label": label,
+        "up": up,
+        "first": first,
+        "last": last,
+        "cards": _cards(data["whole"], previous),
+        "counts": data["whole"]["counts"],
+        **_charts(data, trend, f"from={first}&to={last}"),
+        "keep": [("trend", trend)],
+        "parts": parts,
+        "title": obj.name,
+    }
+    return render(request, "indicators/object.html", context)
 
 
 def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool) -> HttpResponse:
@@ -307,10 +405,19 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "lowest": lowest,
         "below": threshold_percent,
         "ranked": ranked,
+        "links": {r.object.pk: _rank_link(kind, r.object, f"?from={first}&to={last}") for r in ranked},
         "watch": [r for r in ranked if r.watch],
         "small": small,
     }
     return render(request, "indicators/rankings.html", context)
+
+
+def _rank_link(kind: str, obj: Any, period: str) -> str:
+    if kind == "institution":
+        return reverse("indicators-institution", args=[obj.code]) + period
+    if kind == "staff":
+        return reverse("indicators-staff", args=[obj.staff_no]) + period
+    return _object_link(kind, period, obj)
 
 
 def _int(value: str | None, default: int) -> int:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -26,3 +29,20 @@ def change(value: float | None, previous: float | None) -> str:
 @register.filter
 def get(mapping: dict, key: object) -> object:  # type: ignore[type-arg]
     return mapping.get(key)
+
+
+@register.simple_tag
+def period_presets() -> list[tuple[str, dt.date, dt.date]]:
+    """The usual periods up to today: day, week, month, last month, quarter, year."""
+    today = timezone.localdate()
+    month = today.replace(day=1)
+    last_month_end = month - dt.timedelta(days=1)
+    quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return [
+        (_("Today"), today, today),
+        (_("This week"), today - dt.timedelta(days=today.weekday()), today),
+        (_("This month"), month, today),
+        (_("Last month"), last_month_end.replace(day=1), last_month_end),
+        (_("This quarter"), quarter, today),
+        (_("This year"), today.replace(month=1, day=1), today),
+    ]

@@ -113,7 +113,10 @@ def test_rankings_leave_out_small_samples_and_mark_the_key_targets(
 
         html = manager.get(f"/console/indicators/rankings/?{period}&{query}").content.decode()
         body = html[html.index('id="ranking"') :].split("</table>")[0]
-        rows = [re.findall(r"<td>(.*?)</td>", row) for row in body.split("<tr")[2:]]
+        rows = [
+            [re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td>(.*?)</td>", row)]
+            for row in body.split("<tr")[2:]
+        ]
         return [r[:4] for r in rows if r], html
 
     # S001: R1 R2 R3 R7, good 3/4; S002: R4 (invalid) R5 R6 (default), good 2/3.
@@ -154,3 +157,65 @@ def test_hot_problems_show_the_words_of_valid_bad_reviews_without_personal_data(
     # ITEM-001: the reason tag "efficiency" shows by its label.
     first = html[html.index("企业开办") :].split("</section>")[0]
     assert "办理慢、等候时间长 1<" in first  # R3 only: R4 was found mistaken, R5 (phone) gave no reason
+
+
+def test_a_window_a_department_an_item_and_a_platform_have_their_pages(
+    world: dict[str, Any], district: dict[str, str]
+) -> None:
+    import re
+
+    manager = login("m", role="manager", region=world["district"])
+    period = f"?from={district['from']}&to={district['to']}"
+    linked = period.replace("&", "&amp;")  # as it appears in a link
+
+    def good_rate(html: str) -> str:
+        return dict(re.findall(r'data-rate="(\w+)">([^<]*)<', html))["good_rate"]
+
+    hall = manager.get(f"/console/indicators/institution/H-XW/{period}").content.decode()
+    assert f"/console/indicators/window/W-XW-02/{linked}" in hall
+    # Window 2: R4 (not adopted), R5 (bad), R6 (default): 2 of 3 good.
+    window = manager.get(f"/console/indicators/window/W-XW-02/{period}").content.decode()
+    assert good_rate(window) == "66.7%" and "李强" in window and "/console/indicators/staff/S002/" in window
+    assert "/console/indicators/institution/H-XW/" in window  # back up to the hall
+    # The department and the item hold all seven ratings of the district.
+    department = manager.get(f"/console/indicators/department/D-MKT/{period}").content.decode()
+    assert good_rate(department) == "71.4%" and f"/console/indicators/item/ITEM-001/{linked}" in department
+    item = manager.get(f"/console/indicators/item/ITEM-001/{period}").content.decode()
+    assert good_rate(item) == "71.4%" and 'id="chart-data"' in item
+    # An upper-level item is read within the district; nothing was rated there: no data, not 0 %.
+    assert good_rate(manager.get(f"/console/indicators/item/ITEM-CITY/{period}").content.decode()) == "—"
+    assert good_rate(manager.get(f"/console/indicators/platform/P-WEB/{period}").content.decode()) == "—"
+    for path in ("item/ITEM-QH", "window/W-QH-01", "department/D-OTHER", "hall/H-XW", "window/NOPE"):
+        assert manager.get(f"/console/indicators/{path}/").status_code == 404, path
+    other = login("o", role="manager", region=world["other"])
+    for path in ("window/W-XW-01", "department/D-MKT", "platform/P-WEB", "item/ITEM-001"):
+        assert other.get(f"/console/indicators/{path}/").status_code == 404, path
+
+
+def test_the_trend_by_week_and_the_usual_periods(world: dict[str, Any], district: dict[str, str]) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from haoping.indicators.selectors import region_overview
+
+    first, last = dt.date.fromisoformat(district["from"]), dt.date.fromisoformat(district["to"])
+    weeks = region_overview(region=world["district"], first=first, last=last, trend="week")["days"]
+    assert weeks and all(w["day"].weekday() == 0 for w in weeks)
+    assert sum(w["counts"]["total"] for w in weeks) == 7
+    manager = login("m", role="manager", region=world["district"])
+    html = manager.get(f"/console/indicators/?from={first}&to={last}&trend=week").content.decode()
+    assert '<strong aria-current="true">按周</strong>' in html and "周起始" in html
+    assert "trend=day" in html  # the way back to days
+    today = timezone.localdate()
+    assert f'region=320102&trend=week&from={today.replace(day=1)}&to={today}">本月</a>' in html
+
+
+def test_rankings_link_to_each_object(world: dict[str, Any], district: dict[str, str]) -> None:
+    manager = login("m", role="manager", region=world["district"])
+    period = f"from={district['from']}&to={district['to']}"
+    linked = period.replace("&", "&amp;")
+    html = manager.get(f"/console/indicators/rankings/?{period}&min=1").content.decode()
+    assert f"/console/indicators/institution/H-XW/?{linked}" in html
+    html = manager.get(f"/console/indicators/rankings/?{period}&min=1&by=item").content.decode()
+    assert f"/console/indicators/item/ITEM-001/?{linked}" in html
