@@ -201,44 +201,69 @@ def _weeks(days: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @analytic
 def object_overview(
-    *, kind: str, object_id: int | None, first: dt.date, last: dt.date, within: Region | None, trend: str = "day"
+    *,
+    kind: str,
+    object_id: int | None,
+    first: dt.date,
+    last: dt.date,
+    within: Region | None,
+    trend: str = "day",
+    channel: str | None = None,
 ) -> dict[str, Any]:
     """What an object's dashboard shows: totals, the trend (by day, or by week), channels, levels.
 
-    For a region the object is its subtree, as in `indicator_counts`.
+    For a region the object is its subtree, as in `indicator_counts`; with a channel, everything
+    is of that channel only.
     """
     object_ids = None if object_id is None else [object_id]
     assert (kind == DailyCount.Kind.REGION) == (object_ids is None)
     read = functools.partial(_grouped, kind, first, last, within=within, object_ids=object_ids)
-    days = _lines(read(by=("day",)), ("day",))
+    days = _lines(read(channel=channel, by=("day",)), ("day",))
+    channels = _lines(read(channel=PER_CHANNEL, by=("channel",)), ("channel",))
     return {
         "whole": _total(days),
         "days": _weeks(days) if trend == "week" else days,
-        "channels": _lines(read(channel=PER_CHANNEL, by=("channel",)), ("channel",)),
+        "channels": [line for line in channels if channel is None or line["channel"] == channel],
     }
 
 
-def region_overview(*, region: Region, first: dt.date, last: dt.date, trend: str = "day") -> dict[str, Any]:
+def region_overview(
+    *, region: Region, first: dt.date, last: dt.date, trend: str = "day", channel: str | None = None
+) -> dict[str, Any]:
     return object_overview(
-        kind=DailyCount.Kind.REGION, object_id=None, first=first, last=last, within=region, trend=trend
+        kind=DailyCount.Kind.REGION,
+        object_id=None,
+        first=first,
+        last=last,
+        within=region,
+        trend=trend,
+        channel=channel,
     )
 
 
 @analytic
 def object_breakdown(
-    *, kind: str, first: dt.date, last: dt.date, within: Region | None, object_ids: list[int] | None = None
+    *,
+    kind: str,
+    first: dt.date,
+    last: dt.date,
+    within: Region | None,
+    object_ids: list[int] | None = None,
+    channel: str | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Counts and rates per object of a kind (institutions of a region, windows of a hall...)."""
-    grouped = _grouped(kind, first, last, within=within, object_ids=object_ids, by=("object_id",))
+    grouped = _grouped(kind, first, last, within=within, object_ids=object_ids, channel=channel, by=("object_id",))
     return {line["object_id"]: line for line in _lines(grouped, ("object_id",))}
 
 
 @analytic
-def child_regions_breakdown(*, region: Region, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+def child_regions_breakdown(
+    *, region: Region, first: dt.date, last: dt.date, channel: str | None = None
+) -> list[dict[str, Any]]:
     """One line per child region (its whole subtree), for drilling down."""
     children = list(region.children.order_by("code"))
     paths = dict(Region.objects.filter(path__startswith=region.path).values_list("id", "path"))
-    grouped = _grouped(DailyCount.Kind.REGION, first, last, within=region, by=("region_id",))
+    grouped = _grouped(DailyCount.Kind.REGION, first, last, within=region, channel=channel, by=("region_id",))
     result = []
     for child in children:
         fields = dict.fromkeys(FIELDS, 0)
@@ -271,11 +296,12 @@ def ranking(
     min_sample: int,
     lowest: int,
     threshold: float | None,
+    channel: str | None = None,
 ) -> tuple[list[Ranked], list[Any]]:
     """R20: objects ranked by a rate, best first, among those with at least `min_sample` ratings
     (so that two ratings do not top a ranking); the key targets (重点评测对象) are the `lowest`
     ones and any under `threshold`. Objects with too few ratings are returned apart."""
-    rows = object_breakdown(kind=kind, first=first, last=last, within=within, object_ids=list(names))
+    rows = object_breakdown(kind=kind, first=first, last=last, within=within, object_ids=list(names), channel=channel)
     eligible = [r for pk, r in rows.items() if r["counts"]["total"] >= min_sample and r["rates"][rate] is not None]
     eligible.sort(key=lambda r: (-(r["rates"][rate] or 0), -r["counts"]["total"], r["object_id"]))
     bottom = {r["object_id"] for r in eligible[-lowest:]} if lowest else set()

@@ -67,6 +67,17 @@ def _period(request: HttpRequest) -> tuple[dt.date, dt.date, dt.date, dt.date]:
     return first, last, first - span, first - dt.timedelta(days=1)
 
 
+def _channel(request: HttpRequest) -> str | None:
+    """One channel chosen on screen, or None for all of them."""
+    value = request.GET.get("channel") or ""
+    return value if value in Evaluation.Channel.values else None
+
+
+def _query(first: dt.date, last: dt.date, channel: str | None) -> str:
+    """The period (and channel) as a query string, for links that keep them."""
+    return f"from={first}&to={last}" + (f"&channel={channel}" if channel else "")
+
+
 def _cards(report: dict[str, Any], previous: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {"key": key, "label": label, "value": report["rates"][key], "previous": previous["rates"][key]}
@@ -128,15 +139,18 @@ def overview(request: HttpRequest) -> HttpResponse:
     if region is None or not region_contains(actor.region, region):
         raise Http404(_("region not found"))
     first, last, prev_first, prev_last = _period(request)
-    period = f"?from={first.isoformat()}&to={last.isoformat()}"
+    channel = _channel(request)
+    query = _query(first, last, channel)
+    period = f"?{query}"
     trend = _trend(request)
-    data = region_overview(region=region, first=first, last=last, trend=trend)
+    data = region_overview(region=region, first=first, last=last, trend=trend, channel=channel)
     previous = indicator_report(
-        kind=DailyCount.Kind.REGION, object_id=None, first=prev_first, last=prev_last, within=region
+        kind=DailyCount.Kind.REGION, object_id=None, first=prev_first, last=prev_last, within=region, channel=channel
     )
-    institutions = object_breakdown(kind=DailyCount.Kind.INSTITUTION, first=first, last=last, within=region)
-    departments = object_breakdown(kind=DailyCount.Kind.DEPARTMENT, first=first, last=last, within=region)
-    items = object_breakdown(kind=DailyCount.Kind.ITEM, first=first, last=last, within=region)
+    read = functools.partial(object_breakdown, first=first, last=last, within=region, channel=channel)
+    institutions = read(kind=DailyCount.Kind.INSTITUTION)
+    departments = read(kind=DailyCount.Kind.DEPARTMENT)
+    items = read(kind=DailyCount.Kind.ITEM)
     bad_departments = sorted(
         _table(
             departments,
@@ -161,11 +175,14 @@ def overview(request: HttpRequest) -> HttpResponse:
         "region": region,
         "parent": region.parent if region.parent and region_contains(actor.region, region.parent) else None,
         "first": first,
+        "with_channel": True,
         "last": last,
         "cards": _cards(data["whole"], previous),
         "whole": data["whole"],
-        **_charts(data, trend, f"region={region.code}&from={first}&to={last}"),
-        "children": child_regions_breakdown(region=region, first=first, last=last),
+        **_charts(data, trend, f"region={region.code}&{query}"),
+        "children": child_regions_breakdown(region=region, first=first, last=last, channel=channel),
+        "channel": channel,
+        "period_query": query,
         "institutions": _table(
             institutions,
             {i.pk: i for i in Institution.objects.filter(pk__in=list(institutions))},
@@ -188,28 +205,37 @@ def institution(request: HttpRequest, code: str) -> HttpResponse:
     if hall is None or not region_contains(actor.region, hall.region):
         raise Http404(_("institution not found"))
     first, last, prev_first, prev_last = _period(request)
+    channel = _channel(request)
+    query = _query(first, last, channel)
     within = actor.region
-    report = indicator_report(kind="institution", object_id=hall.pk, first=first, last=last, within=within)
-    previous = indicator_report(kind="institution", object_id=hall.pk, first=prev_first, last=prev_last, within=within)
+    trend = _trend(request)
+    data = object_overview(
+        kind="institution", object_id=hall.pk, first=first, last=last, within=within, trend=trend, channel=channel
+    )
+    previous = indicator_report(
+        kind="institution", object_id=hall.pk, first=prev_first, last=prev_last, within=within, channel=channel
+    )
+    read = functools.partial(object_breakdown, first=first, last=last, within=within, channel=channel)
     windows = {w.pk: w for w in Window.objects.filter(institution=hall)}
     staff = {s.pk: s for s in Staff.objects.filter(institution=hall)}
     context = {
         "actor": actor,
         "hall": hall,
         "first": first,
+        "with_channel": True,
         "last": last,
-        "cards": _cards(report, previous),
-        "counts": report["counts"],
+        "channel": channel,
+        "period_query": query,
+        "keep": [("trend", trend)],
+        "cards": _cards(data["whole"], previous),
+        "counts": data["whole"]["counts"],
+        **_charts(data, trend, query),
         "windows": _table(
-            object_breakdown(kind="window", first=first, last=last, within=within, object_ids=list(windows)),
+            read(kind="window", object_ids=list(windows)),
             windows,
-            functools.partial(_object_link, "window", f"?from={first}&to={last}"),
+            functools.partial(_object_link, "window", f"?{query}"),
         ),
-        "staff": _table(
-            object_breakdown(kind="staff", first=first, last=last, within=within, object_ids=list(staff)),
-            staff,
-            lambda member: reverse("indicators-staff", args=[member.staff_no]) + f"?from={first}&to={last}",
-        ),
+        "staff": _table(read(kind="staff", object_ids=list(staff)), staff, functools.partial(_staff_link, f"?{query}")),
         "title": hall.name,
     }
     return render(request, "indicators/institution.html", context)
@@ -217,6 +243,10 @@ def institution(request: HttpRequest, code: str) -> HttpResponse:
 
 def _object_link(kind: str, period: str, obj: Any) -> str:
     return reverse("indicators-object", args=[kind, obj.code]) + period
+
+
+def _staff_link(period: str, member: Staff) -> str:
+    return reverse("indicators-staff", args=[member.staff_no]) + period
 
 
 def _in_line(actor_region: Region, region: Region | None) -> bool:
@@ -247,20 +277,26 @@ def object_page(request: HttpRequest, kind: str, code: str) -> HttpResponse:
     if home is None or not (_in_line(actor.region, home) if upper else region_contains(actor.region, home)):
         raise Http404(_("%(kind)s not found") % {"kind": label})
     first, last, prev_first, prev_last = _period(request)
+    channel = _channel(request)
+    query = _query(first, last, channel)
+    period = f"?{query}"
     within = actor.region
     trend = _trend(request)
-    data = object_overview(kind=kind, object_id=obj.pk, first=first, last=last, within=within, trend=trend)
-    previous = indicator_report(kind=kind, object_id=obj.pk, first=prev_first, last=prev_last, within=within)
-    period = f"?from={first}&to={last}"
+    data = object_overview(
+        kind=kind, object_id=obj.pk, first=first, last=last, within=within, trend=trend, channel=channel
+    )
+    previous = indicator_report(
+        kind=kind, object_id=obj.pk, first=prev_first, last=prev_last, within=within, channel=channel
+    )
     parts: list[tuple[str, str, list[dict[str, Any]]]] = []
 
     def part(title: str, heading: str, part_kind: str, names: dict[int, Any], link: Callable[[Any], str]) -> None:
-        rows = object_breakdown(kind=part_kind, first=first, last=last, within=within, object_ids=list(names))
+        rows = object_breakdown(
+            kind=part_kind, first=first, last=last, within=within, object_ids=list(names), channel=channel
+        )
         parts.append((title, heading, _table(rows, names, link)))
 
-    def staff_link(member: Staff) -> str:
-        return reverse("indicators-staff", args=[member.staff_no]) + period
-
+    staff_link = functools.partial(_staff_link, period)
     if kind == "department":
         items = {i.pk: i for i in ServiceItem.objects.filter(department=obj)}
         part(_("By service item"), _("Service item"), "item", items, functools.partial(_object_link, "item", period))
@@ -278,11 +314,14 @@ def object_page(request: HttpRequest, kind: str, code: str) -> HttpResponse:
         "kind_label": label,
         "up": up,
         "first": first,
+        "with_channel": True,
         "last": last,
         "cards": _cards(data["whole"], previous),
         "counts": data["whole"]["counts"],
-        **_charts(data, trend, f"from={first}&to={last}"),
+        **_charts(data, trend, query),
         "keep": [("trend", trend)],
+        "channel": channel,
+        "period_query": query,
         "parts": parts,
         "title": obj.name,
     }
@@ -291,8 +330,11 @@ def object_page(request: HttpRequest, kind: str, code: str) -> HttpResponse:
 
 def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool) -> HttpResponse:
     first, last, prev_first, prev_last = _period(request)
-    report = indicator_report(kind="staff", object_id=member.pk, first=first, last=last, within=None)
-    previous = indicator_report(kind="staff", object_id=member.pk, first=prev_first, last=prev_last, within=None)
+    channel = _channel(request)
+    report = indicator_report(kind="staff", object_id=member.pk, first=first, last=last, within=None, channel=channel)
+    previous = indicator_report(
+        kind="staff", object_id=member.pk, first=prev_first, last=prev_last, within=None, channel=channel
+    )
     start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
     recent = (
@@ -316,6 +358,8 @@ def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool)
         "member": member,
         "own": own,
         "first": first,
+        "with_channel": True,
+        "channel": channel,
         "last": last,
         "cards": _cards(report, previous),
         "counts": report["counts"],
@@ -365,6 +409,7 @@ def rankings(request: HttpRequest) -> HttpResponse:
     assert actor.region is not None
     region = actor.region
     first, last, _prev_first, _prev_last = _period(request)
+    channel = _channel(request)
     kind = request.GET.get("by") or "institution"
     kind = kind if kind in RANK_KINDS else "institution"
     rate = request.GET.get("rate") or "good_rate"
@@ -389,11 +434,13 @@ def rankings(request: HttpRequest) -> HttpResponse:
         min_sample=min_sample,
         lowest=lowest,
         threshold=threshold,
+        channel=channel,
     )
     context = {
         "actor": actor,
         "title": _("Rankings"),
         "first": first,
+        "with_channel": True,
         "last": last,
         "kinds": [(k, v[0]) for k, v in RANK_KINDS.items()],
         "kind": kind,
@@ -405,7 +452,8 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "lowest": lowest,
         "below": threshold_percent,
         "ranked": ranked,
-        "links": {r.object.pk: _rank_link(kind, r.object, f"?from={first}&to={last}") for r in ranked},
+        "links": {r.object.pk: _rank_link(kind, r.object, f"?{_query(first, last, channel)}") for r in ranked},
+        "channel": channel,
         "watch": [r for r in ranked if r.watch],
         "small": small,
     }

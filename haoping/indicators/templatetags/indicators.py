@@ -46,3 +46,10 @@ def period_presets() -> list[tuple[str, dt.date, dt.date]]:
         (_("This quarter"), quarter, today),
         (_("This year"), today.replace(month=1, day=1), today),
     ]
+
+
+@register.simple_tag
+def channel_choices() -> list[tuple[str, str]]:
+    from haoping.evaluations.models import Evaluation
+
+    return [(value, str(label)) for value, label in Evaluation.Channel.choices]

@@ -219,3 +219,24 @@ def test_rankings_link_to_each_object(world: dict[str, Any], district: dict[str,
     assert f"/console/indicators/institution/H-XW/?{linked}" in html
     html = manager.get(f"/console/indicators/rankings/?{period}&min=1&by=item").content.decode()
     assert f"/console/indicators/item/ITEM-001/?{linked}" in html
+
+
+def test_one_channel_on_screen(world: dict[str, Any], district: dict[str, str]) -> None:
+    import re
+
+    manager = login("m", role="manager", region=world["district"])
+    period = f"from={district['from']}&to={district['to']}&channel=pad"
+
+    def rates(path: str) -> dict[str, str]:
+        html = manager.get(f"{path}?{period}").content.decode()
+        assert '<option value="pad" selected>' in html
+        return dict(re.findall(r'data-rate="(\w+)">([^<]*)<', html))
+
+    # pad: R1 (5), R3 (2, rectified, satisfied), R4 (1, not adopted), R7 (3).
+    region = rates("/console/indicators/")
+    assert (region["good_rate"], region["active_good_rate"], region["reply_rate"]) == ("75.0%", "33.3%", "50.0%")
+    # Window 2 by pad holds R4 alone, not adopted: good, and unrated.
+    window = rates("/console/indicators/window/W-XW-02/")
+    assert (window["good_rate"], window["unrated_rate"], window["active_good_rate"]) == ("100.0%", "100.0%", "—")
+    hall = manager.get(f"/console/indicators/institution/H-XW/?{period}").content.decode()
+    assert f"/console/indicators/window/W-XW-01/?{period}".replace("&", "&amp;") in hall
