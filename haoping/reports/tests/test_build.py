@@ -63,6 +63,8 @@ def test_the_workbook_holds_the_hand_computed_figures(world: dict[str, Any], jun
     assert summary["A1"].value == "玄武区2026年6月好差评月度报告"
     assert [c.value for c in summary[3]] == ["指标", "本月", "上月", "变化"]
     assert summary.freeze_panes == "A4"
+    assert summary["A3"].font.bold and summary["A3"].fill.fgColor.rgb == "00C8161D"
+    assert summary.column_dimensions["A"].width == 28
     rows = by_name(summary)
     # June: 好评率 5/7; May: one rating of 5, so 100 %: 28.6 points down.
     assert rows["好评率"][1] == pytest.approx(5 / 7) and rows["好评率"][2] == 1.0 and rows["好评率"][3] == -28.6
