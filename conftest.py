@@ -122,3 +122,15 @@ def record_payload(world: dict[str, Any]) -> Any:
         return body
 
     return make
+
+
+@pytest.fixture
+def huey_immediate() -> Any:
+    """Tasks run at once in the calling thread, with huey's in-memory storage, instead of queueing."""
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.immediate = True
+    try:
+        yield HUEY
+    finally:
+        HUEY.immediate = False

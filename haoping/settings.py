@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "haoping.workdays",
     "haoping.rectification",
     "haoping.indicators",
+    "haoping.reports",
     "haoping.demo",
 ]
 
@@ -127,6 +128,8 @@ HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rec
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.
 HAOPING_RANKING_MIN_SAMPLE = int(os.environ.get("HAOPING_RANKING_MIN_SAMPLE", "30"))
+# R20: the key targets of a monthly report are the lowest this many of each ranking.
+HAOPING_WATCH_LOWEST = int(os.environ.get("HAOPING_WATCH_LOWEST", "3"))
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 
@@ -154,5 +157,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # Request bodies carry personal data; never log them.
-    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # WeasyPrint and fontTools report every step of a PDF at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from haoping.api import api
@@ -44,6 +44,7 @@ urlpatterns = [
     path("console/indicators/problems/", dashboards.problems, name="indicators-problems"),
     path("console/indicators/<str:kind>/<str:code>/", dashboards.object_page, name="indicators-object"),
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
+    path("console/reports/", include("haoping.reports.urls")),
 ]
 
 admin.site.site_header = "好差评 管理"
