@@ -15,7 +15,7 @@ Steps (see bench/README.md, "Indicators"):
   3. build the daily rollups: one INSERT … SELECT per object kind whose SELECT is the app's own
      rollup queryset (the Annex A expressions of haoping.indicators.counting), then the monthly
      rows with the app's `months_refresh()`, and check on sample days that `rollups_rebuild()`
-     writes exactly the same rows (timing it);
+     writes exactly the same daily rows and monthly rows of the day's month (timing it);
   4. time the region overview of one city for one month and a one-year ranking of all institutions
      of the province, each from the rollups (as haoping.indicators.selectors reads) and as a GROUP BY
      over evaluations_evaluation with the app's Annex A expressions; check both give the same
@@ -836,11 +836,14 @@ def months_build() -> tuple[int, float]:
 
 
 def rollup_rows_of(day: dt.date) -> set[tuple]:
+    """The day's daily rows and its month's monthly rows."""
     from haoping.indicators.counting import COUNTS, LEVELS
-    from haoping.indicators.models import DailyCount
+    from haoping.indicators.models import DailyCount, MonthlyCount
 
-    keys = ("region_id", "day", "kind", "object_id", "channel")
-    return set(DailyCount.objects.filter(day=day).values_list(*keys, *COUNTS, *LEVELS))
+    keys = ("region_id", "kind", "object_id", "channel", *COUNTS, *LEVELS)
+    daily = DailyCount.objects.filter(day=day).values_list("day", *keys)
+    monthly = MonthlyCount.objects.filter(month=day.replace(day=1)).values_list("month", *keys)
+    return {("day", *row) for row in daily} | {("month", *row) for row in monthly}
 
 
 def check_against_app(days: list[dt.date]) -> list[dict[str, Any]]:
@@ -1217,7 +1220,10 @@ def main() -> None:
             result["load_seconds"] = {k: round(v, 1) for k, v in timings.items()}
             print(f"  load total: {timings['total']:.1f} s", flush=True)
         else:
-            migrate(db, args)  # the app may have gained migrations since
+            t0 = time.perf_counter()
+            migrate(db, args)  # the app may have gained migrations since (they may fill new rollups)
+            result["migrate_seconds"] = round(time.perf_counter() - t0, 1)
+            print(f"  migrated {db} ({result['migrate_seconds']:.1f} s)", flush=True)
 
         django_setup(db, args)
         from haoping.indicators.models import MonthlyCount
