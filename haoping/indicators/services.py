@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef
-from django.db.models.functions import TruncDate
+from django.db.models import Exists, Max, Min, OuterRef, Sum
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
@@ -106,20 +106,31 @@ def month_end(month: dt.date) -> dt.date:
 
 
 def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -> None:
-    """Recompute the monthly rows of some months (of one region, or of all) from their daily rows."""
-    daily, monthly = DailyCount._meta.db_table, MonthlyCount._meta.db_table
+    """Recompute the monthly rows of some months (of one region, or of all) from their daily rows,
+    in one INSERT … SELECT (one pass over the daily rows, however many months)."""
+    chosen = sorted({month_of(m) for m in months})
+    if not chosen:
+        return
+    stale = MonthlyCount.objects.filter(month__in=chosen)
+    daily = DailyCount.objects.filter(day__gte=chosen[0], day__lte=month_end(chosen[-1]))
+    if region_id is not None:
+        stale, daily = stale.filter(region_id=region_id), daily.filter(region_id=region_id)
+    stale.delete()
     fields = (*COUNTS, *LEVELS)
-    where, region_params = ("AND region_id = %s", [region_id]) if region_id is not None else ("", [])
-    sql = (
-        f"INSERT INTO {monthly} (region_id, month, kind, object_id, channel, {', '.join(fields)})"
-        f" SELECT region_id, %s, kind, object_id, channel, {', '.join(f'SUM({f})' for f in fields)}"
-        f" FROM {daily} WHERE day >= %s AND day <= %s {where} GROUP BY region_id, kind, object_id, channel"
+    sums_of = [f"s_{f}" for f in fields]  # named apart from the model's fields
+    keys = ("region_id", "kind", "object_id", "channel")
+    sums = (
+        daily.annotate(in_month=TruncMonth("day"))
+        .filter(in_month__in=chosen)
+        .values(*keys, "in_month")
+        .annotate(**{name: Sum(f) for name, f in zip(sums_of, fields, strict=True)})
+        .order_by()
     )
+    select, params = sums.query.sql_with_params()
+    into = f"{MonthlyCount._meta.db_table} (region_id, kind, object_id, channel, month, {', '.join(fields)})"
+    columns = ", ".join(f"q.{c}" for c in ("region_id", "kind", "object_id", "channel", "in_month", *sums_of))
     with connection.cursor() as cursor:
-        for month in sorted({month_of(m) for m in months}):
-            stale = MonthlyCount.objects.filter(month=month)
-            (stale if region_id is None else stale.filter(region_id=region_id)).delete()
-            cursor.execute(sql, [month, month, month_end(month), *region_params])
+        cursor.execute(f"INSERT INTO {into} SELECT {columns} FROM ({select}) q", params)
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
