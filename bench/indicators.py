@@ -955,7 +955,13 @@ def raw_region_totals(*, region: Any, first: dt.date, last: dt.date) -> dict[str
 
 
 def raw_object_breakdown(
-    *, kind: str, first: dt.date, last: dt.date, within: Any, object_ids: list[int] | None = None
+    *,
+    kind: str,
+    first: dt.date,
+    last: dt.date,
+    within: Any,
+    object_ids: list[int] | None = None,
+    channel: str | None = None,
 ) -> dict[int, dict[str, Any]]:
     """`selectors.object_breakdown` as a GROUP BY over evaluations_evaluation."""
     from haoping.evaluations.models import Evaluation
@@ -968,6 +974,8 @@ def raw_object_breakdown(
         evaluations = evaluations.filter(region__path__startswith=within.path)
     if object_ids is not None:
         evaluations = evaluations.filter(**{f"{field_name}__in": object_ids})
+    if channel is not None:
+        evaluations = evaluations.filter(channel=channel)
     out = {}
     for row in raw_sums(evaluations, field_name):
         row["object_id"] = row.pop(field_name)
