@@ -157,9 +157,6 @@ def _tuples(grouped: QuerySet[Any], by: tuple[str, ...]) -> list[tuple[tuple[Any
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     width = len(by)
-    if connection.vendor == "sqlite" and "day" in by:  # SQLite hands dates back as text
-        at = by.index("day")
-        rows = [(*row[:at], dt.date.fromisoformat(row[at]), *row[at + 1 :]) for row in rows]
     return [(tuple(row[:width]), list(row[width:])) for row in rows]
 
 
