@@ -1006,10 +1006,9 @@ def ranking_page(province: Any, year: tuple[dt.date, dt.date], breakdown: Callab
 
     from django.conf import settings
 
-    from haoping.directory.models import Institution
     from haoping.indicators import selectors
 
-    names = {o.pk: o for o in Institution.objects.filter(region__path__startswith=province.path)}
+    names = selectors.ranked_objects("institution", province)
     query = dict(
         kind="institution",
         names=names,
@@ -1230,8 +1229,10 @@ def main() -> None:
         else:
             t0 = time.perf_counter()
             migrate(db, args)  # the app may have gained migrations since (they may fill new rollups)
+            with connect(db) as admin:
+                admin.execute(f"VACUUM ANALYZE {MONTHLY}")  # a migration may have just filled it
             result["migrate_seconds"] = round(time.perf_counter() - t0, 1)
-            print(f"  migrated {db} ({result['migrate_seconds']:.1f} s)", flush=True)
+            print(f"  migrated {db}, VACUUM ANALYZE {MONTHLY} ({result['migrate_seconds']:.1f} s)", flush=True)
 
         django_setup(db, args)
         from haoping.indicators.models import MonthlyCount

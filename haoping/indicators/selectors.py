@@ -293,6 +293,38 @@ def child_regions_breakdown(
     return result
 
 
+@dataclass(frozen=True)
+class Named:
+    """What a ranking shows of an object: its key, its code (a staff member's number) and its name."""
+
+    pk: int
+    code: str
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
+def ranked_objects(kind: str, region: Region) -> dict[int, Named]:
+    """The objects of a kind that a region's rankings take in: those of its subtree, and for service
+    items also those of the levels above it, which are served there too. Read as plain values: a
+    province ranks thousands of them."""
+    from haoping.directory.models import Department, Institution, ServiceItem, Staff
+
+    if kind == "staff":
+        staff = Staff.objects.filter(institution__region__path__startswith=region.path)
+        return {pk: Named(pk, no, f"{name}（{no}）") for pk, no, name in staff.values_list("pk", "staff_no", "name")}
+    objects: QuerySet[Any]
+    if kind == "item":
+        objects = ServiceItem.objects.all()
+    elif kind == "department":
+        objects = Department.objects.filter(region__path__startswith=region.path)
+    else:
+        assert kind == "institution"
+        objects = Institution.objects.filter(region__path__startswith=region.path)
+    return {pk: Named(pk, code, name) for pk, code, name in objects.values_list("pk", "code", "name")}
+
+
 @dataclass
 class Ranked:
     object: Any

@@ -23,11 +23,13 @@ from haoping.directory.selectors import region_contains
 from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS, Evaluation
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
+    Named,
     child_regions_breakdown,
     indicator_report,
     object_breakdown,
     object_overview,
     problem_terms,
+    ranked_objects,
     ranking,
     region_overview,
 )
@@ -394,11 +396,11 @@ def my_ratings(request: HttpRequest) -> HttpResponse:
     return _staff_page(request, actor, member, own=True)
 
 
-RANK_KINDS: dict[str, tuple[Any, Any, str]] = {
-    "institution": (gettext_lazy("Institutions"), Institution, "region"),
-    "department": (gettext_lazy("Departments"), Department, "region"),
-    "item": (gettext_lazy("Service items"), ServiceItem, "department__region"),
-    "staff": (gettext_lazy("Staff members"), Staff, "institution__region"),
+RANK_KINDS = {
+    "institution": gettext_lazy("Institutions"),
+    "department": gettext_lazy("Departments"),
+    "item": gettext_lazy("Service items"),
+    "staff": gettext_lazy("Staff members"),
 }
 
 
@@ -418,12 +420,8 @@ def rankings(request: HttpRequest) -> HttpResponse:
     lowest = _int(request.GET.get("lowest"), 3)
     threshold_percent = request.GET.get("below", "").strip()
     threshold = float(threshold_percent) / 100 if _number(threshold_percent) else None
-    label, model, home = RANK_KINDS[kind]
-    # Upper-level items are served here too; everything else belongs to the region's subtree.
-    objects = (
-        model.objects.all() if kind == "item" else model.objects.filter(**{f"{home}__path__startswith": region.path})
-    )
-    names = {o.pk: o for o in objects}
+    label = RANK_KINDS[kind]
+    names = ranked_objects(kind, region)
     ranked, small = ranking(
         kind=kind,
         names=names,
@@ -442,7 +440,7 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "first": first,
         "with_channel": True,
         "last": last,
-        "kinds": [(k, v[0]) for k, v in RANK_KINDS.items()],
+        "kinds": list(RANK_KINDS.items()),
         "kind": kind,
         "kind_label": label,
         "rates": RATES,
@@ -460,11 +458,11 @@ def rankings(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/rankings.html", context)
 
 
-def _rank_link(kind: str, obj: Any, period: str) -> str:
+def _rank_link(kind: str, obj: Named, period: str) -> str:
     if kind == "institution":
         return reverse("indicators-institution", args=[obj.code]) + period
     if kind == "staff":
-        return reverse("indicators-staff", args=[obj.staff_no]) + period
+        return reverse("indicators-staff", args=[obj.code]) + period
     return _object_link(kind, period, obj)
 
 

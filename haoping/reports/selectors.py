@@ -17,11 +17,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor
-from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff
+from haoping.directory.models import Department, Institution, Region, ServiceItem
 from haoping.errors import NotFound
 from haoping.evaluations.models import REASON_LABELS
 from haoping.indicators.models import DailyCount
-from haoping.indicators.selectors import Ranked, indicator_report, object_breakdown, problem_terms, ranking
+from haoping.indicators.selectors import (
+    Ranked,
+    indicator_report,
+    object_breakdown,
+    problem_terms,
+    ranked_objects,
+    ranking,
+)
 from haoping.indicators.selectors import region_overview as indicators_region_overview
 from haoping.rectification.models import BadReviewCase
 from haoping.rectification.selectors import overdue_q
@@ -206,17 +213,13 @@ def departments_section(content: MonthlyContent) -> None:
 def rankings_section(content: MonthlyContent, *, min_sample: int, lowest: int) -> None:
     """R20: institutions and staff members by good rate, among those with enough ratings; the
     lowest of each are the key targets of the month."""
-    path = content.region.path
-    subjects = [
-        ("institution", _("Institutions"), Institution.objects.filter(region__path__startswith=path)),
-        ("staff", _("Staff members"), Staff.objects.filter(institution__region__path__startswith=path)),
-    ]
+    subjects = [("institution", _("Institutions")), ("staff", _("Staff members"))]
     content.min_sample, content.lowest = min_sample, lowest
     content.rankings = []
-    for kind, label, objects in subjects:
+    for kind, label in subjects:
         ranked, small = ranking(
             kind=kind,
-            names={o.pk: o for o in objects},
+            names=ranked_objects(kind, content.region),
             first=content.first,
             last=content.last,
             within=content.region,
