@@ -745,9 +745,12 @@ def django_setup(db: str, args: argparse.Namespace) -> None:
     os.environ.update(app_env(db, args))
     os.environ.pop("REDIS_URL", None)
     sys.path.insert(0, str(ROOT))
+    import gc
+
     import django
 
     django.setup()
+    gc.freeze()  # as haoping/wsgi.py does once the app is loaded
 
 
 def rollup_queryset(kind: str, *, per_channel: bool) -> Any:
