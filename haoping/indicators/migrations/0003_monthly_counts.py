@@ -99,7 +99,26 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="monthlycount",
             index=models.Index(
-                condition=models.Q(("channel", "*")), fields=["kind", "region", "month"], name="monthly_all_channels"
+                condition=models.Q(("channel", "*")),
+                fields=["kind", "region", "month"],
+                include=[
+                    "object_id",
+                    "total",
+                    "active",
+                    "defaults",
+                    "active_good",
+                    "bad",
+                    "invalid_bad",
+                    "replied",
+                    "rectified",
+                    "satisfied",
+                    "level_1",
+                    "level_2",
+                    "level_3",
+                    "level_4",
+                    "level_5",
+                ],
+                name="monthly_all_channels",
             ),
         ),
         migrations.AddIndex(
