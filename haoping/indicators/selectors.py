@@ -7,10 +7,9 @@ region ids first, so every read filters the rollups by their own key.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -20,7 +19,7 @@ from django.db.models import Q, QuerySet, Sum
 from haoping.directory.models import Region
 from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
 from haoping.indicators.models import DailyCount, MonthlyCount
-from haoping.indicators.services import ALL_CHANNELS, month_end
+from haoping.indicators.services import ALL_CHANNELS, month_end, tune_plans
 
 FIELDS = (*COUNTS, *LEVELS)
 # The rows of each channel, rather than the all-channels rows.
@@ -32,29 +31,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def analytic(fn: F) -> F:
-    """Run a read with plans made for its actual values.
-
-    The app's connections prepare statements (the rating path wants that), and PostgreSQL then
-    settles on a generic plan, which can estimate neither a date range nor a list of regions.
-    """
+    """Run a read in a transaction with plans made for its actual values (`services.tune_plans`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with _custom_plans():
+        with transaction.atomic():
+            tune_plans()
             return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
-
-
-@contextlib.contextmanager
-def _custom_plans() -> Iterator[None]:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
-                )
-        yield
 
 
 @dataclass(frozen=True)

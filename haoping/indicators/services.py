@@ -11,15 +11,24 @@ import contextvars
 import datetime as dt
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
-from haoping.indicators.counting import COUNTS, LEVELS, count_aggregates, counted, level_aggregates
+from haoping.indicators.counting import (
+    BAD,
+    COUNTS,
+    LEVELS,
+    case_aggregates,
+    counted,
+    level_aggregates,
+    rating_aggregates,
+)
 from haoping.indicators.models import DailyCount, MonthlyCount, ProblemTerm, RollupMark
 from haoping.indicators.problems import terms
 
@@ -58,6 +67,22 @@ def rollups_paused() -> Iterator[None]:
         _paused.reset(token)
 
 
+def tune_plans() -> None:
+    """For the rest of the current transaction: plans made for each statement's own values, and no
+    JIT compilation.
+
+    The app's connections prepare statements (the rating path wants that), and PostgreSQL then
+    settles on a generic plan, which can estimate neither a date range nor a list of regions; and
+    at the size of the rollups its cost estimates make it compile queries that run in milliseconds.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('jit', 'off', true)"
+            )
+
+
+FIELDS = (*COUNTS, *LEVELS)
 # The channel of the rows that count every channel together.
 ALL_CHANNELS = "*"
 # Rows committed out of id order (a slow transaction) are caught by looking back this far.
@@ -77,12 +102,18 @@ def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> 
         day=TruncDate("rated_at", tzinfo=timezone.get_default_timezone())
     )
     rows = []
-    aggregates = {**count_aggregates(), **level_aggregates()}
+    aggregates = {**rating_aggregates(), **level_aggregates()}
+    cases = case_aggregates()
     for kind, field in KIND_FIELDS.items():
         scoped = base.filter(**{f"{field}__isnull": False})
         # Per channel, and once more for all channels together ("*"), which most reads want.
         for group in (("region_id", "day", field, "channel"), ("region_id", "day", field)):
+            # The case counts are taken over the bad reviews alone (see `case_aggregates`).
+            of_bad = {
+                tuple(g[k] for k in group): g for g in scoped.filter(BAD).values(*group).annotate(**cases).order_by()
+            }
             for g in scoped.values(*group).annotate(**aggregates).order_by():
+                g |= of_bad.get(tuple(g[k] for k in group)) or dict.fromkeys(cases, 0)
                 rows.append(
                     DailyCount(
                         region_id=g["region_id"],
@@ -112,7 +143,11 @@ def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -
     if not chosen:
         return
     stale = MonthlyCount.objects.filter(month__in=chosen)
-    daily = DailyCount.objects.filter(day__gte=chosen[0], day__lte=month_end(chosen[-1]))
+    # Day ranges rather than a test of each day's month, which PostgreSQL cannot estimate.
+    in_months = Q()
+    for first, last in _runs(chosen):
+        in_months |= Q(day__gte=first, day__lte=month_end(last))
+    daily = DailyCount.objects.filter(in_months)
     if region_id is not None:
         stale, daily = stale.filter(region_id=region_id), daily.filter(region_id=region_id)
     stale.delete()
@@ -121,7 +156,6 @@ def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -
     keys = ("region_id", "kind", "object_id", "channel")
     sums = (
         daily.annotate(in_month=TruncMonth("day"))
-        .filter(in_month__in=chosen)
         .values(*keys, "in_month")
         .annotate(**{name: Sum(f) for name, f in zip(sums_of, fields, strict=True)})
         .order_by()
@@ -131,6 +165,62 @@ def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -
     columns = ", ".join(f"q.{c}" for c in ("region_id", "kind", "object_id", "channel", "in_month", *sums_of))
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {into} SELECT {columns} FROM ({select}) q", params)
+
+
+MonthKey = tuple[dt.date, str, int, str]  # month, kind, object, channel
+
+
+def _by_month(rows: Iterable[tuple[Any, ...]], *, sign: int) -> dict[MonthKey, list[int]]:
+    """Daily rows (day, kind, object, channel, *FIELDS) summed into their months, times `sign`."""
+    sums: dict[MonthKey, list[int]] = {}
+    for day, kind, object_id, channel, *values in rows:
+        key = (month_of(day), kind, object_id, channel)
+        into = sums.setdefault(key, [0] * len(FIELDS))
+        for i, value in enumerate(values):
+            into[i] += sign * value
+    return sums
+
+
+def months_shift(*, region_id: int, change: dict[MonthKey, list[int]], months: Iterable[dt.date]) -> None:
+    """Add what changed in some days of a region to the monthly rows of their months.
+
+    After an update only the changed days are read, not the whole month. Should the monthly rows
+    ever disagree with the daily ones (a count would go below zero), the months are recomputed.
+    """
+    changed = [(key, values) for key, values in change.items() if any(values)]
+    table = MonthlyCount._meta.db_table
+    columns = ", ".join(("region_id", "month", "kind", "object_id", "channel", *FIELDS))
+    one = "(" + ", ".join(["%s"] * (5 + len(FIELDS))) + ")"
+    add = ", ".join(f"{f} = {table}.{f} + EXCLUDED.{f}" for f in FIELDS)
+    per_statement = max(1, min(1000, (connection.features.max_query_params or 10_000) // (5 + len(FIELDS))))
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for at in range(0, len(changed), per_statement):
+                batch = changed[at : at + per_statement]
+                params: list[Any] = []
+                for (month, kind, object_id, channel), values in batch:
+                    params += [region_id, month, kind, object_id, channel, *values]
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"
+                    f" ON CONFLICT (region_id, month, kind, object_id, channel) DO UPDATE SET {add}",
+                    params,
+                )
+    except IntegrityError:
+        months_refresh(months=months, region_id=region_id)
+        return
+    # A key whose days no longer count anything is gone, as a rebuild would leave it.
+    MonthlyCount.objects.filter(region_id=region_id, month__in={month_of(m) for m in months}, total=0).delete()
+
+
+def _runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted months as runs of consecutive ones: (first month, last month) each."""
+    runs: list[tuple[dt.date, dt.date]] = []
+    for month in months:
+        if runs and month_end(runs[-1][1]) + dt.timedelta(days=1) == month:
+            runs[-1] = (runs[-1][0], month)
+        else:
+            runs.append((month, month))
+    return runs
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -168,6 +258,7 @@ def _term_rows(**filters: object) -> list[ProblemTerm]:
 @transaction.atomic
 def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None) -> int:
     """Recount the rollups of a date range (all dates when none is given) from scratch."""
+    tune_plans()
     rows_to_delete = DailyCount.objects.all()
     filters: dict[str, object] = {}
     if first is not None:
@@ -203,12 +294,15 @@ def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None
 @transaction.atomic
 def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
     """Recount the given region-days."""
+    tune_plans()
     by_region: dict[int, set[dt.date]] = defaultdict(set)
     for region_id, day in region_days:
         by_region[region_id].add(day)
     written = 0
     for region_id, days in by_region.items():
-        DailyCount.objects.filter(region_id=region_id, day__in=days).delete()
+        stale = DailyCount.objects.filter(region_id=region_id, day__in=days)
+        change = _by_month(stale.values_list("day", "kind", "object_id", "channel", *FIELDS), sign=-1)
+        stale.delete()
         start, end = _day_bounds(min(days), max(days))
         rows = [
             row
@@ -216,12 +310,15 @@ def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
             if row.day in days
         ]
         DailyCount.objects.bulk_create(rows, batch_size=2000)
+        fresh = ((r.day, r.kind, r.object_id, r.channel, *(getattr(r, f) for f in FIELDS)) for r in rows)
+        for key, values in _by_month(fresh, sign=1).items():
+            change[key] = [a + b for a, b in zip(change.get(key, [0] * len(FIELDS)), values, strict=True)]
+        months_shift(region_id=region_id, change=change, months=days)
         ProblemTerm.objects.filter(region_id=region_id, day__in=days).delete()
         ProblemTerm.objects.bulk_create(
             [t for t in _term_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if t.day in days],
             batch_size=2000,
         )
-        months_refresh(months=days, region_id=region_id)
         written += len(rows)
     return written
 
