@@ -82,17 +82,17 @@ def with_valid_bad(counts: dict[str, int]) -> dict[str, int]:
     return {**counts, "valid_bad": counts["bad"] - counts["invalid_bad"]}
 
 
+def _ratio(numerator: int, denominator: int) -> float | None:
+    return numerator / denominator if denominator else None
+
+
 def annex_a_rates(counts: dict[str, int]) -> dict[str, float | None]:
     """The six rates; a zero denominator is no data (None), never 0 or 1."""
-
-    def ratio(numerator: int, denominator: int) -> float | None:
-        return numerator / denominator if denominator else None
-
     return {
-        "good_rate": ratio(counts["total"] - counts["valid_bad"], counts["total"]),
-        "active_good_rate": ratio(counts["active_good"], counts["active"] - counts["invalid_bad"]),
-        "unrated_rate": ratio(counts["defaults"] + counts["invalid_bad"], counts["total"]),
-        "reply_rate": ratio(counts["replied"], counts["bad"]),
-        "rectification_rate": ratio(counts["rectified"], counts["valid_bad"]),
-        "rectification_satisfaction_rate": ratio(counts["satisfied"], counts["rectified"]),
+        "good_rate": _ratio(counts["total"] - counts["valid_bad"], counts["total"]),
+        "active_good_rate": _ratio(counts["active_good"], counts["active"] - counts["invalid_bad"]),
+        "unrated_rate": _ratio(counts["defaults"] + counts["invalid_bad"], counts["total"]),
+        "reply_rate": _ratio(counts["replied"], counts["bad"]),
+        "rectification_rate": _ratio(counts["rectified"], counts["valid_bad"]),
+        "rectification_satisfaction_rate": _ratio(counts["satisfied"], counts["rectified"]),
     }

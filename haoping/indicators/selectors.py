@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet, Sum
@@ -278,8 +278,7 @@ def child_regions_breakdown(
     return result
 
 
-@dataclass(frozen=True)
-class Named:
+class Named(NamedTuple):
     """What a ranking shows of an object: its key, its code (a staff member's number) and its name."""
 
     pk: int
