@@ -101,8 +101,9 @@ def _grouped(
     channel: str | None = None,
     object_ids: list[int] | None = None,
     by: tuple[str, ...] = (),
-) -> dict[tuple[Any, ...], dict[str, int]]:
-    """Sums of the rollup fields per group, from the monthly rows where whole months allow."""
+) -> dict[tuple[Any, ...], list[int]]:
+    """Sums of the rollup fields (in `FIELDS` order) per group, from the monthly rows where whole
+    months allow."""
     split = Split(None, ((first, last),)) if "day" in by else period_split(first, last)
     parts: list[tuple[Any, tuple[tuple[dt.date, dt.date], ...]]] = []
     if split.months is not None:
@@ -127,10 +128,10 @@ def _grouped(
             if wanted is not None and key[at] not in wanted:
                 continue
             if key in found:
-                found[key] = [a + b for a, b in zip(found[key], values, strict=True)]
+                _add(found[key], values)
             else:
                 found[key] = values
-    return {key: dict(zip(FIELDS, values, strict=True)) for key, values in found.items()}
+    return found
 
 
 def _tuples(grouped: QuerySet[Any], by: tuple[str, ...]) -> list[tuple[tuple[Any, ...], list[int]]]:
@@ -145,23 +146,26 @@ def _tuples(grouped: QuerySet[Any], by: tuple[str, ...]) -> list[tuple[tuple[Any
     return [(tuple(row[:width]), list(row[width:])) for row in rows]
 
 
-def _summary(fields: dict[str, int]) -> dict[str, Any]:
-    counts = with_valid_bad({n: fields[n] for n in COUNTS})
-    return {"counts": counts, "rates": annex_a_rates(counts), "levels": [fields[n] for n in LEVELS]}
+def _summary(values: list[int]) -> dict[str, Any]:
+    """Counts, rates and levels from sums in `FIELDS` order."""
+    counts = with_valid_bad(dict(zip(COUNTS, values, strict=False)))
+    return {"counts": counts, "rates": annex_a_rates(counts), "levels": values[len(COUNTS) :]}
 
 
-def _lines(grouped: dict[tuple[Any, ...], dict[str, int]], by: tuple[str, ...]) -> list[dict[str, Any]]:
+def _lines(grouped: dict[tuple[Any, ...], list[int]], by: tuple[str, ...]) -> list[dict[str, Any]]:
     return [{**dict(zip(by, key, strict=True)), **_summary(grouped[key])} for key in sorted(grouped)]
 
 
+def _add(into: list[int], values: list[int]) -> None:
+    for i, value in enumerate(values):
+        into[i] += value
+
+
 def _total(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    fields = dict.fromkeys(FIELDS, 0)
+    values = [0] * len(FIELDS)
     for line in lines:
-        for n in COUNTS:
-            fields[n] += line["counts"][n]
-        for n, value in zip(LEVELS, line["levels"], strict=True):
-            fields[n] += value
-    return _summary(fields)
+        _add(values, [line["counts"][n] for n in COUNTS] + line["levels"])
+    return _summary(values)
 
 
 @analytic
@@ -185,7 +189,7 @@ def indicator_counts(
         assert object_id is not None
         object_ids = [object_id]
     grouped = _grouped(kind, first, last, within=within, channel=channel, object_ids=object_ids)
-    return _summary(grouped.get((), dict.fromkeys(FIELDS, 0)))["counts"]
+    return _summary(grouped.get((), [0] * len(FIELDS)))["counts"]
 
 
 def indicator_report(**query: Any) -> dict[str, Any]:
@@ -268,12 +272,11 @@ def child_regions_breakdown(
     grouped = _grouped(DailyCount.Kind.REGION, first, last, within=region, channel=channel, by=("region_id",))
     result = []
     for child in children:
-        fields = dict.fromkeys(FIELDS, 0)
+        values = [0] * len(FIELDS)
         for (region_id,), sums in grouped.items():
             if paths.get(region_id, "").startswith(child.path):
-                for n in FIELDS:
-                    fields[n] += sums[n]
-        summary = _summary(fields)
+                _add(values, sums)
+        summary = _summary(values)
         result.append({"region": child, "counts": summary["counts"], "rates": summary["rates"]})
     return result
 
