@@ -94,6 +94,8 @@ class BadReviewCase(models.Model):
     invalid_reason = models.CharField(_("why not adopted"), max_length=12, choices=Invalidity.choices, blank=True)
     # A pending extension request: how many more days, and why.
     extension_days = models.PositiveSmallIntegerField(_("extension requested (days)"), null=True, blank=True)
+    # Days granted by approved extensions; a reclassification keeps them.
+    extended_days = models.PositiveSmallIntegerField(_("extension granted (days)"), default=0)
     # Names the evaluator's revisit link (signed, like rating links).
     public_id = models.CharField(max_length=24, unique=True, editable=False)
 

@@ -320,9 +320,13 @@ def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
             _("category: must be one of %(choices)s") % {"choices": "、".join(BadReviewCase.Category.values)},
             field="category",
         )
-    # A reclassification keeps the time the handling started: it never buys more time.
+    # A reclassification keeps the time the handling started and the extensions granted: it never
+    # buys more time, and never takes back what was granted.
     start = now if case.state == S.CONTACTED else case.step_started_at
-    due = _handling_span(case, category).after(start)
+    span = _handling_span(case, category)
+    due = span.after(start)
+    if case.extended_days:
+        due = _extended(span, due, case.extended_days)
     step = _step(case, start=start, due=due)
     if case.state == S.HANDLING and due.at == case.due_at:
         # Same deadline: a warning or an overdue mark already given stands.
@@ -385,14 +389,13 @@ def _approve_extension(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
     days = case.extension_days or 0
-    span = _handling_span(case, case.category)
     assert case.resolve_due is not None
-    # The extension counts in the unit of the step it extends (natural or working days).
-    due = add_workdays(case.resolve_due, days) if span.unit == "workdays" else add_days(case.resolve_due, days)
+    due = _extended(_handling_span(case, case.category), Due(case.resolve_due, case.provisional), days)
     policy = policy_for_region(case.region)
     change = Change(
         fields={
             "extension_days": None,
+            "extended_days": case.extended_days + days,
             "resolve_due": due.at,
             "due_at": due.at,
             "warn_at": _warn_at(case.step_started_at, due.at, policy.warn_percent),
@@ -404,6 +407,13 @@ def _approve_extension(
         data={"days": days, "resolve_due": due.at.isoformat()},
     )
     return change, S.HANDLING
+
+
+def _extended(span: Span, due: Due, days: int) -> Due:
+    """A deadline moved by an extension, counted in the unit of the step it extends (natural or
+    working days)."""
+    moved = add_workdays(due.at, days) if span.unit == "workdays" else add_days(due.at, days)
+    return Due(moved.at, moved.provisional or due.provisional)
 
 
 def _reject_extension(

@@ -182,3 +182,23 @@ def test_reclassifying_never_buys_time(world: dict[str, Any], record_payload: An
     case.refresh_from_db()
     # Counted from the first classification (9/30), not from today: 15 working days → 10/27.
     assert (case.resolve_due, case.step_started_at, case.classified_at) == (eod(2026, 10, 27), CLASSIFIED, CLASSIFIED)
+
+
+def test_reclassifying_keeps_the_extensions_granted(world: dict[str, Any], record_payload: Any, clock: Clock) -> None:
+    api = world["api"]
+    case = bad_case(world, record_payload)
+    clock.set(CLASSIFIED)
+    to_handling(api, case.pk, "general")
+    act_ok(api, case.pk, "request_extension", days=3, reason="需协调第三方")
+    act_ok(api, case.pk, "approve_extension", note="同意延期")
+    act_ok(api, case.pk, "request_extension", days=2, reason="仍需协调")
+    act_ok(api, case.pk, "approve_extension", note="同意")
+    case.refresh_from_db()
+    # 5 working days after 9/30 → 10/13, then 3 + 2 more working days → 10/20.
+    assert (case.resolve_due, case.extended_days) == (eod(2026, 10, 20), 5)
+    clock.set(at(2026, 10, 14, 9))
+    act_ok(api, case.pk, "classify", category="complex")
+    case.refresh_from_db()
+    # 15 working days from 9/30 → 10/27, and the 5 days granted → 11/3.
+    assert case.resolve_due == case.due_at == eod(2026, 11, 3)
+    assert detail(api, case.pk)["history"][-1]["data"]["resolve_due"] == eod(2026, 11, 3).isoformat()
