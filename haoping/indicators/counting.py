@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from haoping.evaluations.models import Evaluation
 
@@ -80,6 +81,17 @@ def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
 
 def with_valid_bad(counts: dict[str, int]) -> dict[str, int]:
     return {**counts, "valid_bad": counts["bad"] - counts["invalid_bad"]}
+
+
+# The six rates of Annex A, in the standard's order, with their names on screen and in reports.
+RATES = [
+    ("good_rate", gettext_lazy("Good rate")),
+    ("active_good_rate", gettext_lazy("Active good rate")),
+    ("unrated_rate", gettext_lazy("Unrated rate")),
+    ("reply_rate", gettext_lazy("Bad-review reply rate")),
+    ("rectification_rate", gettext_lazy("Rectification rate")),
+    ("rectification_satisfaction_rate", gettext_lazy("Rectification satisfaction rate")),
+]
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:

@@ -14,7 +14,9 @@ from haoping.directory.models import Region
 from haoping.indicators.counting import COUNTS, LEVELS
 
 
-class DailyCount(models.Model):
+class Rollup(models.Model):
+    """The keys besides the date, and the counts, shared by the daily and the monthly rows."""
+
     class Kind(models.TextChoices):
         REGION = "region", _("region")
         DEPARTMENT = "department", _("department")
@@ -25,8 +27,6 @@ class DailyCount(models.Model):
         STAFF = "staff", _("staff member")
 
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_constraint=False)
-    # The local (Asia/Shanghai) date of the evaluations' rated_at.
-    day = models.DateField(_("day"))
     kind = models.CharField(_("object kind"), max_length=12, choices=Kind.choices)
     object_id = models.BigIntegerField(_("object"))
     # "" for default ratings, which have no channel; "*" for all channels together.
@@ -49,6 +49,14 @@ class DailyCount(models.Model):
     level_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class DailyCount(Rollup):
+    # The local (Asia/Shanghai) date of the evaluations' rated_at.
+    day = models.DateField(_("day"))
+
+    class Meta:
         verbose_name = _("daily count")
         verbose_name_plural = _("daily counts")
         constraints = [
@@ -67,7 +75,7 @@ class DailyCount(models.Model):
         return f"{self.day} {self.kind}:{self.object_id} {self.channel}"
 
 
-class MonthlyCount(models.Model):
+class MonthlyCount(Rollup):
     """The daily rows of a calendar month summed, same keys and counts with `month` for `day`.
 
     Reads of a period use these for its whole months and the daily rows for the days at either
@@ -75,27 +83,8 @@ class MonthlyCount(models.Model):
     rows of their month, never counted on their own.
     """
 
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_constraint=False)
     # The first day of the month.
     month = models.DateField(_("month"))
-    kind = models.CharField(_("object kind"), max_length=12, choices=DailyCount.Kind.choices)
-    object_id = models.BigIntegerField(_("object"))
-    channel = models.CharField(_("channel"), max_length=8, blank=True)
-
-    total = models.PositiveIntegerField(default=0)
-    active = models.PositiveIntegerField(default=0)
-    defaults = models.PositiveIntegerField(default=0)
-    active_good = models.PositiveIntegerField(default=0)
-    bad = models.PositiveIntegerField(default=0)
-    invalid_bad = models.PositiveIntegerField(default=0)
-    replied = models.PositiveIntegerField(default=0)
-    rectified = models.PositiveIntegerField(default=0)
-    satisfied = models.PositiveIntegerField(default=0)
-    level_1 = models.PositiveIntegerField(default=0)
-    level_2 = models.PositiveIntegerField(default=0)
-    level_3 = models.PositiveIntegerField(default=0)
-    level_4 = models.PositiveIntegerField(default=0)
-    level_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("monthly count")

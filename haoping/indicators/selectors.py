@@ -14,12 +14,16 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
 
 from haoping.directory.models import Region
-from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, with_valid_bad
+from haoping.evaluations.models import Evaluation
+from haoping.indicators.counting import BAD, COUNTS, LEVELS, annex_a_rates, counted, with_valid_bad
 from haoping.indicators.models import DailyCount, MonthlyCount
-from haoping.indicators.services import ALL_CHANNELS, month_end, tune_plans
+from haoping.indicators.services import ALL_CHANNELS, KIND_FIELDS, day_bounds, month_end, tune_plans
+from haoping.lib.masking import redact_text
 
 FIELDS = (*COUNTS, *LEVELS)
 # The rows of each channel, rather than the all-channels rows.
@@ -27,10 +31,10 @@ PER_CHANNEL = "per-channel"
 # Above this many named objects, they are picked out of the grouped rows rather than in SQL.
 OBJECT_IDS_IN_SQL = 200
 
-F = TypeVar("F", bound=Callable[..., Any])
+Fn = TypeVar("Fn", bound=Callable[..., Any])
 
 
-def analytic(fn: F) -> F:
+def analytic(fn: Fn) -> Fn:
     """Run a read in a transaction with plans made for its actual values (`services.tune_plans`)."""
 
     @functools.wraps(fn)
@@ -374,3 +378,49 @@ def problem_terms(
         if len(result[row["object_id"]]) < top:
             result[row["object_id"]].append((row["term"], int(row["n"])))
     return result
+
+
+@analytic
+def problem_examples(
+    *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, per: int = 3
+) -> dict[int, list[str]]:
+    """The latest comments of each object's valid bad reviews, `per` at most, numbers removed (R10)."""
+    from haoping.rectification.models import BadReviewCase
+
+    field = KIND_FIELDS[DailyCount.Kind(kind)]
+    start, end = day_bounds(first, last)
+    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
+    latest = (
+        counted(
+            Evaluation.objects.filter(BAD, region_id__in=subtree_ids(within), rated_at__gte=start, rated_at__lt=end)
+        )
+        .filter(**{f"{field}__in": object_ids})
+        .exclude(comment="")
+        .exclude(Exists(invalid))
+        .annotate(n=Window(RowNumber(), partition_by=[F(field)], order_by=F("rated_at").desc()))
+        .filter(n__lte=per)
+        .order_by(field, "n")
+        .values_list(field, "comment")
+    )
+    found: dict[int, list[str]] = {pk: [] for pk in object_ids}
+    for pk, comment in latest:
+        found[pk].append(redact_text(comment))
+    return found
+
+
+@analytic
+def staff_comments(*, staff_id: int, first: dt.date, last: dt.date, most: int = 30) -> list[dict[str, Any]]:
+    """A staff member's latest rating comments: what was said, never who said it (R10); numbers
+    typed into a comment are removed."""
+    start, end = day_bounds(first, last)
+    recent = (
+        counted(Evaluation.objects.filter(staff_id=staff_id, source=Evaluation.Source.ACTIVE))
+        .filter(rated_at__gte=start, rated_at__lt=end)
+        .exclude(comment="")
+        .order_by("-rated_at")
+        .values_list("rated_at", "level", "item__name", "comment")[:most]
+    )
+    return [
+        {"day": timezone.localtime(rated_at).date(), "level": level, "item": item, "text": redact_text(comment)}
+        for rated_at, level, item, comment in recent
+    ]

@@ -89,7 +89,7 @@ ALL_CHANNELS = "*"
 LOOKBACK = 5_000
 
 
-def _day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
     tz = timezone.get_default_timezone()
     start = dt.datetime.combine(first, dt.time.min, tzinfo=tz)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
@@ -263,10 +263,10 @@ def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None
     filters: dict[str, object] = {}
     if first is not None:
         rows_to_delete = rows_to_delete.filter(day__gte=first)
-        filters["rated_at__gte"] = _day_bounds(first, first)[0]
+        filters["rated_at__gte"] = day_bounds(first, first)[0]
     if last is not None:
         rows_to_delete = rows_to_delete.filter(day__lte=last)
-        filters["rated_at__lt"] = _day_bounds(last, last)[1]
+        filters["rated_at__lt"] = day_bounds(last, last)[1]
     rows_to_delete.delete()
     terms_to_delete = ProblemTerm.objects.all()
     if first is not None:
@@ -303,7 +303,7 @@ def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
         stale = DailyCount.objects.filter(region_id=region_id, day__in=days)
         change = _by_month(stale.values_list("day", "kind", "object_id", "channel", *FIELDS), sign=-1)
         stale.delete()
-        start, end = _day_bounds(min(days), max(days))
+        start, end = day_bounds(min(days), max(days))
         rows = [
             row
             for row in _count_rows(None, region_id=region_id, rated_at__gte=start, rated_at__lt=end)

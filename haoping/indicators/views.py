@@ -21,6 +21,7 @@ from haoping.accounts.access import Actor, actor_for_user
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import region_contains
 from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS, Evaluation
+from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     Named,
@@ -28,22 +29,14 @@ from haoping.indicators.selectors import (
     indicator_report,
     object_breakdown,
     object_overview,
+    problem_examples,
     problem_terms,
     ranked_objects,
     ranking,
     region_overview,
+    staff_comments,
 )
-from haoping.lib.masking import redact_text
 from haoping.rectification.selectors import cases_visible, overdue_q
-
-RATES = [
-    ("good_rate", gettext_lazy("Good rate")),
-    ("active_good_rate", gettext_lazy("Active good rate")),
-    ("unrated_rate", gettext_lazy("Unrated rate")),
-    ("reply_rate", gettext_lazy("Bad-review reply rate")),
-    ("rectification_rate", gettext_lazy("Rectification rate")),
-    ("rectification_satisfaction_rate", gettext_lazy("Rectification satisfaction rate")),
-]
 
 
 def _manager(request: HttpRequest) -> Actor:
@@ -132,6 +125,13 @@ def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
     }
 
 
+def _most_bad(breakdown: dict[int, dict[str, Any]], model: Any, kind: str, period: str) -> list[dict[str, Any]]:
+    """The ten objects with the most valid bad reviews, linked to their pages."""
+    names = {o.pk: o for o in model.objects.filter(pk__in=list(breakdown))}
+    rows = _table(breakdown, names, functools.partial(_object_link, kind, period))
+    return sorted(rows, key=lambda r: -r["counts"]["valid_bad"])[:10]
+
+
 @login_required
 def overview(request: HttpRequest) -> HttpResponse:
     actor = _manager(request)
@@ -153,22 +153,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     institutions = read(kind=DailyCount.Kind.INSTITUTION)
     departments = read(kind=DailyCount.Kind.DEPARTMENT)
     items = read(kind=DailyCount.Kind.ITEM)
-    bad_departments = sorted(
-        _table(
-            departments,
-            {d.pk: d for d in Department.objects.filter(pk__in=list(departments))},
-            functools.partial(_object_link, "department", period),
-        ),
-        key=lambda r: -r["counts"]["valid_bad"],
-    )[:10]
-    bad_items = sorted(
-        _table(
-            items,
-            {i.pk: i for i in ServiceItem.objects.filter(pk__in=list(items))},
-            functools.partial(_object_link, "item", period),
-        ),
-        key=lambda r: -r["counts"]["valid_bad"],
-    )[:10]
+    bad_departments = _most_bad(departments, Department, "department", period)
+    bad_items = _most_bad(items, ServiceItem, "item", period)
     overdue = (
         cases_visible(actor).filter(region__path__startswith=region.path).filter(overdue_q(timezone.now())).count()
     )
@@ -337,24 +323,7 @@ def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool)
     previous = indicator_report(
         kind="staff", object_id=member.pk, first=prev_first, last=prev_last, within=None, channel=channel
     )
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
-    recent = (
-        Evaluation.objects.filter(staff=member, source="active", blocked=False, rated_at__gte=start, rated_at__lt=end)
-        .exclude(comment="")
-        .select_related("item")
-        .order_by("-rated_at")[:30]
-    )
-    # R10: what was said, never who said it; numbers typed into a comment are removed.
-    comments = [
-        {
-            "day": timezone.localtime(e.rated_at).date(),
-            "level": e.level,
-            "item": e.item.name,
-            "text": redact_text(e.comment),
-        }
-        for e in recent
-    ]
+    comments = staff_comments(staff_id=member.pk, first=first, last=last)
     context = {
         "actor": actor,
         "member": member,
@@ -494,36 +463,19 @@ def problems(request: HttpRequest) -> HttpResponse:
     ids = [row["object_id"] for row in worst]
     names = {o.pk: o for o in model.objects.filter(pk__in=ids)}
     words = problem_terms(kind=kind, object_ids=ids, first=first, last=last, within=region)
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
-    end = timezone.make_aware(dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min))
+    examples = problem_examples(kind=kind, object_ids=ids, first=first, last=last, within=region)
     reason_labels = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
-    entries = []
-    for row in worst:
-        field = "department_id" if kind == "department" else "item_id"
-        examples = (
-            Evaluation.objects.filter(
-                **{field: row["object_id"]},
-                region__path__startswith=region.path,
-                source="active",
-                level__lte=2,
-                blocked=False,
-                rated_at__gte=start,
-                rated_at__lt=end,
-            )
-            .exclude(comment="")
-            .order_by("-rated_at")
-            .values_list("comment", flat=True)[:3]
-        )
-        entries.append(
-            {
-                "object": names.get(row["object_id"]),
-                "counts": row["counts"],
-                "rates": row["rates"],
-                # Reason tags show as their labels; personal data never shows (R10).
-                "terms": [(reason_labels.get(t, t), n) for t, n in words[row["object_id"]]],
-                "examples": [redact_text(c) for c in examples],
-            }
-        )
+    entries = [
+        {
+            "object": names.get(row["object_id"]),
+            "counts": row["counts"],
+            "rates": row["rates"],
+            # Reason tags show as their labels.
+            "terms": [(reason_labels.get(t, t), n) for t, n in words[row["object_id"]]],
+            "examples": examples[row["object_id"]],
+        }
+        for row in worst
+    ]
     context = {
         "actor": actor,
         "title": _("Hot problems"),

@@ -15,7 +15,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from haoping.reports.selectors import RATES, Line, MonthlyContent
+from haoping.indicators.counting import RATES
+from haoping.reports.selectors import Line, MonthlyContent
 
 PERCENT = "0.0%"
 POINTS = "+0.0;-0.0;0.0"

@@ -9,8 +9,9 @@ from django.template.loader import render_to_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from haoping.indicators.counting import RATES
 from haoping.lib.charts import Series, bar_chart, hbar_chart, line_chart
-from haoping.reports.selectors import RATES, MonthlyContent, month_bounds
+from haoping.reports.selectors import MonthlyContent, month_bounds
 
 RED, BLUE, GREY = "#c8161d", "#7d9cc4", "#b5bcc4"
 # The charts show the largest institutions and problems; the tables show all of them.

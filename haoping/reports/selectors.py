@@ -20,6 +20,7 @@ from haoping.accounts.access import Actor
 from haoping.directory.models import Department, Institution, Region, ServiceItem
 from haoping.errors import NotFound
 from haoping.evaluations.models import REASON_LABELS
+from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     Ranked,
@@ -34,14 +35,6 @@ from haoping.rectification.models import BadReviewCase
 from haoping.rectification.selectors import overdue_q
 from haoping.reports.models import MonthlyReport
 
-RATES = [
-    ("good_rate", gettext_lazy("Good rate")),
-    ("active_good_rate", gettext_lazy("Active good rate")),
-    ("unrated_rate", gettext_lazy("Unrated rate")),
-    ("reply_rate", gettext_lazy("Bad-review reply rate")),
-    ("rectification_rate", gettext_lazy("Rectification rate")),
-    ("rectification_satisfaction_rate", gettext_lazy("Rectification satisfaction rate")),
-]
 COUNT_LABELS = [
     ("total", gettext_lazy("Ratings")),
     ("active", gettext_lazy("Active")),

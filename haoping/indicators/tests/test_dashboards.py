@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from haoping.accounts.models import Membership
 from haoping.directory.models import Staff
 from haoping.indicators.services import rollups_update
+from haoping.indicators.tests.conftest import act
 
 
 def login(username: str, **membership: Any) -> Client:
@@ -148,12 +149,30 @@ def test_hot_problems_show_the_words_of_valid_bad_reviews_without_personal_data(
             ).status_code
             == 201
         )
+    # One more, found mistaken: never an example of a problem.
+    assert api.post("/records", record_payload(record_no="HOT-X", item_code="ITEM-002")).status_code == 201
+    body = {"record_no": "HOT-X", "level": 1, "channel": "pad", "comment": "这条是点错了"}
+    assert api.post("/evaluations", body).status_code == 201
+    act(
+        api,
+        "HOT-X",
+        ("contact", {"note": "已联系"}),
+        ("classify", {"category": "mistaken"}),
+        ("request_invalidation", {"reason": "误点差评"}),
+        ("approve_invalidation", {"note": "同意"}),
+    )
+    assert api.post("/records", record_payload(record_no="HOT-3", item_code="ITEM-002")).status_code == 201
+    body = {"record_no": "HOT-3", "level": 2, "channel": "pad", "comment": "窗口人员态度差"}
+    assert api.post("/evaluations", body).status_code == 201
     rollups_update()
     manager = login("m", role="manager", region=world["district"])
     html = manager.get(f"/console/indicators/problems/?from={district['from']}&to={district['to']}").content.decode()
     section = html[html.index("食品经营许可") :].split("</section>")[0]
     assert '<span class="tag">排队 2</span>' in section and '<span class="tag">叫号系统 2</span>' in section
     assert "13812345678" not in html and "排队两个小时，请回电***" in section
+    # The three latest valid ones: the oldest and the mistaken one are not shown.
+    assert "窗口人员态度差" in section and "叫号系统又坏了" in section
+    assert "排队时间太长" not in section and "这条是点错了" not in section
     # ITEM-001: the reason tag "efficiency" shows by its label.
     first = html[html.index("企业开办") :].split("</section>")[0]
     assert "办理慢、等候时间长 1<" in first  # R3 only: R4 was found mistaken, R5 (phone) gave no reason

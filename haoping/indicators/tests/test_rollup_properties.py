@@ -76,6 +76,18 @@ def test_incremental_rollups_equal_a_rebuild(world: dict[str, Any], record_paylo
     assert rows() == incremental
 
 
+def register(api: Any, record_payload: Any, record_no: str, window: int, completed: dt.datetime) -> None:
+    window_code, staff_no = WINDOWS[window]
+    body = record_payload(
+        record_no=record_no,
+        window_code=window_code,
+        staff_no=staff_no,
+        accepted_at=iso(completed - dt.timedelta(hours=1)),
+        completed_at=iso(completed),
+    )
+    assert api.post("/records", body).status_code == 201
+
+
 def run(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
     api = world["api"]
     n = next(_run)
@@ -85,31 +97,14 @@ def run(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
         no = f"P{n}-{i}"
         if kind == "rate":
             _, level, channel, w, days_ago = op
-            window, staff = WINDOWS[w]
             completed = now - dt.timedelta(days=days_ago, hours=1)
-            body = record_payload(
-                record_no=no,
-                window_code=window,
-                staff_no=staff,
-                accepted_at=iso(completed - dt.timedelta(hours=1)),
-                completed_at=iso(completed),
-            )
-            assert api.post("/records", body).status_code == 201
+            register(api, record_payload, no, w, completed)
             rating: dict[str, Any] = {"record_no": no, "level": level, "channel": channel, "reasons": ["other"]}
             if days_ago:  # keyed in from a paper form on a later day
                 rating.update(channel="paper", rated_at=iso(completed + dt.timedelta(minutes=30)))
             assert api.post("/evaluations", rating).status_code == 201
         elif kind == "default":
-            window, staff = WINDOWS[op[1]]
-            completed = now - dt.timedelta(days=8)
-            body = record_payload(
-                record_no=no,
-                window_code=window,
-                staff_no=staff,
-                accepted_at=iso(completed - dt.timedelta(hours=1)),
-                completed_at=iso(completed),
-            )
-            assert api.post("/records", body).status_code == 201
+            register(api, record_payload, no, op[1], now - dt.timedelta(days=8))
             defaults_record()
         elif kind == "step":
             cases = list(BadReviewCase.objects.exclude(state="closed").order_by("id"))
