@@ -73,6 +73,15 @@ def counted(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     return evaluations.filter(blocked=False)
 
 
+def valid_bad(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
+    """The bad reviews among `evaluations` that count: not blocked, and not found mistaken or
+    malicious nor upheld on appeal."""
+    from haoping.rectification.models import BadReviewCase
+
+    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
+    return counted(evaluations).filter(BAD).exclude(Exists(invalid))
+
+
 def annex_a_counts(evaluations: QuerySet[Evaluation]) -> dict[str, int]:
     """The Annex A counts over a set of evaluations, read directly (the rollups' reference)."""
     counts: dict[str, Any] = counted(evaluations).aggregate(**count_aggregates())

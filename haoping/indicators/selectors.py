@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from haoping.directory.models import Region
 from haoping.evaluations.models import Evaluation
-from haoping.indicators.counting import BAD, COUNTS, LEVELS, annex_a_rates, counted, with_valid_bad
+from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, counted, valid_bad, with_valid_bad
 from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import ALL_CHANNELS, KIND_FIELDS, day_bounds, month_end, tune_plans
 from haoping.lib.masking import redact_text
@@ -385,18 +385,12 @@ def problem_examples(
     *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, per: int = 3
 ) -> dict[int, list[str]]:
     """The latest comments of each object's valid bad reviews, `per` at most, numbers removed (R10)."""
-    from haoping.rectification.models import BadReviewCase
-
     field = KIND_FIELDS[DailyCount.Kind(kind)]
     start, end = day_bounds(first, last)
-    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
     latest = (
-        counted(
-            Evaluation.objects.filter(BAD, region_id__in=subtree_ids(within), rated_at__gte=start, rated_at__lt=end)
-        )
+        valid_bad(Evaluation.objects.filter(region_id__in=subtree_ids(within), rated_at__gte=start, rated_at__lt=end))
         .filter(**{f"{field}__in": object_ids})
         .exclude(comment="")
-        .exclude(Exists(invalid))
         .annotate(n=Window(RowNumber(), partition_by=[F(field)], order_by=F("rated_at").desc()))
         .filter(n__lte=per)
         .order_by(field, "n")

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
@@ -28,6 +28,7 @@ from haoping.indicators.counting import (
     counted,
     level_aggregates,
     rating_aggregates,
+    valid_bad,
 )
 from haoping.indicators.models import DailyCount, MonthlyCount, ProblemTerm, RollupMark
 from haoping.indicators.problems import terms
@@ -96,7 +97,7 @@ def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]
     return start, end
 
 
-def _count_rows(evaluations: Iterable[Evaluation] | None, **filters: object) -> list[DailyCount]:
+def _count_rows(**filters: object) -> list[DailyCount]:
     """Rollup rows for the evaluations matching `filters`, one per region × day × object × channel."""
     base = counted(Evaluation.objects.filter(**filters)).annotate(
         day=TruncDate("rated_at", tzinfo=timezone.get_default_timezone())
@@ -233,14 +234,8 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 def _term_rows(**filters: object) -> list[ProblemTerm]:
     """Words of the valid bad reviews matching `filters`, per region × day × item/department."""
-    from haoping.rectification.models import BadReviewCase
-
-    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
-    bad = (
-        counted(Evaluation.objects.filter(**filters))
-        .filter(source=Evaluation.Source.ACTIVE, level__lte=2)
-        .exclude(Exists(invalid))
-        .values_list("region_id", "rated_at", "item_id", "department_id", "comment", "reasons")
+    bad = valid_bad(Evaluation.objects.filter(**filters)).values_list(
+        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons"
     )
     tz = timezone.get_default_timezone()
     found: Counter[tuple[int, dt.date, str, int, str]] = Counter()
@@ -274,7 +269,7 @@ def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None
     if last is not None:
         terms_to_delete = terms_to_delete.filter(day__lte=last)
     terms_to_delete.delete()
-    rows = _count_rows(None, **filters)
+    rows = _count_rows(**filters)
     DailyCount.objects.bulk_create(rows, batch_size=2000)
     ProblemTerm.objects.bulk_create(_term_rows(**filters), batch_size=2000)
     if first is None or last is None:
@@ -305,9 +300,7 @@ def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
         stale.delete()
         start, end = day_bounds(min(days), max(days))
         rows = [
-            row
-            for row in _count_rows(None, region_id=region_id, rated_at__gte=start, rated_at__lt=end)
-            if row.day in days
+            row for row in _count_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if row.day in days
         ]
         DailyCount.objects.bulk_create(rows, batch_size=2000)
         fresh = ((r.day, r.kind, r.object_id, r.channel, *(getattr(r, f) for f in FIELDS)) for r in rows)
