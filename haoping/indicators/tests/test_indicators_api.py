@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from haoping.indicators.models import DailyCount
 from haoping.indicators.services import rollups_rebuild
+from haoping.indicators.tests.test_rollup_properties import rows as rollup_rows
 
 
 def get(api: Any, period: dict[str, str], **query: str) -> Any:
@@ -191,27 +191,7 @@ def test_unknown_codes_are_404(world: dict[str, Any], district: dict[str, str]) 
 
 
 def test_incremental_rollups_equal_a_rebuild(world: dict[str, Any], district: dict[str, str]) -> None:
-    def rows() -> set[tuple[Any, ...]]:
-        return set(
-            DailyCount.objects.values_list(
-                "region_id",
-                "day",
-                "kind",
-                "object_id",
-                "channel",
-                "total",
-                "active",
-                "defaults",
-                "active_good",
-                "bad",
-                "invalid_bad",
-                "replied",
-                "rectified",
-                "satisfied",
-            )
-        )
-
-    incremental = rows()
+    incremental = rollup_rows()
     assert incremental
     rollups_rebuild()
-    assert rows() == incremental
+    assert rollup_rows() == incremental
