@@ -65,6 +65,37 @@ _, key = api_client_create(name="玄武区审批系统", region=district)
 print("BENCH-KEY " + json.dumps({"key": key}))
 """
 
+# More completed records, inserted the way the demo loads history (haoping.demo.bulk: the same
+# rows as the records services write), for runs longer than HTTP registration can feed.
+BULK_SCRIPT = r"""
+import datetime as dt, json, os
+from haoping.demo.bulk import register_bulk
+from haoping.demo.directory import ItemRef
+from haoping.demo.people import Party
+from haoping.demo.plan import RecordPlan
+from haoping.records.links import token_for
+from haoping.records.models import RatingSlot
+
+n, run = int(os.environ["BENCH_BULK"]), os.environ["BENCH_RUN"]
+completed = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+for start in range(0, n, 20_000):
+    plans = [
+        RecordPlan(
+            item=ItemRef(code=f"ITEM-{i % 5 + 1:03d}", spec=None, department_code="D-MKT"),
+            region_code="320102", institution="H-XW", platform=None,
+            window=f"W-XW-{i % 4 + 1:02d}", staff=f"S{i % 4 + 1:03d}", mode="onsite", on_the_spot=True,
+            applicant=Party(kind="person", name="张三", phone=f"139{i:08d}", id_number=f"3201021990{i:08d}"),
+            agent=None, accepted_at=completed - dt.timedelta(hours=1), completed_at=completed,
+            record_no=f"B{run}-{i:07d}",
+        )
+        for i in range(start, min(n, start + 20_000))
+    ]
+    register_bulk(plans)
+slots = RatingSlot.objects.filter(record__record_no__startswith=f"B{run}-").values_list("public_id", flat=True)
+with open(os.environ["BENCH_TOKENS"], "w") as f:
+    json.dump([token_for(p) for p in slots], f)
+"""
+
 
 # ----------------------------------------------------------------------------------------------
 # PostgreSQL
@@ -362,8 +393,8 @@ def record_body(i: int, run: str, now: dt.datetime) -> dict:
     }
 
 
-# Mostly good ratings, some middle, some bad (which must carry a reason on screen channels, R8).
-RATING_MIX = [
+# Good and middling ratings, across channels; a questionnaire on some.
+GOOD_MIX = [
     {"level": 5, "channel": "mobile"},
     {"level": 5, "channel": "pad"},
     {"level": 5, "channel": "qrcode"},
@@ -371,14 +402,20 @@ RATING_MIX = [
     {"level": 4, "channel": "kiosk"},
     {"level": 5, "channel": "sms"},
     {"level": 3, "channel": "phone"},
-    {"level": 2, "channel": "mobile", "reasons": ["efficiency"], "comment": "排队时间太长"},
     {"level": 5, "channel": "pc"},
+]
+# Bad ratings carry a reason on screen channels (R8), and each opens a case (R12).
+BAD_MIX = [
+    {"level": 2, "channel": "mobile", "reasons": ["efficiency"], "comment": "排队时间太长"},
     {"level": 1, "channel": "pad", "reasons": ["attitude", "repeat_visits"]},
 ]
 
 
-def rating_body(i: int, token: str) -> dict:
-    return {"token": token, **RATING_MIX[i % len(RATING_MIX)]}
+def rating_body(i: int, token: str, bad_percent: float) -> dict:
+    """The i-th rating: bad ones spread evenly, `bad_percent` in every hundred."""
+    bad = int((i + 1) * bad_percent / 100) > int(i * bad_percent / 100)
+    mix = BAD_MIX if bad else GOOD_MIX
+    return {"token": token, **mix[i % len(mix)]}
 
 
 @dataclass
@@ -544,6 +581,16 @@ def register_tokens(port: int, key: str, n: int, clients: int) -> list[str]:
     return tokens
 
 
+def register_bulk(env: dict[str, str], workdir: Path, n: int) -> list[str]:
+    t0 = time.perf_counter()
+    out = workdir / "bulk-tokens.json"
+    bulk_env = {**env, "BENCH_BULK": str(n), "BENCH_RUN": f"{int(time.time()) % 100000:05d}", "BENCH_TOKENS": str(out)}
+    subprocess.run([PY, "manage.py", "shell", "-c", BULK_SCRIPT], cwd=ROOT, env=bulk_env, check=True)
+    tokens: list[str] = json.loads(out.read_text())
+    print(f"  added {len(tokens)} completed records in bulk in {time.perf_counter() - t0:.1f} s", flush=True)
+    return tokens
+
+
 def verify(accepted_tokens: list[str]) -> dict[str, object]:
     rows = pg_query(
         "SELECT count(*), count(DISTINCT e.slot_id), count(*) FILTER (WHERE e.source <> 'active') "
@@ -574,6 +621,12 @@ def main() -> None:
         default=40_000,
         help="records (tokens) to register as setup; the run ends early if they run out",
     )
+    ap.add_argument(
+        "--bulk",
+        type=int,
+        default=0,
+        help="more completed records, inserted in bulk as the demo loads history, after the HTTP ones",
+    )
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the timed rating run")
     ap.add_argument("--clients", type=int, default=32, help="concurrent rating connections")
     ap.add_argument(
@@ -587,6 +640,12 @@ def main() -> None:
     ap.add_argument("--register-clients", type=int, default=16, help="concurrent connections during setup")
     ap.add_argument("--warmup", type=int, default=2000, help="ratings sent before the timed run (not timed)")
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument(
+        "--bad-percent",
+        type=float,
+        default=2.0,
+        help="share of bad ratings (levels 1-2, each opening a case); the demo city has 1.5 %%",
+    )
     ap.add_argument(
         "--db-socket",
         metavar="DIR",
@@ -645,6 +704,8 @@ def main() -> None:
             # 2. the server, 3. the records
             server = start_server(args, env, workdir)
             tokens = register_tokens(server.port, key, args.records, args.register_clients)
+            if args.bulk:
+                tokens += register_bulk(env, workdir, args.bulk)
             if args.save_seed:
                 server.stop()
                 drop_db(SEED_DB)
@@ -659,7 +720,8 @@ def main() -> None:
 
         random.Random(42).shuffle(tokens)
         jobs = [
-            (build_request("/api/v1/evaluations", key, rating_body(i, t), server.port), t) for i, t in enumerate(tokens)
+            (build_request("/api/v1/evaluations", key, rating_body(i, t, args.bad_percent), server.port), t)
+            for i, t in enumerate(tokens)
         ]
         warm, timed = jobs[: args.warmup], jobs[args.warmup :]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -52,10 +53,21 @@ def rollups_soon() -> None:
         transaction.on_commit(_enqueue)
 
 
+# A burst of ratings asks for one update: the first one schedules it this long ahead, and those
+# committed before it runs are recounted with it, so each process queues at most one a second.
+COALESCE_SECONDS = 1.0
+_next_enqueue = 0.0
+
+
 def _enqueue() -> None:
     from haoping.indicators.tasks import update_rollups
 
-    update_rollups()
+    global _next_enqueue
+    now = time.monotonic()
+    if now < _next_enqueue:
+        return
+    _next_enqueue = now + COALESCE_SECONDS
+    update_rollups.schedule(delay=COALESCE_SECONDS)
 
 
 @contextlib.contextmanager

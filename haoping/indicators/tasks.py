@@ -8,7 +8,8 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from haoping.indicators.services import rollups_update
 
 
-@db_task()
+# While another update holds the lock, this one tries again shortly rather than being dropped.
+@db_task(retries=3, retry_delay=1)
 @lock_task("rollups-update")
 def update_rollups() -> int:
     return rollups_update()

@@ -1,0 +1,299 @@
+"""The rating fast path answers the common rating as the full path would, and leaves the rest to it.
+
+Every other rating test already goes through the fast path first (conftest's `Api`); these tests
+check which requests it answers, that its rows equal the full path's, and the WSGI entry point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from conftest import Api, iso
+from haoping.accounts.selectors import api_client_for_key
+from haoping.evaluations import fastpath
+from haoping.evaluations.chain import chain_seal, chain_verify, row_mac
+from haoping.evaluations.models import Evaluation
+from haoping.records.models import RatingSlot
+from haoping.rectification.models import BadReviewCase
+from haoping.rectification.services import blocked_evaluator_add
+from haoping.rectification.tests.support import act_ok, console_actor, person, rated, to_handling
+
+# Fields that differ between two ratings of two services, whichever path stored them.
+OWN = {"id", "slot", "record", "receipt", "rated_at", "created_at", "row_mac", "client_ref"}
+
+
+def token_of(res: Any) -> str:
+    assert res.status_code == 201, res.json()
+    url: str = res.json()["completion"]["evaluation_url"]
+    return url.rstrip("/").split("/")[-1]
+
+
+def fast(api: Api, body: Any, **environ: Any) -> tuple[int, bytes] | None:
+    """The fast path's answer alone: None means it left the request to Django."""
+    return fastpath.respond(api.environ(json.dumps(body).encode(), **environ))
+
+
+def row(ev: Evaluation) -> dict[str, Any]:
+    return {f.name: getattr(ev, f.attname) for f in Evaluation._meta.concrete_fields if f.name not in OWN}
+
+
+def test_it_stores_the_row_the_full_path_would(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    full = Api(api.key, fast=False)
+    body = {
+        "level": 4,
+        "channel": "mobile",
+        "answers": {"guide_clear": 5, "suggestion": "  多开一个窗口 "},
+        "comment": "  还行，等了一会儿  ",
+        "client_ref": "pad-7",
+    }
+    quick = fast(api, {"token": token_of(api.post("/records", record_payload(record_no="F1"))), **body})
+    assert quick is not None and quick[0] == 201
+    slow = full.post("/evaluations", {"token": token_of(api.post("/records", record_payload(record_no="F2"))), **body})
+    assert slow.status_code == 201
+    quick_body, slow_body = json.loads(quick[1]), slow.json()
+    assert quick_body["evaluations"] == [{"record_no": "F1", "visit_id": None, "level": 4}]
+    assert slow_body["evaluations"] == [{"record_no": "F2", "visit_id": None, "level": 4}]
+    assert len(quick_body["receipt"]) == len(slow_body["receipt"]) == 14
+
+    one = Evaluation.objects.get(record__record_no="F1")
+    two = Evaluation.objects.get(record__record_no="F2")
+    assert row(one) == row(two)
+    assert one.comment == "还行，等了一会儿" and one.receipt == quick_body["receipt"]
+    # The client's own reference is kept per client, as the full path keeps it.
+    client = api_client_for_key(api.key)
+    assert client is not None and one.client_ref == two.client_ref == f"{client.pk}:pad-7"
+    assert one.row_mac == row_mac(one)
+    chain_seal()
+    assert chain_verify() == (2, None)
+    # The business system sees it as any other rating.
+    rated = api.get("/records/F1").json()["evaluations"]
+    assert [(e["level"], e["source"], e["channel"], e["rated_by"]) for e in rated] == [
+        (4, "active", "mobile", "applicant")
+    ]
+
+
+def test_it_rates_by_record_number_and_by_visit(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    now = timezone.now()
+    api.post("/records", record_payload(record_no="MIX", mode="mixed", on_the_spot=False, completed_at=None))
+    visit = api.post("/records/MIX/visits", {"window_code": "W-XW-02", "staff_no": "S002", "at": iso(now)}).json()
+    answered = fast(api, {"record_no": "MIX", "visit_id": visit["visit_id"], "level": 5, "channel": "pad"})
+    assert answered is not None and json.loads(answered[1])["evaluations"] == [
+        {"record_no": "MIX", "visit_id": visit["visit_id"], "level": 5}
+    ]
+    ev = Evaluation.objects.get(visit_id=visit["visit_id"])
+    # A visit rates the window visited and its staff member.
+    assert (ev.window, ev.staff, ev.institution) == (world["window2"], world["staff2"], world["hall"])
+    api.post("/records/MIX/complete", {"completed_at": iso(now)})
+    assert fast(api, {"record_no": "MIX", "level": 4, "channel": "kiosk"}) is not None
+    assert Evaluation.objects.filter(record__record_no="MIX").count() == 2
+
+
+def _closed_token(api: Api, record_payload: Any) -> str:
+    long_ago = timezone.now() - dt.timedelta(days=9)
+    return token_of(
+        api.post(
+            "/records",
+            record_payload(
+                record_no="OLD", accepted_at=iso(long_ago - dt.timedelta(hours=1)), completed_at=iso(long_ago)
+            ),
+        )
+    )
+
+
+LEFT_TO_DJANGO = {
+    # Bad ratings open their case with the rating (R12).
+    "bad rating": {"level": 2, "reasons": ["efficiency"]},
+    "bad rating by phone": {"level": 1, "channel": "phone"},
+    # Whatever the schema or the rules refuse, Django names.
+    "level as text": {"level": "5"},
+    "level as boolean": {"level": True},
+    "level 6": {"level": 6},
+    "level as a fraction": {"level": 4.0},
+    "unknown channel": {"channel": "fax"},
+    "unknown field": {"rating": 5},
+    "unknown reason": {"reasons": ["weather"]},
+    "unknown question": {"answers": {"mood": 5}},
+    "comment too long": {"comment": "长" * 1001},
+    "NUL in comment": {"comment": "a\x00b"},
+    "agent without agent": {"rated_by": "agent"},
+    "own time on paper": {"channel": "paper", "rated_at": "2026-01-01T00:00:00+08:00"},
+    "bundle": {"bundle_no": "THEME-1"},
+    "two names": {"record_no": "R000001"},
+}
+
+
+@pytest.mark.parametrize("change", LEFT_TO_DJANGO.values(), ids=LEFT_TO_DJANGO.keys())
+def test_anything_unusual_is_left_to_django(world: dict[str, Any], record_payload: Any, change: dict[str, Any]) -> None:
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload()))
+    body = {"token": token, "level": 5, "channel": "pad", **change}
+    assert fast(api, body) is None
+    assert not Evaluation.objects.exists()
+
+
+def test_requests_it_cannot_vouch_for_are_left_to_django(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload(record_no="MINE")))
+    body = {"token": token, "level": 5, "channel": "pad"}
+    public_id, _dot, signature = token.partition(".")
+    for name, answered in {
+        "forged signature": fast(api, {**body, "token": f"{public_id}.{'A' * len(signature)}"}),
+        "no such slot": fast(api, {**body, "token": "x" + token}),
+        "no signature": fast(api, {**body, "token": public_id}),
+        "no such record": fast(api, {"record_no": "NONE", "level": 5, "channel": "pad"}),
+        "another region's key": fast(world["other_api"], body),
+        "no key": fast(api, body, HTTP_AUTHORIZATION=""),
+        "unknown key": fast(Api("hp_unknown-key"), body),
+        "host not allowed": fast(api, body, HTTP_HOST="evil.example"),
+        "not JSON": fast(api, body, CONTENT_TYPE="text/plain"),
+        "GET": fast(api, body, REQUEST_METHOD="GET"),
+        "another path": fast(api, body, PATH_INFO="/api/v1/evaluations/"),
+        "no length": fast(api, body, CONTENT_LENGTH=""),
+        "closed window": fast(api, {**body, "token": _closed_token(api, record_payload)}),
+    }.items():
+        assert answered is None, name
+    assert not Evaluation.objects.exists()
+    # The body is still there for Django to read.
+    environ = api.environ(json.dumps(body).encode(), HTTP_AUTHORIZATION="")
+    assert fastpath.respond(environ) is None
+    assert json.loads(environ["wsgi.input"].read()) == body
+
+
+def test_a_batch_record_is_left_to_django(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    batch = {"kind": "batch", "bundle_no": "BATCH-F"}
+    token = token_of(api.post("/records", record_payload(record_no="BF1", bundle=batch)))
+    api.post("/records", record_payload(record_no="BF2", bundle=batch))
+    assert fast(api, {"token": token, "level": 5, "channel": "pad"}) is None
+    # Django rates the whole batch (R5).
+    assert api.post("/evaluations", {"token": token, "level": 5, "channel": "pad"}).status_code == 201
+    assert Evaluation.objects.count() == 2
+
+
+def test_a_second_rating_or_a_retry_is_left_to_django(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload()))
+    body = {"token": token, "level": 5, "channel": "mobile", "client_ref": "retry-1"}
+    first = fast(api, body)
+    assert first is not None
+    assert fast(api, body) is None and fast(api, {**body, "client_ref": ""}) is None
+    # Django answers the retry with the first receipt, and a second rating with 409.
+    retry = api.post("/evaluations", body)
+    assert retry.status_code == 200 and retry.json()["receipt"] == json.loads(first[1])["receipt"]
+    assert api.post("/evaluations", {**body, "client_ref": "", "channel": "sms"}).status_code == 409
+    assert Evaluation.objects.count() == 1
+
+
+def test_a_blocked_evaluators_good_rating_is_kept_and_counted_nowhere(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    """R15 on the fast path: the registry is asked in the same lookup."""
+    api = world["api"]
+    troll = person(1, phone="13900000001", id_number="320102198001010011")
+    case = BadReviewCase.objects.get(record__record_no=rated(api, record_payload, level=1, applicant=troll))
+    to_handling(api, case.pk, "malicious")
+    act_ok(api, case.pk, "request_invalidation", reason="报复性差评")
+    act_ok(api, case.pk, "approve_invalidation", note="同意")
+    blocked_evaluator_add(
+        actor=console_actor("manager", "manager", region=world["district"]), case=case, reason="多次恶意差评"
+    )
+    token = token_of(api.post("/records", record_payload(record_no="AGAIN", applicant=person(2, phone=troll["phone"]))))
+    assert fast(api, {"token": token, "level": 5, "channel": "pad"}) is not None
+    assert Evaluation.objects.get(record__record_no="AGAIN").blocked is True
+    other = token_of(api.post("/records", record_payload(record_no="SOMEONE", applicant=person(3))))
+    assert fast(api, {"token": other, "level": 5, "channel": "pad"}) is not None
+    assert Evaluation.objects.get(record__record_no="SOMEONE").blocked is False
+
+
+def _call(environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+    """Call the production WSGI application the way a server does."""
+    from haoping.wsgi import application
+
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
+
+    body = b"".join(application(environ, start_response))
+    return seen["status"], seen["headers"], json.loads(body)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    first = token_of(api.post("/records", record_payload(record_no="W1")))
+    second = token_of(api.post("/records", record_payload(record_no="W2")))
+
+    def post(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        raw = json.dumps(body).encode()
+        return _call({**api.environ(raw), "SERVER_NAME": "testserver", "SERVER_PORT": "80", "wsgi.url_scheme": "http"})
+
+    good = post({"token": first, "level": 5, "channel": "qrcode"})
+    bad = post({"token": second, "level": 1, "channel": "pad", "reasons": ["attitude"]})
+    assert good[0] == bad[0] == 201
+    assert good[2]["evaluations"] == [{"record_no": "W1", "visit_id": None, "level": 5}]
+    # The bad rating went through Django, which opened its case (R12).
+    assert bad[2]["evaluations"] == [{"record_no": "W2", "visit_id": None, "level": 1}]
+    assert BadReviewCase.objects.filter(record__record_no="W2").exists()
+    # Both answers carry the same headers.
+    without_length = [{k: v for k, v in h.items() if k != "Content-Length"} for h in (good[1], bad[1])]
+    assert without_length[0] == without_length[1]
+    assert int(good[1]["Content-Length"]) > 0
+    # A second rating is Django's 409, in the API's error shape.
+    again = post({"token": first, "level": 4, "channel": "sms"})
+    assert again[0] == 409 and again[2]["error"] == "already_rated"
+    assert Evaluation.objects.count() == 2
+    # Other paths are untouched.
+    missing = _call(
+        {**api.environ(b"{}", PATH_INFO="/api/v1/nothing"), "SERVER_NAME": "testserver", "SERVER_PORT": "80"}
+    )
+    assert missing[0] == 404 and missing[2]["error"] == "not_found"
+
+
+def test_ratings_ask_for_one_rollup_update_a_second(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from haoping.indicators import services
+    from haoping.indicators.tasks import update_rollups
+
+    settings.HAOPING_ROLLUPS_ENQUEUE = True
+    scheduled: list[float] = []
+    monkeypatch.setattr(update_rollups, "schedule", lambda delay: scheduled.append(delay))
+    clock = iter([100.0, 100.2, 100.9, 101.1, 101.5, 103.0])
+    monkeypatch.setattr(services.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(services, "_next_enqueue", 0.0)
+    for _ in range(6):
+        services._enqueue()
+    # At 100.0 (runs at 101.0, covering 100.2 and 100.9), 101.1 (covering 101.5) and 103.0.
+    assert scheduled == [1.0, 1.0, 1.0]
+
+
+def test_the_lookup_is_the_orms_own_sql(db: Any) -> None:
+    """The statements come from the models, so a migration that renames a column moves them too."""
+    statements = fastpath.statements()
+    token = statements.lookups["token"]
+    assert token.params[token.text_at] == fastpath.TEXT_KEY
+    visit = statements.lookups["visit"]
+    assert visit.int_at is not None and visit.params[visit.int_at] == fastpath.INT_KEY
+    assert visit.bind("R1", 7)[visit.text_at] == "R1" and visit.bind("R1", 7)[visit.int_at] == 7
+    assert RatingSlot._meta.db_table in token.sql and "rectification_blockedevaluator" in token.sql
+    assert statements.insert.count("%s") == len(statements.columns)
+
+
+def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payload: Any, monkeypatch: Any) -> None:
+    from django.db import DatabaseError
+
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload()))
+
+    def broken() -> Any:
+        raise DatabaseError("connection lost")
+
+    monkeypatch.setattr(fastpath, "statements", broken)
+    assert fast(api, {"token": token, "level": 5, "channel": "pad"}) is None
+    assert not Evaluation.objects.exists()
