@@ -49,7 +49,7 @@ LOOKUP = (*SLOT_VALUES, "kind", "opens_at", "closes_at", "region__path", "record
 TEXT_KEY = "fastpath-sentinel"
 INT_KEY = -(2**62) + 7301
 # How a rating names its service: the link token's slot id, or a record number (and a visit).
-FINDERS = {
+FINDERS: dict[str, dict[str, Any]] = {
     "token": {"public_id": TEXT_KEY},
     "record": {"record__record_no": TEXT_KEY, "kind": RatingSlot.Kind.COMPLETION},
     "visit": {"record__record_no": TEXT_KEY, "visit_id": INT_KEY, "kind": RatingSlot.Kind.VISIT},
@@ -108,9 +108,9 @@ def _compile() -> Statements:
     qn = connection.ops.quote_name
     insert = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {}".format(
         qn(Evaluation._meta.db_table),
-        ", ".join(qn(f.column) for f in fields),
+        ", ".join(qn(str(f.column)) for f in fields),
         ", ".join(["%s"] * len(fields)),
-        qn(Evaluation._meta.pk.column),
+        qn(str(Evaluation._meta.pk.column)),
     )
     return Statements({name: _lookup(filters) for name, filters in FINDERS.items()}, insert, fields)
 
