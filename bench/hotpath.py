@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Single-process view of the rating hot path: per-request CPU and wall time, per-query time,
-and a cProfile of POST /api/v1/evaluations called through the WSGI application directly
+and a cProfile of POST /api/v1/evaluations called through the WSGI application directly (the fast
+path in front of Django, as haoping.wsgi serves it; `--full` for Django alone)
 (no HTTP server, no load generator), against a database prepared by `bench/ingest.py --keep-db`.
 
     cd /work/main && .venv/bin/python bench/ingest.py --records 3000 --seconds 1 --keep-db --save-seed
@@ -41,6 +42,8 @@ django.setup()
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 
+from haoping.evaluations.fastpath import RatingFastPath  # noqa: E402
+
 from haoping.records.links import token_for  # noqa: E402
 from haoping.records.models import RatingSlot  # noqa: E402
 
@@ -72,6 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--full", action="store_true", help="Django's request cycle only, without the fast path")
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--seed", default=str(Path("/tmp/haoping-bench-seed.json")))
     args = ap.parse_args()
@@ -81,7 +85,7 @@ def main() -> None:
     if len(free) < args.n + 60:
         raise SystemExit(f"only {len(free)} unrated slots; need {args.n + 60}")
     bodies = [json.dumps({"token": token_for(p), "level": 5, "channel": "mobile"}).encode() for p in free]
-    app = WSGIHandler()
+    app = WSGIHandler() if args.full else RatingFastPath(WSGIHandler())
     statuses: dict[str, int] = {}
 
     def start_response(status: str, headers: list) -> None:

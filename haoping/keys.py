@@ -1,4 +1,4 @@
-"""Purpose-bound keys derived from the master key (settings.HAOPING_MASTER_KEY)."""
+"""Purpose-bound keys derived from the master key (settings.HAOPING_MASTER_KEY), once per process."""
 
 from __future__ import annotations
 
@@ -17,17 +17,21 @@ def master_key() -> bytes:
     return sm3(("demo-master:" + settings.SECRET_KEY).encode())
 
 
+@functools.cache
 def personal_data_key() -> bytes:
     return derive_key(master_key(), "personal-data-sm4")
 
 
+@functools.cache
 def index_key() -> bytes:
     return derive_key(master_key(), "lookup-index-sm3", 32)
 
 
+@functools.cache
 def link_key() -> bytes:
     return derive_key(master_key(), "rating-link-sm3", 32)
 
 
+@functools.cache
 def chain_key() -> bytes:
     return derive_key(master_key(), "evaluation-chain-sm3", 32)

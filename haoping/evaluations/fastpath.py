@@ -20,12 +20,15 @@ import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
+from django.db.models import JSONField
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from haoping.accounts.selectors import api_client_for_key
 from haoping.errors import DomainError
@@ -85,7 +88,7 @@ class Lookup:
 class Statements:
     lookups: dict[str, Lookup]
     insert: str
-    columns: tuple[Any, ...]  # the model fields, in the insert's column order
+    columns: tuple[tuple[str, bool], ...]  # each column's attribute, and whether it holds JSON
 
 
 _statements: Statements | None = None
@@ -112,7 +115,8 @@ def _compile() -> Statements:
         ", ".join(["%s"] * len(fields)),
         qn(str(Evaluation._meta.pk.column)),
     )
-    return Statements({name: _lookup(filters) for name, filters in FINDERS.items()}, insert, fields)
+    columns = tuple((f.attname, isinstance(f, JSONField)) for f in fields)
+    return Statements({name: _lookup(filters) for name, filters in FINDERS.items()}, insert, columns)
 
 
 def statements() -> Statements:
@@ -173,7 +177,8 @@ def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int,
         return None
     if level <= 2 or connection.vendor != "postgresql":
         return None  # R12: a bad rating opens its case in the same transaction, in the full path
-    lookup = statements().lookups[finder]
+    st = statements()
+    lookup = st.lookups[finder]
     now = now or timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(lookup.sql, lookup.bind(key, number))
@@ -193,10 +198,10 @@ def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int,
         # R15: a rating from someone in the registry is kept for audit and counted nowhere.
         blocked = bool(agent_blocked if rated_by == Evaluation.RatedBy.AGENT else applicant_blocked)
         client_ref = body.get("client_ref", "")
-        ev = Evaluation(
+        ev = SimpleNamespace(
             **rated_ids(found),
             level=level,
-            source=Evaluation.Source.ACTIVE,
+            source=Evaluation.Source.ACTIVE.value,
             channel=channel,
             rated_by=rated_by,
             rated_at=now,
@@ -210,8 +215,9 @@ def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int,
             blocked=blocked,
         )
         ev.row_mac = row_mac(ev)
-        values = [field.get_db_prep_save(getattr(ev, field.attname), connection) for field in statements().columns]
-        cursor.execute(statements().insert, values)
+        values = vars(ev)
+        params: list[Any] = [Jsonb(values[name]) if json else values[name] for name, json in st.columns]
+        cursor.execute(st.insert, params)
         if cursor.fetchone() is None:
             return None  # rated already: the full path tells a retry from a second rating
     rollups_soon()
