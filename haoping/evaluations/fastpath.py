@@ -18,14 +18,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
+import threading
+from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
-from django.db.models import JSONField
+from django.db.models import Field, JSONField, Lookup
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from psycopg.types.json import Jsonb
@@ -37,8 +40,10 @@ from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import SLOT_VALUES, _blocked, _validate_content, new_receipt, rated_ids
 from haoping.indicators.services import rollups_soon
 from haoping.records.links import public_id_from_token
-from haoping.records.models import RatingSlot
+from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
+
+logger = logging.getLogger(__name__)
 
 PATH = "/api/v1/evaluations"
 MAX_BODY = 16 * 1024  # a rating with a full comment is under 4 kB; larger bodies take the full path
@@ -48,15 +53,19 @@ FIELDS = frozenset(
     {"token", "record_no", "visit_id", "level", "channel", "rated_by", "answers", "reasons", "comment", "client_ref"}
 )
 MAX_REASONS = 20
-LOOKUP = (*SLOT_VALUES, "kind", "opens_at", "closes_at", "region__path", "record__record_no", "record__agent_id")
-TEXT_KEY = "fastpath-sentinel"
-INT_KEY = -(2**62) + 7301
-# How a rating names its service: the link token's slot id, or a record number (and a visit).
-FINDERS: dict[str, dict[str, Any]] = {
-    "token": {"public_id": TEXT_KEY},
-    "record": {"record__record_no": TEXT_KEY, "kind": RatingSlot.Kind.COMPLETION},
-    "visit": {"record__record_no": TEXT_KEY, "visit_id": INT_KEY, "kind": RatingSlot.Kind.VISIT},
+# How a rating names its service, and the lookup for a batch of such names: link tokens (their
+# slot ids), record numbers (the completion), or visit ids (checked against the record number).
+FINDERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "token": ("public_id", {}),
+    "record": ("record__record_no", {"kind": RatingSlot.Kind.COMPLETION}),
+    "visit": ("visit_id", {"kind": RatingSlot.Kind.VISIT}),
 }
+LOOKUP = (
+    *SLOT_VALUES,
+    *("public_id", "opens_at", "closes_at", "region__path", "record__record_no", "record__agent_id"),
+    *("applicant_blocked", "agent_blocked"),
+)
+MAX_BATCH = 64
 # The headers the middleware stack puts on a JSON answer (checked against it by the tests).
 HEADERS = [
     ("Content-Type", "application/json; charset=utf-8"),
@@ -69,24 +78,25 @@ HEADERS = [
 ]
 
 
-@dataclass(frozen=True)
-class Lookup:
-    sql: str
-    params: tuple[Any, ...]
-    text_at: int
-    int_at: int | None
+class AnyOf(Lookup):  # type: ignore[type-arg]
+    """`field = ANY(%s)` with a list: one statement, one plan, for any number of values."""
 
-    def bind(self, text: str, number: int | None) -> list[Any]:
-        params = list(self.params)
-        params[self.text_at] = text
-        if self.int_at is not None:
-            params[self.int_at] = number
-        return params
+    lookup_name = "any"
+    prepare_rhs = False
+
+    # The parameter is one array, which the stubs' scalar parameter types do not describe.
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> Any:
+        return "%s", [list(value)]
+
+    def as_sql(self, compiler: Any, connection: Any) -> Any:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
 
 
 @dataclass(frozen=True)
 class Statements:
-    lookups: dict[str, Lookup]
+    lookups: dict[str, tuple[str, tuple[Any, ...], int]]  # SQL, parameters, where the names go
     insert: str
     columns: tuple[tuple[str, bool], ...]  # each column's attribute, and whether it holds JSON
 
@@ -94,29 +104,35 @@ class Statements:
 _statements: Statements | None = None
 
 
-def _lookup(filters: dict[str, Any]) -> Lookup:
-    """The slot lookup as the ORM writes it, with the caller's values re-bound per request."""
+def _lookup(field: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...], int]:
+    """The slot lookup as the ORM writes it; the names are bound per batch."""
+    sentinel = ["fastpath-sentinel"]
     slots = (
-        RatingSlot.objects.filter(**filters)
+        RatingSlot.objects.filter(**{f"{field}__any": sentinel}, **filters)
         .annotate(applicant_blocked=_blocked("applicant"), agent_blocked=_blocked("agent"))
-        .values_list(*LOOKUP, "applicant_blocked", "agent_blocked")
+        .values_list(*LOOKUP)
     )
     sql, params = slots.query.sql_with_params()
-    params = tuple(params)
-    return Lookup(sql, params, params.index(TEXT_KEY), params.index(INT_KEY) if INT_KEY in params else None)
+    return sql, tuple(params), list(params).index(sentinel)
 
 
 def _compile() -> Statements:
+    for model, name in ((RatingSlot, "public_id"), (RatingSlot, "visit"), (ServiceRecord, "record_no")):
+        named = model._meta.get_field(name)
+        assert isinstance(named, Field)
+        named.register_lookup(AnyOf)
     fields = tuple(f for f in Evaluation._meta.concrete_fields if not f.primary_key)
     qn = connection.ops.quote_name
-    insert = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING RETURNING {}".format(
+    # One row per rating from parallel arrays: the same statement for a batch of any size.
+    insert = "INSERT INTO {} ({}) SELECT * FROM unnest({}) ON CONFLICT DO NOTHING RETURNING {}".format(
         qn(Evaluation._meta.db_table),
         ", ".join(qn(str(f.column)) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-        qn(str(Evaluation._meta.pk.column)),
+        ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields),
+        qn("receipt"),
     )
     columns = tuple((f.attname, isinstance(f, JSONField)) for f in fields)
-    return Statements({name: _lookup(filters) for name, filters in FINDERS.items()}, insert, columns)
+    lookups = {name: _lookup(field, filters) for name, (field, filters) in FINDERS.items()}
+    return Statements(lookups, insert, columns)
 
 
 def statements() -> Statements:
@@ -151,81 +167,187 @@ def _well_formed(body: Any) -> bool:
     return type(reasons) is list and len(reasons) <= MAX_REASONS and all(_text(r, MAX_BODY) for r in reasons)
 
 
-def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int, bytes] | None:
-    """Rate the common case and return (status, JSON body); None when the full path must answer.
+@dataclass
+class Pending:
+    """One rating on its way through the fast path; `result` stays None if the full path must answer."""
 
-    `client` is the API client the key names. Nothing is written unless the rating is accepted.
-    """
-    if client is None or not _well_formed(body):
+    finder: str
+    name: Any  # the slot id, record number or visit id
+    record_no: str
+    client_id: int
+    region_path: str
+    content: dict[str, Any]
+    client_ref: str
+    now: dt.datetime
+    result: tuple[int, bytes] | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending | None:
+    """A rating the fast path can take, checked without the database; None for the full path."""
+    if client is None or not _well_formed(body) or connection.vendor != "postgresql":
         return None
-    level = body["level"]
-    channel = body["channel"]
-    rated_by = body.get("rated_by", "applicant")
-    answers = body.get("answers", {})
-    reasons = body.get("reasons", [])
-    comment = body.get("comment", "").strip()
+    content = {
+        "level": body["level"],
+        "channel": body["channel"],
+        "rated_by": body.get("rated_by", "applicant"),
+        "answers": body.get("answers", {}),
+        "reasons": body.get("reasons", []),
+        "comment": body.get("comment", "").strip(),
+    }
     try:
-        _validate_content(
-            level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
-        )
+        _validate_content(**content)
         if "token" in body:
-            finder, key, number = "token", public_id_from_token(body["token"]), None
+            finder, name, record_no = "token", public_id_from_token(body["token"]), ""
+        elif "visit_id" in body:
+            finder, name, record_no = "visit", body["visit_id"], body["record_no"]
         else:
-            finder = "visit" if "visit_id" in body else "record"
-            key, number = body["record_no"], body.get("visit_id")
+            finder, name, record_no = "record", body["record_no"], body["record_no"]
     except DomainError:
         return None
-    if level <= 2 or connection.vendor != "postgresql":
+    if content["level"] <= 2:
         return None  # R12: a bad rating opens its case in the same transaction, in the full path
+    client_ref = body.get("client_ref", "")
+    return Pending(
+        finder=finder,
+        name=name,
+        record_no=record_no,
+        client_id=client.pk,
+        region_path=client.region.path,
+        content=content,
+        client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
+        now=now or timezone.now(),
+    )
+
+
+def _accepts(p: Pending, found: dict[str, Any]) -> bool:
+    """The rules of the full path's lookup and `_targets`, for one ratable service and no bundle."""
+    return not (
+        found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
+        or (p.finder == "visit" and found["record__record_no"] != p.record_no)
+        or not found["region__path"].startswith(p.region_path)  # outside the key's region
+        or found["closes_at"] is None
+        or not found["opens_at"] - MAX_CLOCK_SKEW <= p.now <= found["closes_at"]  # R2, R3
+        or (p.content["rated_by"] == Evaluation.RatedBy.AGENT and found["record__agent_id"] is None)  # R7
+    )
+
+
+def store(batch: list[Pending]) -> None:
+    """Rate every rating of `batch` the rules allow, in one lookup per kind of name and one insert.
+
+    The insert is one statement in autocommit: every rating it returns is committed before any
+    answer is given. Ratings it skips (rated already, or rated twice in this batch) keep a None
+    result, as do all of them if the database fails.
+    """
     st = statements()
-    lookup = st.lookups[finder]
-    now = now or timezone.now()
+    rows = []
     with connection.cursor() as cursor:
-        cursor.execute(lookup.sql, lookup.bind(key, number))
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        found = dict(zip(LOOKUP, row, strict=False))
-        applicant_blocked, agent_blocked = row[len(LOOKUP) :]
-        if (
-            found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
-            or not found["region__path"].startswith(client.region.path)  # outside the key's region
-            or found["closes_at"] is None
-            or not found["opens_at"] - MAX_CLOCK_SKEW <= now <= found["closes_at"]  # R2, R3
-            or (rated_by == Evaluation.RatedBy.AGENT and found["record__agent_id"] is None)  # R7
-        ):
-            return None
-        # R15: a rating from someone in the registry is kept for audit and counted nowhere.
-        blocked = bool(agent_blocked if rated_by == Evaluation.RatedBy.AGENT else applicant_blocked)
-        client_ref = body.get("client_ref", "")
-        ev = SimpleNamespace(
-            **rated_ids(found),
-            level=level,
-            source=Evaluation.Source.ACTIVE.value,
-            channel=channel,
-            rated_by=rated_by,
-            rated_at=now,
-            created_at=now,
-            answers=answers,
-            reasons=reasons,
-            comment=comment,
-            receipt=new_receipt(),
-            client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
-            overall=False,
-            blocked=blocked,
-        )
-        ev.row_mac = row_mac(ev)
-        values = vars(ev)
-        params: list[Any] = [Jsonb(values[name]) if json else values[name] for name, json in st.columns]
-        cursor.execute(st.insert, params)
-        if cursor.fetchone() is None:
-            return None  # rated already: the full path tells a retry from a second rating
-    rollups_soon()
-    out = {
-        "evaluations": [{"record_no": found["record__record_no"], "visit_id": ev.visit_id, "level": level}],
-        "receipt": ev.receipt,
-    }
-    return 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+        for finder in {p.finder for p in batch}:
+            asked = [p for p in batch if p.finder == finder]
+            sql, params, at = st.lookups[finder]
+            bound = list(params)
+            bound[at] = list({p.name for p in asked})
+            cursor.execute(sql, bound)
+            key = FINDERS[finder][0]
+            found = {r[key]: r for r in (dict(zip(LOOKUP, row, strict=True)) for row in cursor.fetchall())}
+            for p in asked:
+                slot = found.get(p.name)
+                if slot is None or not _accepts(p, slot):
+                    continue
+                # R15: a rating from someone in the registry is kept for audit and counted nowhere.
+                agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
+                ev = SimpleNamespace(
+                    **rated_ids(slot),
+                    **p.content,
+                    source=Evaluation.Source.ACTIVE.value,
+                    rated_at=p.now,
+                    created_at=p.now,
+                    receipt=new_receipt(),
+                    client_ref=p.client_ref,
+                    overall=False,
+                    blocked=bool(slot["agent_blocked" if agent else "applicant_blocked"]),
+                )
+                ev.row_mac = row_mac(ev)
+                rows.append((p, slot, vars(ev)))
+        if not rows:
+            return
+        arrays = [[Jsonb(v[name]) if json else v[name] for _p, _s, v in rows] for name, json in st.columns]
+        cursor.execute(st.insert, arrays)
+        stored = {receipt for (receipt,) in cursor.fetchall()}
+    for p, slot, values in rows:
+        if values["receipt"] in stored:
+            out = {
+                "evaluations": [
+                    {"record_no": slot["record__record_no"], "visit_id": values["visit_id"], "level": values["level"]}
+                ],
+                "receipt": values["receipt"],
+            }
+            p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+    if stored:
+        rollups_soon()
+
+
+def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int, bytes] | None:
+    """Rate the common case at once, in the caller's transaction; None when the full path must answer."""
+    pending = prepare(body, client, now)
+    if pending is None:
+        return None
+    store([pending])
+    return pending.result
+
+
+class Writer:
+    """One thread per process that stores the fast path's ratings in batches.
+
+    Request threads hand over checked ratings and wait; the writer takes all that are waiting
+    (up to MAX_BATCH) as one batch, on its own database connection. Under load, many ratings
+    share one lookup, one insert and one commit; alone, a rating waits for nothing.
+    """
+
+    def __init__(self) -> None:
+        self._queue: deque[Pending] = deque()
+        self._ready = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def submit(self, pending: Pending) -> tuple[int, bytes] | None:
+        with self._ready:
+            if self._thread is None or not self._thread.is_alive():
+                self._stopping = False
+                self._thread = threading.Thread(target=self._run, name="rating-writer", daemon=True)
+                self._thread.start()
+            self._queue.append(pending)
+            self._ready.notify()
+        pending.done.wait()
+        return pending.result
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopping = True
+            self._ready.notify()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._stopping:
+                    self._ready.wait()
+                if not self._queue:
+                    connection.close()
+                    return
+                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
+            try:
+                connection.close_if_unusable_or_obsolete()
+                store(batch)
+            except Exception:
+                # Nothing of this batch was answered; the full path takes each rating again.
+                logger.exception("rating batch of %d failed; the full path takes them", len(batch))
+                for p in batch:
+                    p.result = None
+            finally:
+                for p in batch:
+                    p.done.set()
 
 
 def _client(environ: dict[str, Any]) -> Any:
@@ -254,8 +376,11 @@ def _body(environ: dict[str, Any]) -> bytes | None:
     return body if len(body) == length else None
 
 
-def respond(environ: dict[str, Any]) -> tuple[int, bytes] | None:
-    """The fast path's answer to a WSGI request, or None for the full path."""
+def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int, bytes] | None:
+    """The fast path's answer to a WSGI request, or None for the full path.
+
+    With a `writer`, the rating is stored in its next batch; without, at once on this thread.
+    """
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
         return None
     if not environ.get("CONTENT_TYPE", "").startswith("application/json") or not _host_allowed(environ):
@@ -267,12 +392,17 @@ def respond(environ: dict[str, Any]) -> tuple[int, bytes] | None:
         body = json.loads(raw)
     except ValueError:
         return None
-    client = _client(environ)
     try:
-        return answer(body, client)
+        pending = prepare(body, _client(environ))
+        if pending is None:
+            return None
+        if writer is None:
+            store([pending])
+            return pending.result
     except DatabaseError:
         # The full path meets the same fault and answers it as it answers any other.
         return None
+    return writer.submit(pending)
 
 
 StartResponse = Callable[..., Any]
@@ -282,15 +412,16 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 class RatingFastPath:
     """WSGI middleware in front of Django: the fast path's answers, else Django's."""
 
-    def __init__(self, app: WSGIApp) -> None:
+    def __init__(self, app: WSGIApp, writer: Writer | None = None) -> None:
         self.app = app
+        self.writer = writer
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:
             # As Django does around each request: drop a connection that is broken or too old.
             close_old_connections()
             try:
-                answered = respond(environ)
+                answered = respond(environ, self.writer)
             finally:
                 close_old_connections()
             if answered is not None:

@@ -58,24 +58,51 @@ class Evaluation(models.Model):
         APPLICANT = "applicant", _("applicant")
         AGENT = "agent", _("agent")
 
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    # Indexed as the first column of the indexes below.
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_index=False)
     slot = models.ForeignKey(
         RatingSlot, verbose_name=_("ratable service"), on_delete=models.PROTECT, related_name="evaluations"
     )
     record = models.ForeignKey(
         ServiceRecord, verbose_name=_("service record"), on_delete=models.PROTECT, related_name="evaluations"
     )
-    visit = models.ForeignKey(Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT)
-    # Who was rated, copied from the record or visit so that indicators need no joins.
-    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT)
-    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
-    institution = models.ForeignKey(
-        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT
+    visit = models.ForeignKey(
+        Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
-    platform = models.ForeignKey(Platform, verbose_name=_("platform"), null=True, blank=True, on_delete=models.PROTECT)
-    window = models.ForeignKey(Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.PROTECT)
-    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT)
-    bundle = models.ForeignKey(Bundle, verbose_name=_("bundle"), null=True, blank=True, on_delete=models.PROTECT)
+    # Who was rated, copied from the record or visit so that indicators need no joins. They come from
+    # rows that carry their own foreign keys (record, visit, item, window), and the row MAC seals
+    # them, so the database does not check them again on every insert.
+    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT, db_constraint=False)
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, db_constraint=False
+    )
+    institution = models.ForeignKey(
+        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
+    )
+    platform = models.ForeignKey(
+        Platform,
+        verbose_name=_("platform"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+    )
+    window = models.ForeignKey(
+        Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
+    )
+    staff = models.ForeignKey(
+        Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
+    )
+    bundle = models.ForeignKey(
+        Bundle,
+        verbose_name=_("bundle"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        db_constraint=False,
+        db_index=False,
+    )
 
     level = models.PositiveSmallIntegerField(_("level"), choices=sorted(LEVEL_LABELS.items(), reverse=True))
     source = models.CharField(_("source"), max_length=8, choices=Source.choices)
@@ -87,7 +114,7 @@ class Evaluation(models.Model):
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     # One receipt per submission; a batch or theme rating shares it across its rows.
-    receipt = models.CharField(_("receipt"), max_length=20, db_index=True)
+    receipt = models.CharField(_("receipt"), max_length=20)
     client_ref = models.CharField(_("client reference"), max_length=80, blank=True)
     # R6: given as a theme's overall rating, so records of the theme completing later inherit it.
     overall = models.BooleanField(_("theme overall rating"), default=False)
@@ -104,7 +131,14 @@ class Evaluation(models.Model):
             models.UniqueConstraint(fields=["region", "slot"], name="one_evaluation_per_slot"),
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="level_1_to_5"),
         ]
-        indexes = [models.Index(fields=["region", "rated_at"])]
+        indexes = [
+            models.Index(fields=["region", "rated_at"]),
+            models.Index(fields=["receipt"], name="evaluation_receipt"),
+            # Most ratings have no visit, platform or bundle: those rows stay out of these indexes.
+            models.Index(fields=["visit"], condition=models.Q(visit__isnull=False), name="evaluation_visit"),
+            models.Index(fields=["platform"], condition=models.Q(platform__isnull=False), name="evaluation_platform"),
+            models.Index(fields=["bundle"], condition=models.Q(bundle__isnull=False), name="evaluation_bundle"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.record_id} {self.level}"

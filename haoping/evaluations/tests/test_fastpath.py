@@ -273,16 +273,93 @@ def test_ratings_ask_for_one_rollup_update_a_second(settings: Any, monkeypatch: 
     assert scheduled == [1.0, 1.0, 1.0]
 
 
-def test_the_lookup_is_the_orms_own_sql(db: Any) -> None:
-    """The statements come from the models, so a migration that renames a column moves them too."""
+def test_the_statements_are_the_orms_own_sql(db: Any) -> None:
+    """They come from the models, so a migration that renames a column moves them too."""
     statements = fastpath.statements()
-    token = statements.lookups["token"]
-    assert token.params[token.text_at] == fastpath.TEXT_KEY
-    visit = statements.lookups["visit"]
-    assert visit.int_at is not None and visit.params[visit.int_at] == fastpath.INT_KEY
-    assert visit.bind("R1", 7)[visit.text_at] == "R1" and visit.bind("R1", 7)[visit.int_at] == 7
-    assert RatingSlot._meta.db_table in token.sql and "rectification_blockedevaluator" in token.sql
-    assert statements.insert.count("%s") == len(statements.columns)
+    for name, (sql, params, at) in statements.lookups.items():
+        assert params[at] == ["fastpath-sentinel"], name
+        assert "= ANY(%s)" in sql and RatingSlot._meta.db_table in sql and "rectification_blockedevaluator" in sql
+    assert statements.insert.count("%s") == len(statements.columns) == len(Evaluation._meta.concrete_fields) - 1
+
+
+def test_a_batch_shares_one_lookup_per_kind_of_name_and_one_insert(
+    world: dict[str, Any], record_payload: Any, django_assert_num_queries: Any
+) -> None:
+    api = world["api"]
+    client = api_client_for_key(api.key)
+    other = api_client_for_key(world["other_api"].key)
+    tokens = [token_of(api.post("/records", record_payload(record_no=f"BT{n}"))) for n in range(3)]
+    api.post("/records", record_payload(record_no="BYNO"))
+    now = timezone.now()
+    body = {"level": 5, "channel": "pad"}
+    batch = [
+        fastpath.prepare({"token": tokens[0], **body}, client, now),
+        fastpath.prepare({"token": tokens[1], **body, "level": 4}, client, now),
+        fastpath.prepare({"token": tokens[1], **body, "level": 3}, client, now),  # the same service again
+        fastpath.prepare({"token": tokens[2], **body}, other, now),  # outside that key's region
+        fastpath.prepare({"record_no": "BYNO", **body}, client, now),
+        fastpath.prepare({"record_no": "NONE", **body}, client, now),
+    ]
+    pending = [p for p in batch if p is not None]
+    assert len(pending) == 6
+    with django_assert_num_queries(3):
+        fastpath.store(pending)
+    answered = [json.loads(p.result[1])["evaluations"][0] if p.result else None for p in pending]
+    assert answered == [
+        {"record_no": "BT0", "visit_id": None, "level": 5},
+        {"record_no": "BT1", "visit_id": None, "level": 4},
+        None,
+        None,
+        {"record_no": "BYNO", "visit_id": None, "level": 5},
+        None,
+    ]
+    assert sorted(Evaluation.objects.values_list("record__record_no", "level")) == [
+        ("BT0", 5),
+        ("BT1", 4),
+        ("BYNO", 5),
+    ]
+    # Django answers the ones left: the second rating of BT1 and the other region's token.
+    assert api.post("/evaluations", {"token": tokens[1], **body}).status_code == 409
+    assert world["other_api"].post("/evaluations", {"token": tokens[2], **body}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_writer_stores_concurrent_ratings_before_answering(world: dict[str, Any], record_payload: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    api = world["api"]
+    client = api_client_for_key(api.key)
+    tokens = [token_of(api.post("/records", record_payload(record_no=f"C{n:02d}"))) for n in range(12)]
+    writer = fastpath.Writer()
+    outcomes: list[tuple[str, bool | None]] = []
+    start = threading.Barrier(13)
+
+    def rate(token: str, level: int) -> None:
+        try:
+            pending = fastpath.prepare({"token": token, "level": level, "channel": "kiosk"}, client)
+            assert pending is not None
+            start.wait()
+            answered = writer.submit(pending)
+            # An answer is given only once the rating is committed: this thread's own connection sees it.
+            receipt = json.loads(answered[1])["receipt"] if answered else None
+            outcomes.append((token, None if receipt is None else Evaluation.objects.filter(receipt=receipt).exists()))
+        finally:
+            connection.close()
+
+    # The first service twice: one rating wins; the other is left to Django (409 there).
+    threads = [threading.Thread(target=rate, args=(t, 5)) for t in tokens] + [
+        threading.Thread(target=rate, args=(tokens[0], 4))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.stop()
+    assert sorted(outcome for _t, outcome in outcomes if outcome is not None) == [True] * 12
+    assert [t for t, outcome in outcomes if outcome is None] == [tokens[0]]
+    assert Evaluation.objects.count() == 12
 
 
 def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payload: Any, monkeypatch: Any) -> None:
