@@ -43,7 +43,6 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from haoping.evaluations.fastpath import RatingFastPath  # noqa: E402
-
 from haoping.records.links import token_for  # noqa: E402
 from haoping.records.models import RatingSlot  # noqa: E402
 
@@ -76,6 +75,7 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=2000)
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--full", action="store_true", help="Django's request cycle only, without the fast path")
+    ap.add_argument("--bad", action="store_true", help="level-1 ratings, which open a case")
     ap.add_argument("--top", type=int, default=35)
     ap.add_argument("--seed", default=str(Path("/tmp/haoping-bench-seed.json")))
     args = ap.parse_args()
@@ -84,7 +84,8 @@ def main() -> None:
     free = list(RatingSlot.objects.filter(evaluations__isnull=True).values_list("public_id", flat=True)[: args.n + 60])
     if len(free) < args.n + 60:
         raise SystemExit(f"only {len(free)} unrated slots; need {args.n + 60}")
-    bodies = [json.dumps({"token": token_for(p), "level": 5, "channel": "mobile"}).encode() for p in free]
+    rating = {"level": 1, "channel": "pad", "reasons": ["attitude"]} if args.bad else {"level": 5, "channel": "mobile"}
+    bodies = [json.dumps({"token": token_for(p), **rating}).encode() for p in free]
     app = WSGIHandler() if args.full else RatingFastPath(WSGIHandler())
     statuses: dict[str, int] = {}
 

@@ -1,16 +1,19 @@
 """The rating fast path: the common `POST /api/v1/evaluations` answered before Django's request cycle.
 
-Most ratings are one good (or middling) rating of one service, named by its link token or its
-record (and visit) number. For those, routing, middleware, schema validation and the ORM cost
-several times the two statements the rating needs (a slot lookup and an insert). `answer` serves
-exactly that case with the same rules (`_validate_content`, the link signature, the client's
-region, the window of R2/R3, R7's agent check, R15's registry), SQL that the ORM compiles once per
-process, and the same row MAC.
+Most ratings rate one service, named by its link token or its record (and visit) number. For
+those, routing, middleware, schema validation and the ORM cost many times the database work
+itself. The fast path takes exactly that case, with the same rules as `evaluation_submit`:
+`_validate_content` (R1, R8), the link signature, the client's region, the window (R2, R3), R7's
+agent check, R15's registry, the same row MAC, and R12's case, opened by `case_open` in the
+rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
+
+Under load, one writer thread per process stores the ratings waiting at that moment as one batch:
+one lookup per kind of name, one insert, one commit. A rating is answered only once committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
-bundles (R5, R6), paper forms with their own time, bad ratings (they open a case, R12), a service
-already rated (409 or a retry's replay), and SQLite (the demo). The unique slot constraint, not
-this module, is what keeps a service rated once.
+bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
+replay), and SQLite (the demo). The unique slot constraint, not this module, keeps a service
+rated once.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import DateTimeField, Field, Lookup
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
@@ -61,7 +64,8 @@ FINDERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 LOOKUP = (
     *SLOT_VALUES,
-    *("public_id", "opens_at", "closes_at", "region__path", "record__record_no", "record__agent_id"),
+    *("public_id", "opens_at", "closes_at", "region__path", "record__record_no"),
+    *("record__applicant_id", "record__agent_id"),
     *("applicant_blocked", "agent_blocked"),
 )
 MAX_BATCH = 64
@@ -128,7 +132,7 @@ def _compile() -> Statements:
     insert = (
         f"INSERT INTO {qn(Evaluation._meta.db_table)} ({columns}) SELECT {columns} FROM jsonb_to_recordset(%s::jsonb)"
         f" AS batch({', '.join(f'{qn(str(f.column))} {f.db_type(connection)}' for f in fields)})"
-        f" ON CONFLICT DO NOTHING RETURNING {qn('receipt')}"
+        f" ON CONFLICT DO NOTHING RETURNING {qn(str(Evaluation._meta.pk.column))}, {qn('receipt')}"
     )
     times = tuple(f.attname for f in fields if isinstance(f, DateTimeField))
     lookups = {name: _lookup(field, filters) for name, (field, filters) in FINDERS.items()}
@@ -205,8 +209,6 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
             finder, name, record_no = "record", body["record_no"], body["record_no"]
     except DomainError:
         return None
-    if content["level"] <= 2:
-        return None  # R12: a bad rating opens its case in the same transaction, in the full path
     client_ref = body.get("client_ref", "")
     return Pending(
         finder=finder,
@@ -232,14 +234,8 @@ def _accepts(p: Pending, found: dict[str, Any]) -> bool:
     )
 
 
-def store(batch: list[Pending]) -> None:
-    """Rate every rating of `batch` the rules allow, in one lookup per kind of name and one insert.
-
-    The insert is one statement in autocommit: every rating it returns is committed before any
-    answer is given. Ratings it skips (rated already, or rated twice in this batch) keep a None
-    result, as do all of them if the database fails.
-    """
-    st = statements()
+def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str, Any], dict[str, Any]]]:
+    """Each rating the rules allow, with its slot and its evaluation's values."""
     rows = []
     with connection.cursor() as cursor:
         for finder in {p.finder for p in batch}:
@@ -269,20 +265,69 @@ def store(batch: list[Pending]) -> None:
                 )
                 ev.row_mac = row_mac(ev)
                 rows.append((p, slot, vars(ev)))
-        if not rows:
-            return
-        batch_rows = [{**v, **{name: v[name].isoformat() for name in st.times}} for _p, _s, v in rows]
-        cursor.execute(st.insert, [json.dumps(batch_rows, ensure_ascii=False)])
-        stored = {receipt for (receipt,) in cursor.fetchall()}
-    for p, slot, values in rows:
+    return rows
+
+
+def _insert(st: Statements, values: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the rows not rated yet; the receipts and ids of those inserted."""
+    sent = [{**v, **{name: v[name].isoformat() for name in st.times}} for v in values]
+    with connection.cursor() as cursor:
+        cursor.execute(st.insert, [json.dumps(sent, ensure_ascii=False)])
+        return {receipt: pk for pk, receipt in cursor.fetchall()}
+
+
+def _open_case(p: Pending, slot: dict[str, Any], values: dict[str, Any], pk: int) -> None:
+    from haoping.directory.models import Region
+    from haoping.rectification.services import case_open
+
+    agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
+    case_open(
+        evaluations=[Evaluation(id=pk, **values)],
+        region=Region.objects.get(pk=values["region_id"]),
+        evaluator_id=slot["record__agent_id" if agent else "record__applicant_id"],
+        now=p.now,
+    )
+
+
+def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
+    out = {
+        "evaluations": [
+            {"record_no": slot["record__record_no"], "visit_id": values["visit_id"], "level": values["level"]}
+        ],
+        "receipt": values["receipt"],
+    }
+    p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def store(batch: list[Pending]) -> None:
+    """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
+    for all the ratings that open no case, and a transaction of its own for each that does.
+
+    A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
+    in this batch) keep a None result, as does any rating whose own step fails.
+    """
+    st = statements()
+    rows = _rows(batch, st)
+    # R12: a bad rating (unless from the registry) opens its case.
+    plain = [row for row in rows if row[2]["level"] > 2 or row[2]["blocked"]]
+    opening = [row for row in rows if row[2]["level"] <= 2 and not row[2]["blocked"]]
+    stored = _insert(st, [values for _p, _slot, values in plain]) if plain else {}
+    for p, slot, values in plain:
         if values["receipt"] in stored:
-            out = {
-                "evaluations": [
-                    {"record_no": slot["record__record_no"], "visit_id": values["visit_id"], "level": values["level"]}
-                ],
-                "receipt": values["receipt"],
-            }
-            p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
+            _answer(p, slot, values)
+    for p, slot, values in opening:
+        try:
+            # The rating and its case are stored together, or neither is.
+            with transaction.atomic():
+                pk = _insert(st, [values]).get(values["receipt"])
+                if pk is not None:
+                    _open_case(p, slot, values, pk)
+        except Exception:
+            logger.exception("a bad rating's case did not open; the full path takes the rating")
+            continue
+        if pk is not None:
+            stored[values["receipt"]] = pk
+            _answer(p, slot, values)
     if stored:
         rollups_soon()
 
@@ -352,10 +397,8 @@ class Writer:
                 self._plan_once()
                 store(batch)
             except Exception:
-                # Nothing of this batch was answered; the full path takes each rating again.
-                logger.exception("rating batch of %d failed; the full path takes them", len(batch))
-                for p in batch:
-                    p.result = None
+                # Ratings answered so far are committed; the full path takes each of the others again.
+                logger.exception("a rating batch failed; the full path takes the ratings not stored")
             finally:
                 for p in batch:
                     p.done.set()

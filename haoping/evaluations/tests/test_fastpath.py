@@ -19,7 +19,7 @@ from haoping.evaluations import fastpath
 from haoping.evaluations.chain import chain_seal, chain_verify, row_mac
 from haoping.evaluations.models import Evaluation
 from haoping.records.models import RatingSlot
-from haoping.rectification.models import BadReviewCase
+from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.services import blocked_evaluator_add
 from haoping.rectification.tests.support import act_ok, console_actor, person, rated, to_handling
 
@@ -78,6 +78,65 @@ def test_it_stores_the_row_the_full_path_would(world: dict[str, Any], record_pay
     ]
 
 
+# What differs between two cases of two ratings, whichever path opened them.
+CASE_OWN = {"id", "evaluation", "receipt", "record", "evaluator", "public_id"}
+CASE_TIMES = {"opened_at", "dispatched_at", "contact_due", "step_started_at", "due_at", "warn_at"}
+
+
+def test_a_bad_rating_opens_the_case_the_full_path_would(world: dict[str, Any], record_payload: Any) -> None:
+    """R12 on the fast path: the same case, history and notice, in the rating's own transaction."""
+    api = world["api"]
+    full = Api(api.key, fast=False)
+    body = {"level": 1, "channel": "pad", "reasons": ["attitude"], "comment": "态度差"}
+    quick = fast(api, {"token": token_of(api.post("/records", record_payload(record_no="BAD1"))), **body})
+    assert quick is not None and quick[0] == 201
+    slow = full.post(
+        "/evaluations", {"token": token_of(api.post("/records", record_payload(record_no="BAD2"))), **body}
+    )
+    assert slow.status_code == 201
+    one, two = (BadReviewCase.objects.get(record__record_no=no) for no in ("BAD1", "BAD2"))
+
+    def fields(case: BadReviewCase) -> dict[str, Any]:
+        return {
+            f.name: getattr(case, f.attname)
+            for f in BadReviewCase._meta.concrete_fields
+            if f.name not in CASE_OWN | CASE_TIMES
+        }
+
+    assert fields(one) == fields(two)
+    assert one.evaluation.receipt == json.loads(quick[1])["receipt"] == one.receipt
+    assert one.evaluator_id == one.record.applicant_id
+    # The deadlines follow from the moment of the rating, as on the full path.
+    assert abs(one.contact_due - two.contact_due) < dt.timedelta(minutes=1)
+    assert list(one.events.values_list("action", flat=True)) == list(two.events.values_list("action", flat=True))
+    assert Message.objects.filter(case=one).count() == Message.objects.filter(case=two).count() == 1
+
+
+def test_a_case_that_fails_to_open_takes_its_rating_with_it(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haoping.rectification import services as rectification
+
+    api = world["api"]
+    bad = token_of(api.post("/records", record_payload(record_no="NOCASE")))
+    good = token_of(api.post("/records", record_payload(record_no="FINE")))
+    client = api_client_for_key(api.key)
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("no policy")
+
+    monkeypatch.setattr(rectification, "case_open", broken)
+    batch = [
+        fastpath.prepare({"token": bad, "level": 2, "channel": "pad", "reasons": ["efficiency"]}, client),
+        fastpath.prepare({"token": good, "level": 5, "channel": "pad"}, client),
+    ]
+    pending = [p for p in batch if p is not None]
+    fastpath.store(pending)
+    # The good rating of the same batch is stored and answered; the bad one is neither.
+    assert [p.result is not None for p in pending] == [False, True]
+    assert list(Evaluation.objects.values_list("record__record_no", flat=True)) == ["FINE"]
+
+
 def test_it_rates_by_record_number_and_by_visit(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     now = timezone.now()
@@ -108,9 +167,6 @@ def _closed_token(api: Api, record_payload: Any) -> str:
 
 
 LEFT_TO_DJANGO = {
-    # Bad ratings open their case with the rating (R12).
-    "bad rating": {"level": 2, "reasons": ["efficiency"]},
-    "bad rating by phone": {"level": 1, "channel": "phone"},
     # Whatever the schema or the rules refuse, Django names.
     "level as text": {"level": "5"},
     "level as boolean": {"level": True},
@@ -120,6 +176,7 @@ LEFT_TO_DJANGO = {
     "unknown field": {"rating": 5},
     "unknown reason": {"reasons": ["weather"]},
     "unknown question": {"answers": {"mood": 5}},
+    "bad rating without a reason": {"level": 2},
     "comment too long": {"comment": "长" * 1001},
     "NUL in comment": {"comment": "a\x00b"},
     "agent without agent": {"rated_by": "agent"},
@@ -230,6 +287,9 @@ def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], 
     api = world["api"]
     first = token_of(api.post("/records", record_payload(record_no="W1")))
     second = token_of(api.post("/records", record_payload(record_no="W2")))
+    bundle = {"kind": "batch", "bundle_no": "BATCH-W"}
+    batch = token_of(api.post("/records", record_payload(record_no="WB1", bundle=bundle)))
+    api.post("/records", record_payload(record_no="WB2", bundle=bundle))
 
     def post(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         raw = json.dumps(body).encode()
@@ -237,19 +297,21 @@ def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], 
 
     good = post({"token": first, "level": 5, "channel": "qrcode"})
     bad = post({"token": second, "level": 1, "channel": "pad", "reasons": ["attitude"]})
-    assert good[0] == bad[0] == 201
+    # A batch record goes through Django (R5).
+    batched = post({"token": batch, "level": 4, "channel": "pad"})
+    assert good[0] == bad[0] == batched[0] == 201
     assert good[2]["evaluations"] == [{"record_no": "W1", "visit_id": None, "level": 5}]
-    # The bad rating went through Django, which opened its case (R12).
     assert bad[2]["evaluations"] == [{"record_no": "W2", "visit_id": None, "level": 1}]
     assert BadReviewCase.objects.filter(record__record_no="W2").exists()
-    # Both answers carry the same headers.
-    without_length = [{k: v for k, v in h.items() if k != "Content-Length"} for h in (good[1], bad[1])]
+    assert sorted(e["record_no"] for e in batched[2]["evaluations"]) == ["WB1", "WB2"]
+    # The fast path's answers carry the headers Django's do.
+    without_length = [{k: v for k, v in h.items() if k != "Content-Length"} for h in (good[1], batched[1])]
     assert without_length[0] == without_length[1]
     assert int(good[1]["Content-Length"]) > 0
     # A second rating is Django's 409, in the API's error shape.
     again = post({"token": first, "level": 4, "channel": "sms"})
     assert again[0] == 409 and again[2]["error"] == "already_rated"
-    assert Evaluation.objects.count() == 2
+    assert Evaluation.objects.count() == 4
     # Other paths are untouched.
     missing = _call(
         {**api.environ(b"{}", PATH_INFO="/api/v1/nothing"), "SERVER_NAME": "testserver", "SERVER_PORT": "80"}
