@@ -7,8 +7,9 @@ itself. The fast path takes exactly that case, with the same rules as `evaluatio
 agent check, R15's registry, the same row MAC, and R12's case, opened by `case_open` in the
 rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
 
-Under load, one writer thread per process stores the ratings waiting at that moment as one batch:
-one lookup per kind of name, one insert, one commit. A rating is answered only once committed.
+One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
+per kind of name, one insert, one commit. A bad rating, which opens a case in a transaction of its
+own, is stored by its request's thread. A rating is answered only once committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
 bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
@@ -450,7 +451,9 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ))
         if pending is None:
             return None
-        if writer is None:
+        # A bad rating opens its case in a transaction of its own: on this thread, so that the
+        # writer's batches never wait for one.
+        if writer is None or pending.content["level"] <= 2:
             store([pending])
             return pending.result
     except DatabaseError:
@@ -472,12 +475,9 @@ class RatingFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:
-            # As Django does around each request: drop a connection that is broken or too old.
+            # As Django does before each request: drop a connection that is broken or too old.
             close_old_connections()
-            try:
-                answered = respond(environ, self.writer)
-            finally:
-                close_old_connections()
+            answered = respond(environ, self.writer)
             if answered is not None:
                 status, body = answered
                 start_response(f"{status} Created", [*HEADERS, ("Content-Length", str(len(body)))])
