@@ -232,7 +232,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             "-m",
             "granian",
             "--interface",
-            "wsgi",
+            args.interface,
             "--host",
             "127.0.0.1",
             "--port",
@@ -250,9 +250,9 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             "warning",
             "--backlog",
             "2048",
-            "haoping.wsgi:application",
+            f"haoping.{args.interface}:application",
         ]
-        desc = f"granian WSGI, {args.workers} workers x {args.threads} blocking threads"
+        desc = f"granian {args.interface.upper()}, {args.workers} workers x {args.threads} blocking threads"
     else:
         cmd = [
             str(Path(PY).parent / "gunicorn"),
@@ -634,6 +634,12 @@ def main() -> None:
         choices=["granian", "gthread", "sync"],
         default="granian",
         help="granian WSGI (bench/requirements.txt), gunicorn gthread or gunicorn sync",
+    )
+    ap.add_argument(
+        "--interface",
+        choices=["asgi", "wsgi"],
+        default="asgi",
+        help="granian's interface: haoping.asgi (fast path on the event loop) or haoping.wsgi",
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
     ap.add_argument("--threads", type=int, default=2, help="threads per worker (gthread, granian)")

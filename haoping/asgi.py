@@ -14,7 +14,13 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haoping.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+from haoping.evaluations.fastpath import AsyncRatingFastPath, Writer  # noqa: E402  (needs the apps loaded)
+
+# The common rating is answered on the event loop and stored in batches by one writer thread per
+# process; everything else goes through Django.
+application = AsyncRatingFastPath(django_application, writer=Writer())
 # What is loaded by now (settings, apps, models) lives as long as the process: keep it out of the
 # collector's full passes, which otherwise stall a request that builds many objects (a province's
 # ranking) by tens of milliseconds.

@@ -24,5 +24,11 @@ def api_client_for_key(key: str) -> ApiClient | None:
     return client
 
 
+def cached_api_client(key: str) -> bool:
+    """Whether the key's client (or its absence) is in the cache, so that no query is needed."""
+    hit = _cache.get(key_digest(key))
+    return hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS
+
+
 def clear_cache() -> None:
     _cache.clear()

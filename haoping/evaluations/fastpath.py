@@ -8,8 +8,8 @@ agent check, R15's registry, the same row MAC, and R12's case, opened by `case_o
 rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
-per kind of name, one insert, one commit. A bad rating, which opens a case in a transaction of its
-own, is stored by its request's thread. A rating is answered only once committed.
+per kind of name, one insert, one commit; then each bad rating with its case, in a transaction of
+its own, once the others are answered. A rating is answered only once committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
 bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
@@ -19,24 +19,26 @@ rated once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import DateTimeField, Field, Lookup
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
-from haoping.accounts.selectors import api_client_for_key
+from haoping.accounts.selectors import api_client_for_key, cached_api_client
 from haoping.errors import DomainError
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import Evaluation
@@ -186,6 +188,8 @@ class Pending:
     now: dt.datetime
     result: tuple[int, bytes] | None = None
     done: threading.Event = field(default_factory=threading.Event)
+    # Set when an event loop waits for this rating instead of a thread.
+    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending | None:
@@ -282,9 +286,11 @@ def _open_case(p: Pending, slot: dict[str, Any], values: dict[str, Any], pk: int
     from haoping.rectification.services import case_open
 
     agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
+    # The region as the lookup just read it; any other field loads on first use.
+    region = Region.from_db(connection.alias, ["id", "path"], [values["region_id"], slot["region__path"]])
     case_open(
         evaluations=[Evaluation(id=pk, **values)],
-        region=Region.objects.get(pk=values["region_id"]),
+        region=region,
         evaluator_id=slot["record__agent_id" if agent else "record__applicant_id"],
         now=p.now,
     )
@@ -300,12 +306,13 @@ def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def store(batch: list[Pending]) -> None:
+def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = None) -> None:
     """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
     for all the ratings that open no case, and a transaction of its own for each that does.
 
     A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
-    in this batch) keep a None result, as does any rating whose own step fails.
+    in this batch) keep a None result, as does any rating whose own step fails. `wake` is told of
+    the ratings answered before the cases are opened, so that they need not wait for them.
     """
     st = statements()
     rows = _rows(batch, st)
@@ -316,6 +323,9 @@ def store(batch: list[Pending]) -> None:
     for p, slot, values in plain:
         if values["receipt"] in stored:
             _answer(p, slot, values)
+    if wake is not None and opening:
+        later = {id(p) for p, _slot, _values in opening}
+        wake([p for p in batch if id(p) not in later])
     for p, slot, values in opening:
         try:
             # The rating and its case are stored together, or neither is.
@@ -358,6 +368,20 @@ class Writer:
         self._planned: Any = None
 
     def submit(self, pending: Pending) -> tuple[int, bytes] | None:
+        """Store `pending` in the next batch; its answer, once committed (None: the full path's)."""
+        self._enqueue(pending)
+        pending.done.wait()
+        return pending.result
+
+    async def submit_async(self, pending: Pending) -> tuple[int, bytes] | None:
+        """As `submit`, for a request served by an event loop."""
+        loop = asyncio.get_running_loop()
+        pending.waiter = (loop, loop.create_future())
+        self._enqueue(pending)
+        await pending.waiter[1]
+        return pending.result
+
+    def _enqueue(self, pending: Pending) -> None:
         with self._ready:
             if self._thread is None or not self._thread.is_alive():
                 self._stopping = False
@@ -365,8 +389,6 @@ class Writer:
                 self._thread.start()
             self._queue.append(pending)
             self._ready.notify()
-        pending.done.wait()
-        return pending.result
 
     def stop(self) -> None:
         with self._ready:
@@ -396,26 +418,51 @@ class Writer:
             try:
                 connection.close_if_unusable_or_obsolete()
                 self._plan_once()
-                store(batch)
+                store(batch, wake=_wake)
             except Exception:
                 # Ratings answered so far are committed; the full path takes each of the others again.
                 logger.exception("a rating batch failed; the full path takes the ratings not stored")
             finally:
-                for p in batch:
-                    p.done.set()
+                _wake(batch)
 
 
-def _client(environ: dict[str, Any]) -> Any:
-    scheme, _sep, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+def _wake(batch: list[Pending]) -> None:
+    """Wake whoever waits for each rating: a thread, or an event loop (once per loop and batch)."""
+    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for p in batch:
+        if p.done.is_set():
+            continue  # woken already, before the batch's cases were opened
+        p.done.set()
+        if p.waiter is not None:
+            futures.setdefault(p.waiter[0], []).append(p.waiter[1])
+    for loop, waiting in futures.items():
+        loop.call_soon_threadsafe(_resolve, waiting)
+
+
+def _resolve(futures: list[asyncio.Future[None]]) -> None:
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
+def _client(authorization: str) -> Any:
+    scheme, _sep, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return None
     return api_client_for_key(key.strip())
 
 
-def _host_allowed(environ: dict[str, Any]) -> bool:
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+def _parsed(host: str, content_type: str, raw: bytes) -> Any:
+    """The JSON body of a request the fast path may take, else None."""
+    if not content_type.startswith("application/json"):
+        return None
     domain, _port = split_domain_port(host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _body(environ: dict[str, Any]) -> bytes | None:
@@ -438,28 +485,44 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
     """
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
         return None
-    if not environ.get("CONTENT_TYPE", "").startswith("application/json") or not _host_allowed(environ):
-        return None
     raw = _body(environ)
     if raw is None:
         return None
-    try:
-        body = json.loads(raw)
-    except ValueError:
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    body = _parsed(host, environ.get("CONTENT_TYPE", ""), raw)
+    if body is None:
         return None
     try:
-        pending = prepare(body, _client(environ))
+        pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        # A bad rating opens its case in a transaction of its own: on this thread, so that the
-        # writer's batches never wait for one.
-        if writer is None or pending.content["level"] <= 2:
+        if writer is None:
             store([pending])
             return pending.result
     except DatabaseError:
         # The full path meets the same fault and answers it as it answers any other.
         return None
     return writer.submit(pending)
+
+
+async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
+    """As `respond`, for an ASGI request whose whole body is `raw`. The event loop never waits for
+    the database: the writer stores the rating (a key not yet cached is looked up in a thread)."""
+    headers = {name.lower(): value for name, value in scope["headers"]}
+    host = headers.get(b"host", b"").decode("latin-1")
+    body = _parsed(host, headers.get(b"content-type", b"").decode("latin-1"), raw)
+    if body is None:
+        return None
+    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    try:
+        if not cached_api_client(authorization.partition(" ")[2].strip()):
+            await sync_to_async(_client, thread_sensitive=False)(authorization)  # fills the cache
+        pending = prepare(body, _client(authorization))
+        if pending is None:
+            return None
+    except DatabaseError:
+        return None
+    return await writer.submit_async(pending)
 
 
 StartResponse = Callable[..., Any]
@@ -483,3 +546,49 @@ class RatingFastPath:
                 start_response(f"{status} Created", [*HEADERS, ("Content-Length", str(len(body)))])
                 return [body]
         return self.app(environ, start_response)
+
+
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+HEADER_BYTES = [(name.lower().encode(), value.encode()) for name, value in HEADERS]
+
+
+class AsyncRatingFastPath:
+    """ASGI middleware in front of Django: the fast path's answers, else Django's."""
+
+    def __init__(self, app: ASGIApp, writer: Writer) -> None:
+        self.app = app
+        self.writer = writer
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+            return await self.app(scope, receive, send)
+        chunks: list[bytes] = []
+        size, more = 0, True
+        while more and size <= MAX_BODY:
+            message = await receive()
+            if message["type"] != "http.request":
+                return await self.app(scope, _replayed(chunks, message, receive), send)
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+        answered = None if more else await respond_async(scope, b"".join(chunks), self.writer)
+        if answered is None:
+            # Django reads the body from the start, as if nobody had.
+            pending = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
+            return await self.app(scope, _replayed([], pending, receive), send)
+        status, body = answered
+        headers = [*HEADER_BYTES, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def _replayed(chunks: list[bytes], message: dict[str, Any], receive: Any) -> Any:
+    """A `receive` that gives back what was read, then reads on."""
+    queued = [{"type": "http.request", "body": c, "more_body": True} for c in chunks] + [message]
+
+    async def replay() -> Any:
+        if queued:
+            return queued.pop(0)
+        return await receive()
+
+    return replay

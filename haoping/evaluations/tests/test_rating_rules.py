@@ -297,10 +297,10 @@ def test_a_token_rating_is_one_lookup_and_one_insert(
     with django_assert_num_queries(2):
         assert rate(api, token=second, level=4, channel="pad").status_code == 201
     # A bad rating also opens its case (R12), in the same transaction; still a short, fixed list.
-    # The lookup, then BEGIN; the rating, its region and policy, the case, its history row, the
+    # The lookup, then BEGIN; the rating, the region's policy, the case, its history row, the
     # unit's notice (written and marked sent); COMMIT.
     third = token_of(register(api, record_payload())["completion"]["evaluation_url"])
-    with django_assert_num_queries(10) as captured:
+    with django_assert_num_queries(9) as captured:
         assert rate(api, token=third, level=2, channel="pad", reasons=["efficiency"]).status_code == 201
     sql = [q["sql"] for q in captured.captured_queries]
     assert sql[1] == "BEGIN" and sql[-1] == "COMMIT"
