@@ -505,6 +505,12 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
     return writer.submit(pending)
 
 
+def _client_looked_up(authorization: str) -> Any:
+    """`_client` on a worker thread, which fills the key cache for the event loop."""
+    close_old_connections()
+    return _client(authorization)
+
+
 async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
     """As `respond`, for an ASGI request whose whole body is `raw`. The event loop never waits for
     the database: the writer stores the rating (a key not yet cached is looked up in a thread)."""
@@ -516,7 +522,7 @@ async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tu
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     try:
         if not cached_api_client(authorization.partition(" ")[2].strip()):
-            await sync_to_async(_client, thread_sensitive=False)(authorization)  # fills the cache
+            await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
         pending = prepare(body, _client(authorization))
         if pending is None:
             return None

@@ -439,3 +439,86 @@ def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payloa
     monkeypatch.setattr(fastpath, "statements", broken)
     assert fast(api, {"token": token, "level": 5, "channel": "pad"}) is None
     assert not Evaluation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], record_payload: Any) -> None:
+    import asyncio
+
+    from haoping.asgi import application
+
+    api = world["api"]
+    good_token = token_of(api.post("/records", record_payload(record_no="A1")))
+    bad_token = token_of(api.post("/records", record_payload(record_no="A2")))
+    bundle = {"kind": "batch", "bundle_no": "BATCH-A"}
+    batch_token = token_of(api.post("/records", record_payload(record_no="AB1", bundle=bundle)))
+    api.post("/records", record_payload(record_no="AB2", bundle=bundle))
+
+    async def call(path: str, body: Any, chunk: int = 0) -> tuple[int, dict[bytes, bytes], Any]:
+        raw = json.dumps(body).encode()
+        parts = [raw[i : i + chunk] for i in range(0, len(raw), chunk)] if chunk else [raw]
+        messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop(0)
+            await asyncio.Event().wait()  # as a server does: the client stays until answered
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "POST",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [
+                (b"host", b"testserver"),
+                (b"content-type", b"application/json"),
+                (b"authorization", f"Bearer {api.key}".encode()),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        await application(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return start["status"], dict(start["headers"]), json.loads(content)
+
+    async def scenario() -> list[tuple[int, dict[bytes, bytes], Any]]:
+        return [
+            await call(fastpath.PATH, {"token": good_token, "level": 5, "channel": "qrcode"}),
+            await call(fastpath.PATH, {"token": bad_token, "level": 2, "channel": "pad", "reasons": ["process"]}),
+            # A batch record goes through Django (R5); its body arrives in pieces.
+            await call(fastpath.PATH, {"token": batch_token, "level": 4, "channel": "pad"}, chunk=7),
+            await call(fastpath.PATH, {"token": good_token, "level": 4, "channel": "sms"}),
+            await call("/api/v1/nothing", {}),
+            # Past the fast path's body limit, Django reads the rest and names the problem.
+            await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad", "comment": "长" * 7000}, 4096),
+        ]
+
+    try:
+        good, bad, batched, again, missing, long = asyncio.run(scenario())
+    finally:
+        application.writer.stop()
+    assert good[0] == bad[0] == batched[0] == 201
+    assert good[2]["evaluations"] == [{"record_no": "A1", "visit_id": None, "level": 5}]
+    assert bad[2]["evaluations"] == [{"record_no": "A2", "visit_id": None, "level": 2}]
+    assert BadReviewCase.objects.filter(record__record_no="A2").exists()
+    assert sorted(e["record_no"] for e in batched[2]["evaluations"]) == ["AB1", "AB2"]
+    # The fast path's answers carry the headers Django's do.
+    assert {k.lower(): v for k, v in good[1].items() if k != b"content-length"} == {
+        k.lower(): v for k, v in batched[1].items() if k.lower() != b"content-length"
+    }
+    assert again[0] == 409 and again[2]["error"] == "already_rated"
+    assert missing[0] == 404 and missing[2]["error"] == "not_found"
+    assert long[0] == 422 and "comment" in long[2]["detail"]
+    assert Evaluation.objects.count() == 4
