@@ -202,31 +202,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def ensure_granian() -> None:
-    """granian is not in requirements.txt; install bench/requirements.txt into this venv if needed."""
-    if subprocess.run([PY, "-c", "import granian"], capture_output=True).returncode == 0:
-        return
-    print("  installing bench/requirements.txt (granian) into the virtualenv", flush=True)
-    subprocess.run(
-        [
-            PY,
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            "-r",
-            str(ROOT / "bench" / "requirements.txt"),
-        ],
-        check=True,
-    )
-
-
 def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> Server:
     port = args.port or free_port()
     log = workdir / "server.log"
     if args.server == "granian":
-        ensure_granian()
         cmd = [
             PY,
             "-m",
@@ -239,8 +218,8 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             str(port),
             "--workers",
             str(args.workers),
-            "--blocking-threads",
-            str(args.threads),
+            # ASGI: one event loop per worker; WSGI: a pool of request threads.
+            *(["--blocking-threads", str(args.threads)] if args.interface == "wsgi" else []),
             "--runtime-threads",
             "1",
             "--http",
@@ -252,7 +231,9 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             "2048",
             f"haoping.{args.interface}:application",
         ]
-        desc = f"granian {args.interface.upper()}, {args.workers} workers x {args.threads} blocking threads"
+        desc = f"granian ASGI, {args.workers} workers"
+        if args.interface == "wsgi":
+            desc = f"granian WSGI, {args.workers} workers x {args.threads} blocking threads"
     else:
         cmd = [
             str(Path(PY).parent / "gunicorn"),
@@ -633,7 +614,7 @@ def main() -> None:
         "--server",
         choices=["granian", "gthread", "sync"],
         default="granian",
-        help="granian WSGI (bench/requirements.txt), gunicorn gthread or gunicorn sync",
+        help="granian (ASGI or WSGI, see --interface), gunicorn gthread or gunicorn sync",
     )
     ap.add_argument(
         "--interface",
@@ -642,7 +623,7 @@ def main() -> None:
         help="granian's interface: haoping.asgi (fast path on the event loop) or haoping.wsgi",
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
-    ap.add_argument("--threads", type=int, default=2, help="threads per worker (gthread, granian)")
+    ap.add_argument("--threads", type=int, default=16, help="threads per worker (gthread, granian WSGI)")
     ap.add_argument("--register-clients", type=int, default=16, help="concurrent connections during setup")
     ap.add_argument("--warmup", type=int, default=2000, help="ratings sent before the timed run (not timed)")
     ap.add_argument("--port", type=int, default=0)
@@ -783,11 +764,13 @@ def main() -> None:
             "system_share_pct": {k: round(100 * system[k] / max(split[k], 1e-9)) for k in system},
             "other_processes_cpu_s": {k: round(v, 1) for k, v in top_others.items()},
             "db_check": check,
+            "bad_percent": args.bad_percent,
         }
         print()
         print(
-            f"server            {server.description}; {args.clients} clients, {elapsed:.1f} s"
-            + ("  (tokens ran out before the time was up: register more with --records)" if ran_out else "")
+            f"server            {server.description}; {args.clients} clients, {elapsed:.1f} s,"
+            f" {args.bad_percent:g} % bad ratings"
+            + ("  (tokens ran out before the time was up: register more with --records or --bulk)" if ran_out else "")
         )
         print(f"accepted ratings  {ok} → {ok / elapsed:,.0f} ratings/s")
         print(
