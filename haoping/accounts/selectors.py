@@ -24,10 +24,12 @@ def api_client_for_key(key: str) -> ApiClient | None:
     return client
 
 
-def cached_api_client(key: str) -> bool:
-    """Whether the key's client (or its absence) is in the cache, so that no query is needed."""
+def cached_api_client(key: str) -> tuple[bool, ApiClient | None]:
+    """(True, the key's client or None) if the cache knows the key, without a query; else (False, None)."""
     hit = _cache.get(key_digest(key))
-    return hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS
+    if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS:
+        return True, hit[1]
+    return False, None
 
 
 def clear_cache() -> None:

@@ -333,8 +333,8 @@ def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = N
                 pk = _insert(st, [values]).get(values["receipt"])
                 if pk is not None:
                     _open_case(p, slot, values, pk)
-        except Exception:
-            logger.exception("a bad rating's case did not open; the full path takes the rating")
+        except Exception as exc:
+            logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
             continue
         if pk is not None:
             stored[values["receipt"]] = pk
@@ -419,9 +419,12 @@ class Writer:
                 connection.close_if_unusable_or_obsolete()
                 self._plan_once()
                 store(batch, wake=_wake)
-            except Exception:
+            except Exception as exc:
                 # Ratings answered so far are committed; the full path takes each of the others again.
-                logger.exception("a rating batch failed; the full path takes the ratings not stored")
+                # Only the error's type is logged: a database error's text may quote a comment.
+                logger.error(
+                    "a rating batch failed (%s); the full path takes the ratings not stored", type(exc).__name__
+                )
             finally:
                 _wake(batch)
 
@@ -506,7 +509,7 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
 
 
 def _client_looked_up(authorization: str) -> Any:
-    """`_client` on a worker thread, which fills the key cache for the event loop."""
+    """`_client` on a worker thread: the event loop never waits for the database."""
     close_old_connections()
     return _client(authorization)
 
@@ -520,10 +523,14 @@ async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tu
     if body is None:
         return None
     authorization = headers.get(b"authorization", b"").decode("latin-1")
+    scheme, _sep, key = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
     try:
-        if not cached_api_client(authorization.partition(" ")[2].strip()):
-            await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
-        pending = prepare(body, _client(authorization))
+        known, client = cached_api_client(key.strip())
+        if not known:
+            client = await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
+        pending = prepare(body, client)
         if pending is None:
             return None
     except DatabaseError:

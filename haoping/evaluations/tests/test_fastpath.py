@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from conftest import Api, iso
-from haoping.accounts.selectors import api_client_for_key
+from haoping.accounts.selectors import api_client_for_key, clear_cache
 from haoping.evaluations import fastpath
 from haoping.evaluations.chain import chain_seal, chain_verify, row_mac
 from haoping.evaluations.models import Evaluation
@@ -454,7 +454,7 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
     batch_token = token_of(api.post("/records", record_payload(record_no="AB1", bundle=bundle)))
     api.post("/records", record_payload(record_no="AB2", bundle=bundle))
 
-    async def call(path: str, body: Any, chunk: int = 0) -> tuple[int, dict[bytes, bytes], Any]:
+    async def call(path: str, body: Any, chunk: int = 0, key: str = api.key) -> tuple[int, dict[bytes, bytes], Any]:
         raw = json.dumps(body).encode()
         parts = [raw[i : i + chunk] for i in range(0, len(raw), chunk)] if chunk else [raw]
         messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
@@ -482,7 +482,7 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
             "headers": [
                 (b"host", b"testserver"),
                 (b"content-type", b"application/json"),
-                (b"authorization", f"Bearer {api.key}".encode()),
+                (b"authorization", f"Bearer {key}".encode()),
                 (b"content-length", str(len(raw)).encode()),
             ],
             "client": ("127.0.0.1", 5000),
@@ -503,10 +503,13 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
             await call("/api/v1/nothing", {}),
             # Past the fast path's body limit, Django reads the rest and names the problem.
             await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad", "comment": "长" * 7000}, 4096),
+            await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad"}, key="hp_unknown"),
         ]
 
+    # The first rating finds the key on a worker thread, not on the event loop.
+    clear_cache()
     try:
-        good, bad, batched, again, missing, long = asyncio.run(scenario())
+        good, bad, batched, again, missing, long, unknown = asyncio.run(scenario())
     finally:
         application.writer.stop()
     assert good[0] == bad[0] == batched[0] == 201
@@ -521,4 +524,5 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
     assert again[0] == 409 and again[2]["error"] == "already_rated"
     assert missing[0] == 404 and missing[2]["error"] == "not_found"
     assert long[0] == 422 and "comment" in long[2]["detail"]
+    assert unknown[0] == 401
     assert Evaluation.objects.count() == 4
