@@ -599,13 +599,13 @@ def main() -> None:
     ap.add_argument(
         "--records",
         type=int,
-        default=40_000,
-        help="records (tokens) to register as setup; the run ends early if they run out",
+        default=5_000,
+        help="records (tokens) to register over the API as setup",
     )
     ap.add_argument(
         "--bulk",
         type=int,
-        default=0,
+        default=200_000,
         help="more completed records, inserted in bulk as the demo loads history, after the HTTP ones",
     )
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the timed rating run")

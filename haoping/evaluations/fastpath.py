@@ -181,7 +181,6 @@ class Pending:
     finder: str
     name: Any  # the slot id, record number or visit id
     record_no: str
-    client_id: int
     region_path: str
     content: dict[str, Any]
     client_ref: str
@@ -219,7 +218,6 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         finder=finder,
         name=name,
         record_no=record_no,
-        client_id=client.pk,
         region_path=client.region.path,
         content=content,
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
@@ -341,15 +339,6 @@ def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = N
             _answer(p, slot, values)
     if stored:
         rollups_soon()
-
-
-def answer(body: Any, client: Any, now: dt.datetime | None = None) -> tuple[int, bytes] | None:
-    """Rate the common case at once, in the caller's transaction; None when the full path must answer."""
-    pending = prepare(body, client, now)
-    if pending is None:
-        return None
-    store([pending])
-    return pending.result
 
 
 class Writer:

@@ -282,14 +282,20 @@ def _call(environ: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
     return seen["status"], seen["headers"], json.loads(body)
 
 
+def _entry_point_tokens(api: Api, record_payload: Any, prefix: str) -> tuple[str, str, str]:
+    """Links of records {prefix}1 and {prefix}2, and of {prefix}B1 in a batch with {prefix}B2."""
+    first = token_of(api.post("/records", record_payload(record_no=f"{prefix}1")))
+    second = token_of(api.post("/records", record_payload(record_no=f"{prefix}2")))
+    bundle = {"kind": "batch", "bundle_no": f"BATCH-{prefix}"}
+    batch = token_of(api.post("/records", record_payload(record_no=f"{prefix}B1", bundle=bundle)))
+    api.post("/records", record_payload(record_no=f"{prefix}B2", bundle=bundle))
+    return first, second, batch
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
-    first = token_of(api.post("/records", record_payload(record_no="W1")))
-    second = token_of(api.post("/records", record_payload(record_no="W2")))
-    bundle = {"kind": "batch", "bundle_no": "BATCH-W"}
-    batch = token_of(api.post("/records", record_payload(record_no="WB1", bundle=bundle)))
-    api.post("/records", record_payload(record_no="WB2", bundle=bundle))
+    first, second, batch = _entry_point_tokens(api, record_payload, "W")
 
     def post(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         raw = json.dumps(body).encode()
@@ -448,11 +454,7 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
     from haoping.asgi import application
 
     api = world["api"]
-    good_token = token_of(api.post("/records", record_payload(record_no="A1")))
-    bad_token = token_of(api.post("/records", record_payload(record_no="A2")))
-    bundle = {"kind": "batch", "bundle_no": "BATCH-A"}
-    batch_token = token_of(api.post("/records", record_payload(record_no="AB1", bundle=bundle)))
-    api.post("/records", record_payload(record_no="AB2", bundle=bundle))
+    good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "A")
 
     async def call(path: str, body: Any, chunk: int = 0, key: str = api.key) -> tuple[int, dict[bytes, bytes], Any]:
         raw = json.dumps(body).encode()
