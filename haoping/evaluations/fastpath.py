@@ -8,8 +8,8 @@ agent check, R15's registry, the same row MAC, and R12's case, opened by `case_o
 rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
-per kind of name, one insert, one commit; then each bad rating with its case, in a transaction of
-its own, once the others are answered. A rating is answered only once committed.
+per kind of name, one insert, one commit. A bad rating opens its case in a transaction of its own,
+on its request's thread. A rating is answered only once committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
 bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
@@ -304,13 +304,12 @@ def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = None) -> None:
+def store(batch: list[Pending]) -> None:
     """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
     for all the ratings that open no case, and a transaction of its own for each that does.
 
     A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
-    in this batch) keep a None result, as does any rating whose own step fails. `wake` is told of
-    the ratings answered before the cases are opened, so that they need not wait for them.
+    in this batch) keep a None result, as does any rating whose own step fails.
     """
     st = statements()
     rows = _rows(batch, st)
@@ -321,9 +320,6 @@ def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = N
     for p, slot, values in plain:
         if values["receipt"] in stored:
             _answer(p, slot, values)
-    if wake is not None and opening:
-        later = {id(p) for p, _slot, _values in opening}
-        wake([p for p in batch if id(p) not in later])
     for p, slot, values in opening:
         try:
             # The rating and its case are stored together, or neither is.
@@ -338,7 +334,11 @@ def store(batch: list[Pending], wake: Callable[[list[Pending]], None] | None = N
             stored[values["receipt"]] = pk
             _answer(p, slot, values)
     if stored:
-        rollups_soon()
+        try:
+            rollups_soon()
+        except Exception as exc:
+            # The ratings are committed and answered; the minute's update counts them all the same.
+            logger.error("rollup update not queued (%s)", type(exc).__name__)
 
 
 class Writer:
@@ -380,11 +380,13 @@ class Writer:
             self._ready.notify()
 
     def stop(self) -> None:
+        """Store what is queued, then end the thread (a later rating starts a new one)."""
         with self._ready:
             self._stopping = True
             self._ready.notify()
-        if self._thread is not None:
-            self._thread.join()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
 
     def _plan_once(self) -> None:
         """The batch statements take arrays of any length: one generic plan serves every batch, where
@@ -401,13 +403,13 @@ class Writer:
                 while not self._queue and not self._stopping:
                     self._ready.wait()
                 if not self._queue:
-                    connection.close()
-                    return
+                    self._thread = None  # the next rating starts a new writer
+                    break
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
             try:
                 connection.close_if_unusable_or_obsolete()
                 self._plan_once()
-                store(batch, wake=_wake)
+                store(batch)
             except Exception as exc:
                 # Ratings answered so far are committed; the full path takes each of the others again.
                 # Only the error's type is logged: a database error's text may quote a comment.
@@ -416,19 +418,21 @@ class Writer:
                 )
             finally:
                 _wake(batch)
+        connection.close()
 
 
 def _wake(batch: list[Pending]) -> None:
     """Wake whoever waits for each rating: a thread, or an event loop (once per loop and batch)."""
     futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for p in batch:
-        if p.done.is_set():
-            continue  # woken already, before the batch's cases were opened
         p.done.set()
         if p.waiter is not None:
             futures.setdefault(p.waiter[0], []).append(p.waiter[1])
     for loop, waiting in futures.items():
-        loop.call_soon_threadsafe(_resolve, waiting)
+        try:
+            loop.call_soon_threadsafe(_resolve, waiting)
+        except RuntimeError:
+            pass  # that loop is closed: nobody waits there any more
 
 
 def _resolve(futures: list[asyncio.Future[None]]) -> None:
@@ -452,9 +456,12 @@ def _parsed(host: str, content_type: str, raw: bytes) -> Any:
     if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        body = json.loads(raw)
+        # Text PostgreSQL cannot store (a lone surrogate) is Django's to refuse, not a batch's to fail on.
+        json.dumps(body, ensure_ascii=False).encode()
+    except (ValueError, RecursionError, UnicodeEncodeError):
         return None
+    return body
 
 
 def _body(environ: dict[str, Any]) -> bytes | None:
@@ -480,7 +487,8 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
     raw = _body(environ)
     if raw is None:
         return None
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    # As Django's get_host: the Host header whenever there is one, even empty.
+    host = environ["HTTP_HOST"] if "HTTP_HOST" in environ else environ.get("SERVER_NAME", "")
     body = _parsed(host, environ.get("CONTENT_TYPE", ""), raw)
     if body is None:
         return None
@@ -488,13 +496,20 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        if writer is None:
+        # A bad rating opens its case in a transaction of its own, on this thread, so that a slow
+        # notice gateway never holds up the writer's batches.
+        if writer is None or pending.content["level"] <= 2:
             store([pending])
             return pending.result
     except DatabaseError:
         # The full path meets the same fault and answers it as it answers any other.
         return None
     return writer.submit(pending)
+
+
+def _store_alone(pending: Pending) -> None:
+    close_old_connections()
+    store([pending])
 
 
 def _client_looked_up(authorization: str) -> Any:
@@ -505,8 +520,11 @@ def _client_looked_up(authorization: str) -> Any:
 
 async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
     """As `respond`, for an ASGI request whose whole body is `raw`. The event loop never waits for
-    the database: the writer stores the rating (a key not yet cached is looked up in a thread)."""
+    the database: the writer stores a rating, a worker thread a bad one with its case or a key
+    not yet in the cache."""
     headers = {name.lower(): value for name, value in scope["headers"]}
+    if len(headers) != len(scope["headers"]):
+        return None  # a repeated header: Django reads it as it reads any other request
     host = headers.get(b"host", b"").decode("latin-1")
     body = _parsed(host, headers.get(b"content-type", b"").decode("latin-1"), raw)
     if body is None:
@@ -522,6 +540,10 @@ async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tu
         pending = prepare(body, client)
         if pending is None:
             return None
+        if pending.content["level"] <= 2:
+            # Its case opens in a transaction of its own, off the writer (see `respond`).
+            await sync_to_async(_store_alone, thread_sensitive=False)(pending)
+            return pending.result
     except DatabaseError:
         return None
     return await writer.submit_async(pending)
@@ -573,7 +595,8 @@ class AsyncRatingFastPath:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-        answered = None if more else await respond_async(scope, b"".join(chunks), self.writer)
+        whole = not more and size <= MAX_BODY
+        answered = await respond_async(scope, b"".join(chunks), self.writer) if whole else None
         if answered is None:
             # Django reads the body from the start, as if nobody had.
             pending = {"type": "http.request", "body": b"".join(chunks), "more_body": more}

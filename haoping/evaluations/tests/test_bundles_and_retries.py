@@ -15,6 +15,13 @@ from haoping.evaluations.models import Evaluation
 from haoping.evaluations.tests.test_tokens_and_chain import tamper
 
 
+@pytest.fixture(autouse=True, params=["fast path first", "Django only"])
+def route(request: pytest.FixtureRequest, world: dict[str, Any]) -> None:
+    """Every rule holds whichever way a rating is served (haoping.evaluations.fastpath)."""
+    for name in ("api", "other_api", "city_api"):
+        world[name].fast = request.param == "fast path first"
+
+
 def rate(api: Any, **body: Any) -> Any:
     body.setdefault("level", 5)
     body.setdefault("channel", "pad")

@@ -7,6 +7,7 @@ check which requests it answers, that its rows equal the full path's, and the WS
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from typing import Any
 
@@ -214,6 +215,9 @@ def test_requests_it_cannot_vouch_for_are_left_to_django(world: dict[str, Any], 
         "another path": fast(api, body, PATH_INFO="/api/v1/evaluations/"),
         "no length": fast(api, body, CONTENT_LENGTH=""),
         "closed window": fast(api, {**body, "token": _closed_token(api, record_payload)}),
+        "empty Host": fast(api, body, HTTP_HOST="", SERVER_NAME="testserver"),
+        "deeply nested": fastpath.respond(api.environ(b"[" * 1100 + b"]" * 1100)),
+        "lone surrogate": fastpath.respond(api.environ(json.dumps({**body, "comment": "\ud800"}).encode())),
     }.items():
         assert answered is None, name
     assert not Evaluation.objects.exists()
@@ -293,9 +297,24 @@ def _entry_point_tokens(api: Api, record_payload: Any, prefix: str) -> tuple[str
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], record_payload: Any) -> None:
+def test_the_wsgi_application_answers_through_both_paths(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haoping.wsgi import application
+
     api = world["api"]
     first, second, batch = _entry_point_tokens(api, record_payload, "W")
+    # What reached Django, by the token rated (or the path).
+    to_django: list[str] = []
+    django = application.app
+
+    def spy(environ: dict[str, Any], start_response: Any) -> Any:
+        raw = environ["wsgi.input"].read()
+        environ["wsgi.input"] = io.BytesIO(raw)
+        to_django.append(json.loads(raw).get("token", environ["PATH_INFO"]))
+        return django(environ, start_response)
+
+    monkeypatch.setattr(application, "app", spy)
 
     def post(body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         raw = json.dumps(body).encode()
@@ -323,6 +342,11 @@ def test_the_wsgi_application_answers_through_both_paths(world: dict[str, Any], 
         {**api.environ(b"{}", PATH_INFO="/api/v1/nothing"), "SERVER_NAME": "testserver", "SERVER_PORT": "80"}
     )
     assert missing[0] == 404 and missing[2]["error"] == "not_found"
+    # The good and the bad rating were the fast path's; the batch, the second rating and the
+    # unknown path were Django's.
+    assert to_django == [batch, first, "/api/v1/nothing"]
+    assert application.writer is not None
+    application.writer.stop()
 
 
 def test_ratings_ask_for_one_rollup_update_a_second(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -448,15 +472,39 @@ def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payloa
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], record_payload: Any) -> None:
+def test_the_asgi_application_answers_through_both_paths(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import asyncio
 
     from haoping.asgi import application
 
     api = world["api"]
     good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "A")
+    to_django: list[str] = []
+    django = application.app
 
-    async def call(path: str, body: Any, chunk: int = 0, key: str = api.key) -> tuple[int, dict[bytes, bytes], Any]:
+    async def spy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        first = await receive()
+        body = first.get("body", b"")
+        to_django.append(json.loads(body).get("token", scope["path"]) if not first.get("more_body") else "long")
+        replay = [first]
+
+        async def again() -> Any:
+            return replay.pop() if replay else await receive()
+
+        await django(scope, again, send)
+
+    lookups: list[str] = []
+    looked_up = fastpath._client_looked_up
+
+    def counted(authorization: str) -> Any:
+        lookups.append(authorization)
+        return looked_up(authorization)
+
+    async def call(
+        path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[bytes, bytes], ...] = ()
+    ) -> tuple[int, dict[bytes, bytes], Any]:
         raw = json.dumps(body).encode()
         parts = [raw[i : i + chunk] for i in range(0, len(raw), chunk)] if chunk else [raw]
         messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
@@ -486,6 +534,7 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
                 (b"content-type", b"application/json"),
                 (b"authorization", f"Bearer {key}".encode()),
                 (b"content-length", str(len(raw)).encode()),
+                *extra,
             ],
             "client": ("127.0.0.1", 5000),
             "server": ("testserver", 80),
@@ -506,14 +555,28 @@ def test_the_asgi_application_answers_through_both_paths(world: dict[str, Any], 
             # Past the fast path's body limit, Django reads the rest and names the problem.
             await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad", "comment": "长" * 7000}, 4096),
             await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad"}, key="hp_unknown"),
+            # A second Authorization header: Django reads the two as one, and refuses it.
+            await call(
+                fastpath.PATH,
+                {"token": batch_token, "level": 5, "channel": "pad"},
+                key="hp_unknown",
+                extra=((b"authorization", f"Bearer {api.key}".encode()),),
+            ),
         ]
 
     # The first rating finds the key on a worker thread, not on the event loop.
     clear_cache()
+    monkeypatch.setattr(application, "app", spy)
+    monkeypatch.setattr(fastpath, "_client_looked_up", counted)
     try:
-        good, bad, batched, again, missing, long, unknown = asyncio.run(scenario())
+        good, bad, batched, again, missing, long, unknown, doubled = asyncio.run(scenario())
     finally:
         application.writer.stop()
+    # Each key the cache did not know was looked up once, off the event loop.
+    assert lookups == [f"Bearer {api.key}", "Bearer hp_unknown"]
+    assert doubled[0] == 401
+    # The good and the bad rating were the fast path's; the rest were Django's.
+    assert to_django == [batch_token, good_token, "/api/v1/nothing", "long", bad_token, batch_token]
     assert good[0] == bad[0] == batched[0] == 201
     assert good[2]["evaluations"] == [{"record_no": "A1", "visit_id": None, "level": 5}]
     assert bad[2]["evaluations"] == [{"record_no": "A2", "visit_id": None, "level": 2}]

@@ -14,6 +14,13 @@ from haoping.evaluations.models import Evaluation
 CHANNELS = ["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"]
 
 
+@pytest.fixture(autouse=True, params=["fast path first", "Django only"])
+def route(request: pytest.FixtureRequest, world: dict[str, Any]) -> None:
+    """Every rule holds whichever way a rating is served (haoping.evaluations.fastpath)."""
+    for name in ("api", "other_api", "city_api"):
+        world[name].fast = request.param == "fast path first"
+
+
 def token_of(url: str) -> str:
     return url.rstrip("/").split("/")[-1]
 

@@ -18,6 +18,13 @@ from haoping.evaluations.services import defaults_record
 from haoping.records.models import RatingSlot
 
 
+@pytest.fixture(autouse=True, params=["fast path first", "Django only"])
+def route(request: pytest.FixtureRequest, world: dict[str, Any]) -> None:
+    """Every rule holds whichever way a rating is served (haoping.evaluations.fastpath)."""
+    for name in ("api", "other_api", "city_api"):
+        world[name].fast = request.param == "fast path first"
+
+
 def completed_days_ago(api: Any, record_payload: Any, record_no: str, days: float) -> str:
     done = timezone.now() - dt.timedelta(days=days)
     body = record_payload(record_no=record_no, accepted_at=iso(done - dt.timedelta(hours=1)), completed_at=iso(done))
