@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import io
 import json
 import logging
@@ -39,10 +40,18 @@ from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
+from haoping.directory.models import Region
 from haoping.errors import DomainError
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import Evaluation
-from haoping.evaluations.services import SLOT_VALUES, _blocked, _validate_content, new_receipt, rated_ids
+from haoping.evaluations.services import (
+    SLOT_VALUES,
+    _blocked,
+    _validate_content,
+    bad_rating_case_open,
+    new_receipt,
+    rated_ids,
+)
 from haoping.indicators.services import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
@@ -107,9 +116,6 @@ class Statements:
     times: tuple[str, ...]  # the columns sent as ISO 8601 text
 
 
-_statements: Statements | None = None
-
-
 def _lookup(field: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...], int]:
     """The slot lookup as the ORM writes it; the names are bound per batch."""
     sentinel = ["fastpath-sentinel"]
@@ -142,11 +148,9 @@ def _compile() -> Statements:
     return Statements(lookups, insert, times)
 
 
+@functools.cache
 def statements() -> Statements:
-    global _statements
-    if _statements is None:
-        _statements = _compile()
-    return _statements
+    return _compile()
 
 
 def _text(value: Any, limit: int) -> bool:
@@ -280,16 +284,13 @@ def _insert(st: Statements, values: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _open_case(p: Pending, slot: dict[str, Any], values: dict[str, Any], pk: int) -> None:
-    from haoping.directory.models import Region
-    from haoping.rectification.services import case_open
-
-    agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
-    # The region as the lookup just read it; any other field loads on first use.
-    region = Region.from_db(connection.alias, ["id", "path"], [values["region_id"], slot["region__path"]])
-    case_open(
+    bad_rating_case_open(
         evaluations=[Evaluation(id=pk, **values)],
-        region=region,
-        evaluator_id=slot["record__agent_id" if agent else "record__applicant_id"],
+        # The region as the lookup just read it; any other field loads on first use.
+        region=Region.from_db(connection.alias, ["id", "path"], [values["region_id"], slot["region__path"]]),
+        rated_by=p.content["rated_by"],
+        applicant_id=slot["record__applicant_id"],
+        agent_id=slot["record__agent_id"],
         now=p.now,
     )
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from haoping.accounts.access import access_visible
 from haoping.accounts.models import ApiClient
+from haoping.directory.models import Region
 from haoping.errors import Conflict, Gone, Invalid, NotFound
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
@@ -353,12 +354,33 @@ def evaluation_submit(
 
 
 def _open_case(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime) -> None:
-    from haoping.rectification.services import case_open
-
     record = target.record
     assert record is not None
-    evaluator_id = record.agent_id if rated_by == Evaluation.RatedBy.AGENT else record.applicant_id
-    case_open(evaluations=rows, region=target.region, evaluator_id=evaluator_id, now=now)
+    bad_rating_case_open(
+        evaluations=rows,
+        region=target.region,
+        rated_by=rated_by,
+        applicant_id=record.applicant_id,
+        agent_id=record.agent_id,
+        now=now,
+    )
+
+
+def bad_rating_case_open(
+    *,
+    evaluations: list[Evaluation],
+    region: Region,
+    rated_by: str,
+    applicant_id: int | None,
+    agent_id: int | None,
+    now: dt.datetime,
+) -> None:
+    """R12: the case of a bad rating, inside the rating's transaction; the evaluator is whichever of
+    applicant and agent rated (R7)."""
+    from haoping.rectification.services import case_open
+
+    evaluator_id = agent_id if rated_by == Evaluation.RatedBy.AGENT else applicant_id
+    case_open(evaluations=evaluations, region=region, evaluator_id=evaluator_id, now=now)
 
 
 def _insert(rows: list[Evaluation]) -> None:

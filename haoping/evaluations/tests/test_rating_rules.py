@@ -212,6 +212,20 @@ def test_r7_agent_and_applicant_share_one_rating(world: dict[str, Any], record_p
     assert api.get("/records/AG1").json()["evaluations"][0]["rated_by"] == first
 
 
+@pytest.mark.parametrize("by", ["applicant", "agent"])
+def test_r7_a_bad_ratings_case_names_whoever_rated(world: dict[str, Any], record_payload: Any, by: str) -> None:
+    from haoping.rectification.models import BadReviewCase
+
+    api = world["api"]
+    agent = {"kind": "person", "name": "赵六", "phone": "13900001111", "id_number": "320102198001011111"}
+    created = register(api, record_payload(record_no="AGBAD", agent=agent))
+    res = rate(api, token=token_of(created["completion"]["evaluation_url"]), rated_by=by, level=1, reasons=["attitude"])
+    assert res.status_code == 201
+    case = BadReviewCase.objects.select_related("record").get(record__record_no="AGBAD")
+    expected = case.record.agent_id if by == "agent" else case.record.applicant_id
+    assert case.evaluator_id == expected and case.record.agent_id != case.record.applicant_id
+
+
 def test_r7_rated_by_agent_needs_an_agent(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     created = register(api, record_payload(record_no="NOAG"))
