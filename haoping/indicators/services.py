@@ -60,6 +60,8 @@ _next_enqueue = 0.0
 
 
 def _enqueue() -> None:
+    from huey.contrib.djhuey import HUEY
+
     from haoping.indicators.tasks import update_rollups
 
     global _next_enqueue
@@ -67,7 +69,10 @@ def _enqueue() -> None:
     if now < _next_enqueue:
         return
     _next_enqueue = now + COALESCE_SECONDS
-    update_rollups.schedule(delay=COALESCE_SECONDS)
+    if HUEY.immediate:
+        update_rollups()  # huey's immediate mode keeps scheduled tasks and never runs them
+    else:
+        update_rollups.schedule(delay=COALESCE_SECONDS)
 
 
 @contextlib.contextmanager

@@ -8,7 +8,8 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from haoping.indicators.services import rollups_update
 
 
-# While another update holds the lock, this one tries again shortly rather than being dropped.
+# While another update holds the lock, this one tries again a few times; if it is still locked out,
+# the periodic update below catches up within the minute.
 @db_task(retries=3, retry_delay=1)
 @lock_task("rollups-update")
 def update_rollups() -> int:

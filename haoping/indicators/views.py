@@ -318,7 +318,8 @@ def object_page(request: HttpRequest, kind: str, code: str) -> HttpResponse:
 
 def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool) -> HttpResponse:
     first, last, prev_first, prev_last = _period(request)
-    channel = _channel(request)
+    # R10: a staff member's own figures by one channel on one day could point to who rated them.
+    channel = None if own else _channel(request)
     report = indicator_report(kind="staff", object_id=member.pk, first=first, last=last, within=None, channel=channel)
     previous = indicator_report(
         kind="staff", object_id=member.pk, first=prev_first, last=prev_last, within=None, channel=channel
@@ -329,7 +330,7 @@ def _staff_page(request: HttpRequest, actor: Actor, member: Staff, *, own: bool)
         "member": member,
         "own": own,
         "first": first,
-        "with_channel": True,
+        "with_channel": not own,
         "channel": channel,
         "last": last,
         "cards": _cards(report, previous),

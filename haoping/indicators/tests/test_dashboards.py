@@ -74,6 +74,9 @@ def test_my_ratings_shows_what_was_said_never_who(world: dict[str, Any], distric
     assert "我的评价" in html and ">75.0%<" in html  # S001: R1 R2 R3 R7, one bad of four
     assert "张三" not in html and "13812345678" not in html and "张" not in html
     assert staff.get("/console/indicators/").status_code == 404
+    # R10: no narrowing one's own figures to a channel (on a day, it could point to who rated).
+    narrowed = staff.get(f"/console/my/?from={district['from']}&to={district['to']}&channel=sms").content.decode()
+    assert ">75.0%<" in narrowed and 'name="channel"' not in narrowed
 
 
 def test_the_overview_does_not_grow_with_the_ratings(
