@@ -62,6 +62,8 @@ def case_aggregates() -> dict[str, Count]:
 
 
 LEVELS = ("level_1", "level_2", "level_3", "level_4", "level_5")
+# Every rollup count, in the order the rollup reads return them.
+FIELDS = (*COUNTS, *LEVELS)
 
 
 def level_aggregates() -> dict[str, Count]:

@@ -20,12 +20,11 @@ from django.utils import timezone
 
 from haoping.directory.models import Region
 from haoping.evaluations.models import Evaluation
-from haoping.indicators.counting import COUNTS, LEVELS, annex_a_rates, counted, valid_bad, with_valid_bad
+from haoping.indicators.counting import COUNTS, FIELDS, annex_a_rates, counted, valid_bad, with_valid_bad
 from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import ALL_CHANNELS, KIND_FIELDS, day_bounds, month_end, tune_plans
 from haoping.lib.masking import redact_text
 
-FIELDS = (*COUNTS, *LEVELS)
 # The rows of each channel, rather than the all-channels rows.
 PER_CHANNEL = "per-channel"
 # Above this many named objects, they are picked out of the grouped rows rather than in SQL.

@@ -24,6 +24,7 @@ from haoping.evaluations.models import Evaluation
 from haoping.indicators.counting import (
     BAD,
     COUNTS,
+    FIELDS,
     LEVELS,
     case_aggregates,
     counted,
@@ -100,7 +101,6 @@ def tune_plans() -> None:
             )
 
 
-FIELDS = (*COUNTS, *LEVELS)
 # The channel of the rows that count every channel together.
 ALL_CHANNELS = "*"
 # Rows committed out of id order (a slow transaction) are caught by looking back this far.

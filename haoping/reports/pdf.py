@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from haoping.indicators.counting import RATES
 from haoping.lib.charts import Series, bar_chart, hbar_chart, line_chart
-from haoping.reports.selectors import MonthlyContent, month_bounds
+from haoping.reports.selectors import MonthlyContent
 
 RED, BLUE, GREY = "#c8161d", "#7d9cc4", "#b5bcc4"
 # The charts show the largest institutions and problems; the tables show all of them.
@@ -40,8 +40,7 @@ def _summary(content: MonthlyContent) -> list[dict[str, Any]]:
 def _charts(content: MonthlyContent) -> dict[str, SafeString]:
     rates = [line for line in content.summary if line.is_rate]
     days_by_date = {d["day"]: d for d in content.days}
-    first, last = month_bounds(content.first)
-    days = [first.replace(day=n) for n in range(1, last.day + 1)]
+    days = [content.first.replace(day=n) for n in range(1, content.last.day + 1)]
     daily = [days_by_date.get(day, {}) for day in days]
     institutions = content.institutions[:CHART_ROWS]
     items = [p for p in content.problems if p.kind == "item"][:CHART_ROWS]

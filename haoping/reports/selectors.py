@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -31,6 +30,7 @@ from haoping.indicators.selectors import (
     ranking,
 )
 from haoping.indicators.selectors import region_overview as indicators_region_overview
+from haoping.indicators.services import day_bounds, month_end, month_of
 from haoping.rectification.models import BadReviewCase
 from haoping.rectification.selectors import overdue_q
 from haoping.reports.models import MonthlyReport
@@ -54,9 +54,8 @@ HOT_PROBLEMS = 10
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the month that `month` falls in."""
-    first = month.replace(day=1)
-    following = (first + dt.timedelta(days=32)).replace(day=1)
-    return first, following - dt.timedelta(days=1)
+    first = month_of(month)
+    return first, month_end(first)
 
 
 def month_label(month: dt.date) -> str:
@@ -150,10 +149,6 @@ class MonthlyContent:
     lowest: int = 0
     problems: list[Problem] = field(default_factory=list)
     cases: list[CaseLine] = field(default_factory=list)
-
-    @property
-    def month_label(self) -> str:
-        return month_label(self.first)
 
     @property
     def watch(self) -> list[tuple[Ranking, Ranked]]:
@@ -285,9 +280,7 @@ def _case_line(name: str, row: dict[str, Any]) -> CaseLine:
 
 def cases_section(content: MonthlyContent, *, now: dt.datetime) -> None:
     """The cases opened in the month in the region's subtree, all units first, then each unit."""
-    tz = timezone.get_default_timezone()
-    start = dt.datetime.combine(content.first, dt.time.min, tzinfo=tz)
-    end = dt.datetime.combine(content.last + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    start, end = day_bounds(content.first, content.last)
     cases = BadReviewCase.objects.filter(
         region__path__startswith=content.region.path, opened_at__gte=start, opened_at__lt=end
     )

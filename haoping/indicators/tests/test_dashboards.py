@@ -3,6 +3,7 @@ the staff member's own page never says who rated them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -262,3 +263,36 @@ def test_one_channel_on_screen(world: dict[str, Any], district: dict[str, str]) 
     assert (window["good_rate"], window["unrated_rate"], window["active_good_rate"]) == ("100.0%", "100.0%", "—")
     hall = manager.get(f"/console/indicators/institution/H-XW/?{period}").content.decode()
     assert f"/console/indicators/window/W-XW-01/?{period}".replace("&", "&amp;") in hall
+
+
+def test_child_regions_sum_their_whole_subtrees(
+    world: dict[str, Any], district: dict[str, str], record_payload: Any
+) -> None:
+    """A city's lines by district (R16): each district with every region below it, and nothing else."""
+    from haoping.directory.models import Department, Institution, Window
+    from haoping.directory.services import region_create
+    from haoping.indicators.selectors import child_regions_breakdown
+
+    other = world["other"]
+    town = region_create(code="320104001", name="夫子庙街道", parent=other)
+    unit = Department.objects.get(code="D-OTHER")
+    town_hall = Institution.objects.create(code="H-TOWN", name="夫子庙街道便民服务中心", kind="station", region=town)
+    Window.objects.create(code="W-TOWN-01", name="综合窗口", institution=town_hall, department=unit)
+    Staff.objects.create(staff_no="S-TOWN", name="钱七", department=unit, institution=town_hall)
+    places = [
+        ("QH-1", {"institution_code": "H-QH", "window_code": "W-QH-01", "staff_no": "S-QH"}, 1),
+        ("TOWN-1", {"institution_code": "H-TOWN", "window_code": "W-TOWN-01", "staff_no": "S-TOWN"}, 5),
+    ]
+    for record_no, place, level in places:
+        body = record_payload(record_no=record_no, item_code="ITEM-QH", **place)
+        assert world["other_api"].post("/records", body).status_code == 201
+        rated = world["other_api"].post("/evaluations", {"record_no": record_no, "level": level, "channel": "phone"})
+        assert rated.status_code == 201
+    rollups_update()
+    first, last = dt.date.fromisoformat(district["from"]), dt.date.fromisoformat(district["to"])
+    lines = {row["region"].code: row for row in child_regions_breakdown(region=world["city"], first=first, last=last)}
+    assert list(lines) == ["320102", "320104"]
+    # 玄武区: R1–R5 and R7 rated, R6 defaulted. 秦淮区: its own hall's rating and the town's.
+    assert (lines["320102"]["counts"]["total"], lines["320102"]["counts"]["active"]) == (7, 6)
+    assert (lines["320104"]["counts"]["total"], lines["320104"]["counts"]["bad"]) == (2, 1)
+    assert lines["320104"]["rates"]["good_rate"] == 0.5
