@@ -358,6 +358,34 @@ def ranking(
     return ranked, small
 
 
+def hot_problems(
+    *, kind: str, first: dt.date, last: dt.date, within: Region, top: int = 10, words: int = 10
+) -> list[dict[str, Any]]:
+    """堵点难点 (R20): the `top` items or departments with the most valid bad reviews, most first,
+    each with its counts, rates and most frequent words (reason tags by their labels)."""
+    from haoping.directory.models import Department, ServiceItem
+    from haoping.evaluations.models import REASON_LABELS
+
+    model: Any = Department if kind == DailyCount.Kind.DEPARTMENT else ServiceItem
+    breakdown = object_breakdown(kind=kind, first=first, last=last, within=within)
+    worst = sorted(
+        (row for row in breakdown.values() if row["counts"]["valid_bad"]),
+        key=lambda row: (-row["counts"]["valid_bad"], row["object_id"]),
+    )[:top]
+    ids = [row["object_id"] for row in worst]
+    names = {o.pk: o for o in model.objects.filter(pk__in=ids)}
+    terms = problem_terms(kind=kind, object_ids=ids, first=first, last=last, within=within, top=words)
+    reasons = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
+    return [
+        {
+            **row,
+            "object": names.get(row["object_id"]),
+            "terms": [(reasons.get(term, term), n) for term, n in terms[row["object_id"]]],
+        }
+        for row in worst
+    ]
+
+
 @analytic
 def problem_terms(
     *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, top: int = 10

@@ -20,17 +20,17 @@ from django.utils.translation import gettext_lazy
 from haoping.accounts.access import Actor, actor_for_user
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import region_contains
-from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.models import LEVEL_LABELS, Evaluation
 from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     Named,
     child_regions_breakdown,
+    hot_problems,
     indicator_report,
     object_breakdown,
     object_overview,
     problem_examples,
-    problem_terms,
     ranked_objects,
     ranking,
     region_overview,
@@ -455,28 +455,11 @@ def problems(request: HttpRequest) -> HttpResponse:
     region = actor.region
     first, last, _prev_first, _prev_last = _period(request)
     kind = "department" if request.GET.get("by") == "department" else "item"
-    model: Any = Department if kind == "department" else ServiceItem
-    breakdown = object_breakdown(kind=kind, first=first, last=last, within=region)
-    worst = sorted(
-        (row for row in breakdown.values() if row["counts"]["valid_bad"]),
-        key=lambda row: (-row["counts"]["valid_bad"], row["object_id"]),
-    )[:10]
-    ids = [row["object_id"] for row in worst]
-    names = {o.pk: o for o in model.objects.filter(pk__in=ids)}
-    words = problem_terms(kind=kind, object_ids=ids, first=first, last=last, within=region)
+    entries = hot_problems(kind=kind, first=first, last=last, within=region)
+    ids = [entry["object_id"] for entry in entries]
     examples = problem_examples(kind=kind, object_ids=ids, first=first, last=last, within=region)
-    reason_labels = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
-    entries = [
-        {
-            "object": names.get(row["object_id"]),
-            "counts": row["counts"],
-            "rates": row["rates"],
-            # Reason tags show as their labels.
-            "terms": [(reason_labels.get(t, t), n) for t, n in words[row["object_id"]]],
-            "examples": examples[row["object_id"]],
-        }
-        for row in worst
-    ]
+    for entry in entries:
+        entry["examples"] = examples[entry["object_id"]]
     context = {
         "actor": actor,
         "title": _("Hot problems"),

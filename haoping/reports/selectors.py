@@ -16,16 +16,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor
-from haoping.directory.models import Department, Institution, Region, ServiceItem
+from haoping.directory.models import Department, Institution, Region
 from haoping.errors import NotFound
-from haoping.evaluations.models import REASON_LABELS
 from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     Ranked,
+    hot_problems,
     indicator_report,
     object_breakdown,
-    problem_terms,
     ranked_objects,
     ranking,
 )
@@ -221,30 +220,24 @@ def rankings_section(content: MonthlyContent, *, min_sample: int, lowest: int) -
 
 def problems_section(content: MonthlyContent) -> None:
     """堵点难点 (R20): the items and departments with the most valid bad reviews, and their words."""
-    reasons = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
     content.problems = []
-    for kind, label, model in (
-        (DailyCount.Kind.ITEM, _("Service item"), ServiceItem),
-        (DailyCount.Kind.DEPARTMENT, _("Department"), Department),
-    ):
-        breakdown = object_breakdown(kind=kind, first=content.first, last=content.last, within=content.region)
-        worst = sorted(
-            (row for row in breakdown.values() if row["counts"]["valid_bad"]),
-            key=lambda row: (-row["counts"]["valid_bad"], row["object_id"]),
-        )[:HOT_PROBLEMS]
-        ids = [row["object_id"] for row in worst]
-        names = {o.pk: str(o) for o in model.objects.filter(pk__in=ids)}
-        words = problem_terms(
-            kind=kind, object_ids=ids, first=content.first, last=content.last, within=content.region, top=PROBLEM_WORDS
+    for kind, label in ((DailyCount.Kind.ITEM, _("Service item")), (DailyCount.Kind.DEPARTMENT, _("Department"))):
+        worst = hot_problems(
+            kind=kind,
+            first=content.first,
+            last=content.last,
+            within=content.region,
+            top=HOT_PROBLEMS,
+            words=PROBLEM_WORDS,
         )
         content.problems += [
             Problem(
                 kind=kind,
                 kind_label=str(label),
-                name=names.get(row["object_id"], ""),
+                name=str(row["object"] or ""),
                 valid_bad=row["counts"]["valid_bad"],
                 total=row["counts"]["total"],
-                terms=[(reasons.get(term, term), n) for term, n in words[row["object_id"]]],
+                terms=row["terms"],
             )
             for row in worst
         ]
