@@ -111,6 +111,17 @@ def test_the_workbook_holds_the_hand_computed_figures(world: dict[str, Any], jun
     assert cases["市场监督管理局"][1:] == [3, 2, 2, 2, 1, 0, 18.0]
 
 
+def test_the_cases_sheet_counts_a_case_overdue_now_or_before(
+    world: dict[str, Any], june: dt.date, small_sample: None
+) -> None:
+    """R12's deadlines: a case the sweep marked overdue and still open counts, as does one closed
+    after having been overdue; one closed in time does not."""
+    BadReviewCase.objects.filter(record__record_no="R5").update(overdue_at=F("opened_at"))
+    BadReviewCase.objects.filter(record__record_no="R3").update(was_overdue=True)
+    cases = by_name(load_workbook(io.BytesIO(bytes(built(world).xlsx)))["差评整改"])
+    assert cases["所有单位"][6] == 2 and cases["市场监督管理局"][6] == 2
+
+
 def test_the_pdf_is_a_chinese_document_with_charts(world: dict[str, Any], june: dt.date, small_sample: None) -> None:
     report = built(world)
     pdf = bytes(report.pdf)
