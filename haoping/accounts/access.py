@@ -107,6 +107,11 @@ def case_scope(actor: Actor) -> Q:
     return Q(pk__in=[])
 
 
+def manages(actor: Actor, region: Region) -> bool:
+    """Whether the actor is a manager of `region` or of a region above it."""
+    return actor.has("manager") and actor.region is not None and region_contains(actor.region, region)
+
+
 def access_case_region(actor: Actor, region: Region) -> None:
     """A manager or an API client acts only inside its region's subtree (actors without a region
     are bounded by their unit or their own record instead)."""

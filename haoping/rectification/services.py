@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, access_case_act, access_case_region, access_identity, actor_system
+from haoping.accounts.access import Actor, access_case_act, access_case_region, access_identity, actor_system, manages
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
@@ -917,7 +917,7 @@ def spot_check_draw(
     count: int | None = None,
     rng: random.Random | None = None,
 ) -> SpotCheck:
-    if not actor.has("manager") or actor.region is None or not region_contains(actor.region, region):
+    if not manages(actor, region):
         raise Forbidden("forbidden", _("a manager may spot-check only their own region"))
     if closed_from > closed_to:
         raise Invalid("invalid", _("closed_to: must not be before closed_from"), field="closed_to")
@@ -960,7 +960,7 @@ def spot_check_draw(
 @transaction.atomic
 def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: str) -> SpotCheckItem:
     """A check result; a failed check reopens the case at its unit."""
-    if not actor.has("manager") or actor.region is None or not region_contains(actor.region, item.spot_check.region):
+    if not manages(actor, item.spot_check.region):
         raise Forbidden("forbidden", _("a manager may spot-check only their own region"))
     item = SpotCheckItem.objects.select_for_update().select_related("case").get(pk=item.pk)
     if item.result != SpotCheckItem.Result.PENDING:

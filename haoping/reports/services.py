@@ -11,9 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor
+from haoping.accounts.access import Actor, manages
 from haoping.directory.models import Region
-from haoping.directory.selectors import region_contains
 from haoping.errors import Invalid, NotFound
 from haoping.reports.models import MonthlyReport
 from haoping.reports.selectors import (
@@ -42,7 +41,7 @@ def report_request(*, actor: Actor, region: Region, month: dt.date) -> MonthlyRe
 
     Only a manager, for a region of their own subtree; months up to the current one.
     """
-    if not actor.has("manager") or actor.region is None or not region_contains(actor.region, region):
+    if not manages(actor, region):
         raise NotFound("not_found", _("region not found"), field="region")
     month = month.replace(day=1)
     now = timezone.now()
