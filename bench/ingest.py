@@ -133,7 +133,6 @@ def app_env(workdir: Path, args: argparse.Namespace) -> dict[str, str]:
         url += "?" + args.db_options
     env.update(
         DATABASE_URL=url,
-        DB_CONN_MAX_AGE="600",
         DEBUG="0",
         LOG_LEVEL="WARNING",
         SECRET_KEY="bench-secret-key-not-for-production-0123456789abcdef",
@@ -263,7 +262,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             desc = f"gunicorn gthread, {args.workers} workers x {args.threads} threads, keep-alive"
         else:
             desc = f"gunicorn sync, {args.workers} workers (sync closes every connection)"
-    desc += f"; DB over {'Unix socket' if args.db_socket else 'TCP 127.0.0.1'}, CONN_MAX_AGE 600"
+    desc += f"; DB over {'Unix socket' if args.db_socket else 'TCP 127.0.0.1'}, pool of 8 connections per worker"
     if args.db_options:
         desc += f", {args.db_options}"
     with open(log, "wb") as fh:
@@ -690,7 +689,11 @@ def main() -> None:
             print(f"  created and migrated {DB_NAME} ({time.perf_counter() - t0:.1f} s)", flush=True)
             # 2. the server, 3. the records
             server = start_server(args, env, workdir)
-            tokens = register_tokens(server.port, key, args.records, args.register_clients)
+            try:
+                tokens = register_tokens(server.port, key, args.records, args.register_clients)
+            except SystemExit:
+                print(f"server log (end):\n{server.log.read_text(errors='replace')[-4000:]}", flush=True)
+                raise
             if args.bulk:
                 tokens += register_bulk(env, workdir, args.bulk)
             if args.save_seed:

@@ -87,6 +87,17 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "600")),
     )
 }
+DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "8"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
+    # Each process borrows connections from a pool of its own and gives them back after each request.
+    # Under ASGI, Django runs every request's view on a thread of its own: persistent connections
+    # would stay behind with those threads until PostgreSQL refuses new clients.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DB_POOL_SIZE),
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_PREPARED_STATEMENTS", True):
     # PostgreSQL plans the rating path's queries once per connection instead of on every request
     # (the slot lookup drops from ~2.6 to ~0.6 ms). Turn off behind a transaction-pooling PgBouncer.

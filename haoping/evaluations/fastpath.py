@@ -408,7 +408,10 @@ class Writer:
                     break
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
             try:
-                connection.close_if_unusable_or_obsolete()
+                # The writer keeps its connection (and its prepared statements) while it runs;
+                # only a connection broken by an error is replaced.
+                if connection.errors_occurred and not connection.is_usable():
+                    connection.close()
                 self._plan_once()
                 store(batch)
             except Exception as exc:
@@ -419,7 +422,12 @@ class Writer:
                 )
             finally:
                 _wake(batch)
-        connection.close()
+        try:
+            if connection.connection is not None and connection.is_usable():
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET plan_cache_mode")  # the pool's next borrower plans as usual
+        finally:
+            connection.close()
 
 
 def _wake(batch: list[Pending]) -> None:
@@ -510,13 +518,19 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
 
 def _store_alone(pending: Pending) -> None:
     close_old_connections()
-    store([pending])
+    try:
+        store([pending])
+    finally:
+        close_old_connections()  # as at the end of a request: back to the pool
 
 
 def _client_looked_up(authorization: str) -> Any:
     """`_client` on a worker thread: the event loop never waits for the database."""
     close_old_connections()
-    return _client(authorization)
+    try:
+        return _client(authorization)
+    finally:
+        close_old_connections()
 
 
 async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
@@ -563,9 +577,13 @@ class RatingFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:
-            # As Django does before each request: drop a connection that is broken or too old.
+            # As Django does before and after each request: a connection that is broken or too old
+            # (with the pool: any) is closed, or given back to the pool.
             close_old_connections()
-            answered = respond(environ, self.writer)
+            try:
+                answered = respond(environ, self.writer)
+            finally:
+                close_old_connections()
             if answered is not None:
                 status, body = answered
                 start_response(f"{status} Created", [*HEADERS, ("Content-Length", str(len(body)))])

@@ -591,3 +591,80 @@ def test_the_asgi_application_answers_through_both_paths(
     assert long[0] == 422 and "comment" in long[2]["detail"]
     assert unknown[0] == 401
     assert Evaluation.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_asgi_requests_give_their_database_connections_back(
+    world: dict[str, Any], record_payload: Any, settings: Any
+) -> None:
+    """Django runs each ASGI request's view on a thread of its own; a connection kept with such a
+    thread would stay open after it, until PostgreSQL refuses new clients. Requests borrow from the
+    pool instead, whichever path answers them."""
+    import asyncio
+
+    from django.db import connection
+
+    from haoping.asgi import application
+
+    api = world["api"]
+    tokens = [token_of(api.post("/records", record_payload(record_no=f"P{n:02d}"))) for n in range(24)]
+
+    async def call(method: str, path: str, body: Any = None) -> int:
+        raw = json.dumps(body).encode() if body is not None else b""
+        sent: list[dict[str, Any]] = []
+        messages = [{"type": "http.request", "body": raw, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.Event().wait()  # the client stays until answered
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {api.key}".encode())]
+        if body is not None:
+            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
+        await application(scope, receive, send)
+        status: int = next(m for m in sent if m["type"] == "http.response.start")["status"]
+        return status
+
+    async def rounds() -> list[int]:
+        statuses: list[int] = []
+        for start in range(0, 24, 12):
+            batch = [call("GET", f"/api/v1/records/P{n:02d}") for n in range(start, start + 12)]
+            # Good ratings (the writer), bad ratings (a worker thread each), and Django's 409s.
+            batch += [call("POST", fastpath.PATH, {"token": t, "level": 5, "channel": "pad"}) for t in tokens[start::4]]
+            batch += [
+                call("POST", fastpath.PATH, {"token": t, "level": 1, "channel": "pad", "reasons": ["attitude"]})
+                for t in tokens[start + 1 : start + 12 : 4]
+            ]
+            batch += [call("POST", fastpath.PATH, {"token": tokens[0], "level": 4, "channel": "sms"})]
+            statuses += await asyncio.gather(*batch)
+        return statuses
+
+    statuses = asyncio.run(rounds())
+    application.writer.stop()
+    assert sorted(set(statuses)) == [200, 201, 409]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        (others,) = cursor.fetchone()
+    # This test's own connection is one of the pool's.
+    assert others <= settings.DB_POOL_SIZE - 1, others
