@@ -457,6 +457,51 @@ def test_the_writer_stores_concurrent_ratings_before_answering(world: dict[str, 
     assert Evaluation.objects.count() == 12
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_ratings_arriving_together_share_one_batch(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from django.db import connection
+
+    api = world["api"]
+    client = api_client_for_key(api.key)
+    tokens = [token_of(api.post("/records", record_payload(record_no=f"G{n}"))) for n in range(5)]
+    batches: list[int] = []
+    real_store = fastpath.store
+
+    def counted(batch: list[fastpath.Pending]) -> None:
+        batches.append(len(batch))
+        real_store(batch)
+
+    monkeypatch.setattr(fastpath, "store", counted)
+    # Generous moments, so that five threads started together always arrive within them.
+    writer = fastpath.Writer(gather=5.0, pause=0.5)
+    start = threading.Barrier(5)
+    answers: list[int] = []
+
+    def rate(token: str) -> None:
+        try:
+            pending = fastpath.prepare({"token": token, "level": 5, "channel": "kiosk"}, client)
+            assert pending is not None
+            start.wait()
+            answered = writer.submit(pending)
+            answers.append(answered[0] if answered else 0)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=rate, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.stop()
+    assert answers == [201] * 5
+    assert batches == [5]
+    assert Evaluation.objects.count() == 5
+
+
 def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payload: Any, monkeypatch: Any) -> None:
     from django.db import DatabaseError
 
