@@ -230,7 +230,7 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             "2048",
             f"haoping.{args.interface}:application",
         ]
-        desc = f"granian ASGI, {args.workers} workers"
+        desc = f"granian {args.interface.upper()}, {args.workers} workers"
         if args.interface == "wsgi":
             desc = f"granian WSGI, {args.workers} workers x {args.threads} blocking threads"
     else:
@@ -617,9 +617,9 @@ def main() -> None:
     )
     ap.add_argument(
         "--interface",
-        choices=["asgi", "wsgi"],
+        choices=["rsgi", "asgi", "wsgi"],
         default="asgi",
-        help="granian's interface: haoping.asgi (fast path on the event loop) or haoping.wsgi",
+        help="granian's interface: haoping.rsgi or haoping.asgi (fast path on the event loop), or haoping.wsgi",
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
     ap.add_argument("--threads", type=int, default=16, help="threads per worker (gthread, granian WSGI)")

@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -54,6 +54,7 @@ from haoping.evaluations.services import (
     rated_ids,
 )
 from haoping.indicators.services import rollups_soon
+from haoping.lib.rsgi import ASGIApp, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -574,18 +575,17 @@ def _client_looked_up(authorization: str) -> Any:
         close_old_connections()
 
 
-async def respond_async(scope: dict[str, Any], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
-    """As `respond`, for an ASGI request whose whole body is `raw`. The event loop never waits for
-    the database: the writer stores a rating, a worker thread a bad one with its case or a key
-    not yet in the cache."""
-    headers = {name.lower(): value for name, value in scope["headers"]}
-    if len(headers) != len(scope["headers"]):
+async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
+    """As `respond`, for a request with these header fields (names in lower case) whose whole body
+    is `raw`. The event loop never waits for the database: the writer stores a rating, a worker
+    thread a bad one with its case or a key not yet in the cache."""
+    headers = dict(fields)
+    if len(headers) != len(fields):
         return None  # a repeated header: Django reads it as it reads any other request
-    host = headers.get(b"host", b"").decode("latin-1")
-    body = _parsed(host, headers.get(b"content-type", b"").decode("latin-1"), raw)
+    body = _parsed(headers.get("host", ""), headers.get("content-type", ""), raw)
     if body is None:
         return None
-    authorization = headers.get(b"authorization", b"").decode("latin-1")
+    authorization = headers.get("authorization", "")
     scheme, _sep, key = authorization.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return None
@@ -632,7 +632,6 @@ class RatingFastPath:
         return self.app(environ, start_response)
 
 
-ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 HEADER_BYTES = [(name.lower().encode(), value.encode()) for name, value in HEADERS]
 
 
@@ -656,7 +655,8 @@ class AsyncRatingFastPath:
             size += len(chunks[-1])
             more = message.get("more_body", False)
         whole = not more and size <= MAX_BODY
-        answered = await respond_async(scope, b"".join(chunks), self.writer) if whole else None
+        fields = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]]
+        answered = await respond_async(fields, b"".join(chunks), self.writer) if whole else None
         if answered is None:
             # Django reads the body from the start, as if nobody had.
             pending = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
@@ -677,3 +677,25 @@ def _replayed(chunks: list[bytes], message: dict[str, Any], receive: Any) -> Any
         return await receive()
 
     return replay
+
+
+class RsgiRatingFastPath:
+    """RSGI application (granian's native interface) in front of Django's ASGI application: the
+    fast path's answers straight from granian's protocol, else Django's through `serve_asgi`."""
+
+    def __init__(self, app: ASGIApp, writer: Writer) -> None:
+        self.app = app
+        self.writer = writer
+
+    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if scope.proto == "http" and scope.method == "POST" and scope.path == PATH:
+            length = scope.headers.get("content-length", "")
+            if length.isdigit() and 0 < int(length) <= MAX_BODY:
+                raw = await protocol()
+                answered = await respond_async(scope.headers.items(), raw, self.writer)
+                if answered is not None:
+                    status, body = answered
+                    protocol.response_bytes(status, HEADERS, body)
+                    return
+                return await serve_asgi(self.app, scope, protocol, body=raw)
+        await serve_asgi(self.app, scope, protocol)

@@ -639,6 +639,91 @@ def test_the_asgi_application_answers_through_both_paths(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_rsgi_application_answers_through_both_paths(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from haoping.lib.tests.rsgi_support import Headers, Protocol, Scope
+    from haoping.rsgi import application
+
+    api = world["api"]
+    good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "R")
+    to_django: list[str] = []
+    django = application.app
+
+    async def spy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        messages = [await receive()]
+        while messages[-1].get("more_body"):
+            messages.append(await receive())
+        body = b"".join(m.get("body", b"") for m in messages)
+        to_django.append(json.loads(body).get("token", scope["path"]) if len(body) < fastpath.MAX_BODY else "long")
+        replay = messages[::-1]
+
+        async def again() -> Any:
+            return replay.pop() if replay else await receive()
+
+        await django(scope, again, send)
+
+    async def call(
+        path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[str, str], ...] = ()
+    ) -> tuple[int, dict[str, str], Any]:
+        raw = json.dumps(body).encode()
+        headers = [
+            ("host", "testserver"),
+            ("content-type", "application/json"),
+            ("authorization", f"Bearer {key}"),
+            ("content-length", str(len(raw))),
+            *extra,
+        ]
+        protocol = Protocol(raw, chunk)
+        await application.__rsgi__(Scope("POST", path, Headers(headers)), protocol)
+        assert protocol.status is not None
+        return protocol.status, {k.lower(): v for k, v in protocol.headers}, json.loads(protocol.answer())
+
+    async def scenario() -> list[tuple[int, dict[str, str], Any]]:
+        return [
+            await call(fastpath.PATH, {"token": good_token, "level": 5, "channel": "qrcode"}),
+            await call(fastpath.PATH, {"token": bad_token, "level": 2, "channel": "pad", "reasons": ["process"]}),
+            # A batch record goes through Django (R5), with the body the fast path read.
+            await call(fastpath.PATH, {"token": batch_token, "level": 4, "channel": "pad"}),
+            await call(fastpath.PATH, {"token": good_token, "level": 4, "channel": "sms"}),
+            await call("/api/v1/nothing", {}),
+            # Past the fast path's body limit, Django reads the body in pieces and names the problem.
+            await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad", "comment": "长" * 7000}, 4096),
+            # A second Authorization header: Django reads the two as one, and refuses it.
+            await call(
+                fastpath.PATH,
+                {"token": batch_token, "level": 5, "channel": "pad"},
+                key="hp_unknown",
+                extra=(("authorization", f"Bearer {api.key}"),),
+            ),
+        ]
+
+    monkeypatch.setattr(application, "app", spy)
+    try:
+        good, bad, batched, again, missing, long, doubled = asyncio.run(scenario())
+    finally:
+        application.writer.stop()
+    # The good and the bad rating were the fast path's; the rest were Django's.
+    assert to_django == [batch_token, good_token, "/api/v1/nothing", "long", batch_token]
+    assert good[0] == bad[0] == batched[0] == 201
+    assert good[2]["evaluations"] == [{"record_no": "R1", "visit_id": None, "level": 5}]
+    assert bad[2]["evaluations"] == [{"record_no": "R2", "visit_id": None, "level": 2}]
+    assert BadReviewCase.objects.filter(record__record_no="R2").exists()
+    assert sorted(e["record_no"] for e in batched[2]["evaluations"]) == ["RB1", "RB2"]
+    # The fast path's answers carry the headers Django's do.
+    assert {k: v for k, v in good[1].items() if k != "content-length"} == {
+        k: v for k, v in batched[1].items() if k != "content-length"
+    }
+    assert again[0] == 409 and again[2]["error"] == "already_rated"
+    assert missing[0] == 404 and missing[2]["error"] == "not_found"
+    assert long[0] == 422 and "comment" in long[2]["detail"]
+    assert doubled[0] == 401
+    assert Evaluation.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_asgi_requests_give_their_database_connections_back(
     world: dict[str, Any], record_payload: Any, settings: Any
 ) -> None:
