@@ -325,12 +325,12 @@ def test_a_token_rating_is_one_lookup_and_one_insert(world: dict[str, Any], reco
     assert len(work(captured)) == 2
     # A bad rating also opens its case (R12), in the same transaction; still a short, fixed list.
     # The lookup, then BEGIN; the rating, the region's policy, the case, its history row, the
-    # unit's notice (written and marked sent); COMMIT.
+    # unit's notice (the outbox row is its delivery); COMMIT.
     third = token_of(register(api, record_payload())["completion"]["evaluation_url"])
     with CaptureQueriesContext(connection) as captured:
         assert rate(api, token=third, level=2, channel="pad", reasons=["efficiency"]).status_code == 201
     sql = work(captured)
-    assert len(sql) == 9
+    assert len(sql) == 8
     assert sql[1] == "BEGIN" and sql[-1] == "COMMIT"
     tables = " ".join(sql)
     assert "rectification_badreviewcase" in tables and "rectification_caseevent" in tables

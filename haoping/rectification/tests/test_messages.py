@@ -116,3 +116,37 @@ def test_a_step_replayed_at_an_earlier_moment_sends_its_messages_at_that_moment(
     late = at(2026, 10, 20, 9)
     cases_sweep(now=late)
     assert set(Message.objects.filter(case=case, kind="overdue").values_list("created_at", flat=True)) == {late}
+
+
+class Gateway:
+    """A gateway that delivers elsewhere: the message is written first and marked sent after."""
+
+    sent: list[tuple[int, bool]] = []
+
+    def send(self, message: Message) -> None:
+        Gateway.sent.append((message.pk, message.sent_at is None))
+
+
+def test_the_outbox_is_written_once_and_another_gateway_marks_what_it_sent(
+    world: dict[str, Any], record_payload: Any, settings: Any, clock: Clock
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from haoping.rectification.messaging import delivers_by_storing, message_send
+
+    case = bad_case(world, record_payload)
+    assert delivers_by_storing()
+    with CaptureQueriesContext(connection) as captured:
+        stored = message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="一")
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["INSERT"]
+    stored.refresh_from_db()
+    assert stored.sent_at == stored.created_at and stored.backend == "DatabaseBackend"
+
+    settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.Gateway"
+    assert not delivers_by_storing()
+    Gateway.sent.clear()
+    elsewhere = message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="二")
+    elsewhere.refresh_from_db()
+    assert Gateway.sent == [(elsewhere.pk, True)]
+    assert elsewhere.sent_at is not None and elsewhere.backend == "Gateway"
