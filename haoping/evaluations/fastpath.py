@@ -9,7 +9,8 @@ rating's own transaction. Its SQL is what the ORM compiles from the models, once
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
 per kind of name, one insert, one commit. A bad rating opens its case in a transaction of its own,
-on its request's thread. A rating is answered only once committed.
+on its request's thread (or a worker thread), so that its several statements never hold up the
+batches. A rating is answered only once committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
 bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
@@ -35,8 +36,10 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.db.models import DateTimeField, Field, Lookup
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 
@@ -204,7 +207,7 @@ class Pending:
 
 def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending | None:
     """A rating the fast path can take, checked without the database; None for the full path."""
-    if client is None or not _well_formed(body) or connection.vendor != "postgresql":
+    if client is None or not _well_formed(body) or not _on_postgresql():
         return None
     content = {
         "level": body["level"],
@@ -355,6 +358,12 @@ GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 USUAL_PLANS = "RESET plan_cache_mode"
 
 
+def _off_the_writer(pending: Pending) -> bool:
+    """A bad rating is stored with its case on its request's thread (or a worker thread): its
+    several statements, and a notice gateway that may be slow, never hold up the batches."""
+    return pending.content["level"] <= 2
+
+
 def store_alone(pending: Pending) -> None:
     """`store` for one rating, on a connection other than the writer's (a bad rating, or WSGI
     without a writer): with the generic plan for the while, then as the next borrower expects."""
@@ -499,17 +508,35 @@ def _client(authorization: str) -> Any:
     return api_client_for_key(key.strip())
 
 
+@functools.lru_cache(maxsize=64)
+def _host_allowed(host: str) -> bool:
+    """Django's host check (ALLOWED_HOSTS), for the few hosts a server is named by."""
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+@receiver(setting_changed)
+def _hosts_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ALLOWED_HOSTS":
+        _host_allowed.cache_clear()
+
+
+@functools.cache
+def _on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
 def _parsed(host: str, content_type: str, raw: bytes) -> Any:
     """The JSON body of a request the fast path may take, else None."""
-    if not content_type.startswith("application/json"):
-        return None
-    domain, _port = split_domain_port(host)
-    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
+    if not content_type.startswith("application/json") or not _host_allowed(host):
         return None
     try:
-        body = json.loads(raw)
-        # Text PostgreSQL cannot store (a lone surrogate) is Django's to refuse, not a batch's to fail on.
-        json.dumps(body, ensure_ascii=False).encode()
+        text = raw.decode()
+        body = json.loads(text)
+        # Text PostgreSQL cannot store (a lone surrogate, only ever written as an escape) is
+        # Django's to refuse, not a batch's to fail on.
+        if "\\ud" in text or "\\uD" in text:
+            json.dumps(body, ensure_ascii=False).encode()
     except (ValueError, RecursionError, UnicodeEncodeError):
         return None
     return body
@@ -547,9 +574,7 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        # A bad rating opens its case in a transaction of its own, on this thread, so that a slow
-        # notice gateway never holds up the writer's batches.
-        if writer is None or pending.content["level"] <= 2:
+        if writer is None or _off_the_writer(pending):
             store_alone(pending)
             return pending.result
     except DatabaseError:
@@ -596,8 +621,7 @@ async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Write
         pending = prepare(body, client)
         if pending is None:
             return None
-        if pending.content["level"] <= 2:
-            # Its case opens in a transaction of its own, off the writer (see `respond`).
+        if _off_the_writer(pending):
             await sync_to_async(_store_alone, thread_sensitive=False)(pending)
             return pending.result
     except DatabaseError:
