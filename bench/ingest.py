@@ -6,11 +6,12 @@
 Steps (see bench/README.md):
   1. drop and create the PostgreSQL database `haoping_bench`, migrate it, create a small directory
      and an API client (in a `manage.py shell` subprocess: this process never imports Django);
-  2. start gunicorn (`haoping.wsgi`) against it with DEBUG off and persistent DB connections;
-  3. register N completed service records over HTTP (setup, not timed in the headline);
+  2. start granian (`haoping.rsgi` by default) against it with DEBUG off;
+  3. register N completed service records over HTTP, then more in bulk, and a history of records
+     already rated (setup, not timed);
   4. submit one rating per token with C concurrent keep-alive clients for --seconds;
   5. print accepted ratings/s, latency percentiles, errors by status, and check the database
-     holds exactly the accepted ratings;
+     holds exactly the accepted ratings besides the untouched history;
   6. stop the server and drop the database (unless --keep-db).
 
 The load generator is plain asyncio streams with hand-built HTTP/1.1 requests and minimal
@@ -73,27 +74,55 @@ from haoping.demo.bulk import register_bulk
 from haoping.demo.directory import ItemRef
 from haoping.demo.people import Party
 from haoping.demo.plan import RecordPlan
+from haoping.evaluations.models import Evaluation
+from haoping.evaluations.services import evaluation_build, new_receipt
 from haoping.records.links import token_for
 from haoping.records.models import RatingSlot
 
-n, run = int(os.environ["BENCH_BULK"]), os.environ["BENCH_RUN"]
-completed = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
-for start in range(0, n, 20_000):
-    plans = [
-        RecordPlan(
-            item=ItemRef(code=f"ITEM-{i % 5 + 1:03d}", spec=None, department_code="D-MKT"),
-            region_code="320102", institution="H-XW", platform=None,
-            window=f"W-XW-{i % 4 + 1:02d}", staff=f"S{i % 4 + 1:03d}", mode="onsite", on_the_spot=True,
-            applicant=Party(kind="person", name="张三", phone=f"139{i:08d}", id_number=f"3201021990{i:08d}"),
-            agent=None, accepted_at=completed - dt.timedelta(hours=1), completed_at=completed,
-            record_no=f"B{run}-{i:07d}",
-        )
-        for i in range(start, min(n, start + 20_000))
-    ]
-    register_bulk(plans)
-slots = RatingSlot.objects.filter(record__record_no__startswith=f"B{run}-").values_list("public_id", flat=True)
+run = os.environ["BENCH_RUN"]
+
+
+def register(prefix, n, completed, phone, born):
+    # n completed on-the-spot records, numbered {prefix}{run}-0000000 on, registered 20,000 at a time.
+    for start in range(0, n, 20_000):
+        register_bulk([
+            RecordPlan(
+                item=ItemRef(code=f"ITEM-{i % 5 + 1:03d}", spec=None, department_code="D-MKT"),
+                region_code="320102", institution="H-XW", platform=None,
+                window=f"W-XW-{i % 4 + 1:02d}", staff=f"S{i % 4 + 1:03d}", mode="onsite", on_the_spot=True,
+                applicant=Party(kind="person", name="张三", phone=f"{phone}{i:08d}", id_number=f"320102{born}{i:08d}"),
+                agent=None, accepted_at=completed - dt.timedelta(hours=1), completed_at=completed,
+                record_no=f"{prefix}{run}-{i:07d}",
+            )
+            for i in range(start, min(n, start + 20_000))
+        ])
+        first, last = f"{prefix}{run}-{start:07d}", f"{prefix}{run}-{start + 20_000:07d}"
+        yield RatingSlot.objects.filter(record__record_no__gte=first, record__record_no__lt=last)
+
+
+tokens = []
+an_hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+for slots in register("B", int(os.environ["BENCH_BULK"]), an_hour_ago, "139", "1990"):
+    tokens += [token_for(p) for p in slots.values_list("public_id", flat=True)]
 with open(os.environ["BENCH_TOKENS"], "w") as f:
-    json.dump([token_for(p) for p in slots], f)
+    json.dump(tokens, f)
+
+# History: records of the past days, rated when they were done, so that the evaluation table and its
+# indexes hold what a running system's do (and PostgreSQL's statistics and plans see them).
+done = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+for slots in register("H", int(os.environ["BENCH_HISTORY"]), done, "138", "1980"):
+    Evaluation.objects.bulk_create(
+        [
+            evaluation_build(
+                slot, level=(5, 5, 4, 5, 3)[k % 5], source="active", channel=("mobile", "pad", "qrcode")[k % 3],
+                rated_by="applicant", rated_at=slot.opens_at + dt.timedelta(minutes=5),
+                created_at=slot.opens_at + dt.timedelta(minutes=5), answers={}, reasons=[], comment="",
+                receipt=new_receipt(), client_ref="", overall=False,
+            )
+            for k, slot in enumerate(slots.select_related("record", "visit"))
+        ],
+        batch_size=2000,
+    )
 """
 
 
@@ -404,6 +433,7 @@ class Outcome:
     statuses: dict[int, int] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)  # transport errors
     accepted_tokens: list[str] = field(default_factory=list)
+    accepted_at: list[float] = field(default_factory=list)  # perf_counter of each accepted answer
     samples: dict[int, bytes] = field(default_factory=dict)  # first body per non-2xx status
     started: float = 0.0
     finished: float = 0.0
@@ -434,10 +464,12 @@ async def drive(port: int, clients: int, jobs: list[tuple[bytes, str]], seconds:
                 out.errors[name] = out.errors.get(name, 0) + 1
                 conn.close()
                 continue
-            lat.append(perf() - t0)
+            t1 = perf()
+            lat.append(t1 - t0)
             statuses[status] = statuses.get(status, 0) + 1
             if status == ok:
                 out.accepted_tokens.append(tag)
+                out.accepted_at.append(t1)
             elif status not in out.samples:
                 out.samples[status] = body[:300]
 
@@ -447,6 +479,16 @@ async def drive(port: int, clients: int, jobs: list[tuple[bytes, str]], seconds:
     for c in conns:
         c.close()
     return out
+
+
+def by_10s(out: Outcome) -> list[int]:
+    """Accepted answers in each whole 10 s of the run."""
+    counts = [0] * int((out.finished - out.started) // 10)
+    for at in out.accepted_at:
+        slot = int((at - out.started) // 10)
+        if slot < len(counts):
+            counts[slot] += 1
+    return counts
 
 
 def percentile(sorted_values: list[float], p: float) -> float:
@@ -561,35 +603,61 @@ def register_tokens(port: int, key: str, n: int, clients: int) -> list[str]:
     return tokens
 
 
-def register_bulk(env: dict[str, str], workdir: Path, n: int) -> list[str]:
+def register_bulk(env: dict[str, str], workdir: Path, n: int, history: int) -> list[str]:
     t0 = time.perf_counter()
     out = workdir / "bulk-tokens.json"
-    bulk_env = {**env, "BENCH_BULK": str(n), "BENCH_RUN": f"{int(time.time()) % 100000:05d}", "BENCH_TOKENS": str(out)}
+    bulk_env = {
+        **env,
+        "BENCH_BULK": str(n),
+        "BENCH_HISTORY": str(history),
+        "BENCH_RUN": f"{int(time.time()) % 100000:05d}",
+        "BENCH_TOKENS": str(out),
+    }
     subprocess.run([PY, "manage.py", "shell", "-c", BULK_SCRIPT], cwd=ROOT, env=bulk_env, check=True)
     tokens: list[str] = json.loads(out.read_text())
-    print(f"  added {len(tokens)} completed records in bulk in {time.perf_counter() - t0:.1f} s", flush=True)
+    print(
+        f"  added {len(tokens)} completed records, and {history} more of past days already rated,"
+        f" in bulk in {time.perf_counter() - t0:.1f} s",
+        flush=True,
+    )
     return tokens
 
 
-def verify(accepted_tokens: list[str]) -> dict[str, object]:
+def history_mark() -> tuple[int, int]:
+    """The newest evaluation id and the number of evaluations before the ratings of this run."""
+    last, count = pg_query("SELECT coalesce(max(id), 0), count(*) FROM evaluations_evaluation")[0]
+    return last, count
+
+
+def verify(accepted_tokens: list[str], history: tuple[int, int]) -> dict[str, object]:
+    """The rows after the history are exactly the accepted ratings; the history is untouched."""
+    last, count = history
     rows = pg_query(
         "SELECT count(*), count(DISTINCT e.slot_id), count(*) FILTER (WHERE e.source <> 'active') "
-        "FROM evaluations_evaluation e"
+        "FROM evaluations_evaluation e WHERE e.id > %s",
+        (last,),
     )[0]
+    kept = pg_query("SELECT count(*) FROM evaluations_evaluation WHERE id <= %s", (last,))[0][0]
     in_db = {
         r[0]
         for r in pg_query(
             "SELECT s.public_id FROM evaluations_evaluation e JOIN records_ratingslot s ON s.id = e.slot_id"
+            " WHERE e.id > %s",
+            (last,),
         )
     }
     sent = [t.split(".", 1)[0] for t in accepted_tokens]
     return {
+        "history": kept,
         "rows": rows[0],
         "distinct_slots": rows[1],
         "non_active": rows[2],
         "accepted": len(sent),
         "accepted_distinct": len(set(sent)),
-        "exact": rows[0] == len(sent) == rows[1] == len(set(sent)) and in_db == set(sent) and rows[2] == 0,
+        "exact": rows[0] == len(sent) == rows[1] == len(set(sent))
+        and in_db == set(sent)
+        and rows[2] == 0
+        and kept == count,
     }
 
 
@@ -604,11 +672,22 @@ def main() -> None:
     ap.add_argument(
         "--bulk",
         type=int,
-        default=200_000,
+        default=300_000,
         help="more completed records, inserted in bulk as the demo loads history, after the HTTP ones",
     )
     ap.add_argument("--seconds", type=float, default=60.0, help="length of the timed rating run")
-    ap.add_argument("--clients", type=int, default=32, help="concurrent rating connections")
+    ap.add_argument(
+        "--history",
+        type=int,
+        default=300_000,
+        help="records of past days, already rated, loaded with the bulk records (the evaluation table's history)",
+    )
+    ap.add_argument(
+        "--clients",
+        type=int,
+        default=64,
+        help="concurrent rating connections (each waits for its answer before sending the next rating)",
+    )
     ap.add_argument(
         "--server",
         choices=["granian", "gthread", "sync"],
@@ -618,7 +697,7 @@ def main() -> None:
     ap.add_argument(
         "--interface",
         choices=["rsgi", "asgi", "wsgi"],
-        default="asgi",
+        default="rsgi",
         help="granian's interface: haoping.rsgi or haoping.asgi (fast path on the event loop), or haoping.wsgi",
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
@@ -695,7 +774,7 @@ def main() -> None:
                 print(f"server log (end):\n{server.log.read_text(errors='replace')[-4000:]}", flush=True)
                 raise
             if args.bulk:
-                tokens += register_bulk(env, workdir, args.bulk)
+                tokens += register_bulk(env, workdir, args.bulk, args.history)
             if args.save_seed:
                 server.stop()
                 drop_db(SEED_DB)
@@ -716,6 +795,7 @@ def main() -> None:
         warm, timed = jobs[: args.warmup], jobs[args.warmup :]
 
         # 4. warm-up (workers import lazily, open DB connections, fill the key cache), then the run
+        history = history_mark()
         w = asyncio.run(drive(server.port, args.clients, warm, None, 201))
         print(f"  warm-up: {sum(w.statuses.values())} ratings {dict(sorted(w.statuses.items()))}", flush=True)
         cpu0, busy0, pids = proc_cpu(), machine_busy(), set(server.pids())
@@ -742,7 +822,7 @@ def main() -> None:
         top_others = split.pop("_others")
         system = split.pop("_system")
         busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1e-9)
-        check = verify(w.accepted_tokens + out.accepted_tokens)
+        check = verify(w.accepted_tokens + out.accepted_tokens, history)
         errors = {str(s): c for s, c in sorted(out.statuses.items()) if s != 201}
         errors.update(out.errors)
         result = {
@@ -753,6 +833,7 @@ def main() -> None:
             "requests": n,
             "accepted": ok,
             "accepted_per_s": round(ok / elapsed, 1),
+            "accepted_per_s_by_10s": [n / 10 for n in by_10s(out)],
             "p50_ms": round(percentile(lat, 50) * 1000, 2),
             "p90_ms": round(percentile(lat, 90) * 1000, 2),
             "p99_ms": round(percentile(lat, 99) * 1000, 2),
@@ -776,6 +857,7 @@ def main() -> None:
             + ("  (tokens ran out before the time was up: register more with --records or --bulk)" if ran_out else "")
         )
         print(f"accepted ratings  {ok} → {ok / elapsed:,.0f} ratings/s")
+        print("by 10 s            " + "  ".join(f"{n / 10:,.0f}" for n in by_10s(out)))
         print(
             f"latency ms        p50 {result['p50_ms']}  p90 {result['p90_ms']}  p99 {result['p99_ms']}"
             f"  max {result['max_ms']}"
@@ -795,7 +877,8 @@ def main() -> None:
             f" ({result['system_share_pct']['postgres']}% in the kernel)"
         )
         print(
-            f"database          {check['rows']} evaluation rows, {check['distinct_slots']} distinct slots; "
+            f"database          {check['history']} earlier evaluations untouched; {check['rows']} new rows,"
+            f" {check['distinct_slots']} distinct slots; "
             f"{check['accepted']} accepted (warm-up + run) → "
             + ("EXACT: every accepted rating stored once, nothing else" if check["exact"] else "MISMATCH")
         )
