@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -88,6 +89,9 @@ DATABASES = {
     )
 }
 DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "8"))
+if DB_POOL_SIZE == 1:
+    # The rating writer keeps one connection for itself; requests need at least one more.
+    raise ImproperlyConfigured("DB_POOL_SIZE must be 0 (no pool) or at least 2")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
     # Each process borrows connections from a pool of its own and gives them back after each request.
     # Under ASGI, Django runs every request's view on a thread of its own: persistent connections

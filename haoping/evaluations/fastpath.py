@@ -42,6 +42,7 @@ from django.db.models import DateTimeField, Field, Lookup
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from granian.rsgi import ProtocolClosed
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
 from haoping.directory.models import Region
@@ -57,7 +58,7 @@ from haoping.evaluations.services import (
     rated_ids,
 )
 from haoping.indicators.services import rollups_soon
-from haoping.lib.rsgi import ASGIApp, serve_asgi
+from haoping.lib.rsgi import ASGIApp, header_fields, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -364,6 +365,14 @@ def _off_the_writer(pending: Pending) -> bool:
     return pending.content["level"] <= 2
 
 
+def _discard() -> None:
+    """Close this thread's connection for good: a connection that cannot take a RESET is broken,
+    and the pool discards a closed connection instead of lending it again with the generic plans."""
+    if connection.connection is not None:
+        connection.connection.close()
+    connection.close()
+
+
 def store_alone(pending: Pending) -> None:
     """`store` for one rating, on a connection other than the writer's (a bad rating, or WSGI
     without a writer): with the generic plan for the while, then as the next borrower expects."""
@@ -376,8 +385,7 @@ def store_alone(pending: Pending) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(USUAL_PLANS)
         except DatabaseError:
-            # A connection that cannot take a RESET is broken: closed, never lent again as it is.
-            connection.close()
+            _discard()
 
 
 class Writer:
@@ -473,12 +481,14 @@ class Writer:
                 )
             finally:
                 _wake(batch)
+        self._planned = None
         try:
-            if connection.connection is not None and connection.is_usable():
+            if connection.connection is not None:
                 with connection.cursor() as cursor:
                     cursor.execute(USUAL_PLANS)  # the pool's next borrower plans as usual
-        finally:
             connection.close()
+        except DatabaseError:
+            _discard()
 
 
 def _wake(batch: list[Pending]) -> None:
@@ -715,8 +725,13 @@ class RsgiRatingFastPath:
         if scope.proto == "http" and scope.method == "POST" and scope.path == PATH:
             length = scope.headers.get("content-length", "")
             if length.isdigit() and 0 < int(length) <= MAX_BODY:
-                raw = await protocol()
-                answered = await respond_async(scope.headers.items(), raw, self.writer)
+                try:
+                    raw = await protocol()
+                except ProtocolClosed:
+                    return  # the client left before its body arrived
+                if len(raw) != int(length):
+                    return  # cut short (granian ends such a body as if whole): the client left
+                answered = await respond_async(header_fields(scope), raw, self.writer)
                 if answered is not None:
                     status, body = answered
                     protocol.response_bytes(status, HEADERS, body)

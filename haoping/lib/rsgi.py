@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from granian.rsgi import ProtocolClosed
+
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
 def _raw(text: str) -> bytes:
-    """Bytes of a header value or query string as they came (ASCII in practice)."""
+    """Bytes of a header value or query string as they came. Granian passes request header values
+    in ASCII only (it drops others), so this is ASCII in practice; answers' header values go out
+    as granian encodes them, which is the same for the ASCII that Django's headers hold."""
     try:
         return text.encode("latin-1")
     except UnicodeEncodeError:
@@ -32,6 +36,16 @@ def _address(text: str | None) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+def header_fields(scope: Any) -> list[tuple[str, str]]:
+    """The request's header fields, names in lower case, each occurrence of a repeated header;
+    over HTTP/2 the host comes as the authority, and is given as the Host header (as granian's
+    ASGI interface does)."""
+    fields: list[tuple[str, str]] = scope.headers.items()
+    if scope.authority and "host" not in scope.headers:
+        fields = [("host", scope.authority), *fields]
+    return fields
+
+
 def asgi_scope(scope: Any) -> dict[str, Any]:
     """The ASGI HTTP scope of an RSGI request."""
     return {
@@ -44,7 +58,7 @@ def asgi_scope(scope: Any) -> dict[str, Any]:
         "raw_path": None,
         "query_string": _raw(scope.query_string),
         "root_path": "",
-        "headers": [(name.encode("latin-1"), _raw(value)) for name, value in scope.headers.items()],
+        "headers": [(name.encode("latin-1"), _raw(value)) for name, value in header_fields(scope)],
         "client": _address(scope.client),
         "server": _address(scope.server),
     }
@@ -56,21 +70,32 @@ async def serve_asgi(app: ASGIApp, scope: Any, protocol: Any, body: bytes | None
         protocol.close(404)  # no WebSocket endpoints
         return
     chunks: AsyncIterator[bytes] | None = None
-    read = False
+    read, gone = False, False
+    length = scope.headers.get("content-length", "")
+    expected = int(length) if length.isdigit() else None
+    received = 0
 
     async def receive() -> dict[str, Any]:
-        nonlocal chunks, read, body
+        nonlocal chunks, read, body, received, gone
         if body is not None:
             whole, body, read = body, None, True
             return {"type": "http.request", "body": whole, "more_body": False}
-        if not read:
+        if not read and not gone:
             chunks = chunks or protocol.__aiter__()
             try:
-                return {"type": "http.request", "body": await chunks.__anext__(), "more_body": True}
+                chunk = await chunks.__anext__()
+                received += len(chunk)
+                return {"type": "http.request", "body": chunk, "more_body": True}
             except StopAsyncIteration:
                 read = True
-                return {"type": "http.request", "body": b"", "more_body": False}
-        await protocol.client_disconnect()
+                # Granian ends a body cut short as if it were whole: the client is gone.
+                gone = expected is not None and received < expected
+                if not gone:
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            except ProtocolClosed:
+                gone = True
+        if not gone:
+            await protocol.client_disconnect()
         return {"type": "http.disconnect"}
 
     status = 500
@@ -78,18 +103,26 @@ async def serve_asgi(app: ASGIApp, scope: Any, protocol: Any, body: bytes | None
     stream: Any = None
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers, stream
-        if message["type"] == "http.response.start":
-            status = message["status"]
-            headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in message.get("headers", [])]
-        elif message["type"] == "http.response.body":
-            content = message.get("body", b"")
-            if stream is None:
-                if not message.get("more_body", False):
-                    protocol.response_bytes(status, headers, content)
-                    return
-                stream = protocol.response_stream(status, headers)
-            if content:
-                await stream.send_bytes(content)
+        nonlocal status, headers, stream, gone
+        if gone:
+            return  # as an ASGI server does once the client has left: the application ends as usual
+        try:
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                fields = message.get("headers", [])
+                headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in fields]
+            elif message["type"] == "http.response.body":
+                content = message.get("body", b"")
+                if stream is None:
+                    if not message.get("more_body", False):
+                        protocol.response_bytes(status, headers, content)
+                        return
+                    stream = protocol.response_stream(status, headers)
+                if content:
+                    await stream.send_bytes(content)
+        except ProtocolClosed:
+            # Django would not catch it, and would skip closing the response and giving back its
+            # database connection.
+            gone = True
 
     await app(asgi_scope(scope), receive, send)

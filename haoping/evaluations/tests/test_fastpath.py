@@ -724,6 +724,32 @@ def test_the_rsgi_application_answers_through_both_paths(
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rating_whose_client_left_is_not_stored(world: dict[str, Any], record_payload: Any) -> None:
+    """Granian hands over a body cut short as if whole: the declared length shows the client left."""
+    import asyncio
+
+    from haoping.lib.tests.rsgi_support import Headers, Protocol, Scope
+    from haoping.rsgi import application
+
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload(record_no="L1")))
+    raw = json.dumps({"token": token, "level": 5, "channel": "pad"}).encode()
+    headers = [
+        ("host", "testserver"),
+        ("content-type", "application/json"),
+        ("authorization", f"Bearer {api.key}"),
+        ("content-length", str(len(raw) + 10)),
+    ]
+    protocol = Protocol(raw, gone=True)
+    try:
+        asyncio.run(application.__rsgi__(Scope("POST", fastpath.PATH, Headers(headers)), protocol))
+    finally:
+        application.writer.stop()
+    assert protocol.status is None
+    assert not Evaluation.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_asgi_requests_give_their_database_connections_back(
     world: dict[str, Any], record_payload: Any, settings: Any
 ) -> None:
@@ -798,3 +824,7 @@ def test_asgi_requests_give_their_database_connections_back(
         (others,) = cursor.fetchone()
     # This test's own connection is one of the pool's.
     assert others <= settings.DB_POOL_SIZE - 1, others
+    # And every other connection is back in the pool: none stayed with a finished request's
+    # thread, the writer or a worker thread.
+    stats = connection.pool.get_stats()
+    assert stats["pool_size"] - stats["pool_available"] == 1, stats

@@ -6,12 +6,17 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+from granian.rsgi import ProtocolClosed
+
 
 class Headers:
     """As granian's RSGIHeaders: names in lower case, a repeated header once per occurrence."""
 
     def __init__(self, pairs: list[tuple[str, str]]) -> None:
         self.pairs = [(name.lower(), value) for name, value in pairs]
+
+    def __contains__(self, key: str) -> bool:
+        return any(name == key for name, _value in self.pairs)
 
     def items(self) -> list[tuple[str, str]]:
         return list(self.pairs)
@@ -41,16 +46,20 @@ class Scope:
 @dataclass
 class Stream:
     sent: list[bytes] = field(default_factory=list)
+    gone: bool = False  # the client left: sending fails as granian's does
 
     async def send_bytes(self, data: bytes) -> None:
+        if self.gone:
+            raise ProtocolClosed("Transport is closed")
         self.sent.append(data)
 
 
 class Protocol:
     """One request's body (in `chunk`-sized pieces when iterated), and what the application answered."""
 
-    def __init__(self, body: bytes = b"", chunk: int = 0) -> None:
+    def __init__(self, body: bytes = b"", chunk: int = 0, gone: bool = False) -> None:
         self.body = body
+        self.gone = gone
         self.chunk = chunk or max(len(body), 1)
         self.status: int | None = None
         self.headers: list[tuple[str, str]] = []
@@ -69,13 +78,14 @@ class Protocol:
         return pieces()
 
     async def client_disconnect(self) -> None:
-        await asyncio.Event().wait()  # the client stays until answered
+        if not self.gone:
+            await asyncio.Event().wait()  # the client stays until answered
 
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.status, self.headers, self.content = status, headers, body
 
     def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Stream:
-        self.status, self.headers, self.stream = status, headers, Stream()
+        self.status, self.headers, self.stream = status, headers, Stream(gone=self.gone)
         return self.stream
 
     def close(self, status: int) -> None:

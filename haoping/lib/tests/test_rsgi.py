@@ -70,3 +70,49 @@ def test_websockets_are_refused() -> None:
     protocol = Protocol()
     asyncio.run(serve_asgi(app, Scope("GET", "/ws", Headers([]), proto="ws"), protocol))
     assert protocol.closed == 404
+
+
+def test_a_client_that_leaves_ends_the_request_as_an_asgi_server_would() -> None:
+    """Sending to a client that has gone raises in granian; Django does not catch that, and would
+    skip closing its response (and giving back its database connection). The adapter swallows it
+    and drops what follows, as ASGI servers do."""
+    finished: list[str] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        for part in (b"a", b"b", b"c"):
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        finished.append("closed")
+
+    protocol = Protocol(gone=True)
+    asyncio.run(serve_asgi(app, Scope("GET", "/export", Headers([])), protocol))
+    assert finished == ["closed"]
+    assert protocol.stream is not None and protocol.stream.sent == []
+
+
+def test_a_body_cut_short_is_a_disconnect_not_a_request() -> None:
+    """Granian ends a body cut short as if it were whole; the declared length tells them apart."""
+    messages: list[dict[str, Any]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        while not messages or messages[-1].get("more_body"):
+            messages.append(await receive())
+
+    protocol = Protocol(b"0123456789", chunk=4, gone=True)
+    asyncio.run(serve_asgi(app, Scope("POST", "/form", Headers([("content-length", "1000")])), protocol))
+    assert [m["type"] for m in messages] == ["http.request"] * 3 + ["http.disconnect"]
+    assert protocol.status is None
+
+
+def test_over_http2_the_authority_is_the_host() -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["headers"])
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body"})
+
+    h2 = Scope("GET", "/", Headers([("accept", "*/*")]), http_version="2", authority="haoping.example.gov.cn")
+    asyncio.run(serve_asgi(app, h2, Protocol()))
+    assert seen == [[(b"host", b"haoping.example.gov.cn"), (b"accept", b"*/*")]]
