@@ -246,8 +246,9 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             str(port),
             "--workers",
             str(args.workers),
-            # ASGI: one event loop per worker; WSGI: a pool of request threads.
-            *(["--blocking-threads", str(args.threads)] if args.interface == "wsgi" else []),
+            # RSGI, ASGI: one event loop per worker (uvloop, as the README serves it); WSGI: a pool
+            # of request threads.
+            *(["--blocking-threads", str(args.threads)] if args.interface == "wsgi" else ["--loop", "uvloop"]),
             "--runtime-threads",
             "1",
             "--http",
