@@ -21,6 +21,7 @@ rated once.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import io
@@ -29,7 +30,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -511,11 +512,15 @@ def _resolve(futures: list[asyncio.Future[None]]) -> None:
             future.set_result(None)
 
 
-def _client(authorization: str) -> Any:
+def _bearer(authorization: str) -> str:
+    """The key of an `Authorization: Bearer <key>` header; empty for anything else."""
     scheme, _sep, key = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return None
-    return api_client_for_key(key.strip())
+    return key.strip() if scheme.lower() == "bearer" else ""
+
+
+def _client(authorization: str) -> Any:
+    key = _bearer(authorization)
+    return api_client_for_key(key) if key else None
 
 
 @functools.lru_cache(maxsize=64)
@@ -593,21 +598,26 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
     return writer.submit(pending)
 
 
-def _store_alone(pending: Pending) -> None:
+@contextlib.contextmanager
+def _as_a_request() -> Iterator[None]:
+    """Database work on a worker thread, bracketed as Django brackets a request: a broken or old
+    connection is dropped first, and the connection goes back to the pool after."""
     close_old_connections()
     try:
-        store_alone(pending)
+        yield
     finally:
-        close_old_connections()  # as at the end of a request: back to the pool
+        close_old_connections()
+
+
+def _store_alone(pending: Pending) -> None:
+    with _as_a_request():
+        store_alone(pending)
 
 
 def _client_looked_up(authorization: str) -> Any:
     """`_client` on a worker thread: the event loop never waits for the database."""
-    close_old_connections()
-    try:
+    with _as_a_request():
         return _client(authorization)
-    finally:
-        close_old_connections()
 
 
 async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
@@ -621,11 +631,11 @@ async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Write
     if body is None:
         return None
     authorization = headers.get("authorization", "")
-    scheme, _sep, key = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    key = _bearer(authorization)
+    if not key:
         return None
     try:
-        known, client = cached_api_client(key.strip())
+        known, client = cached_api_client(key)
         if not known:
             client = await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
         pending = prepare(body, client)
@@ -652,13 +662,8 @@ class RatingFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:
-            # As Django does before and after each request: a connection that is broken or too old
-            # (with the pool: any) is closed, or given back to the pool.
-            close_old_connections()
-            try:
+            with _as_a_request():
                 answered = respond(environ, self.writer)
-            finally:
-                close_old_connections()
             if answered is not None:
                 status, body = answered
                 start_response(f"{status} Created", [*HEADERS, ("Content-Length", str(len(body)))])

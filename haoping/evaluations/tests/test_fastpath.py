@@ -296,6 +296,73 @@ def _entry_point_tokens(api: Api, record_payload: Any, prefix: str) -> tuple[str
     return first, second, batch
 
 
+def _django_spy(django: Any, to_django: list[str]) -> Any:
+    """Django's ASGI application, noting what reached it: the token rated, the path, or "long"."""
+
+    async def spy(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        messages = [await receive()]
+        while messages[-1].get("more_body"):
+            messages.append(await receive())
+        body = b"".join(m.get("body", b"") for m in messages)
+        to_django.append(json.loads(body).get("token", scope["path"]) if len(body) <= fastpath.MAX_BODY else "long")
+        replay = messages[::-1]
+
+        async def again() -> Any:
+            return replay.pop() if replay else await receive()
+
+        await django(scope, again, send)
+
+    return spy
+
+
+def _headers(key: str, raw: bytes | None = None, length: int | None = None) -> list[tuple[str, str]]:
+    """A client's headers; with a JSON body, its type and length (the declared `length` if given)."""
+    fields = [("host", "testserver"), ("authorization", f"Bearer {key}")]
+    if raw is not None:
+        declared = len(raw) if length is None else length
+        fields += [("content-type", "application/json"), ("content-length", str(declared))]
+    return fields
+
+
+async def _asgi_call(
+    application: Any, method: str, path: str, headers: list[tuple[str, str]], raw: bytes = b"", chunk: int = 0
+) -> tuple[int, dict[bytes, bytes], bytes]:
+    """One request to an ASGI application, its body in `chunk`-sized messages; the answer."""
+    import asyncio
+
+    parts = [raw[i : i + chunk] for i in range(0, len(raw), chunk)] if chunk else [raw]
+    messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.Event().wait()  # as a server does: the client stays until answered
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(name.encode(), value.encode()) for name, value in headers],
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+    }
+    await application(scope, receive, send)
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], dict(start["headers"]), content
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_wsgi_application_answers_through_both_paths(
     world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
@@ -527,18 +594,7 @@ def test_the_asgi_application_answers_through_both_paths(
     api = world["api"]
     good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "A")
     to_django: list[str] = []
-    django = application.app
-
-    async def spy(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        first = await receive()
-        body = first.get("body", b"")
-        to_django.append(json.loads(body).get("token", scope["path"]) if not first.get("more_body") else "long")
-        replay = [first]
-
-        async def again() -> Any:
-            return replay.pop() if replay else await receive()
-
-        await django(scope, again, send)
+    spy = _django_spy(application.app, to_django)
 
     lookups: list[str] = []
     looked_up = fastpath._client_looked_up
@@ -548,46 +604,13 @@ def test_the_asgi_application_answers_through_both_paths(
         return looked_up(authorization)
 
     async def call(
-        path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[bytes, bytes], ...] = ()
+        path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[str, str], ...] = ()
     ) -> tuple[int, dict[bytes, bytes], Any]:
         raw = json.dumps(body).encode()
-        parts = [raw[i : i + chunk] for i in range(0, len(raw), chunk)] if chunk else [raw]
-        messages = [{"type": "http.request", "body": p, "more_body": i < len(parts) - 1} for i, p in enumerate(parts)]
-        sent: list[dict[str, Any]] = []
-
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop(0)
-            await asyncio.Event().wait()  # as a server does: the client stays until answered
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": "POST",
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": [
-                (b"host", b"testserver"),
-                (b"content-type", b"application/json"),
-                (b"authorization", f"Bearer {key}".encode()),
-                (b"content-length", str(len(raw)).encode()),
-                *extra,
-            ],
-            "client": ("127.0.0.1", 5000),
-            "server": ("testserver", 80),
-        }
-        await application(scope, receive, send)
-        start = next(m for m in sent if m["type"] == "http.response.start")
-        content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-        return start["status"], dict(start["headers"]), json.loads(content)
+        status, headers, content = await _asgi_call(
+            application, "POST", path, [*_headers(key, raw), *extra], raw, chunk
+        )
+        return status, headers, json.loads(content)
 
     async def scenario() -> list[tuple[int, dict[bytes, bytes], Any]]:
         return [
@@ -605,7 +628,7 @@ def test_the_asgi_application_answers_through_both_paths(
                 fastpath.PATH,
                 {"token": batch_token, "level": 5, "channel": "pad"},
                 key="hp_unknown",
-                extra=((b"authorization", f"Bearer {api.key}".encode()),),
+                extra=(("authorization", f"Bearer {api.key}"),),
             ),
         ]
 
@@ -650,34 +673,14 @@ def test_the_rsgi_application_answers_through_both_paths(
     api = world["api"]
     good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "R")
     to_django: list[str] = []
-    django = application.app
-
-    async def spy(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        messages = [await receive()]
-        while messages[-1].get("more_body"):
-            messages.append(await receive())
-        body = b"".join(m.get("body", b"") for m in messages)
-        to_django.append(json.loads(body).get("token", scope["path"]) if len(body) < fastpath.MAX_BODY else "long")
-        replay = messages[::-1]
-
-        async def again() -> Any:
-            return replay.pop() if replay else await receive()
-
-        await django(scope, again, send)
+    spy = _django_spy(application.app, to_django)
 
     async def call(
         path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[str, str], ...] = ()
     ) -> tuple[int, dict[str, str], Any]:
         raw = json.dumps(body).encode()
-        headers = [
-            ("host", "testserver"),
-            ("content-type", "application/json"),
-            ("authorization", f"Bearer {key}"),
-            ("content-length", str(len(raw))),
-            *extra,
-        ]
         protocol = Protocol(raw, chunk)
-        await application.__rsgi__(Scope("POST", path, Headers(headers)), protocol)
+        await application.__rsgi__(Scope("POST", path, Headers([*_headers(key, raw), *extra])), protocol)
         assert protocol.status is not None
         return protocol.status, {k.lower(): v for k, v in protocol.headers}, json.loads(protocol.answer())
 
@@ -734,12 +737,7 @@ def test_a_rating_whose_client_left_is_not_stored(world: dict[str, Any], record_
     api = world["api"]
     token = token_of(api.post("/records", record_payload(record_no="L1")))
     raw = json.dumps({"token": token, "level": 5, "channel": "pad"}).encode()
-    headers = [
-        ("host", "testserver"),
-        ("content-type", "application/json"),
-        ("authorization", f"Bearer {api.key}"),
-        ("content-length", str(len(raw) + 10)),
-    ]
+    headers = _headers(api.key, raw, length=len(raw) + 10)
     protocol = Protocol(raw, gone=True)
     try:
         asyncio.run(application.__rsgi__(Scope("POST", fastpath.PATH, Headers(headers)), protocol))
@@ -766,39 +764,8 @@ def test_asgi_requests_give_their_database_connections_back(
     tokens = [token_of(api.post("/records", record_payload(record_no=f"P{n:02d}"))) for n in range(24)]
 
     async def call(method: str, path: str, body: Any = None) -> int:
-        raw = json.dumps(body).encode() if body is not None else b""
-        sent: list[dict[str, Any]] = []
-        messages = [{"type": "http.request", "body": raw, "more_body": False}]
-
-        async def receive() -> dict[str, Any]:
-            if messages:
-                return messages.pop()
-            await asyncio.Event().wait()  # the client stays until answered
-            raise AssertionError("unreachable")
-
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        headers = [(b"host", b"testserver"), (b"authorization", f"Bearer {api.key}".encode())]
-        if body is not None:
-            headers += [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": method,
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": b"",
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 5000),
-            "server": ("testserver", 80),
-        }
-        await application(scope, receive, send)
-        status: int = next(m for m in sent if m["type"] == "http.response.start")["status"]
-        return status
+        raw = None if body is None else json.dumps(body).encode()
+        return (await _asgi_call(application, method, path, _headers(api.key, raw), raw or b""))[0]
 
     async def rounds() -> list[int]:
         statuses: list[int] = []
