@@ -139,9 +139,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Where messages to evaluators go (an SMS gateway in production); the default keeps them in the outbox.
 HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
-# After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 # The rating fast path's writer waits up to this long for more ratings to store in one batch.
 HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2"))
+# After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.
 HAOPING_RANKING_MIN_SAMPLE = int(os.environ.get("HAOPING_RANKING_MIN_SAMPLE", "30"))

@@ -48,14 +48,14 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     `at` is the moment of the step that sends it (a replayed step's, in the demo); by default now.
     """
     backend = _backend()
-    if delivers_by_storing(backend):
-        moment = at or timezone.now()
-        message = Message.objects.create(created_at=moment, sent_at=moment, backend=type(backend).__name__, **fields)
-        backend.send(message)
-        return message
-    message = Message.objects.create(created_at=at or timezone.now(), **fields)
+    moment = at or timezone.now()
+    # The outbox's message is sent once written: one INSERT, already marked sent.
+    stored = delivers_by_storing(backend)
+    sent = {"sent_at": moment, "backend": type(backend).__name__} if stored else {}
+    message = Message.objects.create(created_at=moment, **sent, **fields)
     backend.send(message)
-    message.sent_at = at or timezone.now()
-    message.backend = type(backend).__name__
-    message.save(update_fields=["sent_at", "backend"])
+    if not stored:
+        message.sent_at = at or timezone.now()
+        message.backend = type(backend).__name__
+        message.save(update_fields=["sent_at", "backend"])
     return message
