@@ -448,7 +448,7 @@ async def drive(port: int, clients: int, jobs: list[tuple[bytes, str]], seconds:
     conns = [Conn(port) for _ in range(clients)]
     await asyncio.gather(*(c.open() for c in conns))
     out.started = time.perf_counter()
-    deadline = out.started + seconds if seconds else float("inf")
+    deadline = out.started + seconds if seconds is not None else float("inf")
     perf = time.perf_counter
     lat = out.latencies
     statuses = out.statuses
@@ -676,7 +676,12 @@ def main() -> None:
         default=300_000,
         help="more completed records, inserted in bulk as the demo loads history, after the HTTP ones",
     )
-    ap.add_argument("--seconds", type=float, default=60.0, help="length of the timed rating run")
+    ap.add_argument(
+        "--seconds",
+        type=float,
+        default=60.0,
+        help="length of the timed rating run (0: none, to keep unrated slots for hotpath.py)",
+    )
     ap.add_argument(
         "--history",
         type=int,

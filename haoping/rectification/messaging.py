@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from haoping.lib.inserts import insert
 from haoping.rectification.models import Message
 
 logger = logging.getLogger("haoping.messages")
@@ -52,7 +53,7 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     # The outbox's message is sent once written: one INSERT, already marked sent.
     stored = delivers_by_storing(backend)
     sent = {"sent_at": moment, "backend": type(backend).__name__} if stored else {}
-    message = Message.objects.create(created_at=moment, **sent, **fields)
+    message = insert(Message(created_at=moment, **sent, **fields))
     backend.send(message)
     if not stored:
         message.sent_at = at or timezone.now()
