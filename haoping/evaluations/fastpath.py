@@ -31,7 +31,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -202,8 +202,8 @@ class Pending:
     client_ref: str
     now: dt.datetime
     result: tuple[int, bytes] | None = None
-    done: threading.Event = field(default_factory=threading.Event)
-    # Set when an event loop waits for this rating instead of a thread.
+    # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
+    done: threading.Event | None = None
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
@@ -408,6 +408,7 @@ class Writer:
 
     def submit(self, pending: Pending) -> tuple[int, bytes] | None:
         """Store `pending` in the next batch; its answer, once committed (None: the full path's)."""
+        pending.done = threading.Event()
         self._enqueue(pending)
         pending.done.wait()
         return pending.result
@@ -496,7 +497,8 @@ def _wake(batch: list[Pending]) -> None:
     """Wake whoever waits for each rating: a thread, or an event loop (once per loop and batch)."""
     futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
     for p in batch:
-        p.done.set()
+        if p.done is not None:
+            p.done.set()
         if p.waiter is not None:
             futures.setdefault(p.waiter[0], []).append(p.waiter[1])
     for loop, waiting in futures.items():
