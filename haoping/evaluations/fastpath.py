@@ -8,9 +8,10 @@ agent check, R15's registry, the same row MAC, and R12's case, opened by `case_o
 rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
-per kind of name, one insert, one commit. A bad rating opens its case in a transaction of its own,
-on its request's thread (or a worker thread), so that its several statements never hold up the
-batches. A rating is answered only once committed.
+per kind of name, one insert, one commit. A bad rating, looked up with its batch, is stored with its
+case in a transaction of its own on one of the writer's case threads, so that its several
+statements and the notice gateway never hold up the batches. A rating is answered only once
+committed.
 
 Anything else gets `None`, and the full request cycle answers it as before: errors of any kind,
 bundles (R5, R6), paper forms with their own time, a service already rated (409, or a retry's
@@ -31,6 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
@@ -88,6 +90,9 @@ LOOKUP = (
     *("applicant_blocked", "agent_blocked"),
 )
 MAX_BATCH = 64
+# Threads per process that store bad ratings with their cases (about one in fifty ratings, each a
+# few milliseconds; more wait their turn without holding up the batches).
+CASE_THREADS = 4
 # How a batch fills (seconds): while ratings keep arriving, at most one PAUSE apart, the writer
 # waits for them, up to GATHER in all (the setting HAOPING_RATING_GATHER_MS). Under load they then
 # share the batch's two statements and its commit instead of paying for their own; a lone rating
@@ -317,9 +322,13 @@ def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def store(batch: list[Pending]) -> None:
+Row = tuple[Pending, dict[str, Any], dict[str, Any]]  # a rating, its slot, its evaluation's values
+
+
+def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) -> None:
     """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
-    for all the ratings that open no case, and a transaction of its own for each that does.
+    for all the ratings that open no case, and a transaction of its own for each that does, here
+    or, given `hand_on`, wherever that takes it (`store_with_case`).
 
     A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
     in this batch) keep a None result, as does any rating whose own step fails.
@@ -333,37 +342,56 @@ def store(batch: list[Pending]) -> None:
     for p, slot, values in plain:
         if values["receipt"] in stored:
             _answer(p, slot, values)
-    for p, slot, values in opening:
-        try:
-            # The rating and its case are stored together, or neither is.
-            with transaction.atomic():
-                pk = _insert(st, [values]).get(values["receipt"])
-                if pk is not None:
-                    _open_case(p, slot, values, pk)
-        except Exception as exc:
-            logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
-            continue
-        if pk is not None:
-            stored[values["receipt"]] = pk
-            _answer(p, slot, values)
+    for row in opening:
+        if hand_on is not None:
+            hand_on(row)
+        elif _with_case(st, row):
+            stored[row[2]["receipt"]] = 0
     if stored:
-        try:
-            rollups_soon()
-        except Exception as exc:
-            # The ratings are committed and answered; the minute's update counts them all the same.
-            logger.error("rollup update not queued (%s)", type(exc).__name__)
+        _rollups_soon()
+
+
+def _rollups_soon() -> None:
+    try:
+        rollups_soon()
+    except Exception as exc:
+        # The ratings are committed and answered; the minute's update counts them all the same.
+        logger.error("rollup update not queued (%s)", type(exc).__name__)
+
+
+def _with_case(st: Statements, row: Row) -> bool:
+    """Store a bad rating and its case together, or neither; whether they were stored (and answered)."""
+    p, slot, values = row
+    try:
+        with transaction.atomic():
+            pk = _insert(st, [values]).get(values["receipt"])
+            if pk is not None:
+                _open_case(p, slot, values, pk)
+    except Exception as exc:
+        logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
+        return False
+    if pk is None:
+        return False  # rated already
+    _answer(p, slot, values)
+    return True
+
+
+def store_with_case(row: Row) -> None:
+    """A bad rating looked up in the writer's batch, stored with its case on a case thread."""
+    try:
+        with _as_a_request():
+            if _with_case(statements(), row):
+                _rollups_soon()
+    except Exception as exc:
+        logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
+    finally:
+        _wake([row[0]])
 
 
 # The batch statements take arrays of any length: one generic plan serves every batch, where
 # PostgreSQL would otherwise plan the lookup's joins anew each time (about 2 ms, 5 ms for a batch).
 GENERIC_PLANS = "SET plan_cache_mode = force_generic_plan"
 USUAL_PLANS = "RESET plan_cache_mode"
-
-
-def _off_the_writer(pending: Pending) -> bool:
-    """A bad rating is stored with its case on its request's thread (or a worker thread): its
-    several statements, and a notice gateway that may be slow, never hold up the batches."""
-    return pending.content["level"] <= 2
 
 
 def _discard() -> None:
@@ -375,8 +403,8 @@ def _discard() -> None:
 
 
 def store_alone(pending: Pending) -> None:
-    """`store` for one rating, on a connection other than the writer's (a bad rating, or WSGI
-    without a writer): with the generic plan for the while, then as the next borrower expects."""
+    """`store` for one rating, on a connection other than the writer's (WSGI without a writer):
+    with the generic plan for the while, then as the next borrower expects."""
     with connection.cursor() as cursor:
         cursor.execute(GENERIC_PLANS)
     try:
@@ -394,7 +422,8 @@ class Writer:
 
     Request threads hand over checked ratings and wait; the writer takes all that are waiting
     (up to MAX_BATCH) as one batch, on its own database connection. Under load, many ratings
-    share one lookup, one insert and one commit; alone, a rating waits for nothing.
+    share one lookup, one insert and one commit; alone, a rating waits for nothing. A bad rating
+    goes on, with what the lookup found, to one of CASE_THREADS threads that store it with its case.
     """
 
     def __init__(self, gather: float | None = None, pause: float = PAUSE) -> None:
@@ -405,6 +434,7 @@ class Writer:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._planned: Any = None
+        self._cases: ThreadPoolExecutor | None = None
 
     def submit(self, pending: Pending) -> tuple[int, bytes] | None:
         """Store `pending` in the next batch; its answer, once committed (None: the full path's)."""
@@ -433,13 +463,21 @@ class Writer:
                 self._ready.notify()
 
     def stop(self) -> None:
-        """Store what is queued, then end the thread (a later rating starts a new one)."""
+        """Store what is queued, then end the threads (a later rating starts new ones)."""
         with self._ready:
             self._stopping = True
             self._ready.notify()
             thread = self._thread
         if thread is not None:
             thread.join()
+        if self._cases is not None:
+            self._cases.shutdown(wait=True)
+            self._cases = None
+
+    def _case_threads(self) -> ThreadPoolExecutor:
+        if self._cases is None:
+            self._cases = ThreadPoolExecutor(CASE_THREADS, thread_name_prefix="rating-case")
+        return self._cases
 
     def _plan_once(self) -> None:
         """The generic plans (GENERIC_PLANS), set once for as long as the writer keeps its connection."""
@@ -448,6 +486,29 @@ class Writer:
             with connection.cursor() as cursor:
                 cursor.execute(GENERIC_PLANS)
             self._planned = connection.connection
+
+    def _store(self, batch: list[Pending]) -> None:
+        """Store `batch`, then wake those waiting for its ratings, except the bad ones handed on
+        to a case thread, which answers each once stored."""
+        handed: set[int] = set()
+
+        def hand_on(row: Row) -> None:
+            self._case_threads().submit(store_with_case, row)
+            handed.add(id(row[0]))
+
+        try:
+            # The writer keeps its connection (and its prepared statements) while it runs;
+            # only a connection broken by an error is replaced.
+            if connection.errors_occurred and not connection.is_usable():
+                connection.close()
+            self._plan_once()
+            store(batch, hand_on)
+        except Exception as exc:
+            # Ratings answered so far are committed; the full path takes each of the others again.
+            # Only the error's type is logged: a database error's text may quote a comment.
+            logger.error("a rating batch failed (%s); the full path takes the ratings not stored", type(exc).__name__)
+        finally:
+            _wake([p for p in batch if id(p) not in handed])
 
     def _run(self) -> None:
         while True:
@@ -468,21 +529,7 @@ class Writer:
                     if len(self._queue) == seen:
                         break
                 batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
-            try:
-                # The writer keeps its connection (and its prepared statements) while it runs;
-                # only a connection broken by an error is replaced.
-                if connection.errors_occurred and not connection.is_usable():
-                    connection.close()
-                self._plan_once()
-                store(batch)
-            except Exception as exc:
-                # Ratings answered so far are committed; the full path takes each of the others again.
-                # Only the error's type is logged: a database error's text may quote a comment.
-                logger.error(
-                    "a rating batch failed (%s); the full path takes the ratings not stored", type(exc).__name__
-                )
-            finally:
-                _wake(batch)
+            self._store(batch)
         self._planned = None
         try:
             if connection.connection is not None:
@@ -575,7 +622,8 @@ def _body(environ: dict[str, Any]) -> bytes | None:
 def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int, bytes] | None:
     """The fast path's answer to a WSGI request, or None for the full path.
 
-    With a `writer`, the rating is stored in its next batch; without, at once on this thread.
+    With a `writer`, the rating is stored in its next batch (a bad one with its case on a case
+    thread); without, at once on this thread.
     """
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
         return None
@@ -591,7 +639,7 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        if writer is None or _off_the_writer(pending):
+        if writer is None:
             store_alone(pending)
             return pending.result
     except DatabaseError:
@@ -611,11 +659,6 @@ def _as_a_request() -> Iterator[None]:
         close_old_connections()
 
 
-def _store_alone(pending: Pending) -> None:
-    with _as_a_request():
-        store_alone(pending)
-
-
 def _client_looked_up(authorization: str) -> Any:
     """`_client` on a worker thread: the event loop never waits for the database."""
     with _as_a_request():
@@ -624,8 +667,8 @@ def _client_looked_up(authorization: str) -> Any:
 
 async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
     """As `respond`, for a request with these header fields (names in lower case) whose whole body
-    is `raw`. The event loop never waits for the database: the writer stores a rating, a worker
-    thread a bad one with its case or a key not yet in the cache."""
+    is `raw`. The event loop never waits for the database: the writer stores a rating (and its case
+    threads a bad one with its case), a worker thread looks up a key not yet in the cache."""
     headers = dict(fields)
     if len(headers) != len(fields):
         return None  # a repeated header: Django reads it as it reads any other request
@@ -643,9 +686,6 @@ async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Write
         pending = prepare(body, client)
         if pending is None:
             return None
-        if _off_the_writer(pending):
-            await sync_to_async(_store_alone, thread_sensitive=False)(pending)
-            return pending.result
     except DatabaseError:
         return None
     return await writer.submit_async(pending)

@@ -538,9 +538,9 @@ def test_ratings_arriving_together_share_one_batch(
     batches: list[int] = []
     real_store = fastpath.store
 
-    def counted(batch: list[fastpath.Pending]) -> None:
+    def counted(batch: list[fastpath.Pending], hand_on: Any = None) -> None:
         batches.append(len(batch))
-        real_store(batch)
+        real_store(batch, hand_on)
 
     monkeypatch.setattr(fastpath, "store", counted)
     # Generous moments, so that five threads started together always arrive within them.
@@ -567,6 +567,70 @@ def test_ratings_arriving_together_share_one_batch(
     assert answers == [201] * 5
     assert batches == [5]
     assert Evaluation.objects.count() == 5
+
+
+class HeldGateway:
+    """A notice gateway that does not answer until the test lets it."""
+
+    release: Any = None
+    entered: Any = None
+    delivers_by_storing = False
+
+    def send(self, message: Message) -> None:
+        self.entered.set()
+        assert self.release.wait(30)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
+    world: dict[str, Any], record_payload: Any, settings: Any
+) -> None:
+    """The writer looks a bad rating up with its batch and hands it on: a slow notice gateway holds
+    up that rating alone, and it is answered once it is stored with its case."""
+    import threading
+
+    from django.db import connection
+
+    api = world["api"]
+    client = api_client_for_key(api.key)
+    tokens = [token_of(api.post("/records", record_payload(record_no=f"H{n}"))) for n in range(4)]
+    HeldGateway.release, HeldGateway.entered = threading.Event(), threading.Event()
+    settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.HeldGateway"
+    writer = fastpath.Writer()
+    answers: dict[str, tuple[int, bytes] | None] = {}
+
+    def rate(token: str, level: int) -> None:
+        try:
+            body = {
+                "token": token,
+                "level": level,
+                "channel": "pad",
+                **({"reasons": ["attitude"]} if level < 3 else {}),
+            }
+            pending = fastpath.prepare(body, client)
+            assert pending is not None
+            answers[token] = writer.submit(pending)
+        finally:
+            connection.close()
+
+    bad = threading.Thread(target=rate, args=(tokens[0], 1))
+    bad.start()
+    try:
+        assert HeldGateway.entered.wait(30)  # the case is being written, its notice held
+        # Good ratings go on being stored and answered meanwhile, in batches of their own.
+        for token in tokens[1:]:
+            rate(token, 5)
+        assert [answers[t][0] for t in tokens[1:]] == [201, 201, 201]  # type: ignore[index]
+        assert tokens[0] not in answers and bad.is_alive()
+    finally:
+        HeldGateway.release.set()
+        bad.join(30)
+        writer.stop()
+    status, content = answers[tokens[0]]  # type: ignore[misc]
+    assert status == 201 and json.loads(content)["evaluations"][0]["level"] == 1
+    case = BadReviewCase.objects.get(record__record_no="H0")
+    assert case.messages.get().backend == "HeldGateway"
+    assert Evaluation.objects.count() == 4
 
 
 def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payload: Any, monkeypatch: Any) -> None:
@@ -771,7 +835,7 @@ def test_asgi_requests_give_their_database_connections_back(
         statuses: list[int] = []
         for start in range(0, 24, 12):
             batch = [call("GET", f"/api/v1/records/P{n:02d}") for n in range(start, start + 12)]
-            # Good ratings (the writer), bad ratings (a worker thread each), and Django's 409s.
+            # Good ratings (the writer), bad ratings (the writer's case threads), and Django's 409s.
             batch += [call("POST", fastpath.PATH, {"token": t, "level": 5, "channel": "pad"}) for t in tokens[start::4]]
             batch += [
                 call("POST", fastpath.PATH, {"token": t, "level": 1, "channel": "pad", "reasons": ["attitude"]})
