@@ -90,7 +90,8 @@ DATABASES = {
 }
 DB_POOL_SIZE = int(os.environ.get("DB_POOL_SIZE", "8"))
 if DB_POOL_SIZE == 1:
-    # The rating writer keeps one connection for itself; requests need at least one more.
+    # The rating writer keeps one connection for itself; requests, and the writer's case threads
+    # storing bad ratings, borrow the others.
     raise ImproperlyConfigured("DB_POOL_SIZE must be 0 (no pool) or at least 2")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE > 0:
     # Each process borrows connections from a pool of its own and gives them back after each request.

@@ -5,7 +5,8 @@ those, routing, middleware, schema validation and the ORM cost many times the da
 itself. The fast path takes exactly that case, with the same rules as `evaluation_submit`:
 `_validate_content` (R1, R8), the link signature, the client's region, the window (R2, R3), R7's
 agent check, R15's registry, the same row MAC, and R12's case, opened by `case_open` in the
-rating's own transaction. Its SQL is what the ORM compiles from the models, once per process.
+rating's own transaction. Its SQL is what the ORM compiles from the models, once per process (the
+case's rows: `haoping.lib.inserts`, likewise once per model).
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
 per kind of name, one insert, one commit. A bad rating, looked up with its batch, is stored with its
@@ -342,12 +343,13 @@ def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) ->
     for p, slot, values in plain:
         if values["receipt"] in stored:
             _answer(p, slot, values)
+    with_cases = False
     for row in opening:
         if hand_on is not None:
             hand_on(row)
-        elif _with_case(st, row):
-            stored[row[2]["receipt"]] = 0
-    if stored:
+        else:
+            with_cases = _with_case(st, row) or with_cases
+    if stored or with_cases:
         _rollups_soon()
 
 
@@ -383,7 +385,8 @@ def store_with_case(row: Row) -> None:
             if _with_case(statements(), row):
                 _rollups_soon()
     except Exception as exc:
-        logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
+        # `_with_case` handles its own errors: this is the connection's, before or after it.
+        logger.error("a case thread's connection failed (%s)", type(exc).__name__)
     finally:
         _wake([row[0]])
 
@@ -470,14 +473,16 @@ class Writer:
             thread = self._thread
         if thread is not None:
             thread.join()
-        if self._cases is not None:
-            self._cases.shutdown(wait=True)
-            self._cases = None
+        with self._ready:
+            cases, self._cases = self._cases, None
+        if cases is not None:
+            cases.shutdown(wait=True)
 
     def _case_threads(self) -> ThreadPoolExecutor:
-        if self._cases is None:
-            self._cases = ThreadPoolExecutor(CASE_THREADS, thread_name_prefix="rating-case")
-        return self._cases
+        with self._ready:
+            if self._cases is None:
+                self._cases = ThreadPoolExecutor(CASE_THREADS, thread_name_prefix="rating-case")
+            return self._cases
 
     def _plan_once(self) -> None:
         """The generic plans (GENERIC_PLANS), set once for as long as the writer keeps its connection."""
@@ -642,6 +647,9 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         if writer is None:
             store_alone(pending)
             return pending.result
+        # The key's lookup may have borrowed a connection: back to the pool before waiting, for
+        # the case thread that may store this rating.
+        close_old_connections()
     except DatabaseError:
         # The full path meets the same fault and answers it as it answers any other.
         return None

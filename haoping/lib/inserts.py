@@ -3,7 +3,9 @@
 `Model.save()` has the ORM write the INSERT statement anew for every row, which costs more CPU
 than the database spends storing it. `insert()` stores the same values (each field's `pre_save`
 and `get_db_prep_save`, as the ORM does) with SQL kept from the first time. It is for rows written
-on a request's hot path, such as a bad rating's case; it sends no model signals.
+on a request's hot path, such as a bad rating's case; it sends no model signals, and takes plain
+values only (no expressions such as `F()`). A row with its key already set, or of a model with
+parents, is saved by the ORM.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ def _statement(model: type[models.Model], alias: str) -> tuple[str, tuple[Field,
     if (
         not connection.features.can_return_columns_from_insert
         or not isinstance(pk, AutoFieldMixin)
+        or model._meta.parents
         or any(hasattr(f, "get_placeholder") or f.has_db_default() or f.generated for f in fields)
     ):
         return None
@@ -40,9 +43,12 @@ def _statement(model: type[models.Model], alias: str) -> tuple[str, tuple[Field,
 def insert(obj: M, using: str = "default") -> M:
     """Store the new row `obj` and set its primary key; as `obj.save(force_insert=True)`."""
     statement = _statement(type(obj), using)
-    if statement is None:
+    if statement is None or obj.pk is not None:
         obj.save(force_insert=True, using=using)
         return obj
+    # As save(): a related object must be saved first, and its key is copied over (a method the
+    # stubs do not declare).
+    obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
     sql, fields = statement
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]

@@ -586,7 +586,7 @@ def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
     world: dict[str, Any], record_payload: Any, settings: Any
 ) -> None:
     """The writer looks a bad rating up with its batch and hands it on: a slow notice gateway holds
-    up that rating alone, and it is answered once it is stored with its case."""
+    up that rating, not the batches after it, and it is answered once stored with its case."""
     import threading
 
     from django.db import connection
@@ -598,6 +598,7 @@ def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
     settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.HeldGateway"
     writer = fastpath.Writer()
     answers: dict[str, tuple[int, bytes] | None] = {}
+    committed: dict[str, tuple[bool, bool]] = {}
 
     def rate(token: str, level: int) -> None:
         try:
@@ -610,6 +611,9 @@ def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
             pending = fastpath.prepare(body, client)
             assert pending is not None
             answers[token] = writer.submit(pending)
+            # Answered only once committed: this thread's own connection sees the rating and its case.
+            rated = Evaluation.objects.filter(slot__public_id=pending.name)
+            committed[token] = rated.exists(), BadReviewCase.objects.filter(evaluation__in=rated).exists()
         finally:
             connection.close()
 
@@ -628,9 +632,73 @@ def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
         writer.stop()
     status, content = answers[tokens[0]]  # type: ignore[misc]
     assert status == 201 and json.loads(content)["evaluations"][0]["level"] == 1
+    assert committed == {tokens[0]: (True, True), **{t: (True, False) for t in tokens[1:]}}
     case = BadReviewCase.objects.get(record__record_no="H0")
     assert case.messages.get().backend == "HeldGateway"
     assert Evaluation.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_case_that_fails_on_a_case_thread_leaves_its_rating_to_django(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import connection
+
+    from haoping.rectification import services as rectification
+
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload(record_no="NOCASE")))
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("no policy")
+
+    monkeypatch.setattr(rectification, "case_open", broken)
+    writer = fastpath.Writer()
+    pending = fastpath.prepare(
+        {"token": token, "level": 2, "channel": "pad", "reasons": ["efficiency"]}, api_client_for_key(api.key)
+    )
+    assert pending is not None
+    try:
+        assert writer.submit(pending) is None  # answered (by the full path), not left waiting
+    finally:
+        writer.stop()
+        connection.close()
+    assert not Evaluation.objects.exists() and not BadReviewCase.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_wsgi_request_holds_no_connection_while_its_rating_waits(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key's lookup borrows a connection; the request gives it back before it waits, so that
+    the case thread storing its bad rating finds one in the pool, however small."""
+    from django.db import connection
+
+    from haoping.wsgi import application
+
+    api = world["api"]
+    token = token_of(api.post("/records", record_payload(record_no="WAIT")))
+    writer = application.writer
+    assert writer is not None
+    held: list[bool] = []
+    submit = writer.submit
+
+    def waiting(pending: fastpath.Pending) -> Any:
+        held.append(connection.connection is not None)
+        return submit(pending)
+
+    monkeypatch.setattr(writer, "submit", waiting)
+    clear_cache()  # the key is looked up in the database, on this request's thread
+    raw = json.dumps({"token": token, "level": 1, "channel": "pad", "reasons": ["attitude"]}).encode()
+    try:
+        status, _headers, content = _call(
+            {**api.environ(raw), "SERVER_NAME": "testserver", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+        )
+    finally:
+        writer.stop()
+    assert status == 201 and content["evaluations"][0]["record_no"] == "WAIT"
+    assert held == [False]
+    assert BadReviewCase.objects.filter(record__record_no="WAIT").exists()
 
 
 def test_a_database_fault_is_left_to_django(world: dict[str, Any], record_payload: Any, monkeypatch: Any) -> None:
@@ -862,5 +930,5 @@ def test_asgi_requests_give_their_database_connections_back(
     # This test's own connection is one of the pool's.
     assert others <= settings.DB_POOL_SIZE - 1, others
     # And every connection the requests borrowed is back in the pool: none stayed with a finished
-    # request's thread, the writer or a worker thread.
+    # request's thread, the writer, a case thread or a worker thread.
     assert lent() == before, connection.pool.get_stats()

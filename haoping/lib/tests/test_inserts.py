@@ -13,7 +13,7 @@ from django.utils import timezone
 from haoping.audit.models import AuditEntry
 from haoping.indicators.models import RollupMark
 from haoping.lib.inserts import insert
-from haoping.rectification.models import Message
+from haoping.rectification.models import BadReviewCase, CaseEvent, Message
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +59,32 @@ def test_insert_does_not_have_the_orm_write_sql(monkeypatch: pytest.MonkeyPatch)
     assert Message.objects.filter(text__startswith="第").count() == 4
     with pytest.raises(AssertionError, match="the ORM wrote"):
         Message.objects.create(kind=Message.Kind.ANSWER, text="经由 ORM", created_at=timezone.now())
+
+
+def test_a_case_event_with_details_is_stored_as_save_stores_it(world: dict[str, Any], record_payload: Any) -> None:
+    api = world["api"]
+    api.post("/records", record_payload(record_no="INS1"))
+    res = api.post("/evaluations", {"record_no": "INS1", "level": 1, "channel": "pad", "reasons": ["attitude"]})
+    assert res.status_code == 201, res.json()
+    case = BadReviewCase.objects.get(record__record_no="INS1")
+    fields = {
+        "case": case,
+        "at": timezone.now(),
+        "action": "note",
+        "actor_label": "系统",
+        "data": {"records": 2, "理由": ["态度", None], "ok": True},
+    }
+    saved = CaseEvent(**fields)
+    saved.save(force_insert=True)
+    inserted = insert(CaseEvent(**fields))
+    assert stored(inserted) == stored(saved)
+    assert CaseEvent.objects.get(pk=inserted.pk).data == fields["data"]
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it() -> None:
+    with pytest.raises(ValueError, match="unsaved related object"):
+        insert(Message(kind=Message.Kind.ANSWER, text="无", created_at=timezone.now(), case=BadReviewCase()))
+    assert not Message.objects.exists()
 
 
 def test_a_model_without_an_automatic_key_is_saved_by_the_orm() -> None:
