@@ -1,8 +1,9 @@
 """Messages to evaluators and console users through a pluggable gateway.
 
 Every message is first written to the outbox (`Message`); the backend named by the setting
-`HAOPING_MESSAGE_BACKEND` then delivers it. The default backend delivers nothing: the outbox row
-is the message, and the log notes it without any personal data.
+`HAOPING_MESSAGE_BACKEND` then delivers it, once the step that sends it has committed. The default
+backend delivers nothing: the outbox row is the message, and the log notes it without any
+personal data.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -47,16 +49,29 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     """Write one message to the outbox and hand it to the gateway.
 
     `at` is the moment of the step that sends it (a replayed step's, in the demo); by default now.
+    The outbox's own gateway sends by the row alone: one INSERT, already marked sent. Any other
+    gateway gets the message once the step that sends it has committed, so that it never sends
+    for a step rolled back nor holds the step's transaction open; if it fails, the step stands and
+    the message stays in the outbox, not marked sent.
     """
     backend = _backend()
     moment = at or timezone.now()
-    # The outbox's message is sent once written: one INSERT, already marked sent.
-    stored = delivers_by_storing(backend)
-    sent = {"sent_at": moment, "backend": type(backend).__name__} if stored else {}
-    message = insert(Message(created_at=moment, **sent, **fields))
-    backend.send(message)
-    if not stored:
-        message.sent_at = at or timezone.now()
-        message.backend = type(backend).__name__
-        message.save(update_fields=["sent_at", "backend"])
+    if delivers_by_storing(backend):
+        message = insert(Message(created_at=moment, sent_at=moment, backend=type(backend).__name__, **fields))
+        backend.send(message)
+        return message
+    message = insert(Message(created_at=moment, **fields))
+    transaction.on_commit(lambda: _deliver(backend, message, at))
     return message
+
+
+def _deliver(backend: DatabaseBackend, message: Message, at: dt.datetime | None) -> None:
+    try:
+        backend.send(message)
+    except Exception as exc:
+        # Only the error's type: a gateway's error may quote the number or the text.
+        logger.error("message %s not sent (%s); it stays in the outbox", message.pk, type(exc).__name__)
+        return
+    message.sent_at = at or timezone.now()
+    message.backend = type(backend).__name__
+    message.save(update_fields=["sent_at", "backend"])

@@ -620,7 +620,7 @@ def test_a_bad_rating_is_stored_with_its_case_off_the_writer(
     bad = threading.Thread(target=rate, args=(tokens[0], 1))
     bad.start()
     try:
-        assert HeldGateway.entered.wait(30)  # the case is being written, its notice held
+        assert HeldGateway.entered.wait(30)  # the case is stored, its notice held
         # Good ratings go on being stored and answered meanwhile, in batches of their own.
         for token in tokens[1:]:
             rate(token, 5)

@@ -128,7 +128,7 @@ class Gateway:
 
 
 def test_the_outbox_is_written_once_and_another_gateway_marks_what_it_sent(
-    world: dict[str, Any], record_payload: Any, settings: Any, clock: Clock
+    world: dict[str, Any], record_payload: Any, settings: Any, clock: Clock, django_capture_on_commit_callbacks: Any
 ) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -146,7 +146,39 @@ def test_the_outbox_is_written_once_and_another_gateway_marks_what_it_sent(
     settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.Gateway"
     assert not delivers_by_storing()
     Gateway.sent.clear()
-    elsewhere = message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="二")
+    with django_capture_on_commit_callbacks(execute=True) as delivered:
+        elsewhere = message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="二")
+        assert Gateway.sent == []  # not before the step commits
+    assert len(delivered) == 1
     elsewhere.refresh_from_db()
     assert Gateway.sent == [(elsewhere.pk, True)]
     assert elsewhere.sent_at is not None and elsewhere.backend == "Gateway"
+
+
+class FailingGateway:
+    def send(self, message: Message) -> None:
+        raise ConnectionError("gateway down")
+
+
+def test_another_gateway_sends_nothing_for_a_step_rolled_back_and_a_failure_undoes_no_step(
+    world: dict[str, Any], record_payload: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.db import transaction
+
+    from haoping.rectification.messaging import message_send
+
+    case = bad_case(world, record_payload)
+    settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.Gateway"
+    Gateway.sent.clear()
+    with django_capture_on_commit_callbacks(execute=True) as delivered, pytest.raises(RuntimeError):
+        with transaction.atomic():
+            message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="撤回")
+            raise RuntimeError("the step failed")
+    assert delivered == [] and Gateway.sent == []
+    assert not Message.objects.filter(text="撤回").exists()
+
+    settings.HAOPING_MESSAGE_BACKEND = f"{__name__}.FailingGateway"
+    with django_capture_on_commit_callbacks(execute=True):
+        kept = message_send(kind=Message.Kind.DISPATCH, case=case, to_unit_id=case.unit_id, text="未发")
+    kept.refresh_from_db()
+    assert kept.sent_at is None and kept.backend == ""  # in the outbox, not marked sent
