@@ -398,26 +398,11 @@ USUAL_PLANS = "RESET plan_cache_mode"
 
 
 def _discard() -> None:
-    """Close this thread's connection for good: a connection that cannot take a RESET is broken,
-    and the pool discards a closed connection instead of lending it again with the generic plans."""
+    """Close the writer's connection for good: a connection that cannot take a RESET is broken, and
+    the pool discards a closed connection instead of lending it again with the generic plans."""
     if connection.connection is not None:
         connection.connection.close()
     connection.close()
-
-
-def store_alone(pending: Pending) -> None:
-    """`store` for one rating, on a connection other than the writer's (WSGI without a writer):
-    with the generic plan for the while, then as the next borrower expects."""
-    with connection.cursor() as cursor:
-        cursor.execute(GENERIC_PLANS)
-    try:
-        store([pending])
-    finally:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute(USUAL_PLANS)
-        except DatabaseError:
-            _discard()
 
 
 class Writer:
@@ -645,7 +630,7 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         if pending is None:
             return None
         if writer is None:
-            store_alone(pending)
+            store([pending])
             return pending.result
         # The key's lookup may have borrowed a connection: back to the pool before waiting, for
         # the case thread that may store this rating.

@@ -39,12 +39,6 @@ def _backend() -> DatabaseBackend:
     return backend
 
 
-def delivers_by_storing(backend: object | None = None) -> bool:
-    """Whether the gateway (by default the configured one) sends a message by the outbox row alone,
-    so that sending it inside a transaction waits for nothing outside the database."""
-    return bool(getattr(backend or _backend(), "delivers_by_storing", False))
-
-
 def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     """Write one message to the outbox and hand it to the gateway.
 
@@ -56,7 +50,7 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     """
     backend = _backend()
     moment = at or timezone.now()
-    if delivers_by_storing(backend):
+    if getattr(backend, "delivers_by_storing", False):
         message = insert(Message(created_at=moment, sent_at=moment, backend=type(backend).__name__, **fields))
         backend.send(message)
         return message
