@@ -96,10 +96,11 @@ def test_a_busy_database_keeps_the_rating_on_the_page(world: dict[str, Any], rec
 def test_the_receipt_promises_only_what_is_true(world: dict[str, Any], record_payload: Any) -> None:
     url = page_path(world, record_payload)
     client = Client()
-    res = client.post(url, {**form_token(client, url), "level": "5"})
+    res = client.post(url, bad_rating(form_token(client, url)))
     html = client.get(res["Location"]).content.decode()
-    assert "以便查询评价处理情况" not in html
-    assert "工作人员可凭此找到您的评价" in html
+    # Nothing public can look a receipt up yet, and an answer reaches only a known number.
+    assert "以便查询评价处理情况" not in html and "处理结果将与您联系反馈" not in html
+    assert "工作人员可凭此找到您的评价" in html and "如您办理时留有手机号码" in html
 
 
 def test_head_answers_like_get_without_a_body(world: dict[str, Any], record_payload: Any) -> None:
