@@ -183,7 +183,7 @@ if os.environ.get("REDIS_URL"):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "haoping"}}
     # Per-process counts: right for one process, lenient (each worker counts alone) for several.
-    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003"]
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Rating pages are public; keep cookies tight.
 SESSION_COOKIE_HTTPONLY = True
