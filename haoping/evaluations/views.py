@@ -106,7 +106,10 @@ def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
         404: _("This rating link does not exist."),
     }
     return render(
-        request, "evaluations/problem.html", {"message": messages.get(exc.status, exc.detail)}, status=exc.status
+        request,
+        "evaluations/problem.html",
+        {"message": messages.get(exc.status, exc.detail), "status": exc.status},
+        status=exc.status,
     )
 
 

@@ -105,3 +105,13 @@ def test_a_refused_csrf_check_in_the_console_speaks_to_staff() -> None:
     html = res.content.decode()
     assert_for_staff(html)
     assert "表单已过期" in html and "Cookie" in html and "CSRF" not in html
+
+
+def test_a_rating_link_that_does_not_hold_says_what_to_do(world: dict[str, Any], record_payload: Any) -> None:
+    url = page_path(world, record_payload)
+    for broken in (url[:-3] + "xx/", "/r/no-such-link/"):
+        res = Client().get(broken)
+        assert res.status_code in (403, 404)
+        html = res.content.decode()
+        assert_for_applicants(html)
+        assert "请核对您收到的链接或二维码" in html and "12345" in html
