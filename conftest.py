@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
@@ -77,6 +78,12 @@ class Api:
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> None:
     clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    # The public pages' per-address counts (haoping.throttle) live in the cache; each test starts at 0.
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

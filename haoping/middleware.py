@@ -36,3 +36,37 @@ class ApiErrorShapeMiddleware:
                 shaped["Allow"] = response["Allow"]
             return shaped
         return response
+
+
+class HtmlErrorPageMiddleware:
+    """A 405 from Django's method decorators comes with no body; pages get the branded Chinese one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code == 405 and not request.path.startswith(API_PREFIX) and not response.content:
+            from haoping.error_pages import method_not_allowed
+
+            return method_not_allowed(request, response.get("Allow", ""))
+        return response
+
+
+class HeadWithoutBodyMiddleware:
+    """HEAD answers with GET's status and headers and no body, whatever server runs the app.
+
+    Outermost, so that Content-Length (set by CommonMiddleware) still gives GET's length."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method == "HEAD" and not response.streaming:
+            if not response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+            length = response["Content-Length"]
+            response.content = b""
+            response["Content-Length"] = length
+        return response

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
+    "django_ratelimit",
     "haoping.directory",
     "haoping.records",
     "haoping.evaluations",
@@ -52,7 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "haoping.middleware.HeadWithoutBodyMiddleware",
     "haoping.middleware.ApiErrorShapeMiddleware",
+    "haoping.middleware.HtmlErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -153,6 +156,34 @@ LOGIN_REDIRECT_URL = "/console/"
 
 # No legitimate request body comes near this; larger ones get a 400 before any parsing.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
+# The public pages (rating, QR images, receipts, revisit) answer this many requests per client
+# address and period (django-ratelimit: "60/m", "1000/h"), then a 429 page.
+HAOPING_PUBLIC_RATE = os.environ.get("HAOPING_PUBLIC_RATE", "60/m")
+if os.environ.get("RATELIMIT_IP_META_KEY"):
+    # Behind a proxy: the META key carrying the client's address, e.g. HTTP_X_REAL_IP.
+    RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]
+# A public form (rating, revisit) can be posted this many seconds after the page was loaded
+# (haoping.formtokens); later, it is shown again with what was entered and a fresh token.
+HAOPING_FORM_TOKEN_MAX_AGE = int(os.environ.get("HAOPING_FORM_TOKEN_MAX_AGE", str(6 * 60 * 60)))
+CSRF_FAILURE_VIEW = "haoping.error_pages.csrf_failure"
+
+# The rate limits' counts. One process (the demo) may keep them in memory; several workers share
+# them in Redis.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": "haoping",
+        }
+    }
+    # Django's own Redis backend increments atomically; django-ratelimit only lists django-redis.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "haoping"}}
+    # Per-process counts: right for one process, lenient (each worker counts alone) for several.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Rating pages are public; keep cookies tight.
 SESSION_COOKIE_HTTPONLY = True

@@ -16,7 +16,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("r/<str:token>/", evaluation_views.rate, name="rate"),
-    path("r/<str:token>/qr.svg", evaluation_views.rate_qr, name="rate-qr"),
+    path("r/<str:token>/qr.svg", evaluation_views.rate_qr, {"kind": "svg"}, name="rate-qr"),
+    path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
     path(
@@ -46,5 +47,11 @@ urlpatterns = [
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
     path("console/reports/", include("haoping.reports.urls")),
 ]
+
+# Chinese pages for applicants and for staff (haoping.error_pages); /api/ keeps its JSON errors.
+handler400 = "haoping.error_pages.bad_request"
+handler403 = "haoping.error_pages.permission_denied"
+handler404 = "haoping.error_pages.page_not_found"
+handler500 = "haoping.error_pages.server_error"
 
 admin.site.site_header = "好差评 管理"

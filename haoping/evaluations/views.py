@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import re
 
 import segno
 from django import forms
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.exceptions import Ratelimited
 
 from haoping.errors import DomainError, Forbidden, NotFound
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
 from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
 from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
+from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
+from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.records.links import evaluation_url
 from haoping.records.models import RatingSlot
 from haoping.records.selectors import slot_for_token, theme_records
+from haoping.throttle import public_limit
+
+logger = logging.getLogger(__name__)
+FORM_PURPOSE = "rate"
 
 ANSWER_CHOICES = [("", _("Not answered"))] + [(str(level), LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)]
 
@@ -95,7 +106,10 @@ def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
         404: _("This rating link does not exist."),
     }
     return render(
-        request, "evaluations/problem.html", {"message": messages.get(exc.status, exc.detail)}, status=exc.status
+        request,
+        "evaluations/problem.html",
+        {"message": messages.get(exc.status, exc.detail), "status": exc.status},
+        status=exc.status,
     )
 
 
@@ -148,9 +162,51 @@ def _state_page(request: HttpRequest, state: SlotState, context: dict[str, objec
     return render(request, "evaluations/state.html", context, status=status)
 
 
+# Why a posted rating was not stored although the form was valid: (status, message). The form is
+# shown again with what the applicant entered, so that one press of the button sends it again.
+UNSTORED = {
+    "form_token": (
+        403,
+        _(
+            "This page was open too long or could not be checked, so your rating was not sent yet. "
+            "Your answers are still below: check them and press the button again."
+        ),
+    ),
+    "limited": (
+        429,
+        _(
+            "Too many requests came from your network just now, so your rating was not stored. "
+            "Your answers are still below: wait a moment and press the button again."
+        ),
+    ),
+    "busy": (
+        503,
+        _(
+            "The system is busy and your rating was not stored. "
+            "Your answers are still below: press the button again in a moment."
+        ),
+    ),
+}
+
+
+def _rate_form_page(
+    request: HttpRequest, token: str, context: dict[str, object], form: RatingForm, *, unstored: str = ""
+) -> HttpResponse:
+    status, message = UNSTORED.get(unstored, (400 if form.is_bound and form.errors else 200, ""))
+    context.update(form=form, unstored=message, form_token=form_token_issue(purpose=FORM_PURPOSE, bound_to=token))
+    context.setdefault("via", request.POST.get("via", ""))
+    return render(request, "evaluations/rate.html", context, status=status)
+
+
+# The applicant's browser may not keep cookies (WeChat, privacy browsers): the signed form token,
+# bound to this link, stands in for the CSRF cookie (haoping.formtokens).
+@csrf_exempt
+@public_limit(block=False)
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def rate(request: HttpRequest, token: str) -> HttpResponse:
+    if request.limited and request.method != "POST":  # type: ignore[attr-defined]
+        raise Ratelimited()
     try:
         slot = slot_for_token(token)
     except (NotFound, Forbidden) as exc:
@@ -159,35 +215,46 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
     context["via"] = request.GET.get("via", "")
     state = slot_state(slot)
     if state != SlotState.OPEN:
-        status = 200 if request.method == "GET" else STATE_STATUS[state]
+        status = 200 if request.method != "POST" else STATE_STATUS[state]
         return _state_page(request, state, context, status)
 
-    form = RatingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            submission = evaluation_submit(
-                client=None,
-                token=token,
-                level=form.cleaned_data["level"],
-                channel=_channel(request),
-                rated_by=form.cleaned_data.get("rated_by") or Evaluation.RatedBy.APPLICANT,
-                answers=form.answers(),
-                reasons=form.cleaned_data["reasons"],
-                comment=form.cleaned_data["comment"],
-            )
-        except DomainError as exc:
-            if exc.code == "already_rated":
-                return _state_page(request, SlotState.RATED, context, 409)
-            if exc.code == "window_closed":
-                return _state_page(request, SlotState.CLOSED, context, 410)
-            form.add_error(None, exc.detail)
-        else:
-            return redirect("rate-done", token=token, receipt=submission.receipt)
-    context["form"] = form
-    return render(request, "evaluations/rate.html", context, status=400 if form.errors else 200)
+    if request.method != "POST":
+        return _rate_form_page(request, token, context, RatingForm())
+    form = RatingForm(request.POST)
+    if request.limited:  # type: ignore[attr-defined]
+        return _rate_form_page(request, token, context, form, unstored="limited")
+    if not form_token_valid(token=request.POST.get(FORM_TOKEN_FIELD, ""), purpose=FORM_PURPOSE, bound_to=token):
+        return _rate_form_page(request, token, context, form, unstored="form_token")
+    if not form.is_valid():
+        return _rate_form_page(request, token, context, form)
+    try:
+        submission = evaluation_submit(
+            client=None,
+            token=token,
+            level=form.cleaned_data["level"],
+            channel=_channel(request),
+            rated_by=form.cleaned_data.get("rated_by") or Evaluation.RatedBy.APPLICANT,
+            answers=form.answers(),
+            reasons=form.cleaned_data["reasons"],
+            comment=form.cleaned_data["comment"],
+        )
+    except OperationalError:
+        # A busy or unreachable database: the rating is not lost, it is still in the form.
+        logger.warning("rating page: database busy, rating not stored", exc_info=True)
+        return _rate_form_page(request, token, context, form, unstored="busy")
+    except DomainError as exc:
+        if exc.code == "already_rated":
+            return _state_page(request, SlotState.RATED, context, 409)
+        if exc.code == "window_closed":
+            return _state_page(request, SlotState.CLOSED, context, 410)
+        form.add_error(None, exc.detail)
+        return _rate_form_page(request, token, context, form)
+    return redirect("rate-done", token=token, receipt=submission.receipt)
 
 
+@public_limit()
 @never_cache
+@require_http_methods(["GET", "HEAD"])
 def rate_done(request: HttpRequest, token: str, receipt: str) -> HttpResponse:
     try:
         slot = slot_for_token(token)
@@ -201,10 +268,21 @@ def rate_done(request: HttpRequest, token: str, receipt: str) -> HttpResponse:
     return render(request, "evaluations/receipt.html", context)
 
 
-def rate_qr(request: HttpRequest, token: str) -> HttpResponse:
+QR_TYPES = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+@public_limit()
+@require_http_methods(["GET", "HEAD"])
+def rate_qr(request: HttpRequest, token: str, kind: str) -> HttpResponse:
+    """The rating link as a QR code: SVG for pages, PNG for printers and receipt slips."""
     try:
         slot = slot_for_token(token)
     except (NotFound, Forbidden) as exc:
         return _problem(request, exc)
     qr = segno.make(evaluation_url(slot.public_id) + "?via=qr", error="m")
-    return HttpResponse(qr.svg_inline(scale=6, border=2), content_type="image/svg+xml")
+    out = io.BytesIO()
+    # A standalone SVG document (XML declaration and namespace), so that <img> can show it.
+    qr.save(out, kind=kind, scale=6, border=4)
+    response = HttpResponse(out.getvalue(), content_type=QR_TYPES[kind])
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -13,18 +13,23 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import OperationalError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.exceptions import Ratelimited
 
 from haoping.accounts.access import Actor, access_identity, actor_for_user
 from haoping.directory.models import Department
 from haoping.errors import DomainError
 from haoping.evaluations.models import REASON_LABELS
+from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
+from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import mask_text, redact_text
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
@@ -54,6 +59,7 @@ from haoping.rectification.services import (
     spot_check_record,
 )
 from haoping.rectification.workflow import ACTION_LABELS
+from haoping.throttle import public_limit
 
 
 @dataclass
@@ -471,8 +477,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
 
 
+# Evaluators open this link from a text message, often in browsers that drop cookies: a signed
+# form token bound to the link stands in for the CSRF cookie (haoping.formtokens).
+@csrf_exempt
+@public_limit(block=False)
+@require_http_methods(["GET", "HEAD", "POST"])
 def revisit(request: HttpRequest, token: str) -> HttpResponse:
     """The evaluator's page: the answer they got, and whether they are satisfied with it."""
+    if request.limited and request.method != "POST":  # type: ignore[attr-defined]
+        raise Ratelimited()
     try:
         public_id = public_id_from_revisit_token(token)
     except DomainError as exc:
@@ -484,10 +497,26 @@ def revisit(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         satisfied = {"yes": True, "no": False}.get(request.POST.get("satisfied", ""))
         try:
+            if request.limited:  # type: ignore[attr-defined]
+                raise DomainError(
+                    "too_many_requests",
+                    _("Too many requests came from your network just now; wait a moment and send again."),
+                    status=429,
+                )
+            if not form_token_valid(token=request.POST.get(FORM_TOKEN_FIELD, ""), purpose="revisit", bound_to=token):
+                raise DomainError(
+                    "form_token",
+                    _("This page was open too long or could not be checked; check your answer and send it again."),
+                    status=403,
+                )
             if satisfied is None:
                 raise DomainError("required", _("please choose satisfied or not satisfied"), status=422)
             case_revisit_by_evaluator(public_id=public_id, satisfied=satisfied, note=request.POST.get("note", ""))
             return redirect("revisit", token=token)
+        except OperationalError:
+            error = DomainError(
+                "busy", _("The system is busy and your answer was not saved; send it again in a moment."), status=503
+            )
         except DomainError as exc:
             error = exc
     answer = case.events.filter(action="reply").order_by("-id").first()
@@ -499,6 +528,10 @@ def revisit(request: HttpRequest, token: str) -> HttpResponse:
             "answer": answer.note if answer else "",
             "error": error,
             "open": case.state == BadReviewCase.State.REPLIED,
+            # What the evaluator sent stays on the page when it could not be saved.
+            "chosen": request.POST.get("satisfied", ""),
+            "note": request.POST.get("note", ""),
+            "form_token": form_token_issue(purpose="revisit", bound_to=token),
         },
         status=error.status if error else 200,
     )

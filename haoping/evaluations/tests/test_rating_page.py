@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.test import Client
@@ -15,6 +16,14 @@ from haoping.evaluations.models import Evaluation
 def page_path(world: dict[str, Any], record_payload: Any, **overrides: Any) -> str:
     res = world["api"].post("/records", record_payload(**overrides))
     return res.json()["completion"]["evaluation_url"].removeprefix("http://127.0.0.1:8000")
+
+
+def form_token(client: Client, url: str) -> dict[str, str]:
+    """The signed form token of the rating page, as a browser would post it back."""
+    html = client.get(url).content.decode()
+    match = re.search(r'name="form_token" value="([^"]+)"', html)
+    assert match, "the page has no form token"
+    return {"form_token": match.group(1)}
 
 
 def test_page_shows_the_service_and_five_levels(world: dict[str, Any], record_payload: Any) -> None:
@@ -42,11 +51,18 @@ def test_bad_rating_without_reason_is_refused_then_accepted_with_one(
 ) -> None:
     url = page_path(world, record_payload)
     client = Client()
-    res = client.post(url, {"level": "2"})
+    res = client.post(url, {**form_token(client, url), "level": "2"})
     assert res.status_code == 400 and "请选择原因或填写意见" in res.content.decode()
     assert Evaluation.objects.count() == 0
     res = client.post(
-        url + "?via=qr", {"level": "2", "reasons": ["efficiency"], "comment": "等了很久", "q_guide_clear": "3"}
+        url + "?via=qr",
+        {
+            **form_token(client, url),
+            "level": "2",
+            "reasons": ["efficiency"],
+            "comment": "等了很久",
+            "q_guide_clear": "3",
+        },
     )
     assert res.status_code == 302
     receipt_page = client.get(res["Location"]).content.decode()
@@ -84,11 +100,12 @@ def test_agent_can_say_who_is_rating(world: dict[str, Any], record_payload: Any)
     url = page_path(world, record_payload, agent=agent)
     client = Client()
     assert 'name="rated_by"' in client.get(url).content.decode()
-    assert client.post(url, {"level": "5", "rated_by": "agent"}).status_code == 302
+    assert client.post(url, {**form_token(client, url), "level": "5", "rated_by": "agent"}).status_code == 302
     assert Evaluation.objects.get().rated_by == "agent"
 
 
 def test_oversized_comment_is_a_form_error(world: dict[str, Any], record_payload: Any) -> None:
     url = page_path(world, record_payload)
-    res = Client().post(url, {"level": "1", "comment": "长" * 1001})
+    client = Client()
+    res = client.post(url, {**form_token(client, url), "level": "1", "comment": "长" * 1001})
     assert res.status_code == 400 and Evaluation.objects.count() == 0

@@ -212,8 +212,9 @@ def test_the_evaluator_answers_through_the_revisit_link(people: dict[str, Client
     page = public.get(f"/v/{token}/").content.decode()
     assert "已当场为您办结" in page
     assert public.get(f"/v/{token[:-2]}xx/").status_code == 404
-    assert public.post(f"/v/{token}/", {"satisfied": "maybe"}).status_code == 422
-    assert public.post(f"/v/{token}/", {"satisfied": "yes"}).status_code == 302
+    signed = {"form_token": re.search(r'name="form_token" value="([^"]+)"', page).group(1)}  # type: ignore[union-attr]
+    assert public.post(f"/v/{token}/", {**signed, "satisfied": "maybe"}).status_code == 422
+    assert public.post(f"/v/{token}/", {**signed, "satisfied": "yes"}).status_code == 302
     case.refresh_from_db()
     assert (case.state, case.satisfied) == ("closed", True)
     assert re.search("满意", public.get(f"/v/{token}/").content.decode())
