@@ -72,7 +72,9 @@ def pages(console_world: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [
         ("handler", "queue", "/console/"),
         ("handler", "case", f"/console/cases/{case.pk}/"),
+        ("handler", "messages", "/console/messages/"),
         ("manager", "overview", f"/console/indicators/?{period}"),
+        ("manager", "hall", f"/console/indicators/institution/H-XW/?{period}"),
         ("manager", "rankings", f"/console/indicators/rankings/?{period}&by=staff&min=1"),
         ("manager", "problems", f"/console/indicators/problems/?{period}"),
         ("manager", "reports", "/console/reports/"),
@@ -95,7 +97,7 @@ def test_console_pages_fit_the_screen(console_world: dict[str, Any], live_server
                 sign_in(page, live_server.url, who)
                 signed_in = who
             page.goto(live_server.url + path)
-            if name == "overview":
+            if name in ("overview", "hall"):
                 page.wait_for_selector("#trend canvas")
                 page.wait_for_timeout(300)  # the charts' resize after the first layout
             page.screenshot(path=str(ARTIFACTS / f"console-{width}-{name}.png"), full_page=True)
