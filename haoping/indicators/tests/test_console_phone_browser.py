@@ -127,6 +127,10 @@ def test_the_menu_folds_on_a_phone_and_opens_without_javascript(
         rankings.click()
         assert "排名" in page.locator("h1").inner_text()
         assert not page.locator("header nav").get_by_role("link", name="排名").is_visible()
+        # From the keyboard too.
+        page.get_by_role("checkbox", name="菜单").focus()
+        page.keyboard.press("Space")
+        assert page.locator("header nav").get_by_role("link", name="堵点难点").is_visible()
     with chromium_page(**DESKTOP) as page:
         sign_in(page, live_server.url, "manager")
         page.goto(live_server.url + "/console/")

@@ -79,6 +79,7 @@ def test_one_comment_repeating_a_phrase_does_not_top_the_hot_problems(
     html = manager(world).get("/console/indicators/problems/").content.decode()
     section = html[html.index("食品经营许可") :].split("</section>")[0]
     assert section.index('<span class="tag">叫号系统 2</span>') < section.index('<span class="tag">窗口 1</span>')
+    assert "词语后的数字是用到它的差评条数" in html
     for noise in ("alert", "script", "窗口 200"):
         assert f'<span class="tag">{noise}' not in section
     # A rebuild from scratch counts the same.
