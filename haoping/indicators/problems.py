@@ -1,5 +1,10 @@
 """Hot problems (堵点难点, R20): the words of bad reviews, segmented with jieba, counted per item
-and department and day, so that the dashboard reads counts and never the raw comments."""
+and department and day, so that the dashboard reads counts and never the raw comments.
+
+A comment counts each of its words once, however often it repeats them, so that one comment cannot
+push a word to the top. Markup (a comment is free text typed by anyone), Latin noise and words that
+say nothing (`data/stopwords.txt`) are dropped; `data/userdict.txt` teaches jieba the vocabulary of
+government service."""
 
 from __future__ import annotations
 
@@ -7,41 +12,43 @@ import logging
 import re
 from collections import Counter
 from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 from haoping.lib.masking import redact_text
 
-# Words that say nothing about what went wrong.
-STOPWORDS = frozenset(
-    """的 了 是 我 你 他 她 们 在 也 都 就 和 与 及 或 很 太 非常 特别 有 没 没有 不 这 那 这个 那个 一个 一些
-    还 又 再 要 说 去 来 到 给 让 把 被 对 为 为了 因为 所以 但是 而且 然后 如果 就是 还是 什么 怎么 可以
-    能 会 已经 一直 一下 一次 这样 那样 自己 我们 你们 他们 今天 昨天 时候 问题 情况 办理 办事 工作""".split()
-)
-# Government-service words jieba's general dictionary splits apart.
-DOMAIN_WORDS = (
-    "叫号",
-    "取号",
-    "叫号系统",
-    "排号",
-    "预约",
-    "窗口人员",
-    "工作人员",
-    "跑腿",
-    "跑多次",
-    "一网通办",
-    "一窗受理",
-    "帮办代办",
-    "自助终端",
-    "网上办",
-    "掌上办",
-    "容缺受理",
-    "告知承诺",
-    "办结",
-    "材料清单",
-    "营业执照",
-    "不动产",
-)
-_WORD = re.compile(r"^[\u4e00-\u9fffA-Za-z]{2,}$")
+DATA = Path(__file__).resolve().parent / "data"
+_CJK_WORD = re.compile(r"^[\u4e00-\u9fff]{2,}$")
+_LATIN = re.compile(r"^[A-Za-z]+$")
+
+
+def _lines(name: str) -> list[str]:
+    text = (DATA / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+@cache
+def stopwords() -> frozenset[str]:
+    return frozenset(_lines("stopwords.txt"))
+
+
+@cache
+def vocabulary() -> tuple[tuple[str, int | None, str | None], ...]:
+    """The user dictionary's entries: word, frequency and part of speech (both optional)."""
+    entries = []
+    for line in _lines("userdict.txt"):
+        word, *rest = line.split()
+        freq = int(rest[0]) if rest and rest[0].isdigit() else None
+        tag = rest[-1] if rest and not rest[-1].isdigit() else None
+        entries.append((word, freq, tag))
+    return tuple(entries)
+
+
+@cache
+def latin_words() -> frozenset[str]:
+    """The Latin words that name something in government service (APP, PDF …), upper case."""
+    return frozenset(word.upper() for word, _freq, _tag in vocabulary() if _LATIN.match(word))
 
 
 @cache
@@ -50,12 +57,54 @@ def _jieba() -> Any:
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    for word in DOMAIN_WORDS:
-        jieba.add_word(word)
+    for word, freq, tag in vocabulary():
+        jieba.add_word(word, freq, tag)
     return jieba
 
 
+class _Text(HTMLParser):
+    """The text of a comment that may hold markup: tags, attributes, scripts and styles left out."""
+
+    SKIP = frozenset({"script", "style"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self.SKIP:
+            self.skipping += 1
+        self.parts.append(" ")  # a tag separates the words around it
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIP and self.skipping:
+            self.skipping -= 1
+        self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def plain_text(text: str) -> str:
+    """A comment without its markup."""
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def _meaningful(word: str) -> str | None:
+    if _CJK_WORD.match(word):
+        return None if word in stopwords() else word
+    if _LATIN.match(word) and word.upper() in latin_words():
+        return word.upper()
+    return None  # numbers, punctuation, single characters, and Latin noise (alert, script, onerror)
+
+
 def terms(text: str) -> Counter[str]:
-    """The meaningful words of one comment (two characters or more, no stopwords, no numbers)."""
-    words = _jieba().cut(redact_text(text))
-    return Counter(w for w in words if _WORD.match(w) and w not in STOPWORDS)
+    """The meaningful words of one comment, each counted once (two CJK characters or more, or a
+    Latin word of the service vocabulary; no stop words, no markup, no numbers)."""
+    found = (_meaningful(w) for w in _jieba().cut(redact_text(plain_text(text))))
+    return Counter({word: 1 for word in found if word is not None})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -407,25 +407,38 @@ def problem_terms(
     return result
 
 
+class Example(NamedTuple):
+    text: str
+    case_id: int | None
+
+
 @analytic
 def problem_examples(
     *, kind: str, object_ids: list[int], first: dt.date, last: dt.date, within: Region, per: int = 3
-) -> dict[int, list[str]]:
-    """The latest comments of each object's valid bad reviews, `per` at most, numbers removed (R10)."""
+) -> dict[int, list[Example]]:
+    """The latest comments of each object's valid bad reviews, `per` at most, numbers removed (R10),
+    each with the case that answers it. A batch or theme rating (one receipt) is one example."""
+    from haoping.rectification.models import BadReviewCase
+
     field = KIND_FIELDS[DailyCount.Kind(kind)]
     start, end = day_bounds(first, last)
+    rows = valid_bad(
+        Evaluation.objects.filter(region_id__in=subtree_ids(within), rated_at__gte=start, rated_at__lt=end)
+    ).filter(**{f"{field}__in": object_ids})
+    once = rows.annotate(dup=Window(RowNumber(), partition_by=[F(field), F("receipt")], order_by="pk")).filter(dup=1)
+    case = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt")).values("pk")
     latest = (
-        valid_bad(Evaluation.objects.filter(region_id__in=subtree_ids(within), rated_at__gte=start, rated_at__lt=end))
-        .filter(**{f"{field}__in": object_ids})
+        rows.filter(pk__in=once.values("pk"))
         .exclude(comment="")
-        .annotate(n=Window(RowNumber(), partition_by=[F(field)], order_by=F("rated_at").desc()))
+        .annotate(n=Window(RowNumber(), partition_by=[F(field)], order_by=[F("rated_at").desc(), F("pk").desc()]))
         .filter(n__lte=per)
+        .annotate(case_id=Subquery(case[:1]))
         .order_by(field, "n")
-        .values_list(field, "comment")
+        .values_list(field, "comment", "case_id")
     )
-    found: dict[int, list[str]] = {pk: [] for pk in object_ids}
-    for pk, comment in latest:
-        found[pk].append(redact_text(comment))
+    found: dict[int, list[Example]] = {pk: [] for pk in object_ids}
+    for pk, comment, case_id in latest:
+        found[pk].append(Example(redact_text(comment), case_id))
     return found
 
 

@@ -252,16 +252,24 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 def _term_rows(**filters: object) -> list[ProblemTerm]:
     """Words of the valid bad reviews matching `filters`, per region × day × item/department."""
     bad = valid_bad(Evaluation.objects.filter(**filters)).values_list(
-        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons"
+        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons", "receipt"
     )
     tz = timezone.get_default_timezone()
     found: Counter[tuple[int, dt.date, str, int, str]] = Counter()
-    for region_id, rated_at, item_id, department_id, comment, reasons in bad.iterator():
+    # A batch or theme rating is one evaluator's one comment on every record it covers: its words
+    # count once per item and department, not once per record.
+    seen: set[tuple[tuple[int, dt.date, str, int, str], str]] = set()
+    for region_id, rated_at, item_id, department_id, comment, reasons, receipt in bad.iterator():
         day = timezone.localtime(rated_at, tz).date()
         words = terms(comment) + Counter(f"#{r}" for r in reasons)
-        for word, n in words.items():
-            found[(region_id, day, "item", item_id, word[:40])] += n
-            found[(region_id, day, "department", department_id, word[:40])] += n
+        for word in words:
+            for key in (
+                (region_id, day, "item", item_id, word[:40]),
+                (region_id, day, "department", department_id, word[:40]),
+            ):
+                if (key, receipt) not in seen:
+                    seen.add((key, receipt))
+                    found[key] += 1
     return [
         ProblemTerm(region_id=r, day=d, kind=k, object_id=o, term=t, count=n) for (r, d, k, o, t), n in found.items()
     ]
