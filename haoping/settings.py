@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "haoping.rectification",
     "haoping.indicators",
     "haoping.reports",
+    "haoping.ops",
     "haoping.demo",
 ]
 
@@ -160,9 +161,13 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 HUEY = {
-    "huey_class": "huey.RedisHuey" if os.environ.get("REDIS_URL") else "huey.SqliteHuey",
+    # Both queues' locks expire (huey's own TTL on Redis; haoping.ops.queue on SQLite).
+    "huey_class": "huey.RedisExpireHuey" if os.environ.get("REDIS_URL") else "haoping.ops.queue.ExpiringLockSqliteHuey",
     "name": "haoping",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
+    # A consumer killed mid-task leaves that task's lock behind: the next consumer clears every
+    # lock when it starts (run one consumer per deployment; it runs the periodic jobs).
+    "consumer": {"flush_locks": True},
 }
 if os.environ.get("REDIS_URL"):
     HUEY["url"] = os.environ["REDIS_URL"]
