@@ -152,8 +152,14 @@ HAOPING_WATCH_LOWEST = int(os.environ.get("HAOPING_WATCH_LOWEST", "3"))
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 
-# No legitimate request body comes near this; larger ones get a 400 before any parsing.
+# No legitimate request body comes near this; larger ones get a 400 before any parsing. Under
+# RSGI, a larger body is read only from a signed-in console user (evidence) or with an API key.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Under RSGI (haoping.gate, haoping.lib.rsgi): seconds a request body may take to arrive (plus its
+# size at 32 kB/s); and how many requests with a body, without an API key, one client address may
+# have open at once in each server process (0: no cap; behind a proxy, cap there instead).
+HAOPING_BODY_TIMEOUT = float(os.environ.get("HAOPING_BODY_TIMEOUT", "10"))
+HAOPING_MAX_PENDING_PER_CLIENT = int(os.environ.get("HAOPING_MAX_PENDING_PER_CLIENT", "32"))
 
 # Rating pages are public; keep cookies tight.
 SESSION_COOKIE_HTTPONLY = True
