@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "haoping.rectification",
     "haoping.indicators",
     "haoping.reports",
+    "haoping.ops",
     "haoping.demo",
 ]
 
@@ -154,8 +155,14 @@ HAOPING_WATCH_LOWEST = int(os.environ.get("HAOPING_WATCH_LOWEST", "3"))
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 
-# No legitimate request body comes near this; larger ones get a 400 before any parsing.
+# No legitimate request body comes near this; larger ones get a 400 before any parsing. Under
+# RSGI, a larger body is read only from a signed-in console user (evidence) or with an API key.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# Under RSGI (haoping.gate, haoping.lib.rsgi): seconds a request body may take to arrive (plus its
+# size at 32 kB/s); and how many requests with a body, without an API key, one client address may
+# have open at once in each server process (0: no cap; behind a proxy, cap there instead).
+HAOPING_BODY_TIMEOUT = float(os.environ.get("HAOPING_BODY_TIMEOUT", "10"))
+HAOPING_MAX_PENDING_PER_CLIENT = int(os.environ.get("HAOPING_MAX_PENDING_PER_CLIENT", "32"))
 
 # The public pages (rating, QR images, receipts, revisit) answer this many requests per client
 # address and period (django-ratelimit: "60/m", "1000/h"), then a 429 page.
@@ -191,9 +198,13 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
 HUEY = {
-    "huey_class": "huey.RedisHuey" if os.environ.get("REDIS_URL") else "huey.SqliteHuey",
+    # Both queues' locks expire (huey's own TTL on Redis; haoping.ops.queue on SQLite).
+    "huey_class": "huey.RedisExpireHuey" if os.environ.get("REDIS_URL") else "haoping.ops.queue.ExpiringLockSqliteHuey",
     "name": "haoping",
     "immediate": env_bool("HUEY_IMMEDIATE", False),
+    # A consumer killed mid-task leaves that task's lock behind: the next consumer clears every
+    # lock when it starts (run one consumer per deployment; it runs the periodic jobs).
+    "consumer": {"flush_locks": True},
 }
 if os.environ.get("REDIS_URL"):
     HUEY["url"] = os.environ["REDIS_URL"]

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from haoping.api import api
 from haoping.evaluations import views as evaluation_views
 from haoping.indicators import views as dashboards
+from haoping.ops import views as ops
 from haoping.rectification import views as console
 
 urlpatterns = [
@@ -46,6 +47,7 @@ urlpatterns = [
     path("console/indicators/<str:kind>/<str:code>/", dashboards.object_page, name="indicators-object"),
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
     path("console/reports/", include("haoping.reports.urls")),
+    path("console/health/", ops.health, name="console-health"),
 ]
 
 # Chinese pages for applicants and for staff (haoping.error_pages); /api/ keeps its JSON errors.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -141,3 +142,10 @@ ROLE_LABELS = {
     "staff": _lazy("staff member"),
     "evaluator": _lazy("evaluator"),
 }
+
+
+def access_operations(user: Any) -> None:
+    """The background jobs' health is for administrators: users given the view permission on job
+    runs in the admin (superusers have every permission)."""
+    if not user.has_perm("ops.view_jobrun"):
+        raise PermissionDenied

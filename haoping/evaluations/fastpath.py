@@ -62,7 +62,7 @@ from haoping.evaluations.services import (
     rated_ids,
 )
 from haoping.indicators.services import rollups_soon
-from haoping.lib.rsgi import ASGIApp, header_fields, serve_asgi
+from haoping.lib.rsgi import ASGIApp, body_time_limit, content_length, header_fields, read_body, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -757,24 +757,33 @@ class RsgiRatingFastPath:
     """RSGI application (granian's native interface) in front of Django's ASGI application: the
     fast path's answers straight from granian's protocol, else Django's through `serve_asgi`."""
 
-    def __init__(self, app: ASGIApp, writer: Writer) -> None:
+    def __init__(self, app: ASGIApp, writer: Writer, gate: Any = None) -> None:
         self.app = app
         self.writer = writer
+        self.gate = gate  # haoping.gate.RequestGate: what may be read, before any body is
 
     async def __rsgi__(self, scope: Any, protocol: Any) -> None:
+        if self.gate is None:
+            return await self._answer(scope, protocol)
+        async with self.gate.admit(scope, protocol, self.app) as admitted:
+            if admitted:
+                await self._answer(scope, protocol)
+
+    async def _answer(self, scope: Any, protocol: Any) -> None:
+        length = content_length(scope)
+        limit = body_time_limit(length, settings.HAOPING_BODY_TIMEOUT)
         if scope.proto == "http" and scope.method == "POST" and scope.path == PATH:
-            length = scope.headers.get("content-length", "")
-            if length.isdigit() and 0 < int(length) <= MAX_BODY:
+            if length is not None and 0 < length <= MAX_BODY:
                 try:
-                    raw = await protocol()
+                    raw = await read_body(protocol, limit)
                 except ProtocolClosed:
                     return  # the client left before its body arrived
-                if len(raw) != int(length):
-                    return  # cut short (granian ends such a body as if whole): the client left
+                if raw is None or len(raw) != length:
+                    return  # too slow (answered 408), or cut short (the client left)
                 answered = await respond_async(header_fields(scope), raw, self.writer)
                 if answered is not None:
                     status, body = answered
                     protocol.response_bytes(status, HEADERS, body)
                     return
                 return await serve_asgi(self.app, scope, protocol, body=raw)
-        await serve_asgi(self.app, scope, protocol)
+        await serve_asgi(self.app, scope, protocol, body_timeout=limit)

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from haoping.indicators.services import rollups_update
+from haoping.ops.jobs import ROLLUPS_UPDATE, recorded
 
 
 # While another update holds the lock, this one tries again a few times; if it is still locked out,
 # the periodic update below catches up within the minute.
 @db_task(retries=3, retry_delay=1)
-@lock_task("rollups-update")
+@lock_task(ROLLUPS_UPDATE.name, ttl=ROLLUPS_UPDATE.lock_ttl)
 def update_rollups() -> int:
     return rollups_update()
 
 
-@db_periodic_task(crontab(minute="*"))
-@lock_task("rollups-update")
+@db_periodic_task(ROLLUPS_UPDATE.schedule())
+@recorded(ROLLUPS_UPDATE)
+@lock_task(ROLLUPS_UPDATE.name, ttl=ROLLUPS_UPDATE.lock_ttl)
 def update_rollups_periodically() -> int:
     """Catches up whatever an enqueued update missed (a restart, a lost queue)."""
     return rollups_update()

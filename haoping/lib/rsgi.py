@@ -8,12 +8,39 @@ ASGI scope, `receive` and `send`.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from granian.rsgi import ProtocolClosed
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+# A body must arrive within a few seconds plus its size at a slow mobile uplink's rate: a client
+# trickling its body can hold a request open only that long.
+MIN_BODY_RATE = 32 * 1024  # bytes per second
+TIMED_OUT = [("connection", "close")]
+
+
+def body_time_limit(length: int | None, base: float) -> float:
+    """Seconds allowed to read a body of `length` bytes (None: unknown, chunked)."""
+    return base + (length or 0) / MIN_BODY_RATE
+
+
+def content_length(scope: Any) -> int | None:
+    length = scope.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
+async def read_body(protocol: Any, limit: float) -> bytes | None:
+    """The whole body within `limit` seconds; None, with a 408 answered, when it does not arrive in time."""
+    try:
+        async with asyncio.timeout(limit):
+            body: bytes = await protocol()
+            return body
+    except TimeoutError:
+        protocol.response_empty(408, TIMED_OUT)
+        return None
 
 
 def _raw(text: str) -> bytes:
@@ -64,28 +91,39 @@ def asgi_scope(scope: Any) -> dict[str, Any]:
     }
 
 
-async def serve_asgi(app: ASGIApp, scope: Any, protocol: Any, body: bytes | None = None) -> None:
-    """Answer an RSGI request with an ASGI application; `body` if it was read already."""
+async def serve_asgi(
+    app: ASGIApp, scope: Any, protocol: Any, body: bytes | None = None, *, body_timeout: float | None = None
+) -> None:
+    """Answer an RSGI request with an ASGI application; `body` if it was read already.
+
+    With `body_timeout` (seconds, see `body_time_limit`), a body not all read by then ends the
+    request as if the client had left, and the client gets a 408.
+    """
     if scope.proto != "http":
         protocol.close(404)  # no WebSocket endpoints
         return
     chunks: AsyncIterator[bytes] | None = None
-    read, gone = False, False
-    length = scope.headers.get("content-length", "")
-    expected = int(length) if length.isdigit() else None
+    read, gone, timed_out = False, False, False
+    expected = content_length(scope)
     received = 0
+    deadline: float | None = None
 
     async def receive() -> dict[str, Any]:
-        nonlocal chunks, read, body, received, gone
+        nonlocal chunks, read, body, received, gone, timed_out, deadline
         if body is not None:
             whole, body, read = body, None, True
             return {"type": "http.request", "body": whole, "more_body": False}
         if not read and not gone:
             chunks = chunks or protocol.__aiter__()
+            if body_timeout is not None and deadline is None:
+                deadline = asyncio.get_running_loop().time() + body_timeout
             try:
-                chunk = await chunks.__anext__()
+                async with asyncio.timeout_at(deadline):
+                    chunk = await chunks.__anext__()
                 received += len(chunk)
                 return {"type": "http.request", "body": chunk, "more_body": True}
+            except TimeoutError:
+                gone = timed_out = True
             except StopAsyncIteration:
                 read = True
                 # Granian ends a body cut short as if it were whole: the client is gone.
@@ -101,13 +139,15 @@ async def serve_asgi(app: ASGIApp, scope: Any, protocol: Any, body: bytes | None
     status = 500
     headers: list[tuple[str, str]] = []
     stream: Any = None
+    started = False
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status, headers, stream, gone
+        nonlocal status, headers, stream, gone, started
         if gone:
             return  # as an ASGI server does once the client has left: the application ends as usual
         try:
             if message["type"] == "http.response.start":
+                started = True
                 status = message["status"]
                 fields = message.get("headers", [])
                 headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in fields]
@@ -126,3 +166,5 @@ async def serve_asgi(app: ASGIApp, scope: Any, protocol: Any, body: bytes | None
             gone = True
 
     await app(asgi_scope(scope), receive, send)
+    if timed_out and not started:
+        protocol.response_empty(408, TIMED_OUT)

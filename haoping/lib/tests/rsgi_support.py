@@ -84,6 +84,9 @@ class Protocol:
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.status, self.headers, self.content = status, headers, body
 
+    def response_empty(self, status: int, headers: list[tuple[str, str]]) -> None:
+        self.status, self.headers = status, headers
+
     def response_stream(self, status: int, headers: list[tuple[str, str]]) -> Stream:
         self.status, self.headers, self.stream = status, headers, Stream(gone=self.gone)
         return self.stream
@@ -93,3 +96,29 @@ class Protocol:
 
     def answer(self) -> bytes:
         return self.content + b"".join(self.stream.sent if self.stream else [])
+
+
+class SlowProtocol(Protocol):
+    """A client that sends its headers, then its body never (or only after `delay` seconds)."""
+
+    def __init__(self, delay: float | None = None) -> None:
+        super().__init__()
+        self.delay = delay
+        self.read = False  # whether anyone started reading the body
+
+    async def _wait(self) -> None:
+        self.read = True
+        if self.delay is None:
+            await asyncio.Event().wait()
+        await asyncio.sleep(self.delay or 0)
+
+    async def __call__(self) -> bytes:
+        await self._wait()
+        return self.body
+
+    def __aiter__(self) -> Any:
+        async def pieces() -> Any:
+            await self._wait()
+            yield self.body
+
+        return pieces()
