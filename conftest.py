@@ -80,6 +80,34 @@ def _fresh_key_cache() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_anchor_log(settings: Any, tmp_path: Any) -> None:
+    """Each test's database starts empty, so its chain's anchor log must too."""
+    settings.HAOPING_CHAIN_ANCHOR_LOG = tmp_path / "chain-anchors.log"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers() -> Any:
+    """Transactional tests empty the database with TRUNCATE, which the chain's tables refuse
+    (evaluations migration 0005); the test database's superuser empties it in replica mode."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     # Test users log in with throwaway passwords; the production hasher's cost buys nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
