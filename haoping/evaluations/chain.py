@@ -402,14 +402,15 @@ def chain_audit(*, batch_size: int = 5000) -> ChainReport:
                 # The link before is gone: this one cannot be checked, the next ones can.
                 prev_hash = None
             ev = rows.get(seal.evaluation_id)
+            if ev is not None and seal.seq <= anchored_seq:
+                # Counted even when altered: the count is about rows that vanished.
+                found[str(ev.region_id)] += 1
             if ev is None:
                 report.problems.append(ChainProblem(seal.evaluation_id, seal.seq, "evaluation deleted"))
             elif row_mac(ev) != seal.row_mac or ev.row_mac != seal.row_mac:
                 report.problems.append(ChainProblem(ev.pk, seal.seq, "evaluation altered"))
             else:
                 report.checked += 1
-                if seal.seq <= anchored_seq:
-                    found[str(ev.region_id)] += 1
             if prev_hash is not None:
                 expected = link_hash(prev_hash, seal.seq, seal.evaluation_id, seal.row_mac, keyed=seal.keyed)
                 if expected != seal.chain_hash:
