@@ -12,6 +12,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
+from haoping.accounts.models import ApiClient
 from haoping.accounts.selectors import clear_cache
 from haoping.accounts.services import api_client_create
 from haoping.directory.models import Department, Institution, Platform, ServiceItem, Staff, Window
@@ -141,9 +142,15 @@ def world(db: Any) -> dict[str, Any]:
     Staff.objects.create(
         staff_no="S-QH", name="周敏", department=other_dept, institution=other_hall, window=other_window
     )
-    _, district_key = api_client_create(name="玄武区审批系统", region=district)
-    _, other_key = api_client_create(name="秦淮区审批系统", region=other)
-    _, city_key = api_client_create(name="市级平台", region=city)
+    # The tests' main keys act for units and managers; deciding what one of them asked for takes
+    # another manager (manager_api), and a business system's key decides nothing (business_api).
+    manager = ApiClient.Role.MANAGER
+    _, district_key = api_client_create(name="玄武区审批系统", region=district, role=manager)
+    _, other_key = api_client_create(name="秦淮区审批系统", region=other, role=manager)
+    _, city_key = api_client_create(name="市级平台", region=city, role=manager)
+    _, manager_key = api_client_create(name="玄武区政务服务管理局", region=district, role=manager)
+    _, business_key = api_client_create(name="玄武区业务系统", region=district)
+    _, hotline_key = api_client_create(name="12345热线", region=district, role=ApiClient.Role.HOTLINE)
     return {
         "city": city,
         "district": district,
@@ -161,6 +168,9 @@ def world(db: Any) -> dict[str, Any]:
         "api": Api(district_key),
         "other_api": Api(other_key),
         "city_api": Api(city_key),
+        "manager_api": Api(manager_key),
+        "business_api": Api(business_key),
+        "hotline_api": Api(hotline_key),
     }
 
 

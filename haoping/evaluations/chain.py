@@ -291,14 +291,14 @@ def chain_seal(*, batch_size: int = 5000, full: bool = False) -> int:
                 unsealed = Evaluation.objects.filter(seal__isnull=True)
                 if not full and last:
                     unsealed = unsealed.filter(id__gt=last[2] - SEAL_LOOKBACK)
-                pending = list(unsealed.order_by("id").values_list("id", "row_mac", "region_id")[:batch_size])
                 now = timezone.now()
+                anchored = ChainCheckpoint.objects.order_by("-number").values_list("last_seq", flat=True).first()
+                if seq > (anchored or 0):
+                    # Links sealed before checkpoints existed get one of their own first.
+                    _checkpoint_create(last_seq=seq, head=prev_hash, batch_counts=None, now=now)
+                    continue
+                pending = list(unsealed.order_by("id").values_list("id", "row_mac", "region_id")[:batch_size])
                 if not pending:
-                    # Links sealed before checkpoints existed get one too.
-                    anchored = ChainCheckpoint.objects.order_by("-number").values_list("last_seq", flat=True).first()
-                    if seq > (anchored or 0):
-                        _checkpoint_create(last_seq=seq, head=prev_hash, batch_counts=None, now=now)
-                        continue
                     return sealed
                 seals = []
                 regions: Counter[str] = Counter()

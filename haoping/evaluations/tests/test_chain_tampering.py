@@ -209,3 +209,28 @@ def test_the_chain_tables_refuse_truncate_and_delete(sealed: list[int], sql: str
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql)
     assert ChainSeal.objects.count() == 6 and ChainCheckpoint.objects.count() == 2
+
+
+def test_links_sealed_before_keying_get_a_checkpoint_and_still_verify(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    # Two links as the chain made them before it was keyed, with no checkpoint.
+    rate(world, record_payload, 2, prefix="OLD")
+    prev = GENESIS
+    statements: list[tuple[str, list[Any]]] = []
+    for seq, (evaluation_id, mac) in enumerate(Evaluation.objects.order_by("id").values_list("id", "row_mac"), 1):
+        prev = link_hash(prev, seq, evaluation_id, mac, keyed=False)
+        statements.append(
+            (
+                "INSERT INTO evaluations_chainseal (seq, evaluation_id, row_mac, chain_hash, sealed_at, keyed) "
+                "VALUES (%s, %s, %s, %s, now(), false)",
+                [seq, evaluation_id, mac, prev],
+            )
+        )
+    tamper(*statements)
+    rate(world, record_payload, 1, prefix="NEW")
+    assert chain_seal() == 1
+    first, second = (e for e in anchor_log_read() if e)
+    assert (first["first_seq"], first["last_seq"], second["last_seq"]) == (1, 2, 3)
+    assert sum(second["regions"].values()) == 3
+    assert chain_audit().problems == []
