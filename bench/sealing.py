@@ -61,6 +61,7 @@ def main() -> None:
         spec = importlib.util.spec_from_file_location("chain_compared", args.compare)
         assert spec and spec.loader
         other = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = other  # dataclasses look their module up
         spec.loader.exec_module(other)
         versions[str(args.compare)] = other.chain_seal
     for run in range(1, args.runs + 1):

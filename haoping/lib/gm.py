@@ -35,6 +35,19 @@ def hmac_sm3(key: bytes, data: bytes) -> bytes:
     return mac.finalize()
 
 
+class KeyedSM3:
+    """HMAC-SM3 under one key, set up once and copied per message: the chain MACs thousands of
+    rows a second, and the key schedule would otherwise be half the work."""
+
+    def __init__(self, key: bytes) -> None:
+        self._base = hmac.HMAC(key, hashes.SM3())
+
+    def mac(self, data: bytes) -> bytes:
+        mac = self._base.copy()
+        mac.update(data)
+        return mac.finalize()
+
+
 def constant_time_equal(a: bytes, b: bytes) -> bool:
     return std_hmac.compare_digest(a, b)
 

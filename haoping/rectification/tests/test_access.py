@@ -60,7 +60,10 @@ def test_the_city_key_sees_and_works_its_districts_cases(world: dict[str, Any], 
     assert act(city, case.pk, "contact", note="市级平台转办联系").json()["state"] == "contacted"
     appeal = city.post(f"/cases/{case.pk}/appeal", {"reasons": "系统故障"})
     assert appeal.status_code == 201
-    assert city.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True}).json()["state"] == "upheld"
+    # The city's own appeal is decided by another manager: the district's.
+    assert city.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True}).status_code == 403
+    decided = world["manager_api"].post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True})
+    assert decided.json()["state"] == "upheld"
 
 
 def test_without_a_key_nothing_answers(world: dict[str, Any], case: BadReviewCase) -> None:

@@ -55,10 +55,10 @@ def test_a_business_system_key_decides_nothing(world: dict[str, Any], record_pay
     for action in ("approve_invalidation", "reject_invalidation"):
         refused = act(business, case.pk, action, note="同意")
         assert refused.status_code == 403 and "不能作出任何决定" in refused.json()["detail"]
-    # Nor send the case to another unit: that is a manager's or the hotline's.
-    assert act(business, case.pk, "dispatch", unit="D-OTHER").status_code == 403
-    # It still works its unit's cases, as it did.
+    # Nor send a case to another unit: that is a manager's or the hotline's.
     other = bad_case(world, record_payload)
+    assert act(business, other.pk, "dispatch", unit="D-OTHER").status_code == 403
+    # It still works its unit's cases, as it did.
     assert act_ok(business, other.pk, "contact", note="已联系")["state"] == "contacted"
 
 
@@ -82,7 +82,8 @@ def test_an_extension_needs_a_second_manager(world: dict[str, Any], record_paylo
         own = act(api, case.pk, action, note="自批")
         assert (own.status_code, own.json()["error"]) == (403, "own_request")
     assert act_ok(manager, case.pk, "approve_extension", note="同意")["state"] == "handling"
-    assert detail(api, case.pk)["extended_days"] == 5
+    case.refresh_from_db()
+    assert case.extended_days == 5
 
 
 def test_the_hotline_dispatches_but_does_not_decide(world: dict[str, Any], record_payload: Any) -> None:

@@ -19,10 +19,6 @@ REASONS = {
     "evaluation altered (not sealed yet)": gettext_lazy("the evaluation was altered (not yet sealed)"),
 }
 
-FIRST_ALTERED = gettext_lazy(
-    "first altered row: evaluation %(id)s (chain position %(seq)s, record %(no)s): %(reason)s; "
-    "%(n)d rows before it verified"
-)
 ROW = gettext_lazy("evaluation %(id)s (chain position %(seq)s, record %(no)s): %(reason)s")
 GAP = gettext_lazy("chain positions %(first)s to %(last)s are missing: %(count)d evaluations deleted with their links")
 TAIL = gettext_lazy(
@@ -38,6 +34,7 @@ CHECKPOINT = {
     "checkpoint altered": gettext_lazy("checkpoint %(n)s in the database was altered"),
 }
 SUMMARY = gettext_lazy("%(problems)d problems found; %(n)d evaluations verified")
+FIRST_ROW = gettext_lazy("; the first row: %(row)s")
 MAX_LISTED = 100
 
 
@@ -63,12 +60,10 @@ class Command(BaseCommand):
             return
         for problem in report.problems[:MAX_LISTED]:
             self.stderr.write(self.describe(problem))
+        summary = str(SUMMARY % {"problems": len(report.problems), "n": report.checked})
         first_row = next((p for p in report.problems if p.reason in REASONS), None)
-        summary = SUMMARY % {"problems": len(report.problems), "n": report.checked}
         if first_row is not None:
-            values = self.row_values(first_row)
-            values["n"] = report.checked
-            summary = f"{FIRST_ALTERED % values}; {summary}"
+            summary += str(FIRST_ROW % {"row": ROW % self.row_values(first_row)})
         raise CommandError(summary)
 
     def row_values(self, problem: ChainProblem) -> dict[str, Any]:
