@@ -138,6 +138,14 @@ def anchor_entry(cp: Any) -> dict[str, Any]:
     return {**_payload_of(cp), "digest": cp.digest, "signature": cp.signature, "public_key": keys.chain_public_key()}
 
 
+def chain_anchors(*, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+    """The signed checkpoints numbered after `after`, oldest first, as the exchange sends them to
+    the upper-level platform: each verifiable there with the public key it carries."""
+    from haoping.evaluations.models import ChainCheckpoint
+
+    return [anchor_entry(cp) for cp in ChainCheckpoint.objects.filter(number__gt=after).order_by("number")[:limit]]
+
+
 def anchor_valid(entry: dict[str, Any]) -> bool:
     """Whether an anchored entry is a checkpoint this system signed, unaltered."""
     try:

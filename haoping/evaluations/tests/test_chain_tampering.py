@@ -16,6 +16,7 @@ from haoping.evaluations.chain import (
     ChainBroken,
     anchor_log_read,
     anchor_valid,
+    chain_anchors,
     chain_audit,
     chain_seal,
     link_hash,
@@ -234,3 +235,9 @@ def test_links_sealed_before_keying_get_a_checkpoint_and_still_verify(
     assert (first["first_seq"], first["last_seq"], second["last_seq"]) == (1, 2, 3)
     assert sum(second["regions"].values()) == 3
     assert chain_audit().problems == []
+
+
+def test_the_exchange_gets_the_same_signed_checkpoints_as_the_log(sealed: list[int]) -> None:
+    assert chain_anchors() == anchor_log_read()
+    assert [e["number"] for e in chain_anchors(after=1)] == [2]
+    assert all(anchor_valid(e) for e in chain_anchors())
