@@ -13,6 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.test import Client
 from django.utils import timezone
 
+from haoping.accounts.models import ApiClient
 from haoping.accounts.selectors import clear_cache
 from haoping.accounts.services import api_client_create
 from haoping.directory.models import Department, Institution, Platform, ServiceItem, Staff, Window
@@ -87,6 +88,34 @@ def _fresh_rate_limits() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _own_anchor_log(settings: Any, tmp_path: Any) -> None:
+    """Each test's database starts empty, so its chain's anchor log must too."""
+    settings.HAOPING_CHAIN_ANCHOR_LOG = tmp_path / "chain-anchors.log"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_append_only_triggers() -> Any:
+    """Transactional tests empty the database with TRUNCATE, which the chain's tables refuse
+    (evaluations migration 0005); the test database's superuser empties it in replica mode."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    yield
+    DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     # Test users log in with throwaway passwords; the production hasher's cost buys nothing here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -120,9 +149,15 @@ def world(db: Any) -> dict[str, Any]:
     Staff.objects.create(
         staff_no="S-QH", name="周敏", department=other_dept, institution=other_hall, window=other_window
     )
-    _, district_key = api_client_create(name="玄武区审批系统", region=district)
-    _, other_key = api_client_create(name="秦淮区审批系统", region=other)
-    _, city_key = api_client_create(name="市级平台", region=city)
+    # The tests' main keys act for units and managers; deciding what one of them asked for takes
+    # another manager (manager_api), and a business system's key decides nothing (business_api).
+    manager = ApiClient.Role.MANAGER
+    _, district_key = api_client_create(name="玄武区审批系统", region=district, role=manager)
+    _, other_key = api_client_create(name="秦淮区审批系统", region=other, role=manager)
+    _, city_key = api_client_create(name="市级平台", region=city, role=manager)
+    _, manager_key = api_client_create(name="玄武区政务服务管理局", region=district, role=manager)
+    _, business_key = api_client_create(name="玄武区业务系统", region=district)
+    _, hotline_key = api_client_create(name="12345热线", region=district, role=ApiClient.Role.HOTLINE)
     return {
         "city": city,
         "district": district,
@@ -140,6 +175,9 @@ def world(db: Any) -> dict[str, Any]:
         "api": Api(district_key),
         "other_api": Api(other_key),
         "city_api": Api(city_key),
+        "manager_api": Api(manager_key),
+        "business_api": Api(business_key),
+        "hotline_api": Api(hotline_key),
     }
 
 

@@ -6,7 +6,7 @@ import functools
 
 from django.conf import settings
 
-from haoping.lib.gm import derive_key, sm3
+from haoping.lib.gm import KeyedSM3, derive_key, sm2_private_key, sm2_public_key, sm3
 
 
 @functools.cache
@@ -35,3 +35,19 @@ def link_key() -> bytes:
 @functools.cache
 def chain_key() -> bytes:
     return derive_key(master_key(), "evaluation-chain-sm3", 32)
+
+
+@functools.cache
+def chain_mac() -> KeyedSM3:
+    return KeyedSM3(chain_key())
+
+
+@functools.cache
+def chain_signing_key() -> str:
+    """SM2 key that signs the chain's checkpoints; its public half lets anyone check the anchors."""
+    return sm2_private_key(derive_key(master_key(), "chain-checkpoint-sm2", 32))
+
+
+@functools.cache
+def chain_public_key() -> str:
+    return sm2_public_key(chain_signing_key())

@@ -50,8 +50,9 @@ def access_visible(client: ApiClient | None, region: Region, what: str) -> None:
 class Actor:
     """Who is acting on a case: a console user in their role, or an API client within its region.
 
-    An API client (the 12345 hotline, a business system) may do what a unit's handler and the
-    region's manager may do, inside its region's subtree.
+    An API client acts inside its region's subtree by its role: a business system and the 12345
+    hotline work cases as the unit's handler (the hotline also sends cases on to units); a
+    management platform also decides as the region's manager.
     """
 
     label: str
@@ -74,8 +75,51 @@ def actor_system() -> Actor:
     return Actor(label=_("the system"), roles=frozenset({"system"}))
 
 
+CLIENT_ROLES: dict[str, frozenset[str]] = {
+    ApiClient.Role.BUSINESS: frozenset({"handler"}),
+    # Ezhou: bad reviews reach the units through 12345.
+    ApiClient.Role.HOTLINE: frozenset({"handler", "hotline"}),
+    ApiClient.Role.MANAGER: frozenset({"handler", "manager"}),
+}
+
+
 def actor_for_client(client: ApiClient) -> Actor:
-    return Actor(label=client.name, roles=frozenset({"handler", "manager"}), region=client.region, client=client)
+    return Actor(label=client.name, roles=CLIENT_ROLES[client.role], region=client.region, client=client)
+
+
+def same_party(actor: Actor, *, user_id: int | None, client_id: int | None) -> bool:
+    """Whether the actor is the console user or the API client given (who asked for something)."""
+    if actor.client is not None:
+        return client_id is not None and client_id == actor.client.pk
+    return actor.user is not None and user_id is not None and user_id == actor.user.pk
+
+
+def access_decide(
+    actor: Actor, *, region: Region, requested_by_id: int | None, requested_by_client_id: int | None
+) -> None:
+    """R12, R14: appeals, invalidations and extensions are decided by a second person: a manager,
+    never the one who asked, of the unit's region or of the region above it as the region's
+    policy says (RegionPolicy.decided_by). `region` is the case's."""
+    from haoping.directory.models import RegionPolicy
+    from haoping.directory.selectors import policy_for_region
+
+    if not actor.has("manager"):
+        raise Forbidden("forbidden", _("only a manager may decide this; this key or account cannot decide anything"))
+    if same_party(actor, user_id=requested_by_id, client_id=requested_by_client_id):
+        raise Forbidden(
+            "own_request", _("you asked for this yourself: another manager must decide it (two-person rule)")
+        )
+    if actor.region is None:
+        raise Forbidden("forbidden", _("only a manager may decide this; this key or account cannot decide anything"))
+    access_case_region(actor, region)
+    above = policy_for_region(region).decided_by == RegionPolicy.Decider.REGION_ABOVE
+    # At the top of the tree there is no region above: its own managers decide.
+    if above and actor.region.pk == region.pk and region.parent_id is not None:
+        raise Forbidden(
+            "decider_level",
+            _("in this region a manager of the region above (%(region)s) decides this")
+            % {"region": region.parent.name if region.parent else region.name},
+        )
 
 
 def actor_for_user(user: Any) -> Actor | None:
@@ -138,6 +182,7 @@ def access_identity(actor: Actor) -> bool:
 
 ROLE_LABELS = {
     "handler": _lazy("handler of the responsible unit"),
+    "hotline": _lazy("12345 hotline"),
     "manager": _lazy("manager"),
     "staff": _lazy("staff member"),
     "evaluator": _lazy("evaluator"),

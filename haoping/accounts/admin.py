@@ -10,11 +10,12 @@ from haoping.accounts.models import ApiClient, Membership
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    """Keys are made with `manage.py create_api_client`; here they can be seen and revoked."""
+    """Keys are made with `manage.py create_api_client`; here they can be seen, given another role
+    and revoked."""
 
-    list_display = ["name", "region", "key_prefix", "is_active", "created_at"]
-    list_filter = ["is_active"]
-    fields = ["name", "region", "key_prefix", "is_active", "created_at"]
+    list_display = ["name", "region", "role", "key_prefix", "is_active", "created_at"]
+    list_filter = ["role", "is_active"]
+    fields = ["name", "region", "role", "key_prefix", "is_active", "created_at"]
     readonly_fields = ["name", "region", "key_prefix", "created_at"]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:

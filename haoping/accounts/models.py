@@ -8,9 +8,18 @@ from haoping.directory.models import Region
 
 
 class ApiClient(models.Model):
-    """A business system or channel client. Its key reaches only its region's subtree."""
+    """A business system or channel client. Its key reaches only its region's subtree, and does
+    what its role allows (haoping.accounts.access.actor_for_client)."""
+
+    class Role(models.TextChoices):
+        BUSINESS = "business", _("business system")
+        HOTLINE = "hotline", _("12345 hotline")
+        MANAGER = "manager", _("management platform")
 
     name = models.CharField(_("name"), max_length=100)
+    # Existing keys became business systems: they push records and ratings and work their
+    # unit's cases, and decide nothing until someone grants more.
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.BUSINESS)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="api_clients")
     # Only a digest of the key is kept; the key itself is shown once, at creation.
     key_digest = models.CharField(_("key digest"), max_length=64, unique=True, editable=False)

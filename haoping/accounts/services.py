@@ -16,8 +16,13 @@ def key_digest(key: str) -> str:
 
 
 @transaction.atomic
-def api_client_create(*, name: str, region: Region) -> tuple[ApiClient, str]:
-    """Create a client and return it with its key, which is not stored and cannot be shown again."""
+def api_client_create(*, name: str, region: Region, role: str = ApiClient.Role.BUSINESS) -> tuple[ApiClient, str]:
+    """Create a client and return it with its key, which is not stored and cannot be shown again.
+    A business system's key (the default) decides nothing; see haoping.accounts.access."""
+    if role not in ApiClient.Role.values:
+        raise ValueError(f"unknown API client role {role!r}")
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    client = ApiClient.objects.create(name=name, region=region, key_digest=key_digest(key), key_prefix=key[:10])
+    client = ApiClient.objects.create(
+        name=name, region=region, role=role, key_digest=key_digest(key), key_prefix=key[:10]
+    )
     return client, key

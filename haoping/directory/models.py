@@ -68,6 +68,20 @@ class RegionPolicy(models.Model):
         _("reopen the case when the evaluator is not satisfied"), default=True
     )
 
+    class Decider(models.TextChoices):
+        # Siping 9.2: staff appeal to the government-service bureau (政务服务局) of their own level;
+        # 51号 一(一): city and county governments accept appeals (受理复核申诉).
+        SAME_REGION = "same_region", _("a manager of the unit's region or a region above it")
+        REGION_ABOVE = "region_above", _("a manager of a region above the unit's")
+
+    # R12, R14: who decides appeals, invalidations and extensions (never the one who asked).
+    decided_by = models.CharField(
+        _("appeals, invalidations and extensions decided by"),
+        max_length=12,
+        choices=Decider.choices,
+        default=Decider.SAME_REGION,
+    )
+
     class Meta:
         verbose_name = _("region policy")
         verbose_name_plural = _("region policies")

@@ -145,7 +145,7 @@ class Evaluation(models.Model):
 
 
 class ChainSeal(models.Model):
-    """One link of the evaluation chain: chain_hash = SM3(prev_hash | seq | evaluation | row_mac)."""
+    """One link of the evaluation chain: chain_hash = HMAC-SM3(chain key, prev_hash | seq | evaluation | row_mac)."""
 
     seq = models.BigIntegerField(primary_key=True)
     # No database constraint, so that a deleted evaluation shows up as a broken link.
@@ -153,6 +153,8 @@ class ChainSeal(models.Model):
     row_mac = models.CharField(max_length=64)
     chain_hash = models.CharField(max_length=64)
     sealed_at = models.DateTimeField()
+    # Links sealed before the chain was keyed used a plain SM3; the first checkpoint anchors them.
+    keyed = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("chain seal")
@@ -160,3 +162,28 @@ class ChainSeal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq}"
+
+
+class ChainCheckpoint(models.Model):
+    """A signed head of the chain after each sealing batch, also appended to a log outside the
+    database (haoping.evaluations.chain), so that deleting rows, seals or checkpoints shows."""
+
+    number = models.BigIntegerField(primary_key=True)
+    first_seq = models.BigIntegerField()
+    last_seq = models.BigIntegerField()
+    # The chain_hash of the seal at last_seq.
+    head = models.CharField(max_length=64)
+    # Evaluations sealed so far, per region id (cumulative): a deletion shows in its region's count.
+    region_counts = models.JSONField(default=dict)
+    prev_digest = models.CharField(max_length=64)
+    # SM3 of the canonical payload, and the SM2 signature over it.
+    digest = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("chain checkpoint")
+        verbose_name_plural = _("chain checkpoints")
+
+    def __str__(self) -> str:
+        return f"#{self.number} ≤{self.last_seq}"

@@ -165,6 +165,15 @@ class Appeal(models.Model):
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True, blank=True, on_delete=models.PROTECT
     )
+    # Or the API client that filed it: whoever filed never decides.
+    filed_by_client = models.ForeignKey(
+        "accounts.ApiClient",
+        verbose_name=_("filed by API client"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     filed_at = models.DateTimeField(_("filed at"))
     decide_due = models.DateTimeField(_("decision due"))
     provisional = models.BooleanField(_("provisional deadline"), default=False)

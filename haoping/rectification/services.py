@@ -18,7 +18,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, access_case_act, access_case_region, access_identity, actor_system, manages
+from haoping.accounts.access import (
+    Actor,
+    access_case_act,
+    access_case_region,
+    access_decide,
+    access_identity,
+    actor_system,
+    manages,
+)
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
@@ -43,7 +51,7 @@ from haoping.rectification.models import (
     SpotCheck,
     SpotCheckItem,
 )
-from haoping.rectification.workflow import INVALID_CATEGORIES, WORKFLOW, allowed_actions
+from haoping.rectification.workflow import DECISIONS, INVALID_CATEGORIES, WORKFLOW, allowed_actions
 from haoping.workdays.selectors import Due, add_days, add_workdays
 
 MAX_NOTE = 2000
@@ -188,6 +196,17 @@ def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
     access_case_act(actor, case, role)
 
 
+def _check_decider(case: BadReviewCase, actor: Actor, action: str) -> None:
+    """R12: invalidations and extensions are decided by a second person, not by who asked."""
+    request = case.events.filter(action=DECISIONS[action]).order_by("-id").first()
+    access_decide(
+        actor,
+        region=case.region,
+        requested_by_id=request.user_id if request else None,
+        requested_by_client_id=request.api_client_id if request else None,
+    )
+
+
 def _transition(
     case: BadReviewCase, *, actor: Actor, action: str, target: str, change: Change, now: dt.datetime
 ) -> BadReviewCase:
@@ -268,6 +287,8 @@ def case_act(
     if action not in WORKFLOW or action == "uphold_appeal":
         raise Invalid("invalid", _("action: unknown action %(action)s") % {"action": action}, field="action")
     case = _locked(case)
+    if action in DECISIONS:
+        _check_decider(case, actor, action)
     _check_allowed(case, actor, action)
     now = now or timezone.now()
     handler = HANDLERS[action]
@@ -716,6 +737,7 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
         region_id=case.region_id,
         reasons=reasons,
         filed_by=actor.user,
+        filed_by_client=actor.client,
         filed_by_label=str(actor.label)[:150],
         filed_at=now,
         decide_due=decide.at,
@@ -736,11 +758,16 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
 
 @transaction.atomic
 def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "") -> Appeal:
-    """A manager decides; upheld → the rating is not adopted and the case closes as such."""
-    if not actor.has("manager"):
-        raise Forbidden("forbidden", _("only a manager may decide an appeal"))
+    """A second person, a manager, decides; upheld → the rating is not adopted and the case
+    closes as such."""
     appeal = Appeal.objects.select_for_update().select_related("region").get(pk=appeal.pk)
-    access_case_region(actor, appeal.region)
+    # R14: never the one who filed it.
+    access_decide(
+        actor,
+        region=appeal.region,
+        requested_by_id=appeal.filed_by_id,
+        requested_by_client_id=appeal.filed_by_client_id,
+    )
     if appeal.state != Appeal.State.PENDING:
         raise Conflict("already_decided", _("this appeal has been decided already"))
     if not isinstance(upheld, bool):

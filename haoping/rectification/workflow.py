@@ -35,8 +35,8 @@ def _t(
 
 
 WORKFLOW: dict[str, Transition] = {
-    # A manager sends the case to another unit; the contact step starts again there.
-    "dispatch": _t({S.OPEN, S.CONTACTED, S.HANDLING}, S.OPEN, roles={"manager"}),
+    # A manager, or the 12345 hotline, sends the case to another unit; the contact step starts again there.
+    "dispatch": _t({S.OPEN, S.CONTACTED, S.HANDLING}, S.OPEN, roles={"manager", "hotline"}),
     # Contacted the evaluator and verified what happened (回访核实).
     "contact": _t({S.OPEN}, S.CONTACTED, roles={"handler"}),
     "classify": _t({S.CONTACTED, S.HANDLING}, S.HANDLING, roles={"handler"}),
@@ -45,6 +45,7 @@ WORKFLOW: dict[str, Transition] = {
     "request_invalidation": _t(
         {S.HANDLING}, S.INVALIDATION_REQUESTED, roles={"handler"}, categories=INVALID_CATEGORIES
     ),
+    # Decisions take a second person (haoping.accounts.access.access_decide).
     "approve_invalidation": _t({S.INVALIDATION_REQUESTED}, S.CLOSED, roles={"manager"}),
     "reject_invalidation": _t({S.INVALIDATION_REQUESTED}, S.HANDLING, roles={"manager"}),
     "request_extension": _t(
@@ -96,6 +97,15 @@ ACTION_LABELS = {
     "escalated": _("escalated to the manager"),
     "spot_check": _("spot check"),
     "block_evaluator": _("evaluator added to the registry"),
+}
+
+
+# Each decision and the request it answers: who asked never decides.
+DECISIONS = {
+    "approve_invalidation": "request_invalidation",
+    "reject_invalidation": "request_invalidation",
+    "approve_extension": "request_extension",
+    "reject_extension": "request_extension",
 }
 
 

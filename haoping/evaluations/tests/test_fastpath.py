@@ -261,7 +261,7 @@ def test_a_blocked_evaluators_good_rating_is_kept_and_counted_nowhere(
     case = BadReviewCase.objects.get(record__record_no=rated(api, record_payload, level=1, applicant=troll))
     to_handling(api, case.pk, "malicious")
     act_ok(api, case.pk, "request_invalidation", reason="报复性差评")
-    act_ok(api, case.pk, "approve_invalidation", note="同意")
+    act_ok(world["manager_api"], case.pk, "approve_invalidation", note="同意")
     blocked_evaluator_add(
         actor=console_actor("manager", "manager", region=world["district"]), case=case, reason="多次恶意差评"
     )

@@ -12,15 +12,18 @@ from conftest import iso
 from haoping.evaluations.services import defaults_record
 from haoping.indicators.services import rollups_update
 from haoping.rectification.models import BadReviewCase
+from haoping.rectification.workflow import DECISIONS
 
 W1 = {"window_code": "W-XW-01", "staff_no": "S001"}
 W2 = {"window_code": "W-XW-02", "staff_no": "S002"}
 
 
-def act(api: Any, record_no: str, *steps: tuple[str, dict[str, Any]]) -> None:
+def act(api: Any, record_no: str, *steps: tuple[str, dict[str, Any]], decider: Any = None) -> None:
+    """Take the steps with `api`; decisions with `decider`, since who asked never decides."""
     case = BadReviewCase.objects.get(record__record_no=record_no)
     for action, fields in steps:
-        res = api.post(f"/cases/{case.pk}/actions", {"action": action, **fields})
+        acting = decider if action in DECISIONS else api
+        res = acting.post(f"/cases/{case.pk}/actions", {"action": action, **fields})
         assert res.status_code == 200, (action, res.json())
 
 
@@ -65,6 +68,7 @@ def district(world: dict[str, Any], record_payload: Any) -> dict[str, Any]:
         ("classify", {"category": "mistaken"}),
         ("request_invalidation", {"reason": "误点差评"}),
         ("approve_invalidation", {"note": "同意"}),
+        decider=world["manager_api"],
     )
     act(
         api,

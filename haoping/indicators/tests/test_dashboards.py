@@ -164,6 +164,7 @@ def test_hot_problems_show_the_words_of_valid_bad_reviews_without_personal_data(
         ("classify", {"category": "mistaken"}),
         ("request_invalidation", {"reason": "误点差评"}),
         ("approve_invalidation", {"note": "同意"}),
+        decider=world["manager_api"],
     )
     assert api.post("/records", record_payload(record_no="HOT-3", item_code="ITEM-002")).status_code == 201
     body = {"record_no": "HOT-3", "level": 2, "channel": "pad", "comment": "窗口人员态度差"}

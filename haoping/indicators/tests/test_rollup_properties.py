@@ -17,6 +17,7 @@ from haoping.indicators import services
 from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import LOOKBACK, rollups_rebuild, rollups_update
 from haoping.rectification.models import BadReviewCase
+from haoping.rectification.workflow import DECISIONS
 
 _run = itertools.count()
 WINDOWS = [("W-XW-01", "S001"), ("W-XW-02", "S002")]
@@ -112,7 +113,9 @@ def run(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
                 case = cases[op[1] % len(cases)]
                 step = next_step(case, op[2])
                 if step:
-                    res = api.post(f"/cases/{case.pk}/actions", step)
+                    # Who asked never decides: decisions are the second manager's.
+                    acting = world["manager_api"] if step["action"] in DECISIONS else api
+                    res = acting.post(f"/cases/{case.pk}/actions", step)
                     assert res.status_code == 200, res.json()
         else:
             rollups_update()

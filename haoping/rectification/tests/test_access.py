@@ -29,7 +29,9 @@ def test_the_owner_key_reaches_every_endpoint(world: dict[str, Any], case: BadRe
     assert act(api, case.pk, "contact", note="已联系").json()["state"] == "contacted"
     appeal = api.post(f"/cases/{case.pk}/appeal", {"reasons": "系统故障"})
     assert appeal.status_code == 201
-    assert api.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": False}).status_code == 200
+    # Who files never decides: another manager of the region does.
+    assert api.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": False}).status_code == 403
+    assert world["manager_api"].post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": False}).status_code == 200
 
 
 def test_another_regions_key_finds_nothing(world: dict[str, Any], case: BadReviewCase) -> None:
@@ -58,7 +60,10 @@ def test_the_city_key_sees_and_works_its_districts_cases(world: dict[str, Any], 
     assert act(city, case.pk, "contact", note="市级平台转办联系").json()["state"] == "contacted"
     appeal = city.post(f"/cases/{case.pk}/appeal", {"reasons": "系统故障"})
     assert appeal.status_code == 201
-    assert city.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True}).json()["state"] == "upheld"
+    # The city's own appeal is decided by another manager: the district's.
+    assert city.post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True}).status_code == 403
+    decided = world["manager_api"].post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": True})
+    assert decided.json()["state"] == "upheld"
 
 
 def test_without_a_key_nothing_answers(world: dict[str, Any], case: BadReviewCase) -> None:

@@ -81,7 +81,7 @@ def test_an_upheld_appeal_closes_the_case_as_not_adopted(
     # Filed 9/29: 5 working days are 9/30, 10/8, 10/9, Sat 10/10 (worked), 10/12.
     assert parse(filed["decide_due"]) == eod(2026, 10, 12)
     clock.set(at(2026, 10, 12, 23, 59))
-    res = api.post(f"/appeals/{appeal_id}/decide", {"upheld": True, "note": "经核实系统故障"})
+    res = world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": True, "note": "经核实系统故障"})
     assert res.status_code == 200, res.json()
     assert (res.json()["state"], res.json()["late"]) == ("upheld", False)
     body = detail(api, case.pk)
@@ -100,7 +100,7 @@ def test_an_upheld_appeal_closes_the_case_as_not_adopted(
         (True, False),
     ]
     # Decided once.
-    again = api.post(f"/appeals/{appeal_id}/decide", {"upheld": False})
+    again = world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": False})
     assert (again.status_code, again.json()["error"]) == (409, "already_decided")
     # And not undone by reopening the case.
     reopened = api.post(f"/cases/{case.pk}/actions", {"action": "reopen", "note": "重新处理"})
@@ -116,7 +116,7 @@ def test_a_rejected_appeal_lets_the_case_go_on_and_a_late_decision_says_so(
     to_handling(api, case.pk)
     appeal_id = file(api, case.pk).json()["id"]
     clock.set(at(2026, 10, 13, 0, 0, 1))  # past 10/12, the 5th working day after filing on 9/29
-    res = api.post(f"/appeals/{appeal_id}/decide", {"upheld": False, "note": "差评属实"})
+    res = world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": False, "note": "差评属实"})
     assert res.status_code == 200
     assert (res.json()["state"], res.json()["late"]) == ("rejected", True)
     body = detail(api, case.pk)
@@ -138,7 +138,7 @@ def test_an_appeal_upheld_after_the_case_closed_still_makes_the_rating_not_adopt
     appeal_id = file(api, case.pk).json()["id"]
     to_replied(api, case.pk)
     act_ok(api, case.pk, "revisit", satisfied=True)
-    assert api.post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
+    assert world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
     case.refresh_from_db()
     assert (case.state, case.invalid, case.invalid_reason) == ("closed", True, "appeal")
     assert case.events.order_by("-id").values_list("action", flat=True)[0] == "uphold_appeal"

@@ -146,7 +146,7 @@ def test_an_approved_extension_moves_the_deadline_in_the_unit_of_the_step(
     requested = act_ok(api, case.pk, "request_extension", days=3, reason="需协调第三方")
     assert requested["state"] == "extension_requested"
     assert act(api, case.pk, "rectify", description="已整改").status_code == 409
-    assert act_ok(api, case.pk, "approve_extension", note="同意延期")["state"] == "handling"
+    assert act_ok(world["manager_api"], case.pk, "approve_extension", note="同意延期")["state"] == "handling"
     body = detail(api, case.pk)
     assert parse(body["resolve_due"]) == parse(body["due_at"]) == extended_due
     assert body["history"][-1]["data"] == {"days": 3, "resolve_due": extended_due.isoformat()}
@@ -159,7 +159,7 @@ def test_a_rejected_extension_keeps_the_deadline(world: dict[str, Any], record_p
     clock.set(CLASSIFIED)
     to_handling(api, case.pk, "general")
     act_ok(api, case.pk, "request_extension", days=5, reason="需协调")
-    assert act_ok(api, case.pk, "reject_extension", note="理由不足")["state"] == "handling"
+    assert act_ok(world["manager_api"], case.pk, "reject_extension", note="理由不足")["state"] == "handling"
     case.refresh_from_db()
     assert (case.resolve_due, case.due_at, case.extension_days) == (eod(2026, 10, 13), eod(2026, 10, 13), None)
 
@@ -190,9 +190,9 @@ def test_reclassifying_keeps_the_extensions_granted(world: dict[str, Any], recor
     clock.set(CLASSIFIED)
     to_handling(api, case.pk, "general")
     act_ok(api, case.pk, "request_extension", days=3, reason="需协调第三方")
-    act_ok(api, case.pk, "approve_extension", note="同意延期")
+    act_ok(world["manager_api"], case.pk, "approve_extension", note="同意延期")
     act_ok(api, case.pk, "request_extension", days=2, reason="仍需协调")
-    act_ok(api, case.pk, "approve_extension", note="同意")
+    act_ok(world["manager_api"], case.pk, "approve_extension", note="同意")
     case.refresh_from_db()
     # 5 working days after 9/30 → 10/13, then 3 + 2 more working days → 10/20.
     assert (case.resolve_due, case.extended_days) == (eod(2026, 10, 20), 5)

@@ -55,7 +55,7 @@ def handling(world: dict[str, Any], record_payload: Any, clock: Clock) -> BadRev
 
 @pytest.fixture
 def actor(world: dict[str, Any]) -> Actor:
-    return actor_for_client(ApiClient.objects.get(region=world["district"]))
+    return actor_for_client(ApiClient.objects.get(region=world["district"], name="玄武区审批系统"))
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -40,7 +40,7 @@ def test_annex_a_counts_and_rates(world: dict[str, Any], record_payload: Any, cl
     malicious = case_of(rated(api, record_payload, level=2, applicant=person(3)))
     to_handling(api, malicious.pk, "malicious")
     act_ok(api, malicious.pk, "request_invalidation", reason="恶意")
-    act_ok(api, malicious.pk, "approve_invalidation")
+    act_ok(world["manager_api"], malicious.pk, "approve_invalidation")
     blocked_evaluator_add(actor=manager, case=malicious, reason="恶意差评")
     # A 1 answered, rectified and revisited: satisfied.
     satisfied = case_of(rated(api, record_payload, level=1, applicant=person(4)))
@@ -97,7 +97,7 @@ def test_an_upheld_appeal_also_takes_the_rating_out_of_the_bad_counts(
     assert (before["bad"], before["invalid_bad"], before["valid_bad"]) == (1, 0, 1)
     assert annex_a_rates(before)["good_rate"] == pytest.approx(1 / 2)
     appeal_id = api.post(f"/cases/{case.pk}/appeal", {"reasons": "系统故障"}).json()["id"]
-    assert api.post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
+    assert world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
     after = annex_a_counts(Evaluation.objects.all())
     assert (after["bad"], after["invalid_bad"], after["valid_bad"]) == (1, 1, 0)
     rates = annex_a_rates(after)

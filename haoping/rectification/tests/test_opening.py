@@ -84,10 +84,10 @@ def test_default_ratings_open_no_case(world: dict[str, Any], record_payload: Any
     assert not BadReviewCase.objects.exists()
 
 
-def _invalidated_as_malicious(api: Any, case: BadReviewCase) -> None:
+def _invalidated_as_malicious(api: Any, case: BadReviewCase, decider: Any) -> None:
     to_handling(api, case.pk, "malicious")
     act_ok(api, case.pk, "request_invalidation", reason="评价人自述为报复性差评")
-    act_ok(api, case.pk, "approve_invalidation", note="同意")
+    act_ok(decider, case.pk, "approve_invalidation", note="同意")
     case.refresh_from_db()
     assert (case.state, case.invalid, case.invalid_reason) == ("closed", True, "malicious")
 
@@ -99,7 +99,7 @@ def test_r15_a_blocked_evaluator_opens_no_case_until_removed(
     manager = console_actor("manager", "manager", region=world["district"])
     troll = person(1, phone="13900000001", id_number="320102198001010011")
     first = BadReviewCase.objects.get(record__record_no=rated(api, record_payload, level=1, applicant=troll))
-    _invalidated_as_malicious(api, first)
+    _invalidated_as_malicious(api, first, world["manager_api"])
     entry = blocked_evaluator_add(actor=manager, case=first, reason="多次恶意差评")
     # Only keyed digests are kept; the clear phone number is nowhere in the entry.
     assert entry.phone_digest and entry.id_digest and entry.phone_digest != troll["phone"]
@@ -147,11 +147,11 @@ def test_r15_only_an_invalidated_malicious_rating_puts_its_evaluator_in_the_regi
     act_ok(api, case.pk, "request_invalidation", reason="恶意差评")
     with pytest.raises(Conflict):
         blocked_evaluator_add(actor=manager, case=case, reason="恶意")
-    act_ok(api, case.pk, "reject_invalidation", note="证据不足")
+    act_ok(world["manager_api"], case.pk, "reject_invalidation", note="证据不足")
     with pytest.raises(Conflict):
         blocked_evaluator_add(actor=manager, case=case, reason="恶意")
     act_ok(api, case.pk, "request_invalidation", reason="补充了录音证据")
-    act_ok(api, case.pk, "approve_invalidation")
+    act_ok(world["manager_api"], case.pk, "approve_invalidation")
     # Only managers, and only of the case's region.
     handler = console_actor("handler", "handler", department=Department.objects.get(code="D-MKT"))
     elsewhere = console_actor("elsewhere", "manager", region=world["other"])

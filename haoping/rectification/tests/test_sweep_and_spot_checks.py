@@ -131,7 +131,7 @@ def closed(world: dict[str, Any], record_payload: Any, clock: Clock) -> dict[str
     # Not adopted after an appeal: management's own decision, not the unit's work, so never drawn.
     appealed = bad_case(world, record_payload)
     appeal_id = world["api"].post(f"/cases/{appealed.pk}/appeal", {"reasons": "系统故障"}).json()["id"]
-    assert world["api"].post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
+    assert world["manager_api"].post(f"/appeals/{appeal_id}/decide", {"upheld": True}).status_code == 200
     clock.set(at(2026, 10, 8, 9))
     later = closed_case(world, record_payload)
     return {"in_period": in_period, "elsewhere": elsewhere, "open": open_case, "later": later}

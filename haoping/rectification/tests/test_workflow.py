@@ -137,7 +137,7 @@ def test_an_approved_invalidation_closes_the_case_as_not_adopted(
     assert requested["allowed_actions"] == ["approve_invalidation", "reject_invalidation"]
     assert Message.objects.filter(case=case, kind="invalidation", to_region=world["district"]).count() == 1
     clock.set(at(2026, 9, 30, 9))
-    assert act_ok(api, case.pk, "approve_invalidation", note="同意")["state"] == "closed"
+    assert act_ok(world["manager_api"], case.pk, "approve_invalidation", note="同意")["state"] == "closed"
     body = detail(api, case.pk)
     assert (body["invalid"], body["invalid_reason"]) == (True, category)
     assert parse(body["closed_at"]) == at(2026, 9, 30, 9) and body["due_at"] is None
@@ -158,8 +158,8 @@ def test_a_rejected_invalidation_goes_back_to_handling(
     due = detail(api, case.pk)["resolve_due"]
     clock.advance(days=1)
     act_ok(api, case.pk, "request_invalidation", reason="误评")
-    assert act(api, case.pk, "reject_invalidation").status_code == 422  # a rejection says why
-    assert act_ok(api, case.pk, "reject_invalidation", note="评价属实")["state"] == "handling"
+    assert act(world["manager_api"], case.pk, "reject_invalidation").status_code == 422  # a rejection says why
+    assert act_ok(world["manager_api"], case.pk, "reject_invalidation", note="评价属实")["state"] == "handling"
     body = detail(api, case.pk)
     assert (body["invalid"], body["invalid_reason"]) == (False, "")
     # Asking bought no time: the handling deadline set at classification still runs.

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from haoping.evaluations.chain import chain_seal
+from haoping.evaluations.chain import ChainBroken, chain_seal
 from haoping.evaluations.services import defaults_record
 
 
@@ -14,7 +14,16 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         defaults = defaults_record()
-        sealed = chain_seal()
+        try:
+            sealed = chain_seal()
+        except ChainBroken as exc:
+            raise CommandError(
+                _(
+                    "default ratings recorded: %(defaults)d; sealing stopped because the database no longer "
+                    "holds what the anchor log holds (%(reason)s): run verify_chain"
+                )
+                % {"defaults": defaults, "reason": exc}
+            ) from exc
         self.stdout.write(
             _("default ratings recorded: %(defaults)d; evaluations sealed into the chain: %(sealed)d")
             % {"defaults": defaults, "sealed": sealed}
