@@ -29,6 +29,7 @@ import functools
 import io
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -66,6 +67,7 @@ from haoping.lib.rsgi import ASGIApp, header_fields, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
+from haoping.schemas import CONTROL, CONTROL_IN_TEXT, MAX_BIGINT
 
 logger = logging.getLogger(__name__)
 
@@ -171,8 +173,9 @@ def statements() -> Statements:
     return _compile()
 
 
-def _text(value: Any, limit: int) -> bool:
-    return type(value) is str and len(value) <= limit and "\x00" not in value
+def _text(value: Any, limit: int, refused: re.Pattern[str] = CONTROL_IN_TEXT) -> bool:
+    """Text the schema accepts (lone surrogates never get here: `_parsed` hands them to Django)."""
+    return type(value) is str and len(value) <= limit and not refused.search(value)
 
 
 def _well_formed(body: Any) -> bool:
@@ -182,15 +185,21 @@ def _well_formed(body: Any) -> bool:
     if ("token" in body) == ("record_no" in body) or ("visit_id" in body and "record_no" not in body):
         return False
     name = body.get("token") or body.get("record_no")
-    if not _text(name, 64) or not name or type(body.get("visit_id", 0)) is not int:
+    if not _text(name, 64, CONTROL) or not name:
+        return False
+    visit_id = body.get("visit_id", 1)
+    if type(visit_id) is not int or not 1 <= visit_id <= MAX_BIGINT:
         return False
     if type(body.get("level")) is not int:
         return False
     if not _text(body.get("channel"), 8) or not _text(body.get("rated_by", "applicant"), 10):
         return False
-    if type(body.get("answers", {})) is not dict or not _text(body.get("comment", ""), MAX_BODY):
+    answers = body.get("answers", {})
+    if type(answers) is not dict or not _text(body.get("comment", ""), MAX_BODY):
         return False
-    if not _text(body.get("client_ref", ""), 64):
+    if not all(type(v) is not str or _text(v, MAX_BODY) for v in answers.values()):
+        return False
+    if not _text(body.get("client_ref", ""), 64, CONTROL):
         return False
     reasons = body.get("reasons", [])
     return type(reasons) is list and len(reasons) <= MAX_REASONS and all(_text(r, MAX_BODY) for r in reasons)
