@@ -41,7 +41,7 @@ class SubmissionOut(Schema):
     receipt: str
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 410, 415, 422)}
 
 
 @router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")

@@ -14,7 +14,7 @@ from haoping.schemas import ApiRequest, Code, ErrorOut, ShortText, StrictBool, S
 
 router = Router(tags=["records"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 
 
 class PartyIn(StrictSchema):

@@ -26,7 +26,7 @@ from haoping.schemas import MAX_BIGINT, ApiRequest, Code, ErrorOut, StrictBool, 
 router = Router(tags=["cases"])
 appeals_router = Router(tags=["cases"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 Note = Annotated[Text, Field(max_length=2000)]
 # Further than any region's cases reach; bounded so that the database is never asked for more.
 MAX_OFFSET = 10**9
