@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+# Full-width digits and letters (as a Chinese input method types them) read as their ASCII forms.
+_NARROW = str.maketrans("０１２３４５６７８９Ｘｘ＋", "0123456789Xx+")
 
 
 def mask_name(name: str) -> str:
@@ -23,18 +27,43 @@ def mask_id_number(id_number: str) -> str:
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
 
 
-# Phone numbers (11 digits starting 1) and ID numbers (17 digits + digit or X) typed into free text.
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)1\d{10}(?!\d)")
-_ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+# Numbers typed into free text, in any of the ways people write them: digits ASCII or full-width,
+# grouped by spaces, hyphens or dashes (138-1234-5678, 138 1234 5678, 320102 19900101 123X), a
+# phone with its country code (+86 138…, 86-138…). A separator is one character between two
+# digits; a number ends where no digit follows at once. Grouped numbers that merely look like one
+# (an order number in groups) are masked too: showing too little is the safe mistake.
+_D = "[0-9０-９]"
+_SEP = "[ \\t\\u00a0\\u3000\\-‐‑‒–—－]"
+_NOT_DIGIT_BEFORE = "(?<![0-9０-９])"
+_NOT_DIGIT_AFTER = f"(?!{_D})"
+# A mobile number: 11 digits from 1, after an optional country code.
+_PHONE_IN_TEXT = re.compile(
+    f"{_NOT_DIGIT_BEFORE}(?:[+＋]?{_SEP}?(?:86|８６){_SEP}*|[(（][+＋]?(?:86|８６)[)）]{_SEP}*)?"
+    f"[1１](?:{_SEP}?{_D}){{10}}{_NOT_DIGIT_AFTER}"
+)
+# A resident ID number: 17 digits and a check character (a digit or X).
+_ID_IN_TEXT = re.compile(
+    f"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ]){_D}(?:{_SEP}?{_D}){{16}}{_SEP}?[0-9０-９XxＸｘ](?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+)
+
+
+def _digits(found: str) -> str:
+    """The number as digits only, country code dropped."""
+    plain = re.sub(r"[^0-9Xx+]", "", found.translate(_NARROW))
+    return plain[3:] if plain.startswith("+86") else plain[2:] if len(plain) == 13 else plain
 
 
 def mask_text(text: str) -> str:
-    """Free text with any phone or ID number in it masked, for screens and exports."""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group()), text)
-    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)
+    """Free text with any phone or ID number in it masked, for screens, exports and the API."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(_digits(m.group())), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(_digits(m.group())), text)
 
 
-def redact_text(text: str) -> str:
-    """Free text with any phone or ID number removed entirely: for the staff who were rated (R10)."""
+def redact_text(text: str, names: Iterable[str] = ()) -> str:
+    """Free text with any phone or ID number, and each of `names`, removed entirely: for the staff
+    who were rated (R10), who must not learn who rated them."""
     text = _ID_IN_TEXT.sub("***", text)
-    return _PHONE_IN_TEXT.sub("***", text)
+    text = _PHONE_IN_TEXT.sub("***", text)
+    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
+        text = text.replace(name, "***")
+    return text

@@ -10,6 +10,7 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from haoping.accounts.access import actor_for_client
+from haoping.lib.masking import mask_text
 from haoping.rectification.models import Appeal, BadReviewCase
 from haoping.rectification.selectors import (
     CaseFilters,
@@ -188,7 +189,7 @@ def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
             "from_state": e.from_state,
             "to_state": e.to_state,
             "by": e.actor_label,
-            "note": e.note,
+            "note": mask_text(e.note),
             "data": e.data,
         }
         for e in case.events.all()
@@ -197,7 +198,8 @@ def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
         **_summary(case),
         "item_code": case.item.code,
         "item_name": case.item.name,
-        "comment": ev.comment,
+        # R10: free text may carry a phone or ID number; the API shows it as the console does.
+        "comment": mask_text(ev.comment),
         "reasons": ev.reasons,
         "invalid": case.invalid,
         "invalid_reason": case.invalid_reason,
