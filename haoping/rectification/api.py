@@ -10,7 +10,6 @@ from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from haoping.accounts.access import actor_for_client
-from haoping.lib.masking import mask_text
 from haoping.rectification.models import Appeal, BadReviewCase
 from haoping.rectification.selectors import (
     CaseFilters,
@@ -20,6 +19,7 @@ from haoping.rectification.selectors import (
     case_get,
     case_is_overdue,
     case_list,
+    case_text_shown,
 )
 from haoping.rectification.services import appeal_decide, appeal_file, case_act
 from haoping.schemas import MAX_BIGINT, ApiRequest, Code, ErrorOut, StrictBool, StrictInt, StrictSchema, Text
@@ -182,6 +182,8 @@ def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
     actor = actor_for_client(request.auth)
     case = case_get(actor=actor, case_id=case_id)
     ev = case.evaluation
+    # R10: free text may carry a phone or ID number; the API shows it as the console does.
+    shown = case_text_shown(actor=actor, case=case)
     history = [
         {
             "at": e.at,
@@ -189,7 +191,7 @@ def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
             "from_state": e.from_state,
             "to_state": e.to_state,
             "by": e.actor_label,
-            "note": mask_text(e.note),
+            "note": shown(e.note),
             "data": e.data,
         }
         for e in case.events.all()
@@ -198,8 +200,7 @@ def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
         **_summary(case),
         "item_code": case.item.code,
         "item_name": case.item.name,
-        # R10: free text may carry a phone or ID number; the API shows it as the console does.
-        "comment": mask_text(ev.comment),
+        "comment": shown(ev.comment),
         "reasons": ev.reasons,
         "invalid": case.invalid,
         "invalid_reason": case.invalid_reason,

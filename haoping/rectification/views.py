@@ -25,7 +25,6 @@ from haoping.accounts.access import Actor, access_identity, actor_for_user
 from haoping.directory.models import Department
 from haoping.errors import DomainError
 from haoping.evaluations.models import REASON_LABELS
-from haoping.lib.masking import mask_text, redact_text
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
 from haoping.rectification.selectors import (
@@ -38,6 +37,7 @@ from haoping.rectification.selectors import (
     case_is_overdue,
     case_list,
     case_nearly_due,
+    case_text_shown,
     cases_visible,
     spot_checks_visible,
 )
@@ -218,6 +218,17 @@ def _case_page(
         forms.append({"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs})
     can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
+    # R10: every free text on the page as this actor may see it. The rows are read for this page
+    # only and never saved, so their text is replaced in place (the templates stay as they are).
+    shown = case_text_shown(actor=actor, case=case)
+    events = list(case.events.select_related("user"))
+    for event in events:
+        event.note = shown(event.note)
+    for appeal in appeals:
+        appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
+    evidence = list(case.evidence.order_by("id"))
+    for item in evidence:
+        item.name = shown(item.name)
     can_appeal = (
         case.state != BadReviewCase.State.CLOSED
         and not appeals
@@ -230,13 +241,12 @@ def _case_page(
         "actor": actor,
         "case": case,
         "evaluation": ev,
-        # R10: free text may carry a phone or ID number: masked for handlers, removed for the rated staff.
-        "comment": mask_text(ev.comment) if access_identity(actor) else redact_text(ev.comment),
+        "comment": shown(ev.comment),
         "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
-        "events": case.events.select_related("user").all(),
-        "evidence": case.evidence.order_by("id"),
+        "events": events,
+        "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
@@ -467,7 +477,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         mine |= Q(to_unit_id=actor.unit_id)
     if actor.region is not None:
         mine |= Q(to_region_id=actor.region.pk)
-    messages = Message.objects.filter(mine).select_related("case")[:200]
+    people = ("case__record__applicant", "case__record__agent", "case__evaluator")
+    messages = list(Message.objects.filter(mine).select_related(*people)[:200])
+    for message in messages:  # R10, as on the case page; read for this page only, never saved
+        message.text = case_text_shown(actor=actor, case=message.case)(message.text)
     return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
 
 

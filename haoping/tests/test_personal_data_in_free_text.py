@@ -6,6 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from haoping.accounts.models import Membership
+from haoping.directory.models import Department, Staff
+from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.tests.support import act_ok, detail
 
 PHONE_STYLES = ["138-1234-5678", "138 1234 5678", "+86 138 1234 5678", "１３８１２３４５６７８"]
@@ -30,3 +37,56 @@ def test_case_api_masks_comments_and_notes(world: dict[str, Any], record_payload
     assert "138****5678" in contact["note"] and contact["note"].count("3201**********123X") == 2
     texts = [shown["comment"], *(h["note"] for h in shown["history"])]
     assert not any(IN_FULL.search(t) for t in texts), texts
+
+
+def _login(username: str, role: str, **scope: Any) -> Client:
+    user = get_user_model().objects.create_user(username=username, password="pw-" + username, first_name=username)
+    Membership.objects.create(user=user, role=role, **scope)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_rated_staff_member_sees_no_personal_data_in_any_free_text(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    api = world["api"]
+    body = record_payload()  # the applicant is 张三, 13812345678, 320102199001011234
+    assert api.post("/records", body).status_code == 201
+    comment = "张三反映态度差，电话 138-1234-5678"
+    rated = {"record_no": body["record_no"], "level": 1, "channel": "pc", "comment": comment}
+    assert api.post("/evaluations", rated).status_code == 201
+    case = BadReviewCase.objects.get()
+    handler = _login("handler", "handler", department=Department.objects.get(code="D-MKT"))
+    staff = _login("staff", "staff", staff=Staff.objects.get(staff_no="S001"))
+    personal = "张三（+86 138 1234 5678，身份证 320102 19900101 1234）"
+    steps = [
+        ("contact", {"note": f"已电话联系评价人{personal}"}),
+        ("classify", {"category": "general"}),
+        ("rectify", {"description": f"已向{personal}说明并整改"}),
+        ("reply", {"answer": f"{personal}您好，问题已整改"}),
+    ]
+    for action, fields in steps:
+        res = handler.post(f"/console/cases/{case.pk}/act/{action}/", fields)
+        assert res.status_code == 302, (action, res.content.decode()[:2000])
+    filed = api.post(f"/cases/{case.pk}/appeal", {"reasons": f"评价人{personal}所述不实"})
+    assert filed.status_code == 201, filed.content
+    Message.objects.create(
+        kind=Message.Kind.DISPATCH,
+        case=case,
+        to_user=get_user_model().objects.get(username="staff"),
+        text=f"新差评：{personal}",
+        created_at=timezone.now(),
+    )
+
+    page = staff.get(f"/console/cases/{case.pk}/").content.decode()
+    inbox = staff.get("/console/messages/").content.decode()
+    for html in (page, inbox):
+        assert "张三" not in html and not IN_FULL.search(html.replace("2026", "")), html
+        assert "138****5678" not in html and "3201" not in html
+    assert page.count("***") >= 6 and "新差评：***" in inbox
+
+    # The handler may learn who rated: numbers masked, the name kept.
+    seen = handler.get(f"/console/cases/{case.pk}/").content.decode()
+    assert "138****5678" in seen and "3201**********1234" in seen and "张三" in seen
+    assert "138 1234 5678" not in seen and "320102 19900101" not in seen
