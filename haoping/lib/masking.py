@@ -67,3 +67,11 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         text = text.replace(name, "***")
     return text
+
+
+def personal_data_in(text: str, names: Iterable[str] = ()) -> bool:
+    """Whether free text holds a phone or ID number, or one of `names`: worth a warning before it
+    is saved where others read it."""
+    return bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text)) or any(
+        name.strip() in text for name in names if name and len(name.strip()) >= 2
+    )

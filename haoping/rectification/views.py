@@ -8,7 +8,7 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -25,6 +25,7 @@ from haoping.accounts.access import Actor, access_identity, actor_for_user
 from haoping.directory.models import Department
 from haoping.errors import DomainError
 from haoping.evaluations.models import REASON_LABELS
+from haoping.lib.masking import personal_data_in
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
 from haoping.rectification.selectors import (
@@ -63,6 +64,7 @@ class FormField:
     kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
     required: bool = True
     choices: list[tuple[str, Any]] = field(default_factory=list)
+    value: str = ""  # what the handler typed, when the form comes back to them
 
 
 NOTE = FormField("note", gettext_lazy("Note"), required=False)
@@ -195,7 +197,9 @@ def _case_page(
     *,
     error: DomainError | None = None,
     revealed: dict[str, str] | None = None,
+    kept: tuple[str, dict[str, Any]] | None = None,
 ) -> HttpResponse:
+    """The case page; `kept` is an action's form sent back with what was typed into it."""
     now = timezone.now()
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
@@ -214,8 +218,13 @@ def _case_page(
                     spec.required,
                     [c for c in _departments(actor) if c[0] != case.unit.code],
                 )
+            if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
+                spec = replace(spec, value=kept[1][spec.name])
             specs.append(spec)
-        forms.append({"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs})
+        confirm = kept is not None and kept[0] == action
+        forms.append(
+            {"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs, "confirm": confirm}
+        )
     can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
     # R10: every free text on the page as this actor may see it. The rows are read for this page
@@ -251,6 +260,7 @@ def _case_page(
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
         "error": error,
+        "personal_warning": kept is not None,
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
@@ -273,6 +283,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, actor, case)
 
 
+def _holds_personal_data(case: BadReviewCase, fields: dict[str, Any]) -> bool:
+    record = case.record
+    names = [p.name for p in (record.applicant, record.agent, case.evaluator) if p is not None]
+    return any(isinstance(v, str) and personal_data_in(v, names) for v in fields.values())
+
+
 @login_required
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
@@ -281,12 +297,17 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         case = case_get(actor=actor, case_id=case_id)
     except DomainError as exc:
         raise Http404(exc.detail) from exc
+    fields = _fields_from_post(request, action)
+    if not request.POST.get("personal_ok") and _holds_personal_data(case, fields):
+        # R10: a warning before a note with personal data is saved where the rated staff member
+        # and others read it; sending the form again (as returned, text kept) saves it.
+        return _case_page(request, actor, case, kept=(action, fields))
     try:
         case_act(
             actor=actor,
             case=case,
             action=action,
-            fields=_fields_from_post(request, action),
+            fields=fields,
             files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:

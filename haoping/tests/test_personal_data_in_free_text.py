@@ -67,7 +67,15 @@ def test_the_rated_staff_member_sees_no_personal_data_in_any_free_text(
         ("reply", {"answer": f"{personal}您好，问题已整改"}),
     ]
     for action, fields in steps:
-        res = handler.post(f"/console/cases/{case.pk}/act/{action}/", fields)
+        url = f"/console/cases/{case.pk}/act/{action}/"
+        res = handler.post(url, fields)
+        if action != "classify":
+            # A warning first, the text kept for a second look, nothing saved yet.
+            page = res.content.decode()
+            assert res.status_code == 200 and "身份证号" in page and 'name="personal_ok"' in page
+            assert next(iter(fields.values())) in page
+            assert not case.events.filter(action=action).exists()
+            res = handler.post(url, {**fields, "personal_ok": "1"})
         assert res.status_code == 302, (action, res.content.decode()[:2000])
     filed = api.post(f"/cases/{case.pk}/appeal", {"reasons": f"评价人{personal}所述不实"})
     assert filed.status_code == 201, filed.content
@@ -90,3 +98,15 @@ def test_the_rated_staff_member_sees_no_personal_data_in_any_free_text(
     seen = handler.get(f"/console/cases/{case.pk}/").content.decode()
     assert "138****5678" in seen and "3201**********1234" in seen and "张三" in seen
     assert "138 1234 5678" not in seen and "320102 19900101" not in seen
+
+
+def test_a_note_without_personal_data_is_saved_at_once(world: dict[str, Any], record_payload: Any) -> None:
+    body = record_payload()
+    world["api"].post("/records", body)
+    world["api"].post("/evaluations", {"record_no": body["record_no"], "level": 1, "channel": "pad", "comment": "差"})
+    case = BadReviewCase.objects.get()
+    handler = _login("handler", "handler", department=Department.objects.get(code="D-MKT"))
+    res = handler.post(
+        f"/console/cases/{case.pk}/act/contact/", {"note": "已联系评价人，核实属实，办结日期 2026-11-21"}
+    )
+    assert res.status_code == 302 and case.events.filter(action="contact").exists()
