@@ -62,6 +62,7 @@ from haoping.evaluations.services import (
     new_receipt,
     rated_ids,
 )
+from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
 from haoping.lib.rsgi import ASGIApp, header_fields, serve_asgi
 from haoping.records.links import public_id_from_token
@@ -93,6 +94,7 @@ LOOKUP = (
     *("applicant_blocked", "agent_blocked"),
 )
 MAX_BATCH = 64
+SEALED = Evaluation._meta.get_field("comment_sealed")
 # Threads per process that store bad ratings with their cases (about one in fifty ratings, each a
 # few milliseconds; more wait their turn without holding up the batches).
 CASE_THREADS = 4
@@ -216,6 +218,7 @@ class Pending:
     content: dict[str, Any]
     client_ref: str
     now: dt.datetime
+    comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
     result: tuple[int, bytes] | None = None
     # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
     done: threading.Event | None = None
@@ -244,6 +247,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
             finder, name, record_no = "record", body["record_no"], body["record_no"]
     except DomainError:
         return None
+    content["comment"], comment_sealed = seal_free_text(content["comment"])
     client_ref = body.get("client_ref", "")
     return Pending(
         finder=finder,
@@ -253,6 +257,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         content=content,
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
         now=now or timezone.now(),
+        comment_sealed=comment_sealed,
     )
 
 
@@ -296,6 +301,8 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
                     client_ref=p.client_ref,
                     overall=False,
                     blocked=bool(slot["agent_blocked" if agent else "applicant_blocked"]),
+                    # Sent as the column holds it: encrypted, as the ORM would write it.
+                    comment_sealed=SEALED.get_prep_value(p.comment_sealed),
                 )
                 ev.row_mac = row_mac(ev)
                 rows.append((p, slot, vars(ev)))

@@ -47,6 +47,10 @@ _ID_IN_TEXT = re.compile(
 )
 
 
+# What `mask_text` leaves of them: text stored masked is redacted as thoroughly as the original.
+_MASKED_IN_TEXT = re.compile(r"(?<![0-9])(?:\d{3}\*{4}\d{4}|\d{4}\*{10}[0-9Xx]{4})(?![0-9])")
+
+
 def _digits(found: str) -> str:
     """The number as digits only, country code dropped."""
     plain = re.sub(r"[^0-9Xx+]", "", found.translate(_NARROW))
@@ -64,6 +68,7 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
     who were rated (R10), who must not learn who rated them."""
     text = _ID_IN_TEXT.sub("***", text)
     text = _PHONE_IN_TEXT.sub("***", text)
+    text = _MASKED_IN_TEXT.sub("***", text)
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         text = text.replace(name, "***")
     return text

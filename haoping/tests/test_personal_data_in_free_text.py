@@ -6,12 +6,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from haoping.accounts.models import Membership
 from haoping.directory.models import Department, Staff
+from haoping.evaluations.chain import chain_verify
+from haoping.evaluations.models import Evaluation
 from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.tests.support import act_ok, detail
 
@@ -110,3 +114,28 @@ def test_a_note_without_personal_data_is_saved_at_once(world: dict[str, Any], re
         f"/console/cases/{case.pk}/act/contact/", {"note": "已联系评价人，核实属实，办结日期 2026-11-21"}
     )
     assert res.status_code == 302 and case.events.filter(action="contact").exists()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_comments_are_stored_masked_with_the_original_encrypted(
+    world: dict[str, Any], record_payload: Any, fast: bool
+) -> None:
+    body = record_payload()
+    api = world["api"]
+    api.fast = fast
+    api.post("/records", body)
+    comment = "请回电 138 1234 5678，身份证 320102199001011234"
+    res = api.post("/evaluations", {"record_no": body["record_no"], "level": 2, "channel": "pc", "comment": comment})
+    assert res.status_code == 201, res.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT comment, comment_sealed FROM evaluations_evaluation")
+        stored, sealed = cursor.fetchone()
+    assert stored == "请回电 138****5678，身份证 3201**********1234"
+    assert sealed.startswith("sm4gcm1:") and "1234" not in sealed
+    ev = Evaluation.objects.get()
+    assert (ev.comment, ev.comment_sealed) == (stored, comment)
+    assert chain_verify()[1] is None
+    plain = record_payload()
+    api.post("/records", plain)
+    api.post("/evaluations", {"record_no": plain["record_no"], "level": 5, "channel": "pc", "comment": "很好"})
+    assert Evaluation.objects.get(record__record_no=plain["record_no"]).comment_sealed == ""

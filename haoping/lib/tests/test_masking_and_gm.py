@@ -74,3 +74,9 @@ def test_numbers_side_by_side_and_ordinary_figures() -> None:
 
 def test_redaction_removes_the_names_given() -> None:
     assert redact_text("张三说王芳态度差，张三很生气", names=["张三", "", "李"]) == "***说王芳态度差，***很生气"
+
+
+def test_redaction_also_removes_what_masking_left() -> None:
+    masked = mask_text("电话138-1234-5678，身份证320102199001011234")
+    assert masked == "电话138****5678，身份证3201**********1234"
+    assert redact_text(masked) == "电话***，身份证***"
