@@ -16,7 +16,7 @@ from haoping.accounts.models import Membership
 from haoping.directory.models import Department, Staff
 from haoping.evaluations.chain import chain_verify
 from haoping.evaluations.models import Evaluation
-from haoping.rectification.models import BadReviewCase, Message
+from haoping.rectification.models import BadReviewCase, CaseEvent, Message
 from haoping.rectification.tests.support import act_ok, detail
 
 PHONE_STYLES = ["138-1234-5678", "138 1234 5678", "+86 138 1234 5678", "１３８１２３４５６７８"]
@@ -41,6 +41,12 @@ def test_case_api_masks_comments_and_notes(world: dict[str, Any], record_payload
     assert "138****5678" in contact["note"] and contact["note"].count("3201**********123X") == 2
     texts = [shown["comment"], *(h["note"] for h in shown["history"])]
     assert not any(IN_FULL.search(t) for t in texts), texts
+    # Stored masked, the note as written encrypted beside it.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT note, note_sealed FROM rectification_caseevent WHERE action = 'contact'")
+        stored, sealed = cursor.fetchone()
+    assert stored == contact["note"] and sealed.startswith("sm4gcm1:")
+    assert CaseEvent.objects.get(action="contact").note_sealed == note
 
 
 def _login(username: str, role: str, **scope: Any) -> Client:
