@@ -57,8 +57,19 @@ def _digits(found: str) -> str:
     return plain[3:] if plain.startswith("+86") else plain[2:] if len(plain) == 13 else plain
 
 
+_ANY_DIGIT = re.compile("[0-9０-９]")
+_FEWEST_DIGITS = 11  # a phone number's; an ID number has more
+
+
+def _may_hold_a_number(text: str) -> bool:
+    # Most texts hold too few digits for either number: skip the scans (they run on every rating).
+    return len(_ANY_DIGIT.findall(text)) >= _FEWEST_DIGITS
+
+
 def mask_text(text: str) -> str:
     """Free text with any phone or ID number in it masked, for screens, exports and the API."""
+    if not _may_hold_a_number(text):
+        return text
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(_digits(m.group())), text)
     return _PHONE_IN_TEXT.sub(lambda m: mask_phone(_digits(m.group())), text)
 
@@ -66,9 +77,11 @@ def mask_text(text: str) -> str:
 def redact_text(text: str, names: Iterable[str] = ()) -> str:
     """Free text with any phone or ID number, and each of `names`, removed entirely: for the staff
     who were rated (R10), who must not learn who rated them."""
-    text = _ID_IN_TEXT.sub("***", text)
-    text = _PHONE_IN_TEXT.sub("***", text)
-    text = _MASKED_IN_TEXT.sub("***", text)
+    if _may_hold_a_number(text):
+        text = _ID_IN_TEXT.sub("***", text)
+        text = _PHONE_IN_TEXT.sub("***", text)
+    if "*" in text:
+        text = _MASKED_IN_TEXT.sub("***", text)
     for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
         text = text.replace(name, "***")
     return text
@@ -77,6 +90,5 @@ def redact_text(text: str, names: Iterable[str] = ()) -> str:
 def personal_data_in(text: str, names: Iterable[str] = ()) -> bool:
     """Whether free text holds a phone or ID number, or one of `names`: worth a warning before it
     is saved where others read it."""
-    return bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text)) or any(
-        name.strip() in text for name in names if name and len(name.strip()) >= 2
-    )
+    numbers = _may_hold_a_number(text) and bool(_ID_IN_TEXT.search(text) or _PHONE_IN_TEXT.search(text))
+    return numbers or any(name.strip() in text for name in names if name and len(name.strip()) >= 2)

@@ -124,3 +124,21 @@ def test_records_and_cases_of_another_region_answer_as_nonexistent(world: dict[s
         "NONE-2",
     )
     assert api.get("/cases?record_no=QH-0002").json() == []
+
+
+def test_a_bundle_number_of_another_region_is_not_revealed(world: dict[str, Any], record_payload: Any) -> None:
+    qh = {"institution_code": "H-QH", "window_code": "W-QH-01", "staff_no": "S-QH", "item_code": "ITEM-QH"}
+    theirs = record_payload(record_no="QH-B1", bundle={"kind": "theme", "bundle_no": "B-QH"}, **qh)
+    assert world["other_api"].post("/records", theirs).status_code == 201
+    # Not "a theme bundle" nor "another region": the field, and that the number cannot be used.
+    res = world["api"].post("/records", record_payload(bundle={"kind": "batch", "bundle_no": "B-QH"}))
+    assert res.status_code == 422 and res.json()["field"] == "bundle.bundle_no", res.content
+    assert "B-QH" not in res.json()["detail"] and "theme" not in res.json()["detail"]
+    rate = {"level": 5, "channel": "pc"}
+    api = world["api"]
+    same_answer(
+        api.post("/evaluations", {"bundle_no": "B-QH", **rate}),
+        api.post("/evaluations", {"bundle_no": "B-NONE", **rate}),
+        "B-QH",
+        "B-NONE",
+    )
