@@ -78,7 +78,7 @@ Text = Annotated[StrictStr, AfterValidator(_plain_text)]
 Code = Annotated[StrictStr, AfterValidator(_no_control), Field(min_length=1, max_length=64)]
 ShortText = Annotated[StrictStr, AfterValidator(_no_control), Field(max_length=100)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_values)]
-# A database id or a count: whole, not negative, within bigint.
+# A database id: a whole number from 1, within bigint.
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_BIGINT)]
 PeriodDate = Annotated[dt.date, AfterValidator(_in_period_bounds)]
 
