@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from haoping.accounts.models import ApiClient
@@ -27,12 +28,29 @@ class ApiKeyAuth(HttpBearer):
         return api_client_for_key(token)
 
 
+JSON = "application/json"
+
+
+class NotJson(Exception):
+    """A request body sent as something other than JSON."""
+
+
+class JsonOnlyParser(Parser):
+    """Bodies are JSON and say so: a form or plain text is refused (415), not guessed at."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        if request.content_type != JSON:
+            raise NotJson(request.content_type)
+        return super().parse_body(request)
+
+
 api = NinjaAPI(
     title="好差评 API",
     version="1",
     urls_namespace="api",
     auth=ApiKeyAuth(),
     docs_url="/docs",
+    parser=JsonOnlyParser(),
 )
 
 
@@ -142,6 +160,9 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, NotJson):  # ninja wraps every parser error in a 400
+        detail = _("the request body must be JSON, sent with Content-Type: %(type)s") % {"type": JSON}
+        return error_response(request, 415, "unsupported_media_type", detail, field="Content-Type")
     message = str(exc)
     if message.startswith("Cannot parse request body"):
         message = _("the request body cannot be parsed; send valid JSON")

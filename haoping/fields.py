@@ -8,6 +8,7 @@ from django.db import models
 
 from haoping import keys
 from haoping.lib.gm import hmac_sm3, sm4_decrypt, sm4_encrypt
+from haoping.lib.masking import mask_text
 
 
 class EncryptedTextField(models.TextField):
@@ -34,3 +35,11 @@ def lookup_digest(kind: str, value: str) -> str:
         return ""
     normalised = "".join(value.split()).upper()
     return hmac_sm3(keys.index_key(), f"{kind}:{normalised}".encode()).hex()
+
+
+def seal_free_text(text: str) -> tuple[str, str]:
+    """Free text as it is stored: the readable column with phone and ID numbers masked, so that
+    every screen, export, analysis and API answer starts from masked text, and the original beside
+    it in an `EncryptedTextField` only when masking changed something (most texts hold none)."""
+    masked = mask_text(text)
+    return (text, "") if masked == text else (masked, text)

@@ -13,31 +13,31 @@ from django.utils.translation import gettext_lazy as _lazy
 from haoping.accounts.models import ApiClient, Membership
 from haoping.directory.models import Region, ServiceItem, Staff
 from haoping.directory.selectors import region_contains
-from haoping.errors import Forbidden, NotFound
+from haoping.errors import Forbidden, Invalid, NotFound
 
 
-def _outside(field: str) -> Forbidden:
-    return Forbidden(
-        "out_of_region", _("%(field)s: outside the region this API key may reach") % {"field": field}, field=field
-    )
+def unknown_code(field: str, code: str) -> Invalid:
+    """The answer to a code that does not exist, and to one outside the client's region alike: a
+    key learns nothing about what lies outside its subtree, not even that a code is in use."""
+    return Invalid("unknown_code", _("%(field)s: unknown code %(code)s") % {"field": field, "code": code}, field=field)
 
 
-def access_region(client: ApiClient, region: Region, field: str) -> None:
+def access_region(client: ApiClient, region: Region, field: str, code: str) -> None:
     if not region_contains(client.region, region):
-        raise _outside(field)
+        raise unknown_code(field, code)
 
 
 def access_item(client: ApiClient, item: ServiceItem, field: str) -> None:
     """Items of the client's own subtree or of a level above it (a city's item served in a district)."""
     region = item.department.region
     if not (region_contains(client.region, region) or region_contains(region, client.region)):
-        raise _outside(field)
+        raise unknown_code(field, item.code)
 
 
 def access_staff(client: ApiClient, staff: Staff, field: str) -> None:
     home = staff.institution.region if staff.institution else staff.department.region if staff.department else None
     if home is None or not region_contains(client.region, home):
-        raise _outside(field)
+        raise unknown_code(field, staff.staff_no)
 
 
 def access_visible(client: ApiClient | None, region: Region, what: str) -> None:

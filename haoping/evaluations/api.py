@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from ninja import Router, Schema, Status
 from pydantic import Field
 
 from haoping.evaluations.services import evaluation_submit
-from haoping.schemas import ApiRequest, Code, ErrorOut, StrictInt, StrictSchema, Text
+from haoping.schemas import ApiRequest, Code, ErrorOut, Id, JsonObject, ShortText, StrictInt, StrictSchema, Text
 
 router = Router(tags=["evaluations"])
 
@@ -15,19 +15,19 @@ Channel = Literal["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "pap
 
 
 class EvaluationIn(StrictSchema):
-    token: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
+    token: Code | None = None
     record_no: Code | None = None
-    visit_id: StrictInt | None = None
+    visit_id: Id | None = None
     bundle_no: Code | None = None
     level: StrictInt
     channel: Channel
     rated_by: Literal["applicant", "agent"] = "applicant"
-    answers: dict[str, Any] = {}
+    answers: JsonObject = {}
     reasons: Annotated[list[Text], Field(max_length=20)] = []
     comment: Text = ""
     rated_at: dt.datetime | None = None
     # A client's own id for this submission; a retry with the same value is not counted twice.
-    client_ref: Annotated[Text, Field(max_length=64)] = ""
+    client_ref: Annotated[ShortText, Field(max_length=64)] = ""
 
 
 class EvaluationOut(Schema):
@@ -41,7 +41,7 @@ class SubmissionOut(Schema):
     receipt: str
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut, 422: ErrorOut}
+ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 410, 415, 422)}
 
 
 @router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")

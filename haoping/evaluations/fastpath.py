@@ -29,6 +29,7 @@ import functools
 import io
 import json
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -61,11 +62,13 @@ from haoping.evaluations.services import (
     new_receipt,
     rated_ids,
 )
+from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
 from haoping.lib.rsgi import ASGIApp, body_time_limit, content_length, header_fields, read_body, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
+from haoping.schemas import CONTROL, CONTROL_IN_TEXT, MAX_BIGINT
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,7 @@ LOOKUP = (
     *("applicant_blocked", "agent_blocked"),
 )
 MAX_BATCH = 64
+SEALED = Evaluation._meta.get_field("comment_sealed")
 # Threads per process that store bad ratings with their cases (about one in fifty ratings, each a
 # few milliseconds; more wait their turn without holding up the batches).
 CASE_THREADS = 4
@@ -171,8 +175,9 @@ def statements() -> Statements:
     return _compile()
 
 
-def _text(value: Any, limit: int) -> bool:
-    return type(value) is str and len(value) <= limit and "\x00" not in value
+def _text(value: Any, limit: int, refused: re.Pattern[str] = CONTROL_IN_TEXT) -> bool:
+    """Text the schema accepts (lone surrogates never get here: `_parsed` hands them to Django)."""
+    return type(value) is str and len(value) <= limit and not refused.search(value)
 
 
 def _well_formed(body: Any) -> bool:
@@ -182,15 +187,21 @@ def _well_formed(body: Any) -> bool:
     if ("token" in body) == ("record_no" in body) or ("visit_id" in body and "record_no" not in body):
         return False
     name = body.get("token") or body.get("record_no")
-    if not _text(name, 64) or not name or type(body.get("visit_id", 0)) is not int:
+    if not _text(name, 64, CONTROL) or not name:
+        return False
+    visit_id = body.get("visit_id", 1)
+    if type(visit_id) is not int or not 1 <= visit_id <= MAX_BIGINT:
         return False
     if type(body.get("level")) is not int:
         return False
     if not _text(body.get("channel"), 8) or not _text(body.get("rated_by", "applicant"), 10):
         return False
-    if type(body.get("answers", {})) is not dict or not _text(body.get("comment", ""), MAX_BODY):
+    answers = body.get("answers", {})
+    if type(answers) is not dict or not _text(body.get("comment", ""), MAX_BODY):
         return False
-    if not _text(body.get("client_ref", ""), 64):
+    if not all(type(v) is not str or _text(v, MAX_BODY) for v in answers.values()):
+        return False
+    if not _text(body.get("client_ref", ""), 64, CONTROL):
         return False
     reasons = body.get("reasons", [])
     return type(reasons) is list and len(reasons) <= MAX_REASONS and all(_text(r, MAX_BODY) for r in reasons)
@@ -207,6 +218,7 @@ class Pending:
     content: dict[str, Any]
     client_ref: str
     now: dt.datetime
+    comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
     result: tuple[int, bytes] | None = None
     # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
     done: threading.Event | None = None
@@ -235,6 +247,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
             finder, name, record_no = "record", body["record_no"], body["record_no"]
     except DomainError:
         return None
+    content["comment"], comment_sealed = seal_free_text(content["comment"])
     client_ref = body.get("client_ref", "")
     return Pending(
         finder=finder,
@@ -244,6 +257,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         content=content,
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
         now=now or timezone.now(),
+        comment_sealed=comment_sealed,
     )
 
 
@@ -287,6 +301,8 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
                     client_ref=p.client_ref,
                     overall=False,
                     blocked=bool(slot["agent_blocked" if agent else "applicant_blocked"]),
+                    # Sent as the column holds it: encrypted, as the ORM would write it.
+                    comment_sealed=SEALED.get_prep_value(p.comment_sealed),
                 )
                 ev.row_mac = row_mac(ev)
                 rows.append((p, slot, vars(ev)))

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
+from haoping.fields import EncryptedTextField
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord, Visit
 
 # R1: the five levels and their names.
@@ -112,7 +113,9 @@ class Evaluation(models.Model):
     created_at = models.DateTimeField(_("stored at"))
     answers = models.JSONField(_("questionnaire answers"), default=dict, blank=True)
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
+    # Stored with phone and ID numbers masked; the original, when it held any, encrypted beside it.
     comment = models.TextField(_("comment"), blank=True)
+    comment_sealed = EncryptedTextField(_("comment as written (encrypted)"), blank=True, editable=False)
     # One receipt per submission; a batch or theme rating shares it across its rows.
     receipt = models.CharField(_("receipt"), max_length=20)
     client_ref = models.CharField(_("client reference"), max_length=80, blank=True)

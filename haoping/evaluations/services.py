@@ -22,6 +22,7 @@ from haoping.directory.models import Region
 from haoping.errors import Conflict, Gone, Invalid, NotFound
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
@@ -297,6 +298,7 @@ def evaluation_submit(
     )
     if len(client_ref) > 64:
         raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
+    comment, comment_sealed = seal_free_text(comment)
     now = timezone.now()
     if rated_at is not None:
         if channel != Evaluation.Channel.PAPER:
@@ -328,6 +330,7 @@ def evaluation_submit(
             answers=answers,
             reasons=reasons,
             comment=comment,
+            comment_sealed=comment_sealed,
             receipt=receipt,
             client_ref=ref,
             overall=slot.kind == RatingSlot.Kind.THEME,
@@ -423,7 +426,7 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     first = rated.order_by("id").first()
     if first is None:
         return None
-    fields = ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "blocked")
+    fields = ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed", "blocked")
     copy = {f: getattr(first, f) for f in fields}
     ev = evaluation_build(
         slot,

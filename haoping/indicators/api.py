@@ -14,7 +14,7 @@ from haoping.directory.models import Department, Institution, Platform, Region, 
 from haoping.errors import Invalid, NotFound
 from haoping.evaluations.models import Evaluation
 from haoping.indicators.selectors import indicator_report
-from haoping.schemas import ApiRequest, ErrorOut
+from haoping.schemas import ApiRequest, Code, ErrorOut, PeriodDate
 
 router = Router(tags=["indicators"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -24,9 +24,9 @@ MAX_DAYS = 3660
 
 class IndicatorQuery(Schema):
     object: ObjectKind
-    code: str = Field(min_length=1, max_length=64)
-    from_: dt.date = Field(alias="from")
-    to: dt.date
+    code: Code
+    from_: PeriodDate = Field(alias="from")
+    to: PeriodDate
     channel: Evaluation.Channel | None = None
 
 

@@ -14,7 +14,7 @@ from haoping.schemas import ApiRequest, Code, ErrorOut, ShortText, StrictBool, S
 
 router = Router(tags=["records"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 
 
 class PartyIn(StrictSchema):
@@ -134,7 +134,7 @@ def create_record(request: ApiRequest, payload: RecordIn) -> Status:
 @router.post(
     "/{record_no}/visits", response={200: VisitOut, 201: VisitOut, **ERRORS}, summary="Register a window visit"
 )
-def create_visit(request: ApiRequest, record_no: str, payload: VisitIn) -> Status:
+def create_visit(request: ApiRequest, record_no: Code, payload: VisitIn) -> Status:
     """A repeated visit (same window and time) returns the first one with 200."""
     result = services.visit_create(
         client=request.auth,
@@ -150,14 +150,14 @@ def create_visit(request: ApiRequest, record_no: str, payload: VisitIn) -> Statu
 
 
 @router.post("/{record_no}/complete", response={200: CompleteOut, **ERRORS}, summary="Mark a record completed")
-def complete_record(request: ApiRequest, record_no: str, payload: CompleteIn) -> dict[str, object]:
+def complete_record(request: ApiRequest, record_no: Code, payload: CompleteIn) -> dict[str, object]:
     slot = services.record_complete(client=request.auth, record_no=record_no, completed_at=payload.completed_at)
     assert slot.record is not None
     return {"record_no": record_no, "status": ServiceRecord.Status.COMPLETED, **record_links(slot.record)}
 
 
 @router.get("/{record_no}", response={200: RecordOut, **ERRORS}, summary="A record with its evaluations")
-def get_record(request: ApiRequest, record_no: str) -> dict[str, object]:
+def get_record(request: ApiRequest, record_no: Code) -> dict[str, object]:
     record = record_for_client(client=request.auth, record_no=record_no)
     return {
         "record_no": record.record_no,

@@ -11,7 +11,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import access_item, access_region, access_staff
+from haoping.accounts.access import access_item, access_region, access_staff, unknown_code
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import policy_for_region
@@ -42,9 +42,7 @@ def _lookup(
         return None
     obj = model._default_manager.select_related(*related).filter(**{key: value}).first()
     if obj is None:
-        raise Invalid(
-            "unknown_code", _("%(field)s: unknown code %(code)s") % {"field": field, "code": value}, field=field
-        )
+        raise unknown_code(field, value)
     return obj
 
 
@@ -152,22 +150,44 @@ def _bundle(
                 return bundle
         except IntegrityError:
             bundle = Bundle.objects.select_for_update().get(bundle_no=bundle_no)
+    if bundle.region_id != region.pk:
+        # Checked before anything else about the bundle, and answered without a word about it.
+        raise number_unusable("bundle.bundle_no")
     if bundle.kind != bundle_kind:
         raise Invalid(
             "invalid",
             _("bundle.kind: bundle %(no)s is a %(kind)s bundle") % {"no": bundle_no, "kind": bundle.get_kind_display()},
             field="bundle.kind",
         )
-    if bundle.region_id != region.pk:
-        raise Invalid(
-            "invalid",
-            _("bundle.bundle_no: bundle %(no)s belongs to another region") % {"no": bundle_no},
-            field="bundle",
-        )
     if bundle.kind == Bundle.Kind.BATCH and bundle.records.exclude(item=item).exists():
         # R5: a batch is several records of the same item.
         raise Invalid("invalid", _("bundle: a batch holds records of one service item only"), field="bundle")
     return bundle
+
+
+def number_unusable(field: str) -> Invalid:
+    return Invalid(
+        "invalid",
+        _("%(field)s: this number cannot be used; send the number your system issued") % {"field": field},
+        field=field,
+    )
+
+
+def _number_free(client: ApiClient, record_no: str) -> None:
+    """A record number is national: the exchange carries it upward as `projectNo`, so it stays
+    unique across regions rather than per region (two records under one number would be ambiguous
+    to every key and platform above both). A number taken inside the key's subtree is a duplicate
+    it can see anyway (409). One taken elsewhere cannot be registered either; the answer names the
+    field and says only that the number cannot be used: never "already registered", nor the
+    record's region or state. It comes last, so that a request that fails on anything else answers
+    the same whether or not its number is taken.
+    """
+    taken = ServiceRecord.objects.filter(record_no=record_no).values_list("region__path", flat=True).first()
+    if taken is None:
+        return
+    if taken.startswith(client.region.path):
+        raise Conflict("duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no")
+    raise number_unusable("record_no")
 
 
 @transaction.atomic
@@ -189,8 +209,6 @@ def record_create(
     accepted_at: dt.datetime,
     completed_at: dt.datetime | None,
 ) -> ServiceRecord:
-    if ServiceRecord.objects.filter(record_no=record_no).exists():
-        raise Conflict("duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no")
     item = _lookup(ServiceItem, "item_code", item_code, related=("department__region",))
     assert item is not None
     access_item(client, item, "item_code")
@@ -199,18 +217,22 @@ def record_create(
     if institution is None and platform is None:
         raise Invalid("invalid", _("institution_code or platform_code: give at least one"), field="institution_code")
     if platform is not None:
-        access_region(client, platform.region, "platform_code")
+        access_region(client, platform.region, "platform_code", platform.code)
         region = platform.region
     if institution is not None:
-        access_region(client, institution.region, "institution_code")
+        access_region(client, institution.region, "institution_code", institution.code)
         region = institution.region
-    window = _lookup(Window, "window_code", window_code)
+    window = _lookup(Window, "window_code", window_code, related=("institution__region",))
+    if window is not None:
+        access_region(client, window.institution.region, "window_code", window.code)
     if window is not None and (institution is None or window.institution_id != institution.pk):
         raise Invalid("invalid", _("window_code: the window does not belong to the institution"), field="window_code")
     staff = _staff(client, staff_no, institution)
     check_time(accepted_at, "accepted_at")
     if completed_at is not None:
         check_time(completed_at, "completed_at", not_before=accepted_at)
+    # Only a registration that would otherwise succeed learns whether its number is free.
+    _number_free(client, record_no)
     bundle = _bundle(bundle_no=bundle_no, bundle_kind=bundle_kind, region=region, item=item, at=accepted_at)
     try:
         with transaction.atomic():
@@ -229,10 +251,9 @@ def record_create(
                 bundle=bundle,
                 accepted_at=accepted_at,
             )
-    except IntegrityError as exc:  # a concurrent registration of the same number
-        raise Conflict(
-            "duplicate", _("record_no: %(no)s is already registered") % {"no": record_no}, field="record_no"
-        ) from exc
+    except IntegrityError:  # a concurrent registration of the same number
+        _number_free(client, record_no)
+        raise
     if completed_at is not None:
         _complete(record, completed_at)
     return record
@@ -276,7 +297,7 @@ def visit_create(
     record = record_for_client(client=client, record_no=record_no, for_update=True)
     window = _lookup(Window, "window_code", window_code, related=("institution__region",))
     assert window is not None
-    access_region(client, window.institution.region, "window_code")
+    access_region(client, window.institution.region, "window_code", window.code)
     staff = _staff(client, staff_no, window.institution)
     check_time(at, "at", not_before=record.accepted_at)
     earlier = Visit.objects.filter(record=record, window=window, at=at).select_related("slot").first()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from ninja import Query, Router, Schema, Status
+from ninja import Path, Query, Router, Schema, Status
 from pydantic import Field
 
 from haoping.accounts.access import actor_for_client
@@ -19,15 +19,20 @@ from haoping.rectification.selectors import (
     case_get,
     case_is_overdue,
     case_list,
+    case_text_shown,
 )
 from haoping.rectification.services import appeal_decide, appeal_file, case_act
-from haoping.schemas import ApiRequest, Code, ErrorOut, StrictBool, StrictInt, StrictSchema, Text
+from haoping.schemas import MAX_BIGINT, ApiRequest, Code, ErrorOut, StrictBool, StrictInt, StrictSchema, Text
 
 router = Router(tags=["cases"])
 appeals_router = Router(tags=["cases"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut, 422: ErrorOut}
 Note = Annotated[Text, Field(max_length=2000)]
+# Further than any region's cases reach; bounded so that the database is never asked for more.
+MAX_OFFSET = 10**9
+CaseId = Annotated[int, Path(ge=1, le=MAX_BIGINT)]
+AppealId = Annotated[int, Path(ge=1, le=MAX_BIGINT)]
 Action = Literal[
     "dispatch",
     "contact",
@@ -166,17 +171,19 @@ def list_cases(
     record_no: Code | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[dict[str, Any]]:
     actor = actor_for_client(request.auth)
     cases = case_list(actor=actor, filters=CaseFilters(state=state, record_no=record_no, overdue=overdue))
     return [_summary(case) for case in cases[offset : offset + limit]]
 
 
-def _detail(request: ApiRequest, case_id: int) -> dict[str, Any]:
+def _detail(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
     actor = actor_for_client(request.auth)
     case = case_get(actor=actor, case_id=case_id)
     ev = case.evaluation
+    # R10: free text may carry a phone or ID number; the API shows it as the console does.
+    shown = case_text_shown(actor=actor, case=case)
     history = [
         {
             "at": e.at,
@@ -184,7 +191,7 @@ def _detail(request: ApiRequest, case_id: int) -> dict[str, Any]:
             "from_state": e.from_state,
             "to_state": e.to_state,
             "by": e.actor_label,
-            "note": e.note,
+            "note": shown(e.note),
             "data": e.data,
         }
         for e in case.events.all()
@@ -193,7 +200,7 @@ def _detail(request: ApiRequest, case_id: int) -> dict[str, Any]:
         **_summary(case),
         "item_code": case.item.code,
         "item_name": case.item.name,
-        "comment": ev.comment,
+        "comment": shown(ev.comment),
         "reasons": ev.reasons,
         "invalid": case.invalid,
         "invalid_reason": case.invalid_reason,
@@ -209,12 +216,12 @@ def _detail(request: ApiRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.get("/{int:case_id}", response={200: CaseDetail, **ERRORS}, summary="One case with its history")
-def get_case(request: ApiRequest, case_id: int) -> dict[str, Any]:
+def get_case(request: ApiRequest, case_id: CaseId) -> dict[str, Any]:
     return _detail(request, case_id)
 
 
 @router.post("/{int:case_id}/actions", response={200: StateOut, **ERRORS}, summary="Take an action on a case")
-def act(request: ApiRequest, case_id: int, payload: ActionIn) -> dict[str, Any]:
+def act(request: ApiRequest, case_id: CaseId, payload: ActionIn) -> dict[str, Any]:
     actor = actor_for_client(request.auth)
     case = case_get(actor=actor, case_id=case_id)
     fields = payload.dict(exclude_none=True)
@@ -224,14 +231,14 @@ def act(request: ApiRequest, case_id: int, payload: ActionIn) -> dict[str, Any]:
 
 
 @router.post("/{int:case_id}/appeal", response={201: AppealOut, **ERRORS}, summary="Appeal a bad review")
-def appeal(request: ApiRequest, case_id: int, payload: AppealIn) -> Status:
+def appeal(request: ApiRequest, case_id: CaseId, payload: AppealIn) -> Status:
     actor = actor_for_client(request.auth)
     case = case_get(actor=actor, case_id=case_id)
     return Status(201, _appeal(appeal_file(actor=actor, case=case, reasons=payload.reasons)))
 
 
 @appeals_router.post("/{int:appeal_id}/decide", response={200: AppealOut, **ERRORS}, summary="Decide an appeal")
-def decide(request: ApiRequest, appeal_id: int, payload: DecideIn) -> dict[str, Any]:
+def decide(request: ApiRequest, appeal_id: AppealId, payload: DecideIn) -> dict[str, Any]:
     actor = actor_for_client(request.auth)
     found = appeal_get(actor=actor, appeal_id=appeal_id)
     return _appeal(appeal_decide(actor=actor, appeal=found, upheld=payload.upheld, note=payload.note))

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff, Window
 from haoping.evaluations.models import Evaluation
+from haoping.fields import EncryptedTextField
 from haoping.records.models import Applicant, ServiceRecord
 
 
@@ -129,7 +130,9 @@ class CaseEvent(models.Model):
         ApiClient, verbose_name=_("API client"), null=True, blank=True, on_delete=models.PROTECT
     )
     actor_label = models.CharField(_("by"), max_length=150)
+    # Stored with phone and ID numbers masked; the original, when it held any, encrypted beside it.
     note = models.TextField(_("note"), blank=True)
+    note_sealed = EncryptedTextField(_("note as written (encrypted)"), blank=True, editable=False)
     data = models.JSONField(_("details"), default=dict, blank=True)
 
     class Meta:

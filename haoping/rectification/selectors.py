@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, case_scope
+from haoping.accounts.access import Actor, access_identity, case_scope
 from haoping.errors import NotFound
+from haoping.lib.masking import mask_text, redact_text
 from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
 from haoping.rectification.workflow import WORKFLOW, allowed_actions
 
@@ -20,6 +23,21 @@ CASE_RELATED = ("unit", "item", "record", "institution", "window", "staff", "reg
 
 def cases_visible(actor: Actor) -> QuerySet[BadReviewCase]:
     return BadReviewCase.objects.select_related(*CASE_RELATED).filter(case_scope(actor))
+
+
+def case_text_shown(*, actor: Actor, case: BadReviewCase | None) -> Callable[[str], str]:
+    """R10: how free text about a case (comment, notes, explanations, answers, appeals, messages) is
+    shown to this actor. Those who may learn who rated see phone and ID numbers masked; anyone else,
+    above all the rated staff member, sees them removed, and the evaluator's names with them."""
+    if access_identity(actor):
+        return mask_text
+    names: list[str] = []
+    if case is not None:
+        record = case.record
+        for person in (record.applicant, record.agent, case.evaluator):
+            if person is not None and person.name:
+                names.append(person.name)
+    return functools.partial(redact_text, names=names)
 
 
 def overdue_q(now: dt.datetime) -> Q:

@@ -33,6 +33,7 @@ from haoping.directory.models import Department, Region
 from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
 from haoping.evaluations.models import Evaluation
+from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
 from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
@@ -160,6 +161,7 @@ def _event(
 ) -> CaseEvent:
     # The counts of the evaluations this case answers may change (haoping.indicators).
     rollups_soon()
+    note, note_sealed = seal_free_text(note)
     return CaseEvent.objects.create(
         case=case,
         at=at,
@@ -170,6 +172,7 @@ def _event(
         api_client=actor.client,
         actor_label=str(actor.label)[:150],
         note=note,
+        note_sealed=note_sealed,
         data=data or {},
     )
 

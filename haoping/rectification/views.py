@@ -8,7 +8,7 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -30,7 +30,7 @@ from haoping.errors import DomainError
 from haoping.evaluations.models import REASON_LABELS
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
-from haoping.lib.masking import mask_text, redact_text
+from haoping.lib.masking import personal_data_in
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
 from haoping.rectification.selectors import (
@@ -43,6 +43,7 @@ from haoping.rectification.selectors import (
     case_is_overdue,
     case_list,
     case_nearly_due,
+    case_text_shown,
     cases_visible,
     spot_checks_visible,
 )
@@ -69,6 +70,7 @@ class FormField:
     kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
     required: bool = True
     choices: list[tuple[str, Any]] = field(default_factory=list)
+    value: str = ""  # what the handler typed, when the form comes back to them
 
 
 NOTE = FormField("note", gettext_lazy("Note"), required=False)
@@ -201,7 +203,9 @@ def _case_page(
     *,
     error: DomainError | None = None,
     revealed: dict[str, str] | None = None,
+    kept: tuple[str, dict[str, Any]] | None = None,
 ) -> HttpResponse:
+    """The case page; `kept` is an action's form sent back with what was typed into it."""
     now = timezone.now()
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
@@ -220,10 +224,26 @@ def _case_page(
                     spec.required,
                     [c for c in _departments(actor) if c[0] != case.unit.code],
                 )
+            if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
+                spec = replace(spec, value=kept[1][spec.name])
             specs.append(spec)
-        forms.append({"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs})
+        confirm = kept is not None and kept[0] == action
+        forms.append(
+            {"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs, "confirm": confirm}
+        )
     can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
+    # R10: every free text on the page as this actor may see it. The rows are read for this page
+    # only and never saved, so their text is replaced in place (the templates stay as they are).
+    shown = case_text_shown(actor=actor, case=case)
+    events = list(case.events.select_related("user"))
+    for event in events:
+        event.note = shown(event.note)
+    for appeal in appeals:
+        appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
+    evidence = list(case.evidence.order_by("id"))
+    for item in evidence:
+        item.name = shown(item.name)
     can_appeal = (
         case.state != BadReviewCase.State.CLOSED
         and not appeals
@@ -236,17 +256,17 @@ def _case_page(
         "actor": actor,
         "case": case,
         "evaluation": ev,
-        # R10: free text may carry a phone or ID number: masked for handlers, removed for the rated staff.
-        "comment": mask_text(ev.comment) if access_identity(actor) else redact_text(ev.comment),
+        "comment": shown(ev.comment),
         "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
-        "events": case.events.select_related("user").all(),
-        "evidence": case.evidence.order_by("id"),
+        "events": events,
+        "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
         "error": error,
+        "personal_warning": kept is not None,
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
@@ -269,6 +289,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, actor, case)
 
 
+def _holds_personal_data(case: BadReviewCase, fields: dict[str, Any]) -> bool:
+    record = case.record
+    names = [p.name for p in (record.applicant, record.agent, case.evaluator) if p is not None]
+    return any(isinstance(v, str) and personal_data_in(v, names) for v in fields.values())
+
+
 @login_required
 @require_POST
 def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse:
@@ -277,12 +303,17 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
         case = case_get(actor=actor, case_id=case_id)
     except DomainError as exc:
         raise Http404(exc.detail) from exc
+    fields = _fields_from_post(request, action)
+    if not request.POST.get("personal_ok") and _holds_personal_data(case, fields):
+        # R10: a warning before a note with personal data is saved where the rated staff member
+        # and others read it; sending the form again (as returned, text kept) saves it.
+        return _case_page(request, actor, case, kept=(action, fields))
     try:
         case_act(
             actor=actor,
             case=case,
             action=action,
-            fields=_fields_from_post(request, action),
+            fields=fields,
             files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:
@@ -473,7 +504,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
         mine |= Q(to_unit_id=actor.unit_id)
     if actor.region is not None:
         mine |= Q(to_region_id=actor.region.pk)
-    messages = Message.objects.filter(mine).select_related("case")[:200]
+    people = ("case__record__applicant", "case__record__agent", "case__evaluator")
+    messages = list(Message.objects.filter(mine).select_related(*people)[:200])
+    for message in messages:  # R10, as on the case page; read for this page only, never saved
+        message.text = case_text_shown(actor=actor, case=message.case)(message.text)
     return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
 
 

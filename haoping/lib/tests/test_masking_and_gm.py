@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from haoping.lib.gm import DecryptionError, hmac_sm3, sm3, sm4_decrypt, sm4_encrypt
-from haoping.lib.masking import mask_id_number, mask_name, mask_phone, mask_text
+from haoping.lib.masking import mask_id_number, mask_name, mask_phone, mask_text, redact_text
 
 
 def test_sm3_standard_vector() -> None:
@@ -27,3 +27,56 @@ def test_masks() -> None:
     assert mask_id_number("32010219900101123X") == "3201**********123X"
     text = "请打13812345678联系我，身份证32010219900101123X，订单号2026112100001234567"
     assert mask_text(text) == "请打138****5678联系我，身份证3201**********123X，订单号2026112100001234567"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "13812345678",
+        "138-1234-5678",
+        "138 1234 5678",
+        "138－1234－5678",
+        "+86 138 1234 5678",
+        "+8613812345678",
+        "86-138-1234-5678",
+        "(+86) 138 1234 5678",
+        "１３８１２３４５６７８",
+        "１３８ １２３４ ５６７８",
+    ],
+)
+def test_phones_are_found_in_every_separator_style(written: str) -> None:
+    text = f"已电话联系评价人{written}，满意"
+    assert mask_text(text) == "已电话联系评价人138****5678，满意"
+    assert redact_text(text) == "已电话联系评价人***，满意"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "32010219900101123X",
+        "320102 19900101 123X",
+        "3201 0219 9001 0112 3X",
+        "320102-19900101-123x",
+        "３２０１０２１９９００１０１１２３Ｘ",
+    ],
+)
+def test_id_numbers_are_found_in_every_separator_style(written: str) -> None:
+    text = f"身份证{written}。"
+    assert mask_text(text).replace("x", "X") == "身份证3201**********123X。"
+    assert redact_text(text) == "身份证***。"
+
+
+def test_numbers_side_by_side_and_ordinary_figures() -> None:
+    assert redact_text("13812345678 13912345678") == "*** ***"
+    untouched = "2026-11-21 办结，收费 12345 元，订单号2026112100001234567，第 3 次"
+    assert mask_text(untouched) == untouched and redact_text(untouched) == untouched
+
+
+def test_redaction_removes_the_names_given() -> None:
+    assert redact_text("张三说王芳态度差，张三很生气", names=["张三", "", "李"]) == "***说王芳态度差，***很生气"
+
+
+def test_redaction_also_removes_what_masking_left() -> None:
+    masked = mask_text("电话138-1234-5678，身份证320102199001011234")
+    assert masked == "电话138****5678，身份证3201**********1234"
+    assert redact_text(masked) == "电话***，身份证***"

@@ -110,17 +110,19 @@ def test_missing_or_wrong_key_is_401(world: dict[str, Any], record_payload: Any)
 def test_key_reaches_only_its_region(world: dict[str, Any], record_payload: Any) -> None:
     api, other, city = world["api"], world["other_api"], world["city_api"]
     res = other.post("/records", record_payload(record_no="X1"))
-    assert res.status_code == 403 and res.json()["field"] == "item_code"
+    assert res.status_code == 422 and res.json()["error"] == "unknown_code" and res.json()["field"] == "item_code"
     # Neither our hall with their item, nor their hall with our staff member, nor our item's department.
     theirs = {"item_code": "ITEM-QH", "window_code": None, "staff_no": None}
     res = other.post("/records", record_payload(record_no="X2", **theirs))
-    assert res.status_code == 403 and res.json()["field"] == "institution_code"
+    assert (
+        res.status_code == 422 and res.json()["error"] == "unknown_code" and res.json()["field"] == "institution_code"
+    )
     res = other.post(
         "/records", record_payload(record_no="X3", **{**theirs, "institution_code": "H-QH", "staff_no": "S001"})
     )
-    assert res.status_code == 403 and res.json()["field"] == "staff_no"
+    assert res.status_code == 422 and res.json()["error"] == "unknown_code" and res.json()["field"] == "staff_no"
     res = api.post("/records", record_payload(record_no="X4", staff_no="S-QH"))
-    assert res.status_code == 403 and res.json()["field"] == "staff_no"
+    assert res.status_code == 422 and res.json()["error"] == "unknown_code" and res.json()["field"] == "staff_no"
     # A city-level item may be served in the district.
     city_item = {**theirs, "item_code": "ITEM-CITY", "institution_code": "H-QH"}
     assert other.post("/records", record_payload(record_no="X5", **city_item)).status_code == 201
@@ -132,10 +134,10 @@ def test_key_reaches_only_its_region(world: dict[str, Any], record_payload: Any)
     assert other.post("/records/MINE/complete", {"completed_at": iso(timezone.now())}).status_code == 404
     assert other.post("/evaluations", {"record_no": "MINE", "level": 5, "channel": "pad"}).status_code == 404
     assert city.get("/records/MINE").status_code == 200
-    # A visit at a window outside the key's region is refused too.
+    # A visit at a window outside the key's region is refused too, as one at an unknown window.
     api.post("/records", record_payload(record_no="MINE2", mode="mixed", on_the_spot=False, completed_at=None))
     res = api.post("/records/MINE2/visits", {"window_code": "W-QH-01", "at": iso(timezone.now())})
-    assert res.status_code == 403
+    assert res.status_code == 422 and res.json()["error"] == "unknown_code"
 
 
 def test_window_must_belong_to_the_institution(world: dict[str, Any], record_payload: Any) -> None:
