@@ -59,14 +59,17 @@ class Command(BaseCommand):
                 % {"states": states, "overdue": report.cases.overdue}
             )
             if options["verbosity"] >= 2:
-                for phase, seconds in report.phases.items():
-                    self.stdout.write(f"  {phase}: {seconds:.2f} s")
+                for phase, (wall, cpu) in report.phases.items():
+                    self.stdout.write(f"  {phase}: {wall:.2f} s (CPU {cpu:.2f} s)")
         self._print_logins()
 
     def _print_logins(self) -> None:
         username, password = services.demo_admin()
         site = settings.SITE_URL
         self.stdout.write("")
+        self.stdout.write(_("Open the demo at %(url)s") % {"url": f"{site}/"})
+        if not services.site_is_local():
+            self.stdout.write("  " + _("Phones on the same network can open it and scan the QR codes of its links."))
         if password is None:
             shown = _("not known to load_demo (set one with `manage.py changepassword %(user)s`)") % {"user": username}
         else:
