@@ -10,13 +10,8 @@ The demo tests check both paths against those rules.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import sqlite3
 from collections.abc import Sequence
-from typing import Any, TypeVar
-
-from django.db import connection, models
-from django.db.models.fields import AutoFieldMixin, Field
+from typing import Any
 
 from haoping.demo.people import Party
 from haoping.demo.plan import RecordPlan
@@ -26,68 +21,6 @@ from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord,
 from haoping.records.services import PartyData, party_build, slot_build
 
 BATCH_SIZE = 2000
-M = TypeVar("M", bound=models.Model)
-
-
-@functools.cache
-def _columns(model: type[models.Model]) -> tuple[Field, ...] | None:
-    """The fields `insert_all` writes; None where a field needs the ORM's own SQL."""
-    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
-    if (
-        not connection.features.can_return_rows_from_bulk_insert
-        or not isinstance(model._meta.pk, AutoFieldMixin)
-        or model._meta.parents
-        or any(hasattr(f, "get_placeholder") or f.has_db_default() or f.generated for f in fields)
-    ):
-        return None
-    return fields
-
-
-def _max_params() -> int:
-    if connection.vendor == "sqlite":
-        # Django assumes SQLite's old limit of 999 (batches of a few dozen rows); ask the library.
-        connection.ensure_connection()
-        return int(connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
-    return connection.features.max_query_params or 65_535
-
-
-def insert_all(objs: Sequence[M]) -> Sequence[M]:
-    """Store new rows as `bulk_create` does, their keys set, with each statement's SQL written once.
-
-    The values are the ones bulk_create stores (each field's `pre_save` and `get_db_prep_save`,
-    so personal data is encrypted the same way); the ORM's compiler, which costs more than the
-    database on a load of this size, writes only the statement text. No signals, as bulk_create.
-    """
-    if not objs:
-        return objs
-    model = type(objs[0])
-    fields = _columns(model)
-    if fields is None:
-        return model._default_manager.bulk_create(objs, batch_size=BATCH_SIZE)
-    qn = connection.ops.quote_name
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(str(f.column)) for f in fields)}) VALUES "
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {qn(str(model._meta.pk.column))}"  # type: ignore[union-attr]
-    per_statement = max(1, min(BATCH_SIZE, _max_params() // len(fields)))
-    statements: dict[int, str] = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), per_statement):
-            batch = objs[start : start + per_statement]
-            params: list[Any] = []
-            for obj in batch:
-                # As save(): related objects are saved already, and their keys are copied over.
-                obj._prepare_related_fields_for_save(operation_name="insert_all")  # type: ignore[attr-defined]
-                params += [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-            sql = statements.get(len(batch))
-            if sql is None:
-                sql = statements[len(batch)] = head + ", ".join([one] * len(batch)) + tail
-            cursor.execute(sql, params)
-            # Rows come back in the order of VALUES on both databases, as bulk_create relies on.
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-    return objs
 
 
 class Codes:
@@ -125,9 +58,9 @@ def register_bulk(plans: Sequence[RecordPlan]) -> None:
     bundles = _bundles(plans, codes)
     parties = [_applicant(p.applicant) for p in plans]
     agents = {i: _applicant(p.agent) for i, p in enumerate(plans) if p.agent}
-    insert_all(parties + list(agents.values()))
+    Applicant.objects.bulk_create(parties + list(agents.values()), batch_size=BATCH_SIZE)
     records = [_record(plan, codes, parties[i], agents.get(i), bundles) for i, plan in enumerate(plans)]
-    insert_all(records)
+    ServiceRecord.objects.bulk_create(records, batch_size=BATCH_SIZE)
     visits = [
         (
             record,
@@ -136,7 +69,7 @@ def register_bulk(plans: Sequence[RecordPlan]) -> None:
         for plan, record in zip(plans, records, strict=True)
         for v in plan.visits
     ]
-    insert_all([v for _r, v in visits])
+    Visit.objects.bulk_create([v for _r, v in visits], batch_size=BATCH_SIZE)
     slots = [
         _slot(RatingSlot.Kind.VISIT, record.region_id, visit.at, codes, record=record, visit=visit)
         for record, visit in visits
@@ -147,7 +80,7 @@ def register_bulk(plans: Sequence[RecordPlan]) -> None:
         for record in records
         if record.completed_at is not None
     ]
-    insert_all(slots)
+    RatingSlot.objects.bulk_create(slots, batch_size=BATCH_SIZE)
 
 
 def _bundles(plans: Sequence[RecordPlan], codes: Codes) -> dict[str, Bundle]:
@@ -161,13 +94,14 @@ def _bundles(plans: Sequence[RecordPlan], codes: Codes) -> dict[str, Bundle]:
                 bundle_no=plan.bundle_no, kind=plan.bundle_kind, region_id=codes.region_id(plan)
             )
             first_seen[plan.bundle_no] = plan
-    insert_all(list(bundles.values()))
-    insert_all(
+    Bundle.objects.bulk_create(list(bundles.values()), batch_size=BATCH_SIZE)
+    RatingSlot.objects.bulk_create(
         [
             _slot(RatingSlot.Kind.THEME, bundle.region_id, first_seen[no].accepted_at, codes, bundle=bundle)
             for no, bundle in bundles.items()
             if bundle.kind == Bundle.Kind.THEME
-        ]
+        ],
+        batch_size=BATCH_SIZE,
     )
     return bundles
 

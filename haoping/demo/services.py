@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from haoping.accounts.models import ApiClient
 from haoping.accounts.services import api_client_create, key_digest
-from haoping.demo.bulk import insert_all, register_bulk
+from haoping.demo.bulk import register_bulk
 from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
@@ -128,7 +128,7 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("records through the services")
         specs = {ref.code: ref.spec for ref in index.items.values()}
         rows = Rater(rng, timezone.now(), specs).evaluations(_history_slots())
-        insert_all(rows)
+        Evaluation.objects.bulk_create(rows, batch_size=2000)
         phases.lap("ratings")
         defaults = defaults_record()
         phases.lap("default ratings")
