@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from typing import Any
@@ -181,7 +182,14 @@ def test_output_gives_a_revisit_link_that_works(loaded: dict[str, Any]) -> None:
     client = Client()
     page = client.get(f"/v/{token}/")
     assert page.status_code == 200 and b'name="satisfied"' in page.content
-    answer = client.post(f"/v/{token}/", {"satisfied": "yes"})
+    # Posted as the page's form would be, with whatever hidden fields it carries.
+    hidden = {}
+    for tag in re.findall(r"<input[^>]*>", page.content.decode()):
+        if 'type="hidden"' in tag:
+            name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name:
+                hidden[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    answer = client.post(f"/v/{token}/", {**hidden, "satisfied": "yes"})
     assert answer.status_code == 302
     case.refresh_from_db()
     assert case.state == "closed"
