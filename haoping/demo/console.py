@@ -115,12 +115,5 @@ def console_logins(usernames: list[str]) -> list[ConsoleLogin]:
             assert membership.staff is not None
             window = membership.staff.window
             scope = f"{membership.staff.staff_no}" + (f" · {window.name}" if window else "")
-        logins.append(ConsoleLogin(username, full_name(user), ROLE_WORDS[membership.role], scope))
+        logins.append(ConsoleLogin(username, full_name(user), str(membership.get_role_display()), scope))
     return logins
-
-
-ROLE_WORDS: dict[str, str] = {
-    Membership.Role.MANAGER: "manager 管理员",
-    Membership.Role.HANDLER: "handler 经办人",
-    Membership.Role.STAFF: "window staff 窗口人员",
-}

@@ -11,18 +11,23 @@ bad ratings' cases are opened and worked through the rectification services by
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import os
 import random
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.accounts.models import ApiClient
 from haoping.accounts.services import api_client_create, key_digest
@@ -41,9 +46,11 @@ from haoping.evaluations.chain import chain_seal
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import defaults_record
 from haoping.indicators.services import rollups_paused, rollups_rebuild
-from haoping.records.links import evaluation_url
+from haoping.records.links import evaluation_url, token_for
 from haoping.records.models import RatingSlot, ServiceRecord, Visit
 from haoping.records.services import PartyData, record_complete, record_create, visit_create
+from haoping.rectification.links import revisit_url
+from haoping.rectification.models import BadReviewCase
 
 DEFAULT_RECORDS = 25_000
 DEFAULT_SEED = 20_240_601
@@ -53,8 +60,9 @@ API_KEY_FILE = "demo-api-key.txt"
 # The console users' shared password, then their usernames, one a line.
 USERS_FILE = "demo-users.txt"
 API_CLIENT_NAME = "示例市政务服务平台（演示）"
-# Records with any step this recent are registered through the records services.
-THROUGH_SERVICES = dt.timedelta(days=3)
+# Records with any step this recent are registered through the records services (about 10 ms a
+# record on SQLite): the newest day, whose services the printed rating links come from.
+THROUGH_SERVICES = dt.timedelta(days=1)
 
 
 @dataclass
@@ -65,7 +73,23 @@ class LoadReport:
     defaults: int
     cases: CaseReport
     seconds: float
-    case_seconds: float
+    phases: dict[str, tuple[float, float]]
+
+
+class Phases:
+    """Seconds spent in each phase of the load, to see where the time goes: (wall, this process's CPU).
+
+    The CPU time counts SQLite's work too (it runs in the process) and varies less than the wall
+    clock on a busy machine."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, tuple[float, float]] = {}
+        self.last = (time.perf_counter(), time.process_time())
+
+    def lap(self, name: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        self.seconds[name] = (now[0] - self.last[0], now[1] - self.last[1])
+        self.last = now
 
 
 @dataclass
@@ -87,28 +111,37 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
     started = timezone.now()
     rng = random.Random(seed)
     # The rollups are rebuilt once at the end rather than after every replayed step.
+    phases = Phases()
     with transaction.atomic(), rollups_paused():
         directory_import(data=directory_data(rng))
         city = Region.objects.get(code=CITY_CODE)
         client, key = api_client_create(name=API_CLIENT_NAME, region=city)
         index = directory_index()
+        phases.lap("directory")
         plans = Planner(rng, index, People(rng, records), started).plan(records)
         old, recent = _split(plans, started - THROUGH_SERVICES)
+        phases.lap("plan")
         register_bulk(old)
+        phases.lap("records in bulk")
         for plan in recent:
             _register(client, plan)
+        phases.lap("records through the services")
         specs = {ref.code: ref.spec for ref in index.items.values()}
         rows = Rater(rng, timezone.now(), specs).evaluations(_history_slots())
         Evaluation.objects.bulk_create(rows, batch_size=2000)
+        phases.lap("ratings")
         defaults = defaults_record()
+        phases.lap("default ratings")
         password = secrets.token_urlsafe(12)
         # Hashed once: every console user of the demo has the same password.
         usernames = console_users_create(rng=rng, password_hash=make_password(password))
-        cases_started = timezone.now()
         cases = cases_load(rng=rng, client=client, usernames=usernames)
-        case_seconds = (timezone.now() - cases_started).total_seconds()
+        phases.lap("cases")
         chain_seal()
+        phases.lap("chain")
         rollups_rebuild()
+        phases.lap("rollups")
+    phases.lap("commit")
     _write_secret(API_KEY_FILE, key + "\n")
     _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")
     return LoadReport(
@@ -118,7 +151,7 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         defaults=defaults,
         cases=cases,
         seconds=(timezone.now() - started).total_seconds(),
-        case_seconds=case_seconds,
+        phases=phases.seconds,
     )
 
 
@@ -247,12 +280,13 @@ def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[O
     """Rating links of services still open and unrated, each of a different kind."""
     now = now or timezone.now()
     open_slots = RatingSlot.objects.filter(opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True)
+    completion = open_slots.filter(kind=RatingSlot.Kind.COMPLETION)
     candidates = [
-        ("window visit", open_slots.filter(kind=RatingSlot.Kind.VISIT)),
-        ("online service", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.ONLINE)),
-        ("一件事 (theme)", _open_themes(now)),
-        ("on-site service", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.ONSITE)),
-        ("online + on-site", open_slots.filter(kind=RatingSlot.Kind.COMPLETION, record__mode=ServiceRecord.Mode.MIXED)),
+        (_("window visit"), open_slots.filter(kind=RatingSlot.Kind.VISIT)),
+        (_("online service"), completion.filter(record__mode=ServiceRecord.Mode.ONLINE)),
+        (_("theme (一件事)"), _open_themes(now)),
+        (_("on-site service"), completion.filter(record__mode=ServiceRecord.Mode.ONSITE)),
+        (_("online and on-site service"), completion.filter(record__mode=ServiceRecord.Mode.MIXED)),
     ]
     links: list[OpenLink] = []
     shown: set[int] = set()
@@ -287,6 +321,59 @@ def _link(label: str, slot: RatingSlot) -> OpenLink:
         )
     assert slot.record is not None
     return OpenLink(label, slot.record.record_no, slot.record.item.name, evaluation_url(slot.public_id))
+
+
+@dataclass
+class RevisitLink:
+    case_id: int
+    item: str
+    url: str
+
+
+def demo_revisit_link() -> RevisitLink | None:
+    """The revisit link of the newest answered case: the evaluator says there whether they are satisfied."""
+    case = (
+        BadReviewCase.objects.filter(state=BadReviewCase.State.REPLIED, evaluator__isnull=False)
+        .select_related("item")
+        .order_by("-opened_at", "-pk")
+        .first()
+    )
+    if case is None:
+        return None
+    return RevisitLink(case.pk, case.item.name, revisit_url(case.public_id))
+
+
+@dataclass
+class Receipt:
+    code: str
+    item: str
+    url: str
+
+
+def demo_receipt() -> Receipt | None:
+    """The receipt code of the newest active rating, with its receipt page (as the applicant saw it)."""
+    evaluation = (
+        Evaluation.objects.filter(source=Evaluation.Source.ACTIVE, slot__kind=RatingSlot.Kind.COMPLETION)
+        .exclude(receipt="")
+        .select_related("slot", "item")
+        .order_by("-rated_at", "-pk")
+        .first()
+    )
+    if evaluation is None:
+        return None
+    url = settings.SITE_URL + reverse("rate-done", args=[token_for(evaluation.slot.public_id), evaluation.receipt])
+    return Receipt(evaluation.receipt, evaluation.item.name, url)
+
+
+def site_is_local() -> bool:
+    """Whether SITE_URL names this machine only (not reachable from a phone)."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def city_label() -> str:

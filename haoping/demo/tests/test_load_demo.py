@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import re
 from typing import Any
@@ -24,6 +25,7 @@ from haoping.directory.models import Region, ServiceItem
 from haoping.directory.services import region_create
 from haoping.evaluations.chain import chain_verify
 from haoping.evaluations.models import REASON_LABELS, ChainSeal, Evaluation
+from haoping.evaluations.views import RECEIPT_FORMAT
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
 from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, Consultation, SpotCheckItem
@@ -160,16 +162,49 @@ def test_output_gives_logins_and_open_links(loaded: dict[str, Any]) -> None:
     output = loaded["output"]
     password = (loaded["var"] / "demo-admin.txt").read_text().split()[1]
     key = (loaded["var"] / "demo-api-key.txt").read_text().strip()
-    assert f"password: {password}" in output and key in output
+    assert f"密码：{password}" in output and key in output
     assert get_user_model().objects.get(username="admin").check_password(password)
     assert ApiClient.objects.filter(region__code=CITY_CODE).count() == 1
-    links = re.findall(r"http://\S+/r/(\S+)/", output)
+    links = re.findall(r"http://\S+/r/([^/\s]+)/$", output, re.MULTILINE)
     assert len(links) == 3
     client = Client()
     for token in links:
         page = client.get(f"/r/{token}/")
         assert page.status_code == 200
         assert b'name="level"' in page.content  # open and unrated: the form is shown
+
+
+def test_output_gives_a_revisit_link_that_works(loaded: dict[str, Any]) -> None:
+    (token,) = re.findall(r"http://\S+/v/(\S+)/", loaded["output"])
+    case = BadReviewCase.objects.get(public_id=token.partition(".")[0])
+    assert case.state == "replied" and case.evaluator_id is not None
+    assert f"差评工单 {case.pk}（{case.item.name}）的回访链接" in loaded["output"]
+    client = Client()
+    page = client.get(f"/v/{token}/")
+    assert page.status_code == 200 and b'name="satisfied"' in page.content
+    # Posted as the page's form would be, with whatever hidden fields it carries.
+    hidden = {}
+    for tag in re.findall(r"<input[^>]*>", page.content.decode()):
+        if 'type="hidden"' in tag:
+            name, value = re.search(r'name="([^"]*)"', tag), re.search(r'value="([^"]*)"', tag)
+            if name:
+                hidden[name.group(1)] = html.unescape(value.group(1)) if value else ""
+    answer = client.post(f"/v/{token}/", {**hidden, "satisfied": "yes"})
+    assert answer.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "closed"
+
+
+def test_output_gives_a_receipt_code_and_its_page(loaded: dict[str, Any]) -> None:
+    ((code, url),) = re.findall(
+        r"可以试查的评价回执编号：(\S+)（.*\n\s+http://[^/]+(/r/\S+/done/\S+/)", loaded["output"]
+    )
+    assert RECEIPT_FORMAT.fullmatch(code)
+    assert url.endswith(f"/{code}/")
+    assert Evaluation.objects.filter(source="active", receipt=code).exists()
+    page = Client().get(url)
+    assert page.status_code == 200
+    assert code.encode() in page.content
 
 
 def test_every_bad_submission_has_one_case_and_every_state_is_shown(loaded: dict[str, Any]) -> None:
@@ -229,20 +264,34 @@ def test_console_users_have_their_roles(loaded: dict[str, Any]) -> None:
     # Handlers' work is recorded as theirs.
     assert BadReviewCase.objects.filter(events__user__membership__role="handler").exists()
     output = loaded["output"]
-    assert f"password of every user below: {password}" in output
+    assert f"以下用户的密码均为：{password}" in output
     assert all(username in output for username in usernames)
+    # Each user's line names their role in Chinese only, as the console does.
+    roles = {}
+    for line in output.splitlines():
+        name, _sep, rest = line.strip().partition("  ")
+        if name in usernames:
+            roles[name] = rest.split(" · ")[1]
+    assert roles["manager"] == "管理人员"
+    assert {roles[u] for u in usernames if u.startswith("handler_")} == {"承办人员"}
+    assert {roles[u] for u in usernames if u.startswith("staff_")} == {"工作人员"}
+    labels = re.sub(r"\S*[/_-]\S*|manage\.py|changepassword|load_demo|hp_\S+", "", output)
+    admin, admin_password = (loaded["var"] / "demo-admin.txt").read_text().split()
+    for word in (password, admin, admin_password, *usernames):
+        labels = labels.replace(word, "")
+    assert not re.search(r"[A-Za-z]{3,}", labels), labels
 
 
 def test_second_run_adds_nothing(loaded: dict[str, Any]) -> None:
     counts = [m.objects.count() for m in (ServiceRecord, Visit, RatingSlot, Evaluation, ApiClient, Region)]
     users = get_user_model().objects.count()
     output = run(records=RECORDS, seed=7)
-    assert "already loaded" in output
+    assert "已经载入" in output
     assert [m.objects.count() for m in (ServiceRecord, Visit, RatingSlot, Evaluation, ApiClient, Region)] == counts
     assert get_user_model().objects.count() == users
     key = (loaded["var"] / "demo-api-key.txt").read_text().strip()
     password = (loaded["var"] / "demo-admin.txt").read_text().split()[1]
-    assert key in output and f"password: {password}" in output
+    assert key in output and f"密码：{password}" in output
 
 
 def test_refuses_a_database_that_holds_other_data(db: Any, settings: Any, tmp_path: Any) -> None:
