@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
@@ -319,9 +320,8 @@ def _set_marks() -> None:
         RollupMark.objects.update_or_create(name=name, defaults={"last_id": top, "gaps": _ranges(gaps)})
 
 
-def _marks(*, lock: bool = False) -> dict[str, RollupMark]:
-    marks = RollupMark.objects.filter(name__in=MARKED)
-    found = {m.name: m for m in (marks.select_for_update() if lock else marks)}
+def _marks() -> dict[str, RollupMark]:
+    found = {m.name: m for m in RollupMark.objects.filter(name__in=MARKED)}
     for name in MARKED:
         if name not in found:
             found[name] = RollupMark.objects.get_or_create(name=name)[0]
@@ -399,24 +399,42 @@ class _Change:
         for key, n in words.items():
             self.terms[key] += sign * n
 
-    def write(self) -> None:
+    def statements(self) -> list[Statement]:
+        """The statements that write the change, built before the transaction that runs them."""
         days = {k: v for k, v in self.days.items() if any(v)}
         months: dict[RowKey, list[int]] = defaultdict(lambda: [0] * len(FIELDS))
         for (region_id, day, kind, object_id, channel), values in days.items():
             into = months[(region_id, month_of(day), kind, object_id, channel)]
             for i, n in enumerate(values):
                 into[i] += n
-        _upsert(DailyCount, "day", FIELDS, days)
-        _upsert(MonthlyCount, "month", FIELDS, months)
         changed_terms = {k: [n] for k, n in self.terms.items() if n}
-        _upsert(ProblemTerm, "day", ("count",), changed_terms, last="term")
+        found = [
+            *_upsert(DailyCount, "day", FIELDS, days),
+            *_upsert(MonthlyCount, "month", FIELDS, months),
+            *_upsert(ProblemTerm, "day", ("count",), changed_terms, last="term"),
+        ]
         # A word no valid bad review of the day uses any more is gone, as a rebuild would leave it.
-        for region_id, day in {(k[0], k[1]) for k, v in changed_terms.items() if v[0] < 0}:
-            ProblemTerm.objects.filter(region_id=region_id, day=day, count=0).delete()
+        emptied = sorted({(k[0], k[1]) for k, v in changed_terms.items() if v[0] < 0})
+        if emptied:
+            found.append(
+                (
+                    f"DELETE FROM {ProblemTerm._meta.db_table} WHERE region_id = %s AND day = %s AND count = 0",
+                    emptied,
+                    True,
+                )
+            )
+        return found
 
 
-def _upsert(model: Any, date: str, fields: tuple[str, ...], rows: dict[Any, list[int]], last: str = "channel") -> None:
-    """Add `rows` (key → changes of `fields`) to the rows of `model`, creating the missing ones."""
+# SQL, its parameters, and whether they are a sequence of parameter sets (executemany).
+Statement = tuple[str, Any, bool]
+
+
+def _upsert(
+    model: Any, date: str, fields: tuple[str, ...], rows: dict[Any, list[int]], last: str = "channel"
+) -> list[Statement]:
+    """Statements that add `rows` (key → changes of `fields`) to the rows of `model`, creating the
+    missing ones."""
     table = model._meta.db_table
     keys = ("region_id", date, "kind", "object_id", last)
     # The database checks a row to insert (counts are never negative) before it finds the row it
@@ -427,23 +445,36 @@ def _upsert(model: Any, date: str, fields: tuple[str, ...], rows: dict[Any, list
     one = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
     add = ", ".join(f"{f} = {table}.{f} + EXCLUDED.{f}" for f in fields)
     per_statement = max(1, min(500, (connection.features.max_query_params or 10_000) // (len(keys) + len(fields))))
-    with connection.cursor() as cursor:
-        for at in range(0, len(growing), per_statement):
-            batch = growing[at : at + per_statement]
-            params: list[Any] = []
-            for key, values in batch:
-                params += [*key, *values]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"
-                f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {add}",
-                params,
-            )
-        if shrinking:
-            cursor.executemany(
-                f"UPDATE {table} SET {', '.join(f'{f} = {f} + %s' for f in fields)}"
-                f" WHERE {' AND '.join(f'{k} = %s' for k in keys)}",
-                [(*values, *key) for key, values in shrinking],
-            )
+    statements: list[Statement] = []
+    for at in range(0, len(growing), per_statement):
+        batch = growing[at : at + per_statement]
+        params: list[Any] = []
+        for key, values in batch:
+            params += [*key, *values]
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {add}"
+        )
+        statements.append((sql, params, False))
+    if shrinking:
+        sql = (
+            f"UPDATE {table} SET {', '.join(f'{f} = {f} + %s' for f in fields)}"
+            f" WHERE {' AND '.join(f'{k} = %s' for k in keys)}"
+        )
+        statements.append((sql, [(*values, *key) for key, values in shrinking], True))
+    return statements
+
+
+def _counted_cases_upsert(moved: dict[tuple[int, str], tuple[bool, ...]]) -> list[Statement]:
+    if not moved:
+        return []
+    table = CountedCase._meta.db_table
+    columns = ("region_id", "receipt", *CASE_FLAGS)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        f" ON CONFLICT (region_id, receipt) DO UPDATE SET {', '.join(f'{f} = EXCLUDED.{f}' for f in CASE_FLAGS)}"
+    )
+    return [(sql, [(*key, *flags) for key, flags in moved.items()], True)]
 
 
 def _case_flags(cases: Any) -> dict[tuple[int, str], tuple[bool, ...]]:
@@ -494,10 +525,59 @@ def _rating_values(ev: dict[str, Any], flags: tuple[bool, ...]) -> dict[str, int
     return values
 
 
-def _unchanged(before: dict[str, RollupMark]) -> bool:
-    """Inside a write transaction: no other update has moved the marks since `before` was read."""
-    now = _marks(lock=True)
-    return all((now[n].last_id, now[n].gaps) == (before[n].last_id, before[n].gaps) for n in MARKED)
+class _Moved(Exception):
+    """Another update moved the marks since this batch read them."""
+
+
+def _write(
+    marks: dict[str, RollupMark], moving: str, top: int, gaps: list[list[int]], statements: list[Statement]
+) -> bool:
+    """In one short transaction: move the mark `moving` to (`top`, `gaps`) and run `statements`,
+    unless another update moved either mark since `marks` were read; whether it was written.
+
+    On PostgreSQL the statements travel in one pipeline: the transaction lasts two round trips
+    (the statements, then the commit), however many there are.
+    """
+    table = RollupMark._meta.db_table
+    same_gaps = "gaps = %s::jsonb" if connection.vendor == "postgresql" else "json(gaps) = json(%s)"
+    checks = []
+    for name in MARKED:
+        mark = marks[name]
+        new = (top, json.dumps(gaps)) if name == moving else (mark.last_id, json.dumps(mark.gaps))
+        sql = f"UPDATE {table} SET last_id = %s, gaps = %s WHERE name = %s AND last_id = %s AND {same_gaps}"
+        checks.append((sql, [*new, name, mark.last_id, json.dumps(mark.gaps)]))
+    if connection.vendor == "postgresql":
+        checks = [(sql.replace("gaps = %s WHERE", "gaps = %s::jsonb WHERE"), params) for sql, params in checks]
+    try:
+        with transaction.atomic():
+            connection.ensure_connection()
+            raw = connection.connection
+            pipeline = raw.pipeline() if connection.vendor == "postgresql" else contextlib.nullcontext()
+            cursors = []
+            with pipeline:
+                for sql, params in checks:
+                    cursors.append(raw.cursor())
+                    cursors[-1].execute(_native(sql), params)
+                cursor = raw.cursor()
+                if connection.vendor == "postgresql":
+                    # The rows are derived, and a crash may lose only whole transactions of them,
+                    # marks included, which the next update writes again: no wait for the disk.
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                for sql, params, many in statements:
+                    if many:
+                        cursor.executemany(_native(sql), params)
+                    else:
+                        cursor.execute(_native(sql), params)
+            if any(c.rowcount != 1 for c in cursors):
+                raise _Moved
+    except _Moved:
+        return False
+    return True
+
+
+def _native(sql: str) -> str:
+    """`sql` with the driver's own placeholders (SQLite's driver takes "?")."""
+    return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
 
 
 def _evaluations_step(size: int) -> int:
@@ -518,11 +598,8 @@ def _evaluations_step(size: int) -> int:
         if ev["source"] == Evaluation.Source.ACTIVE and ev["level"] <= 2 and not outcome[0]:
             change.add_terms(ev, day, 1)
     top, gaps = _advance(mark, [ev["pk"] for ev in found])
-    with transaction.atomic():
-        if not _unchanged(marks):
-            return len(found)  # another update got there first; read again
-        change.write()
-        RollupMark.objects.filter(name="evaluations").update(last_id=top, gaps=gaps)
+    # Should another update have got there first, the batch is read again.
+    _write(marks, "evaluations", top, gaps, change.statements())
     return len(found)
 
 
@@ -553,15 +630,7 @@ def _cases_step(size: int) -> int:
             if old[0] != flags[0]:  # found invalid (or no longer): its words leave (or rejoin) the terms
                 change.add_terms(ev, day, -1 if flags[0] else 1)
     top, gaps = _advance(mark, [pk for pk, _ in events])
-    with transaction.atomic():
-        if not _unchanged(marks):
-            return len(events)
-        change.write()
-        for (region_id, receipt), flags in moved.items():
-            CountedCase.objects.update_or_create(
-                region_id=region_id, receipt=receipt, defaults=dict(zip(CASE_FLAGS, flags, strict=True))
-            )
-        RollupMark.objects.filter(name="case_events").update(last_id=top, gaps=gaps)
+    _write(marks, "case_events", top, gaps, change.statements() + _counted_cases_upsert(moved))
     return len(events)
 
 
