@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from haoping import keys
@@ -65,40 +65,49 @@ def link_hash(prev_hash: str, seq: int, evaluation_id: int, mac: str) -> str:
     return sm3(f"{prev_hash}|{seq}|{evaluation_id}|{mac}".encode()).hex()
 
 
-def chain_seal(*, batch_size: int = 5000, full: bool = False) -> int:
+def chain_seal(*, batch_size: int = 200, full: bool = False) -> int:
     """Seal evaluations not yet in the chain, in id order. Safe to run concurrently.
 
     The periodic run looks only just behind the newest seal (ids are handed out at insert, and a
     rating commits within milliseconds of it), so it stays cheap on a table of millions;
     `full=True` (verify_chain) looks at the whole table.
+
+    Each batch is read and hashed before its transaction, which only checks that the chain's end
+    has not moved and inserts the seals: it holds the write lock for milliseconds, not for the
+    reads. A batch that finds the end moved (another sealer) is read again.
     """
     from haoping.evaluations.models import ChainSeal, Evaluation
 
     sealed = 0
     while True:
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
-            last = ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash").first()
-            seq, prev_hash = last if last else (0, GENESIS)
-            unsealed = Evaluation.objects.filter(seal__isnull=True)
-            if not full and last:
-                newest = ChainSeal.objects.filter(seq=seq).values_list("evaluation_id", flat=True).get()
-                unsealed = unsealed.filter(id__gt=newest - SEAL_LOOKBACK)
-            pending = list(unsealed.order_by("id").values_list("id", "row_mac")[:batch_size])
-            if not pending:
-                return sealed
-            now = timezone.now()
-            seals = []
-            for evaluation_id, mac in pending:
-                seq += 1
-                prev_hash = link_hash(prev_hash, seq, evaluation_id, mac)
-                seals.append(
-                    ChainSeal(seq=seq, evaluation_id=evaluation_id, row_mac=mac, chain_hash=prev_hash, sealed_at=now)
-                )
-            ChainSeal.objects.bulk_create(seals)
-            sealed += len(seals)
+        last = ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash").first()
+        seq, prev_hash = last if last else (0, GENESIS)
+        unsealed = Evaluation.objects.filter(seal__isnull=True)
+        if not full and last:
+            newest = ChainSeal.objects.filter(seq=seq).values_list("evaluation_id", flat=True).get()
+            unsealed = unsealed.filter(id__gt=newest - SEAL_LOOKBACK)
+        pending = list(unsealed.order_by("id").values_list("id", "row_mac")[:batch_size])
+        if not pending:
+            return sealed
+        now = timezone.now()
+        seals = []
+        for evaluation_id, mac in pending:
+            seq += 1
+            prev_hash = link_hash(prev_hash, seq, evaluation_id, mac)
+            seals.append(
+                ChainSeal(seq=seq, evaluation_id=evaluation_id, row_mac=mac, chain_hash=prev_hash, sealed_at=now)
+            )
+        try:
+            with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
+                if ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash").first() != last:
+                    continue
+                ChainSeal.objects.bulk_create(seals)
+        except IntegrityError:
+            continue  # sealed meanwhile by another sealer
+        sealed += len(seals)
 
 
 @dataclass

@@ -473,10 +473,12 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     return ev
 
 
-def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -> int:
+def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) -> int:
     """R2: every ratable service whose window has closed unrated gets level 3, source default.
 
-    Idempotent and safe to run concurrently: the unique slot constraint drops duplicates.
+    Idempotent and safe to run concurrently: the unique slot constraint drops duplicates. Each
+    batch is read and built before its transaction, which only inserts it: small batches keep
+    the write lock for milliseconds.
     """
     now = now or timezone.now()
     created = 0
