@@ -115,6 +115,7 @@ ALL_CHANNELS = "*"
 # Ids missing below the newest one read (a transaction that has not committed yet, or rolled back)
 # are looked for again while they are at most this many ids behind it.
 LOOKBACK = 5_000
+MAX_GAPS = 500
 # Evaluations or case steps per write transaction of an update (see the lock bound above).
 BATCH = 200
 
@@ -340,9 +341,10 @@ def _ranges(ids: Iterable[int]) -> list[list[int]]:
 
 
 def _in_gaps(mark: RollupMark) -> Q:
-    q = Q(pk__in=[])
+    q = Q(pk__in=[low for low, high in mark.gaps if low == high])
     for low, high in mark.gaps:
-        q |= Q(pk__gte=low, pk__lte=high)
+        if low != high:
+            q |= Q(pk__gte=low, pk__lte=high)
     return q
 
 
@@ -362,7 +364,9 @@ def _advance(mark: RollupMark, read: list[int]) -> tuple[int, list[list[int]]]:
     gaps = {pk for low, high in mark.gaps for pk in range(low, high + 1)} - set(read)
     top = max(mark.last_id, read[-1] if read else 0)
     gaps |= set(range(mark.last_id + 1, top + 1)) - set(read)
-    return top, _ranges(pk for pk in gaps if pk > top - LOOKBACK)
+    # Rolled-back inserts leave gaps for good; the newest MAX_GAPS ranges are looked for (a
+    # transaction in flight is among the newest), so that the query stays small.
+    return top, _ranges(pk for pk in gaps if pk > top - LOOKBACK)[-MAX_GAPS:]
 
 
 RowKey = tuple[int, dt.date, str, int, str]  # region, day (or month), kind, object, channel
