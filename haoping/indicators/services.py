@@ -220,26 +220,37 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
 TermKey = tuple[int, dt.date, str, int, str]  # region, day, kind, object, term
 
 
-def _add_terms(
-    found: Counter[TermKey], region_id: int, day: dt.date, item_id: int, department_id: int, comment: str, reasons: Any
-) -> Counter[TermKey]:
-    """The words of one bad review (and its reason tags, as "#code"), counted for its item and department."""
-    words = terms(comment) + Counter(f"#{r}" for r in reasons)
-    for word, n in words.items():
-        found[(region_id, day, "item", item_id, word[:40])] += n
-        found[(region_id, day, "department", department_id, word[:40])] += n
-    return found
+def _term_keys(
+    region_id: int, day: dt.date, item_id: int, department_id: int, comment: str, reasons: Any
+) -> set[TermKey]:
+    """The term rows one bad review (its words, and its reason tags as "#code") counts in: its
+    item's and its department's."""
+    words = set(terms(comment)) | {f"#{r}" for r in reasons}
+    return {
+        key
+        for word in words
+        for key in (
+            (region_id, day, "item", item_id, word[:40]),
+            (region_id, day, "department", department_id, word[:40]),
+        )
+    }
 
 
 def _term_rows(where: Q) -> list[ProblemTerm]:
-    """Words of the valid bad reviews matching `where`, per region × day × item/department."""
+    """Words of the valid bad reviews matching `where`, per region × day × item/department.
+
+    A batch or theme rating is one evaluator's one comment on every record it covers: its words
+    count once per item and department (once per receipt), not once per record.
+    """
     bad = valid_bad(Evaluation.objects.filter(where)).values_list(
-        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons"
+        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons", "receipt"
     )
     tz = timezone.get_default_timezone()
-    found: Counter[TermKey] = Counter()
-    for region_id, rated_at, item_id, department_id, comment, reasons in bad.iterator():
-        _add_terms(found, region_id, timezone.localtime(rated_at, tz).date(), item_id, department_id, comment, reasons)
+    seen: set[tuple[TermKey, str]] = set()
+    for region_id, rated_at, item_id, department_id, comment, reasons, receipt in bad.iterator():
+        day = timezone.localtime(rated_at, tz).date()
+        seen |= {(key, receipt) for key in _term_keys(region_id, day, item_id, department_id, comment, reasons)}
+    found = Counter(key for key, _receipt in seen)
     return [
         ProblemTerm(region_id=r, day=d, kind=k, object_id=o, term=t, count=n) for (r, d, k, o, t), n in found.items()
     ]
@@ -396,12 +407,24 @@ class _Change:
                 for i, n in changes:
                     row[i] += n
 
-    def add_terms(self, ev: dict[str, Any], day: dt.date, sign: int) -> None:
-        words = _add_terms(
-            Counter(), ev["region_id"], day, ev["item_id"], ev["department_id"], ev["comment"], ev["reasons"]
-        )
-        for key, n in words.items():
-            self.terms[key] += sign * n
+    def add_terms(
+        self, reviews: Iterable[dict[str, Any]], sign: int, *, besides: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """Count (sign 1) or uncount (-1) the words of `reviews`, bad reviews of one receipt, in
+        the term rows that `besides` (its other reviews, counted already) do not count them in."""
+        tz = timezone.get_default_timezone()
+
+        def keys(evs: Iterable[dict[str, Any]]) -> set[TermKey]:
+            found: set[TermKey] = set()
+            for ev in evs:
+                day = timezone.localtime(ev["rated_at"], tz).date()
+                found |= _term_keys(
+                    ev["region_id"], day, ev["item_id"], ev["department_id"], ev["comment"], ev["reasons"]
+                )
+            return found
+
+        for key in keys(reviews) - keys(besides):
+            self.terms[key] += sign
 
     def statements(self) -> list[Statement]:
         """The statements that write the change, built before the transaction that runs them."""
@@ -584,6 +607,12 @@ def _native(sql: str) -> str:
     return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
 
 
+def _counted_bad(region_id: int, receipt: str, mark: RollupMark) -> list[dict[str, Any]]:
+    """The bad reviews of a receipt that the rollups count already."""
+    reviews = counted(Evaluation.objects.filter(region_id=region_id, receipt=receipt)).filter(BAD & _counted(mark))
+    return list(reviews.values(*_EVALUATION_VALUES))
+
+
 def _evaluations_step(size: int) -> int:
     """Count up to `size` evaluations not counted yet; the number read."""
     marks = _marks()
@@ -595,12 +624,17 @@ def _evaluations_step(size: int) -> int:
     counted = [ev for ev in found if not ev["blocked"]]
     flags = _counted_flags((ev["region_id"], ev["receipt"]) for ev in counted)
     change = _Change()
+    valid_bad_by_receipt: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for ev in counted:
         day = timezone.localtime(ev["rated_at"], tz).date()
         outcome = flags.get((ev["region_id"], ev["receipt"]), NO_OUTCOME)
         change.add(ev, _rating_values(ev, outcome), day)
         if ev["source"] == Evaluation.Source.ACTIVE and ev["level"] <= 2 and not outcome[0]:
-            change.add_terms(ev, day, 1)
+            valid_bad_by_receipt[(ev["region_id"], ev["receipt"])].append(ev)
+    for (region_id, receipt), reviews in valid_bad_by_receipt.items():
+        # The receipt's reviews counted already (a batch or theme stored in parts) count its words.
+        earlier = _counted_bad(region_id, receipt, mark)
+        change.add_terms(reviews, 1, besides=earlier)
     top, gaps = _advance(mark, [ev["pk"] for ev in found])
     # Should another update have got there first, the batch is read again.
     _write(marks, "evaluations", top, gaps, change.statements())
@@ -623,16 +657,12 @@ def _cases_step(size: int) -> int:
     tz = timezone.get_default_timezone()
     for (region_id, receipt), flags in moved.items():
         old = before.get((region_id, receipt), NO_OUTCOME)
-        reviews = (
-            counted(Evaluation.objects.filter(region_id=region_id, receipt=receipt))
-            .filter(BAD & _counted(marks["evaluations"]))
-            .values(*_EVALUATION_VALUES)
-        )
+        reviews = _counted_bad(region_id, receipt, marks["evaluations"])
         for ev in reviews:
             day = timezone.localtime(ev["rated_at"], tz).date()
             change.add(ev, {n: int(b) - int(a) for n, a, b in zip(CASE_COUNTS, old, flags, strict=True)}, day)
-            if old[0] != flags[0]:  # found invalid (or no longer): its words leave (or rejoin) the terms
-                change.add_terms(ev, day, -1 if flags[0] else 1)
+        if old[0] != flags[0]:  # found invalid (or no longer): its words leave (or rejoin) the terms
+            change.add_terms(reviews, -1 if flags[0] else 1)
     top, gaps = _advance(mark, [pk for pk, _ in events])
     _write(marks, "case_events", top, gaps, change.statements() + _counted_cases_upsert(moved))
     return len(events)
