@@ -7,8 +7,9 @@ after new ratings on the demo database, beside the recount that the update used 
 Steps (see bench/README.md, "Rollup updates"):
   1. without --db: migrate a scratch SQLite database and load the demo city into it
      (`manage.py load_demo`, about a minute); with --db, a copy of that database is used;
-  2. rate --ratings open services of the demo through `evaluation_submit` (levels 5, 4, 1; each
-     bad one opens its case), as applicants would, without running an update;
+  2. rebuild the rollups (a baseline counted by this code), then rate --ratings open services of
+     the demo through `evaluation_submit` (levels 5, 4, 1; each bad one opens its case), as
+     applicants would, without running an update;
   3. time `rollups_update()` with every transaction timed (haoping.indicators.tests.locking);
   4. the reference, in the same run: recount, in one transaction, the days that the update before
      this change recounted (those of the last 5,000 evaluations: `rollups_rebuild(first=…, last=…)`);
@@ -78,6 +79,7 @@ def run(ratings: int) -> None:
     from haoping.indicators.tests.test_rollup_properties import rows
     from haoping.records.links import token_for
 
+    rollups_rebuild()  # a baseline counted by this code, whichever code built the database's rollups
     now = timezone.now()
     slots = RatingSlot.objects.filter(evaluations__isnull=True, opens_at__lte=now, closes_at__gt=now)
     rated = 0
