@@ -871,45 +871,6 @@ def check_against_app(days: list[dt.date]) -> list[dict[str, Any]]:
     return results
 
 
-def check_incremental(day: dt.date) -> dict[str, Any]:
-    """What the update after new ratings does for one region-day (`rollups_refresh`: the day's rows
-    and the month's rows of that region), timed on the busiest region of the day; the rows must
-    come out as they were."""
-    from django.db.models import Count
-
-    from haoping.evaluations.models import Evaluation
-    from haoping.indicators.models import DailyCount, MonthlyCount
-    from haoping.indicators.services import rollups_refresh
-
-    start, end = local_range(day, day)
-    busiest = (
-        Evaluation.objects.filter(rated_at__gte=start, rated_at__lt=end)
-        .values("region_id")
-        .annotate(n=Count("id"))
-        .order_by("-n")
-        .first()
-    )
-    assert busiest is not None
-    region_id, n = busiest["region_id"], busiest["n"]
-
-    def rows() -> set[tuple]:
-        daily = DailyCount.objects.filter(region_id=region_id, day=day).values_list()
-        monthly = MonthlyCount.objects.filter(region_id=region_id, month=day.replace(day=1)).values_list()
-        return {("day", *row[1:]) for row in daily} | {("month", *row[1:]) for row in monthly}
-
-    before = rows()
-    t0 = time.perf_counter()
-    written = rollups_refresh(region_days={(region_id, day)})
-    took = time.perf_counter() - t0
-    same = rows() == before
-    print(
-        f"    rollups_refresh(one region-day: region {region_id}, {day}, {n:,} evaluations): {written:,} daily rows"
-        f" and the month's rows in {took:.2f} s; unchanged: {'yes' if same else 'NO'}",
-        flush=True,
-    )
-    return {"region_id": region_id, "evaluations": n, "seconds": round(took, 2), "unchanged": same}
-
-
 def rollups_build_app() -> float:
     from haoping.indicators.services import rollups_rebuild
 
@@ -1301,7 +1262,6 @@ def main() -> None:
             sample = [last, first + dt.timedelta(days=args.days // 2)][: args.check_days]
             print("  check: the app's rollups_rebuild() on sample days", flush=True)
             result["check"] = check_against_app(sample)
-        result["incremental"] = check_incremental(last)
 
         figures = table_figures(db)
         result["figures"] = figures

@@ -33,3 +33,10 @@ class Gone(DomainError):
 
 class Invalid(DomainError):
     status = 422
+
+
+class Busy(DomainError):
+    """The database stayed busy past every retry; nothing was stored, and the same request may be
+    sent again (the API answers 503)."""
+
+    status = 503

@@ -116,6 +116,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the demo server read while the sweep writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # A write waits this long (seconds) for the one write lock before "database is locked". No
+    # transaction of the app holds it for more than a fraction of a second (the rollup updates,
+    # sweeps, report builds and imports commit in small batches); this covers a burst of them.
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    # Tests on SQLite use a file beside the database, not Django's shared in-memory one, so that
+    # threads meet the same write lock as the demo's server.
+    _db_file = Path(DATABASES["default"]["NAME"])
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(_db_file.with_name(f"test_{_db_file.name}")))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -289,50 +289,57 @@ def _insert_seals(rows: list[tuple[Any, ...]]) -> None:
         cursor.executemany(sql, rows)
 
 
-def chain_seal(*, batch_size: int = 5000, full: bool = False) -> int:
+def chain_seal(*, batch_size: int = 500, full: bool = False) -> int:
     """Seal evaluations not yet in the chain, in id order, one checkpoint per batch. Safe to run
     concurrently. Raises ChainBroken when the database lost what the anchor log holds.
 
     The periodic run looks only just behind the newest seal (ids are handed out at insert, and a
     rating commits within milliseconds of it), so it stays cheap on a table of millions;
     `full=True` (verify_chain) looks at the whole table.
+
+    Each batch is read and hashed before its transaction, which only checks that the chain's end
+    has not moved, inserts the links and signs the checkpoint: it holds the write lock for
+    milliseconds, not for the reads. A batch that finds the end moved (another sealer) is read again.
     """
     from haoping.evaluations.models import ChainCheckpoint, ChainSeal, Evaluation
 
     sealed = 0
     with _anchor_log() as log:
         while True:
+            last = ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash", "evaluation_id").first()
+            seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+            end_seq, end_hash = seq, prev_hash
+            unsealed = Evaluation.objects.filter(seal__isnull=True)
+            if not full and last:
+                unsealed = unsealed.filter(id__gt=last[2] - SEAL_LOOKBACK)
+            pending = list(unsealed.order_by("id").values_list("id", "row_mac", "region_id")[:batch_size])
+            now = timezone.now()
+            seals = []
+            regions: Counter[str] = Counter()
+            sealed_at = connection.ops.adapt_datetimefield_value(now)
+            for evaluation_id, mac, region_id in pending:
+                seq += 1
+                prev_hash = link_hash(prev_hash, seq, evaluation_id, mac)
+                seals.append((seq, evaluation_id, mac, prev_hash, sealed_at, True))
+                regions[str(region_id)] += 1
             with transaction.atomic():
                 if connection.vendor == "postgresql":
                     with connection.cursor() as cursor:
                         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEAL_LOCK_ID])
                 # The previous batch's checkpoint is committed now: anchor it before going on.
                 _anchor_sync(log)
-                last = ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash", "evaluation_id").first()
-                seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
-                unsealed = Evaluation.objects.filter(seal__isnull=True)
-                if not full and last:
-                    unsealed = unsealed.filter(id__gt=last[2] - SEAL_LOOKBACK)
-                now = timezone.now()
+                if ChainSeal.objects.order_by("-seq").values_list("seq", "chain_hash", "evaluation_id").first() != last:
+                    continue  # another sealer moved the chain's end: read again
                 anchored = ChainCheckpoint.objects.order_by("-number").values_list("last_seq", flat=True).first()
-                if seq > (anchored or 0):
+                if end_seq > (anchored or 0):
                     # Links sealed before checkpoints existed get one of their own first.
-                    _checkpoint_create(last_seq=seq, head=prev_hash, batch_counts=None, now=now)
+                    _checkpoint_create(last_seq=end_seq, head=end_hash, batch_counts=None, now=now)
                     continue
-                pending = list(unsealed.order_by("id").values_list("id", "row_mac", "region_id")[:batch_size])
-                if not pending:
+                if not seals:
                     return sealed
-                seals = []
-                regions: Counter[str] = Counter()
-                sealed_at = connection.ops.adapt_datetimefield_value(now)
-                for evaluation_id, mac, region_id in pending:
-                    seq += 1
-                    prev_hash = link_hash(prev_hash, seq, evaluation_id, mac)
-                    seals.append((seq, evaluation_id, mac, prev_hash, sealed_at, True))
-                    regions[str(region_id)] += 1
                 _insert_seals(seals)
                 _checkpoint_create(last_seq=seq, head=prev_hash, batch_counts=regions, now=now)
-                sealed += len(seals)
+            sealed += len(seals)
 
 
 # ---------------------------------------------------------------------------------------------

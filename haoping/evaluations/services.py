@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 from haoping.accounts.access import access_visible
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Region
-from haoping.errors import Conflict, Gone, Invalid, NotFound
+from haoping.errors import Busy, Conflict, Gone, Invalid, NotFound
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
 from haoping.fields import seal_free_text
@@ -339,13 +341,7 @@ def evaluation_submit(
         for target in targets
     ]
     try:
-        if level <= 2 and not blocked:
-            # R12: a bad rating and its case are stored together, or neither is.
-            with transaction.atomic():
-                Evaluation.objects.bulk_create(rows)
-                _open_case(rows, targets[0], rated_by, now)
-        else:
-            _insert(rows)
+        _retrying(lambda: _store(rows, targets[0], rated_by, now, opens_case=level <= 2 and not blocked))
     except IntegrityError as exc:
         # R4/R7: someone rated this service first, on this channel or another.
         replay = _replay(slot, ref, level)
@@ -354,6 +350,44 @@ def evaluation_submit(
         raise Conflict("already_rated", _("this service has been rated already")) from exc
     rollups_soon()
     return Submission(receipt=receipt, evaluations=rows)
+
+
+def _store(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime, *, opens_case: bool) -> None:
+    for row in rows:  # as built, should an earlier try have numbered them before it failed
+        row.pk, row._state.adding = None, True
+    if opens_case:
+        # R12: a bad rating and its case are stored together, or neither is.
+        with transaction.atomic():
+            Evaluation.objects.bulk_create(rows)
+            _open_case(rows, target, rated_by, now)
+    else:
+        _insert(rows)
+
+
+# A rating's write is tried this many times more, after these pauses (seconds), when the database
+# answers that it is busy: SQLite once its busy timeout (settings) passed without the write lock,
+# PostgreSQL when it chose the transaction to break a deadlock. Either error left nothing stored;
+# the slot's unique constraint (R4) would stop a second rating all the same.
+RETRY_PAUSES = (0.05, 0.2, 0.5)
+
+
+def _transient(exc: OperationalError) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("database is locked", "deadlock detected", "could not serialize"))
+
+
+def _retrying(write: Callable[[], None]) -> None:
+    for pause in (*RETRY_PAUSES, None):
+        try:
+            write()
+            return
+        except OperationalError as exc:
+            # Inside a caller's transaction the failed write cannot be taken again here.
+            if not _transient(exc) or connection.in_atomic_block:
+                raise
+            if pause is None:
+                raise Busy("busy", _("The system is busy: nothing was stored. Please try again.")) from exc
+            time.sleep(pause)
 
 
 def _open_case(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime) -> None:
@@ -442,10 +476,12 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     return ev
 
 
-def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 1000) -> int:
+def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) -> int:
     """R2: every ratable service whose window has closed unrated gets level 3, source default.
 
-    Idempotent and safe to run concurrently: the unique slot constraint drops duplicates.
+    Idempotent and safe to run concurrently: the unique slot constraint drops duplicates. Each
+    batch is read and built before its transaction, which only inserts it: small batches keep
+    the write lock for milliseconds.
     """
     now = now or timezone.now()
     created = 0

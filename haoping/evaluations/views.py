@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.exceptions import Ratelimited
 
-from haoping.errors import DomainError, Forbidden, NotFound
+from haoping.errors import Busy, DomainError, Forbidden, NotFound
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
 from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
 from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
@@ -238,7 +238,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             reasons=form.cleaned_data["reasons"],
             comment=form.cleaned_data["comment"],
         )
-    except OperationalError:
+    except (OperationalError, Busy):
         # A busy or unreachable database: the rating is not lost, it is still in the form.
         logger.warning("rating page: database busy, rating not stored", exc_info=True)
         return _rate_form_page(request, token, context, form, unstored="busy")

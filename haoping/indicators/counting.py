@@ -44,20 +44,23 @@ def case_aggregates() -> dict[str, Count]:
     from haoping.rectification.models import BadReviewCase
 
     cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
-    invalid = Q(Exists(cases.filter(invalid=True)))
-    replied = Q(Exists(cases.filter(replied_at__isnull=False)))
-    # "Rectified after revisit": the revisit must be of the current rectification. A case sent back
-    # (evaluator not satisfied, failed spot check) keeps its old revisit until it is revisited again.
-    revisited = cases.filter(invalid=False, rectified_at__isnull=False, revisited_at__gte=F("rectified_at"))
-    rectified = Q(Exists(revisited))
-    satisfied = Q(Exists(revisited.filter(satisfied=True)))
     # The subqueries go straight into the filters: aggregating over annotations made Django wrap the
     # query and lose them on PostgreSQL.
     return {
-        "invalid_bad": Count("id", filter=BAD & invalid),
-        "replied": Count("id", filter=BAD & replied),
-        "rectified": Count("id", filter=BAD & rectified),
-        "satisfied": Count("id", filter=BAD & satisfied),
+        name: Count("id", filter=BAD & Q(Exists(cases.filter(of_case)))) for name, of_case in case_outcomes().items()
+    }
+
+
+def case_outcomes() -> dict[str, Q]:
+    """Which case outcome each case count asks for, as a condition on the bad review's case."""
+    # "Rectified after revisit": the revisit must be of the current rectification. A case sent back
+    # (evaluator not satisfied, failed spot check) keeps its old revisit until it is revisited again.
+    revisited = Q(invalid=False, rectified_at__isnull=False, revisited_at__gte=F("rectified_at"))
+    return {
+        "invalid_bad": Q(invalid=True),
+        "replied": Q(replied_at__isnull=False),
+        "rectified": revisited,
+        "satisfied": revisited & Q(satisfied=True),
     }
 
 

@@ -115,6 +115,10 @@ class RollupMark(models.Model):
 
     name = models.CharField(max_length=20, primary_key=True)
     last_id = models.BigIntegerField(default=0)
+    # Ids at or below `last_id` that were missing when it was read, as [first, last] ranges: a
+    # transaction that took its id earlier may still commit them (PostgreSQL), or it rolled back.
+    # Each is read once it appears; ranges further back than the look-back are given up.
+    gaps = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("rollup mark")
@@ -145,3 +149,26 @@ class ProblemTerm(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind}:{self.object_id} {self.term}"
+
+
+class CountedCase(models.Model):
+    """The case outcome that the rollups count for the bad reviews of one submission (receipt).
+
+    Every counted bad review of the receipt counts these flags; when the case moves on, the update
+    adds the difference for those reviews. A receipt without a row counts none of them.
+    """
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, db_constraint=False)
+    receipt = models.CharField(_("receipt"), max_length=20)
+    invalid = models.BooleanField(default=False)
+    replied = models.BooleanField(default=False)
+    rectified = models.BooleanField(default=False)
+    satisfied = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("counted case")
+        verbose_name_plural = _("counted cases")
+        constraints = [models.UniqueConstraint(fields=["region", "receipt"], name="one_counted_case_per_receipt")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id}:{self.receipt}"

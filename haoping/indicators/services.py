@@ -1,7 +1,14 @@
-"""Writes for the rollups: a full rebuild, and an incremental update after ratings and case steps.
+"""Writes for the rollups: a rebuild, and an incremental update after ratings and case steps.
 
-A region-day is the unit of work: its rows are recounted from the raw evaluations and cases with
-the Annex A expressions of `counting`, so an incremental update and a rebuild give the same rows.
+A rebuild recounts days from the raw evaluations and cases with the Annex A expressions of
+`counting`. An update costs what changed, not what exists: each new evaluation adds what it
+counts to its rows, and a case that moved on adds the difference its new outcome makes for its bad
+reviews, so the update and a rebuild give the same rows.
+
+Lock bound: an update writes in transactions of at most `BATCH` evaluations or case steps, all
+read and worked out before the transaction starts, so no transaction of it holds SQLite's write
+lock (or PostgreSQL's row locks) for more than a few milliseconds, however busy the day; the test
+suite asserts under 200 ms for a demo-sized day (tests/test_rollup_locks.py).
 """
 
 from __future__ import annotations
@@ -9,13 +16,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
@@ -27,12 +35,13 @@ from haoping.indicators.counting import (
     FIELDS,
     LEVELS,
     case_aggregates,
+    case_outcomes,
     counted,
     level_aggregates,
     rating_aggregates,
     valid_bad,
 )
-from haoping.indicators.models import DailyCount, MonthlyCount, ProblemTerm, RollupMark
+from haoping.indicators.models import CountedCase, DailyCount, MonthlyCount, ProblemTerm, RollupMark
 from haoping.indicators.problems import terms
 
 # Object kind → the evaluation's field naming it.
@@ -103,8 +112,12 @@ def tune_plans() -> None:
 
 # The channel of the rows that count every channel together.
 ALL_CHANNELS = "*"
-# Rows committed out of id order (a slow transaction) are caught by looking back this far.
+# Ids missing below the newest one read (a transaction that has not committed yet, or rolled back)
+# are looked for again while they are at most this many ids behind it.
 LOOKBACK = 5_000
+MAX_GAPS = 500
+# Evaluations or case steps per write transaction of an update (see the lock bound above).
+BATCH = 200
 
 
 def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -114,9 +127,9 @@ def day_bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]
     return start, end
 
 
-def _count_rows(**filters: object) -> list[DailyCount]:
-    """Rollup rows for the evaluations matching `filters`, one per region × day × object × channel."""
-    base = counted(Evaluation.objects.filter(**filters)).annotate(
+def _count_rows(where: Q) -> list[DailyCount]:
+    """Rollup rows for the evaluations matching `where`, one per region × day × object × channel."""
+    base = counted(Evaluation.objects.filter(where)).annotate(
         day=TruncDate("rated_at", tzinfo=timezone.get_default_timezone())
     )
     rows = []
@@ -185,51 +198,6 @@ def months_refresh(*, months: Iterable[dt.date], region_id: int | None = None) -
         cursor.execute(f"INSERT INTO {into} SELECT {columns} FROM ({select}) q", params)
 
 
-MonthKey = tuple[dt.date, str, int, str]  # month, kind, object, channel
-
-
-def _by_month(rows: Iterable[tuple[Any, ...]], *, sign: int) -> dict[MonthKey, list[int]]:
-    """Daily rows (day, kind, object, channel, *FIELDS) summed into their months, times `sign`."""
-    sums: dict[MonthKey, list[int]] = {}
-    for day, kind, object_id, channel, *values in rows:
-        key = (month_of(day), kind, object_id, channel)
-        into = sums.setdefault(key, [0] * len(FIELDS))
-        for i, value in enumerate(values):
-            into[i] += sign * value
-    return sums
-
-
-def months_shift(*, region_id: int, change: dict[MonthKey, list[int]], months: Iterable[dt.date]) -> None:
-    """Add what changed in some days of a region to the monthly rows of their months.
-
-    After an update only the changed days are read, not the whole month. Should the monthly rows
-    ever disagree with the daily ones (a count would go below zero), the months are recomputed.
-    """
-    changed = [(key, values) for key, values in change.items() if any(values)]
-    table = MonthlyCount._meta.db_table
-    columns = ", ".join(("region_id", "month", "kind", "object_id", "channel", *FIELDS))
-    one = "(" + ", ".join(["%s"] * (5 + len(FIELDS))) + ")"
-    add = ", ".join(f"{f} = {table}.{f} + EXCLUDED.{f}" for f in FIELDS)
-    per_statement = max(1, min(1000, (connection.features.max_query_params or 10_000) // (5 + len(FIELDS))))
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            for at in range(0, len(changed), per_statement):
-                batch = changed[at : at + per_statement]
-                params: list[Any] = []
-                for (month, kind, object_id, channel), values in batch:
-                    params += [region_id, month, kind, object_id, channel, *values]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"
-                    f" ON CONFLICT (region_id, month, kind, object_id, channel) DO UPDATE SET {add}",
-                    params,
-                )
-    except IntegrityError:
-        months_refresh(months=months, region_id=region_id)
-        return
-    # A key whose days no longer count anything is gone, as a rebuild would leave it.
-    MonthlyCount.objects.filter(region_id=region_id, month__in={month_of(m) for m in months}, total=0).delete()
-
-
 def _runs(months: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
     """Sorted months as runs of consecutive ones: (first month, last month) each."""
     runs: list[tuple[dt.date, dt.date]] = []
@@ -249,143 +217,480 @@ def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return months
 
 
-def _term_rows(**filters: object) -> list[ProblemTerm]:
-    """Words of the valid bad reviews matching `filters`, per region × day × item/department."""
-    bad = valid_bad(Evaluation.objects.filter(**filters)).values_list(
+TermKey = tuple[int, dt.date, str, int, str]  # region, day, kind, object, term
+
+
+def _term_keys(
+    region_id: int, day: dt.date, item_id: int, department_id: int, comment: str, reasons: Any
+) -> set[TermKey]:
+    """The term rows one bad review (its words, and its reason tags as "#code") counts in: its
+    item's and its department's."""
+    words = set(terms(comment)) | {f"#{r}" for r in reasons}
+    return {
+        key
+        for word in words
+        for key in (
+            (region_id, day, "item", item_id, word[:40]),
+            (region_id, day, "department", department_id, word[:40]),
+        )
+    }
+
+
+def _term_rows(where: Q) -> list[ProblemTerm]:
+    """Words of the valid bad reviews matching `where`, per region × day × item/department.
+
+    A batch or theme rating is one evaluator's one comment on every record it covers: its words
+    count once per item and department (once per receipt), not once per record.
+    """
+    bad = valid_bad(Evaluation.objects.filter(where)).values_list(
         "region_id", "rated_at", "item_id", "department_id", "comment", "reasons", "receipt"
     )
     tz = timezone.get_default_timezone()
-    found: Counter[tuple[int, dt.date, str, int, str]] = Counter()
-    # A batch or theme rating is one evaluator's one comment on every record it covers: its words
-    # count once per item and department, not once per record.
-    seen: set[tuple[tuple[int, dt.date, str, int, str], str]] = set()
+    seen: set[tuple[TermKey, str]] = set()
     for region_id, rated_at, item_id, department_id, comment, reasons, receipt in bad.iterator():
         day = timezone.localtime(rated_at, tz).date()
-        words = terms(comment) + Counter(f"#{r}" for r in reasons)
-        for word in words:
-            for key in (
-                (region_id, day, "item", item_id, word[:40]),
-                (region_id, day, "department", department_id, word[:40]),
-            ):
-                if (key, receipt) not in seen:
-                    seen.add((key, receipt))
-                    found[key] += 1
+        seen |= {(key, receipt) for key in _term_keys(region_id, day, item_id, department_id, comment, reasons)}
+    found = Counter(key for key, _receipt in seen)
     return [
         ProblemTerm(region_id=r, day=d, kind=k, object_id=o, term=t, count=n) for (r, d, k, o, t), n in found.items()
     ]
 
 
-@transaction.atomic
 def rollups_rebuild(*, first: dt.date | None = None, last: dt.date | None = None) -> int:
-    """Recount the rollups of a date range (all dates when none is given) from scratch."""
-    tune_plans()
-    rows_to_delete = DailyCount.objects.all()
-    filters: dict[str, object] = {}
-    if first is not None:
-        rows_to_delete = rows_to_delete.filter(day__gte=first)
-        filters["rated_at__gte"] = day_bounds(first, first)[0]
-    if last is not None:
-        rows_to_delete = rows_to_delete.filter(day__lte=last)
-        filters["rated_at__lt"] = day_bounds(last, last)[1]
-    rows_to_delete.delete()
-    terms_to_delete = ProblemTerm.objects.all()
-    if first is not None:
-        terms_to_delete = terms_to_delete.filter(day__gte=first)
-    if last is not None:
-        terms_to_delete = terms_to_delete.filter(day__lte=last)
-    terms_to_delete.delete()
-    rows = _count_rows(**filters)
-    DailyCount.objects.bulk_create(rows, batch_size=2000)
-    ProblemTerm.objects.bulk_create(_term_rows(**filters), batch_size=2000)
-    if first is None or last is None:
-        MonthlyCount.objects.filter(
-            **({} if first is None else {"month__gte": month_of(first)}),
-            **({} if last is None else {"month__lte": last}),
-        ).delete()
-    span = DailyCount.objects.aggregate(first=Min("day"), last=Max("day"))
-    low, high = first or span["first"], last or span["last"]
-    if low is not None and high is not None:
-        months_refresh(months=months_between(low, high))
-    if first is None and last is None:
-        _set_marks()
+    """Recount the rollups of a date range (all dates when none is given) from scratch.
+
+    An administrator's repair (and the demo's load), in one transaction that reads one snapshot;
+    unlike the update it holds its locks while it recounts.
+    """
+    snapshot = not connection.in_atomic_block
+    with transaction.atomic():
+        if snapshot:
+            _snapshot()
+        tune_plans()
+        if first is None and last is None:
+            # Everything is counted from this snapshot: the marks start at its newest rows and
+            # every case's outcome is counted as it stands in it.
+            _set_marks()
+            counted_cases_reset()
+        else:
+            # The cases' outcomes counted elsewhere must be the ones the recount finds.
+            while _cases_step(BATCH):
+                pass
+        marks = _marks()
+        where = _counted(marks["evaluations"])
+        rows_to_delete = DailyCount.objects.all()
+        terms_to_delete = ProblemTerm.objects.all()
+        if first is not None:
+            rows_to_delete = rows_to_delete.filter(day__gte=first)
+            terms_to_delete = terms_to_delete.filter(day__gte=first)
+            where &= Q(rated_at__gte=day_bounds(first, first)[0])
+        if last is not None:
+            rows_to_delete = rows_to_delete.filter(day__lte=last)
+            terms_to_delete = terms_to_delete.filter(day__lte=last)
+            where &= Q(rated_at__lt=day_bounds(last, last)[1])
+        rows_to_delete.delete()
+        terms_to_delete.delete()
+        rows = _count_rows(where)
+        DailyCount.objects.bulk_create(rows, batch_size=2000)
+        ProblemTerm.objects.bulk_create(_term_rows(where), batch_size=2000)
+        if first is None or last is None:
+            MonthlyCount.objects.filter(
+                **({} if first is None else {"month__gte": month_of(first)}),
+                **({} if last is None else {"month__lte": last}),
+            ).delete()
+        span = DailyCount.objects.aggregate(first=Min("day"), last=Max("day"))
+        low, high = first or span["first"], last or span["last"]
+        if low is not None and high is not None:
+            months_refresh(months=months_between(low, high))
     return len(rows)
 
 
-@transaction.atomic
-def rollups_refresh(*, region_days: set[tuple[int, dt.date]]) -> int:
-    """Recount the given region-days."""
-    tune_plans()
-    by_region: dict[int, set[dt.date]] = defaultdict(set)
-    for region_id, day in region_days:
-        by_region[region_id].add(day)
-    written = 0
-    for region_id, days in by_region.items():
-        stale = DailyCount.objects.filter(region_id=region_id, day__in=days)
-        change = _by_month(stale.values_list("day", "kind", "object_id", "channel", *FIELDS), sign=-1)
-        stale.delete()
-        start, end = day_bounds(min(days), max(days))
-        rows = [
-            row for row in _count_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if row.day in days
-        ]
-        DailyCount.objects.bulk_create(rows, batch_size=2000)
-        fresh = ((r.day, r.kind, r.object_id, r.channel, *(getattr(r, f) for f in FIELDS)) for r in rows)
-        for key, values in _by_month(fresh, sign=1).items():
-            change[key] = [a + b for a, b in zip(change.get(key, [0] * len(FIELDS)), values, strict=True)]
-        months_shift(region_id=region_id, change=change, months=days)
-        ProblemTerm.objects.filter(region_id=region_id, day__in=days).delete()
-        ProblemTerm.objects.bulk_create(
-            [t for t in _term_rows(region_id=region_id, rated_at__gte=start, rated_at__lt=end) if t.day in days],
-            batch_size=2000,
-        )
-        written += len(rows)
-    return written
+def _snapshot() -> None:
+    """On PostgreSQL, every read of the current transaction sees the same moment (SQLite's
+    IMMEDIATE transaction does anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+MARKED = ("evaluations", "case_events")
+
+
+def _marked_models() -> dict[str, Any]:
+    from haoping.rectification.models import CaseEvent
+
+    return {"evaluations": Evaluation, "case_events": CaseEvent}
 
 
 def _set_marks() -> None:
-    from haoping.rectification.models import CaseEvent
-
-    for name, model in (("evaluations", Evaluation), ("case_events", CaseEvent)):
+    """Marks at the newest rows, with the ids missing in the look-back as gaps (a transaction that
+    took its id may still commit)."""
+    for name, model in _marked_models().items():
         top = model.objects.aggregate(top=Max("id"))["top"] or 0
-        RollupMark.objects.update_or_create(name=name, defaults={"last_id": top})
+        seen = set(model.objects.filter(pk__gt=top - LOOKBACK).values_list("pk", flat=True))
+        gaps = {pk for pk in range(max(top - LOOKBACK, 0) + 1, top + 1) if pk not in seen}
+        RollupMark.objects.update_or_create(name=name, defaults={"last_id": top, "gaps": _ranges(gaps)})
+
+
+def _marks() -> dict[str, RollupMark]:
+    found = {m.name: m for m in RollupMark.objects.filter(name__in=MARKED)}
+    for name in MARKED:
+        if name not in found:
+            found[name] = RollupMark.objects.get_or_create(name=name)[0]
+    return found
+
+
+def _ranges(ids: Iterable[int]) -> list[list[int]]:
+    """Ids as sorted [first, last] ranges."""
+    ranges: list[list[int]] = []
+    for pk in sorted(ids):
+        if ranges and ranges[-1][1] == pk - 1:
+            ranges[-1][1] = pk
+        else:
+            ranges.append([pk, pk])
+    return ranges
+
+
+def _in_gaps(mark: RollupMark) -> Q:
+    q = Q(pk__in=[low for low, high in mark.gaps if low == high])
+    for low, high in mark.gaps:
+        if low != high:
+            q |= Q(pk__gte=low, pk__lte=high)
+    return q
+
+
+def _counted(mark: RollupMark) -> Q:
+    """The rows that the rollups count already."""
+    return Q(pk__lte=mark.last_id) & ~_in_gaps(mark)
+
+
+def _pending(mark: RollupMark) -> Q:
+    """The rows that the rollups do not count yet."""
+    return Q(pk__gt=mark.last_id) | _in_gaps(mark)
+
+
+def _advance(mark: RollupMark, read: list[int]) -> tuple[int, list[list[int]]]:
+    """The mark after reading `read` (the pending ids found, ascending, up to a batch's end): every
+    id up to the newest read that was not found is a gap; gaps too far back are given up."""
+    gaps = {pk for low, high in mark.gaps for pk in range(low, high + 1)} - set(read)
+    top = max(mark.last_id, read[-1] if read else 0)
+    gaps |= set(range(mark.last_id + 1, top + 1)) - set(read)
+    # Rolled-back inserts leave gaps for good; the newest MAX_GAPS ranges are looked for (a
+    # transaction in flight is among the newest), so that the query stays small.
+    return top, _ranges(pk for pk in gaps if pk > top - LOOKBACK)[-MAX_GAPS:]
+
+
+RowKey = tuple[int, dt.date, str, int, str]  # region, day (or month), kind, object, channel
+CASE_COUNTS = ("invalid_bad", "replied", "rectified", "satisfied")
+# CountedCase's flag for each case count, in the same order.
+CASE_FLAGS = ("invalid", "replied", "rectified", "satisfied")
+_EVALUATION_VALUES: tuple[str, ...] = ("pk", "region_id", "rated_at", "channel", "source", "level", "blocked")
+_EVALUATION_VALUES += ("receipt", "comment", "reasons", *KIND_FIELDS.values())
+
+
+class _Change:
+    """What a batch adds to the daily, monthly and term rows."""
+
+    def __init__(self) -> None:
+        self.days: dict[RowKey, list[int]] = defaultdict(lambda: [0] * len(FIELDS))
+        self.terms: Counter[TermKey] = Counter()
+
+    def add(self, ev: dict[str, Any], values: dict[str, int], day: dt.date) -> None:
+        """`values` (count name → change) for every row that counts the evaluation `ev`."""
+        changes = [(FIELDS.index(name), n) for name, n in values.items() if n]
+        for kind, field in KIND_FIELDS.items():
+            object_id = ev[field]
+            if object_id is None:
+                continue
+            for channel in (ev["channel"], ALL_CHANNELS):
+                row = self.days[(ev["region_id"], day, kind, object_id, channel)]
+                for i, n in changes:
+                    row[i] += n
+
+    def add_terms(
+        self, reviews: Iterable[dict[str, Any]], sign: int, *, besides: Iterable[dict[str, Any]] = ()
+    ) -> None:
+        """Count (sign 1) or uncount (-1) the words of `reviews`, bad reviews of one receipt, in
+        the term rows that `besides` (its other reviews, counted already) do not count them in."""
+        tz = timezone.get_default_timezone()
+
+        def keys(evs: Iterable[dict[str, Any]]) -> set[TermKey]:
+            found: set[TermKey] = set()
+            for ev in evs:
+                day = timezone.localtime(ev["rated_at"], tz).date()
+                found |= _term_keys(
+                    ev["region_id"], day, ev["item_id"], ev["department_id"], ev["comment"], ev["reasons"]
+                )
+            return found
+
+        for key in keys(reviews) - keys(besides):
+            self.terms[key] += sign
+
+    def statements(self) -> list[Statement]:
+        """The statements that write the change, built before the transaction that runs them."""
+        days = {k: v for k, v in self.days.items() if any(v)}
+        months: dict[RowKey, list[int]] = defaultdict(lambda: [0] * len(FIELDS))
+        for (region_id, day, kind, object_id, channel), values in days.items():
+            into = months[(region_id, month_of(day), kind, object_id, channel)]
+            for i, n in enumerate(values):
+                into[i] += n
+        changed_terms = {k: [n] for k, n in self.terms.items() if n}
+        found = [
+            *_upsert(DailyCount, "day", FIELDS, days),
+            *_upsert(MonthlyCount, "month", FIELDS, months),
+            *_upsert(ProblemTerm, "day", ("count",), changed_terms, last="term"),
+        ]
+        # A word no valid bad review of the day uses any more is gone, as a rebuild would leave it.
+        emptied = sorted({(k[0], k[1]) for k, v in changed_terms.items() if v[0] < 0})
+        if emptied:
+            found.append(
+                (
+                    f"DELETE FROM {ProblemTerm._meta.db_table} WHERE region_id = %s AND day = %s AND count = 0",
+                    emptied,
+                    True,
+                )
+            )
+        return found
+
+
+# SQL, its parameters, and whether they are a sequence of parameter sets (executemany).
+Statement = tuple[str, Any, bool]
+
+
+def _upsert(
+    model: Any, date: str, fields: tuple[str, ...], rows: dict[Any, list[int]], last: str = "channel"
+) -> list[Statement]:
+    """Statements that add `rows` (key → changes of `fields`) to the rows of `model`, creating the
+    missing ones."""
+    table = model._meta.db_table
+    keys = ("region_id", date, "kind", "object_id", last)
+    # The database checks a row to insert (counts are never negative) before it finds the row it
+    # would update instead: a change that takes away updates rows, which exist since they count it.
+    growing = [(key, values) for key, values in rows.items() if min(values) >= 0]
+    shrinking = [(key, values) for key, values in rows.items() if min(values) < 0]
+    columns = ", ".join((*keys, *fields))
+    one = "(" + ", ".join(["%s"] * (len(keys) + len(fields))) + ")"
+    add = ", ".join(f"{f} = {table}.{f} + EXCLUDED.{f}" for f in fields)
+    per_statement = max(1, min(500, (connection.features.max_query_params or 10_000) // (len(keys) + len(fields))))
+    statements: list[Statement] = []
+    for at in range(0, len(growing), per_statement):
+        batch = growing[at : at + per_statement]
+        params: list[Any] = []
+        for key, values in batch:
+            params += [*key, *values]
+        sql = (
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))}"
+            f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {add}"
+        )
+        statements.append((sql, params, False))
+    if shrinking:
+        sql = (
+            f"UPDATE {table} SET {', '.join(f'{f} = {f} + %s' for f in fields)}"
+            f" WHERE {' AND '.join(f'{k} = %s' for k in keys)}"
+        )
+        statements.append((sql, [(*values, *key) for key, values in shrinking], True))
+    return statements
+
+
+def _counted_cases_upsert(moved: dict[tuple[int, str], tuple[bool, ...]]) -> list[Statement]:
+    if not moved:
+        return []
+    table = CountedCase._meta.db_table
+    columns = ("region_id", "receipt", *CASE_FLAGS)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
+        f" ON CONFLICT (region_id, receipt) DO UPDATE SET {', '.join(f'{f} = EXCLUDED.{f}' for f in CASE_FLAGS)}"
+    )
+    return [(sql, [(*key, *flags) for key, flags in moved.items()], True)]
+
+
+def _case_flags(cases: Any) -> dict[tuple[int, str], tuple[bool, ...]]:
+    """(region, receipt) → the outcome flags of each of `cases` as the case counts read them."""
+    from django.db.models import BooleanField, Case, Value, When
+
+    outcomes = case_outcomes()
+    flags = {
+        f"flag_{name}": Case(When(outcomes[name], then=Value(True)), default=Value(False), output_field=BooleanField())
+        for name in CASE_COUNTS
+    }
+    return {
+        (row[0], row[1]): tuple(row[2:]) for row in cases.annotate(**flags).values_list("region_id", "receipt", *flags)
+    }
+
+
+NO_OUTCOME = (False,) * len(CASE_FLAGS)
+
+
+def _counted_flags(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], tuple[bool, ...]]:
+    keys = set(keys)
+    found: dict[tuple[int, str], tuple[bool, ...]] = {}
+    receipts = sorted({receipt for _, receipt in keys})
+    for at in range(0, len(receipts), 500):
+        rows = CountedCase.objects.filter(receipt__in=receipts[at : at + 500]).values_list(
+            "region_id", "receipt", *CASE_FLAGS
+        )
+        for region_id, receipt, *flags in rows:
+            if (region_id, receipt) in keys:
+                found[(region_id, receipt)] = tuple(flags)
+    return found
+
+
+def _rating_values(ev: dict[str, Any], flags: tuple[bool, ...]) -> dict[str, int]:
+    """What one evaluation counts (R1, R2; Annex A), its case's outcome being `flags`."""
+    active = ev["source"] == Evaluation.Source.ACTIVE
+    bad = active and ev["level"] <= 2
+    values = {
+        "total": 1,
+        "active": int(active),
+        "defaults": int(ev["source"] == Evaluation.Source.DEFAULT),
+        "active_good": int(active and ev["level"] >= 4),
+        "bad": int(bad),
+        **{f"level_{n}": int(active and ev["level"] == n) for n in range(1, 6)},
+    }
+    for name, flag in zip(CASE_COUNTS, flags, strict=True):
+        values[name] = int(bad and flag)
+    return values
+
+
+class _Moved(Exception):
+    """Another update moved the marks since this batch read them."""
+
+
+def _write(
+    marks: dict[str, RollupMark], moving: str, top: int, gaps: list[list[int]], statements: list[Statement]
+) -> bool:
+    """In one short transaction: move the mark `moving` to (`top`, `gaps`) and run `statements`,
+    unless another update moved either mark since `marks` were read; whether it was written.
+
+    On PostgreSQL the statements travel in one pipeline: the transaction lasts two round trips
+    (the statements, then the commit), however many there are.
+    """
+    table = RollupMark._meta.db_table
+    same_gaps = "gaps = %s::jsonb" if connection.vendor == "postgresql" else "json(gaps) = json(%s)"
+    checks = []
+    for name in MARKED:
+        mark = marks[name]
+        new = (top, json.dumps(gaps)) if name == moving else (mark.last_id, json.dumps(mark.gaps))
+        sql = f"UPDATE {table} SET last_id = %s, gaps = %s WHERE name = %s AND last_id = %s AND {same_gaps}"
+        checks.append((sql, [*new, name, mark.last_id, json.dumps(mark.gaps)]))
+    if connection.vendor == "postgresql":
+        checks = [(sql.replace("gaps = %s WHERE", "gaps = %s::jsonb WHERE"), params) for sql, params in checks]
+    try:
+        with transaction.atomic():
+            connection.ensure_connection()
+            raw = connection.connection
+            pipeline = raw.pipeline() if connection.vendor == "postgresql" else contextlib.nullcontext()
+            cursors = []
+            with pipeline:
+                for sql, params in checks:
+                    cursors.append(raw.cursor())
+                    cursors[-1].execute(_native(sql), params)
+                cursor = raw.cursor()
+                if connection.vendor == "postgresql":
+                    # The rows are derived, and a crash may lose only whole transactions of them,
+                    # marks included, which the next update writes again: no wait for the disk.
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+                for sql, params, many in statements:
+                    if many:
+                        cursor.executemany(_native(sql), params)
+                    else:
+                        cursor.execute(_native(sql), params)
+            if any(c.rowcount != 1 for c in cursors):
+                raise _Moved
+    except _Moved:
+        return False
+    return True
+
+
+def _native(sql: str) -> str:
+    """`sql` with the driver's own placeholders (SQLite's driver takes "?")."""
+    return sql.replace("%s", "?") if connection.vendor == "sqlite" else sql
+
+
+def _counted_bad(region_id: int, receipt: str, mark: RollupMark) -> list[dict[str, Any]]:
+    """The bad reviews of a receipt that the rollups count already."""
+    reviews = counted(Evaluation.objects.filter(region_id=region_id, receipt=receipt)).filter(BAD & _counted(mark))
+    return list(reviews.values(*_EVALUATION_VALUES))
+
+
+def _evaluations_step(size: int) -> int:
+    """Count up to `size` evaluations not counted yet; the number read."""
+    marks = _marks()
+    mark = marks["evaluations"]
+    found = list(Evaluation.objects.filter(_pending(mark)).order_by("pk").values(*_EVALUATION_VALUES)[:size])
+    if not found:
+        return 0
+    tz = timezone.get_default_timezone()
+    counted = [ev for ev in found if not ev["blocked"]]
+    flags = _counted_flags((ev["region_id"], ev["receipt"]) for ev in counted)
+    change = _Change()
+    valid_bad_by_receipt: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+    for ev in counted:
+        day = timezone.localtime(ev["rated_at"], tz).date()
+        outcome = flags.get((ev["region_id"], ev["receipt"]), NO_OUTCOME)
+        change.add(ev, _rating_values(ev, outcome), day)
+        if ev["source"] == Evaluation.Source.ACTIVE and ev["level"] <= 2 and not outcome[0]:
+            valid_bad_by_receipt[(ev["region_id"], ev["receipt"])].append(ev)
+    for (region_id, receipt), reviews in valid_bad_by_receipt.items():
+        # The receipt's reviews counted already (a batch or theme stored in parts) count its words.
+        earlier = _counted_bad(region_id, receipt, mark)
+        change.add_terms(reviews, 1, besides=earlier)
+    top, gaps = _advance(mark, [ev["pk"] for ev in found])
+    # Should another update have got there first, the batch is read again.
+    _write(marks, "evaluations", top, gaps, change.statements())
+    return len(found)
+
+
+def _cases_step(size: int) -> int:
+    """Count the outcome of the cases of up to `size` case steps not read yet; the number read."""
+    from haoping.rectification.models import BadReviewCase, CaseEvent
+
+    marks = _marks()
+    mark = marks["case_events"]
+    events = list(CaseEvent.objects.filter(_pending(mark)).order_by("pk").values_list("pk", "case_id")[:size])
+    if not events:
+        return 0
+    now = _case_flags(BadReviewCase.objects.filter(pk__in={case_id for _, case_id in events}))
+    before = _counted_flags(now)
+    moved = {key: flags for key, flags in now.items() if flags != before.get(key, NO_OUTCOME)}
+    change = _Change()
+    tz = timezone.get_default_timezone()
+    for (region_id, receipt), flags in moved.items():
+        old = before.get((region_id, receipt), NO_OUTCOME)
+        reviews = _counted_bad(region_id, receipt, marks["evaluations"])
+        for ev in reviews:
+            day = timezone.localtime(ev["rated_at"], tz).date()
+            change.add(ev, {n: int(b) - int(a) for n, a, b in zip(CASE_COUNTS, old, flags, strict=True)}, day)
+        if old[0] != flags[0]:  # found invalid (or no longer): its words leave (or rejoin) the terms
+            change.add_terms(reviews, -1 if flags[0] else 1)
+    top, gaps = _advance(mark, [pk for pk, _ in events])
+    _write(marks, "case_events", top, gaps, change.statements() + _counted_cases_upsert(moved))
+    return len(events)
+
+
+def counted_cases_reset() -> None:
+    """Count every case's outcome as it stands (for a recount of everything)."""
+    from haoping.rectification.models import BadReviewCase
+
+    CountedCase.objects.all().delete()
+    rows = [
+        CountedCase(region_id=region_id, receipt=receipt, **dict(zip(CASE_FLAGS, flags, strict=True)))
+        for (region_id, receipt), flags in _case_flags(BadReviewCase.objects.all()).items()
+        if any(flags)
+    ]
+    CountedCase.objects.bulk_create(rows, batch_size=2000)
 
 
 def rollups_update() -> int:
-    """Recount every region-day touched by evaluations or case steps since the last update.
+    """Count the evaluations and case steps stored since the last update; the number read.
 
-    Safe to run at any time and concurrently with ratings: recounting a region-day is idempotent.
+    Safe to run at any time, also beside another update and beside ratings: each batch is worked
+    out before its short write transaction, which first checks that no other update has moved the
+    marks (else the batch is read again).
     """
-    from haoping.rectification.models import BadReviewCase, CaseEvent
-
-    with transaction.atomic():
-        marks = {
-            m.name: m for m in RollupMark.objects.select_for_update().filter(name__in=["evaluations", "case_events"])
-        }
-        ev_mark = marks.get("evaluations") or RollupMark.objects.create(name="evaluations")
-        case_mark = marks.get("case_events") or RollupMark.objects.create(name="case_events")
-        tz = timezone.get_default_timezone()
-        touched: set[tuple[int, dt.date]] = set()
-        newest = Evaluation.objects.aggregate(top=Max("id"))["top"] or 0
-        if newest <= ev_mark.last_id and not CaseEvent.objects.filter(pk__gt=case_mark.last_id).exists():
-            return 0
-        new = Evaluation.objects.filter(pk__gt=max(ev_mark.last_id - LOOKBACK, 0))
-        top_ev = ev_mark.last_id
-        for pk, region_id, rated_at in new.values_list("pk", "region_id", "rated_at").iterator():
-            touched.add((region_id, timezone.localtime(rated_at, tz).date()))
-            top_ev = max(top_ev, pk)
-        events = CaseEvent.objects.filter(pk__gt=case_mark.last_id)
-        top_case = case_mark.last_id
-        case_ids = set()
-        for pk, case_id in events.values_list("pk", "case_id").iterator():
-            case_ids.add(case_id)
-            top_case = max(top_case, pk)
-        if case_ids:
-            receipts = BadReviewCase.objects.filter(pk__in=case_ids).values_list("region_id", "receipt")
-            for region_id, receipt in receipts:
-                for rated_at in Evaluation.objects.filter(region_id=region_id, receipt=receipt).values_list(
-                    "rated_at", flat=True
-                ):
-                    touched.add((region_id, timezone.localtime(rated_at, tz).date()))
-        written = rollups_refresh(region_days=touched) if touched else 0
-        RollupMark.objects.filter(name="evaluations").update(last_id=top_ev)
-        RollupMark.objects.filter(name="case_events").update(last_id=top_case)
-    return written
+    done = 0
+    while n := _evaluations_step(BATCH):
+        done += n
+    while n := _cases_step(BATCH):
+        done += n
+    return done

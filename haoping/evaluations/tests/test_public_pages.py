@@ -17,6 +17,7 @@ from django.db import OperationalError
 from django.test import Client
 from PIL import Image
 
+from haoping.errors import Busy
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.tests.test_rating_page import form_token, page_path
 
@@ -78,10 +79,14 @@ def form_token_from(html: str) -> dict[str, str]:
     return {"form_token": match.group(1)}
 
 
-def test_a_busy_database_keeps_the_rating_on_the_page(world: dict[str, Any], record_payload: Any) -> None:
+@pytest.mark.parametrize(
+    "busy", [OperationalError("database is locked"), Busy("busy", "busy")], ids=["unreachable", "retries_spent"]
+)
+def test_a_busy_database_keeps_the_rating_on_the_page(
+    world: dict[str, Any], record_payload: Any, busy: Exception
+) -> None:
     url = page_path(world, record_payload)
     client = Client()
-    busy = OperationalError("database is locked")
     with mock.patch("haoping.evaluations.views.evaluation_submit", side_effect=busy):
         res = client.post(url, bad_rating(form_token(client, url)))
     html = res.content.decode()

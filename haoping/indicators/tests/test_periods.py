@@ -130,26 +130,3 @@ def test_a_weekly_trend_folds_the_days_into_weeks_from_monday(world: dict[str, A
         (D(2025, 12, 29), 1 + 2 + 3 + 4),
         (D(2026, 1, 5), 5 + 6),
     ]
-
-
-def test_an_update_shifts_the_months_by_what_changed_and_repairs_them_if_they_disagree(world: dict[str, Any]) -> None:
-    from haoping.indicators.services import months_shift
-
-    rows = [(42 + n, "district", "region", 1, "*", [n + 1] * len(FIELDS)) for n in range(3)]
-    store(world, rows)
-    region, january = world["district"].pk, D(2026, 1, 1)
-
-    def month_total() -> int:
-        return MonthlyCount.objects.get(region_id=region, month=january, kind="region", channel="*").total
-
-    assert month_total() == 1 + 2 + 3
-    key = (january, "region", region, "*")
-    months_shift(region_id=region, change={key: [4] * len(FIELDS)}, months=[january])
-    assert month_total() == 10
-    # Taking away more than the month holds means the months disagree with the days: recounted.
-    months_shift(region_id=region, change={key: [-50] * len(FIELDS)}, months=[january])
-    assert month_total() == 6
-    # A key whose days count nothing any more is gone.
-    DailyCount.objects.filter(region_id=region).delete()
-    months_shift(region_id=region, change={key: [-6] * len(FIELDS)}, months=[january])
-    assert not MonthlyCount.objects.filter(region_id=region).exists()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from conftest import iso
 from haoping.evaluations.services import defaults_record
 from haoping.indicators import services
-from haoping.indicators.models import DailyCount, MonthlyCount
+from haoping.indicators.models import DailyCount, MonthlyCount, ProblemTerm
 from haoping.indicators.services import LOOKBACK, rollups_rebuild, rollups_update
 from haoping.rectification.models import BadReviewCase
 from haoping.rectification.workflow import DECISIONS
@@ -37,7 +37,7 @@ operations = st.lists(
 
 def rows() -> set[tuple[Any, ...]]:
     found: set[tuple[Any, ...]] = set()
-    for model in (DailyCount, MonthlyCount):
+    for model in (DailyCount, MonthlyCount, ProblemTerm):
         fields = [f.name for f in model._meta.fields if f.name != "id"]
         found |= {(model.__name__, *row) for row in model.objects.values_list(*fields)}
     return found
@@ -101,6 +101,7 @@ def run(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
             completed = now - dt.timedelta(days=days_ago, hours=1)
             register(api, record_payload, no, w, completed)
             rating: dict[str, Any] = {"record_no": no, "level": level, "channel": channel, "reasons": ["other"]}
+            rating["comment"] = "窗口排队时间太长" if level <= 2 else ""
             if days_ago:  # keyed in from a paper form on a later day
                 rating.update(channel="paper", rated_at=iso(completed + dt.timedelta(minutes=30)))
             assert api.post("/evaluations", rating).status_code == 201
