@@ -228,8 +228,9 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        # 'unsafe-inline' for styles only: ECharts builds its tooltips as HTML with style
-        # attributes, and Swagger UI sets style attributes too. Styles cannot run code.
+        # 'unsafe-inline' for styles only, which cannot run code: ECharts builds its tooltips as
+        # HTML with style attributes, Swagger UI writes style attributes, and the pages keep their
+        # small stylesheets in <style> blocks.
         "style-src": ["'self'", "'unsafe-inline'"],
         # data: for the icons Swagger UI's stylesheet embeds.
         "img-src": ["'self'", "data:"],
