@@ -267,6 +267,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "haoping.accounts.views.locked_out"
+AXES_VERBOSE = False  # no start-up banner in every command's output
 # The address is REMOTE_ADDR (django-ipware is not installed): behind a proxy, have the app server
 # set it from the proxy's header.
 
