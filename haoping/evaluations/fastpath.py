@@ -39,6 +39,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -46,6 +47,7 @@ from django.db.models import DateTimeField, Field, Lookup
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from django_permissions_policy import PermissionsPolicyMiddleware
 from granian.rsgi import ProtocolClosed
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
@@ -108,6 +110,9 @@ HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
+    # As django-csp and django-permissions-policy build them from the settings for Django's answers.
+    ("Content-Security-Policy", build_policy()),
+    ("Permissions-Policy", PermissionsPolicyMiddleware.compute_header_value(settings.PERMISSIONS_POLICY, name="")),
 ]
 
 
