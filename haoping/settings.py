@@ -243,7 +243,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Features no page uses are switched off for the page and anything it might embed.
-PERMISSIONS_POLICY: dict[str, str | list[str] | tuple[str]] = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",

@@ -112,7 +112,10 @@ HEADERS = [
     ("Cross-Origin-Opener-Policy", "same-origin"),
     # As django-csp and django-permissions-policy build them from the settings for Django's answers.
     ("Content-Security-Policy", build_policy()),
-    ("Permissions-Policy", PermissionsPolicyMiddleware.compute_header_value(settings.PERMISSIONS_POLICY, name="")),
+    (
+        "Permissions-Policy",
+        PermissionsPolicyMiddleware.compute_header_value(getattr(settings, "PERMISSIONS_POLICY", {}), name=""),
+    ),
 ]
 
 
