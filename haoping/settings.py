@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import string
 from pathlib import Path
 
 import dj_database_url
@@ -40,6 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "huey.contrib.djhuey",
     "django_ratelimit",
+    # Swagger UI for /api/docs from our own static files, not a CDN (the CSP allows only 'self').
+    "ninja",
+    "axes",
+    "csp",
+    # For its Chinese messages (PasswordCharacterValidator).
+    "django_password_validators",
     "haoping.directory",
     "haoping.records",
     "haoping.evaluations",
@@ -58,13 +66,18 @@ MIDDLEWARE = [
     "haoping.middleware.ApiErrorShapeMiddleware",
     "haoping.middleware.HtmlErrorPageMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "haoping.accounts.middleware.SessionIdleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "haoping.urls"
@@ -127,9 +140,33 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Console and admin passwords (等保 2.0 level 3: identification with complexity): not like the
+# user's name, long enough, not a common password, not all digits; letters, digits and symbols.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": max(8, int(os.environ.get("HAOPING_PASSWORD_MIN_LENGTH", "8")))},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {
+        "NAME": "django_password_validators.password_character_requirements.password_validation."
+        "PasswordCharacterValidator",
+        "OPTIONS": {
+            "min_length_digit": 1,
+            "min_length_alpha": 1,
+            "min_length_special": 1,
+            "min_length_lower": 0,
+            "min_length_upper": 0,
+            "special_characters": string.punctuation,
+        },
+    },
+]
+# django-axes goes first: it refuses a locked-out account or address before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -207,7 +244,82 @@ else:
 # Rating pages are public; keep cookies tight.
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# A console or admin session ends after this many seconds without a request (等保: idle timeout).
+# SessionIdleMiddleware pushes the expiry forward at most once a minute, not on every request,
+# so that browsing the console does not write to the database each time.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", "1800"))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+HAOPING_SESSION_REFRESH_SECONDS = min(60, SESSION_COOKIE_AGE // 10)
+
+# Served over HTTPS (directly or behind a proxy that terminates TLS): cookies only over HTTPS,
+# HSTS, and plain HTTP redirected.
+HAOPING_HTTPS = env_bool("HAOPING_HTTPS", False)
+SESSION_COOKIE_SECURE = HAOPING_HTTPS
+CSRF_COOKIE_SECURE = HAOPING_HTTPS
+SECURE_SSL_REDIRECT = env_bool("HAOPING_SSL_REDIRECT", HAOPING_HTTPS)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000")) if HAOPING_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+# Behind a proxy: the header it sets to say the original request was HTTPS, e.g.
+# HAOPING_PROXY_SSL_HEADER=X-Forwarded-Proto. Set it only if the proxy always overwrites that header.
+if os.environ.get("HAOPING_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + os.environ["HAOPING_PROXY_SSL_HEADER"].strip().upper().replace("-", "_"),
+        "https",
+    )
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"  # rating links carry their token in the path
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (ECharts, the
+# pages' own JS, Swagger UI) and never inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # 'unsafe-inline' for styles only, which cannot run code: ECharts builds its tooltips as
+        # HTML with style attributes, Swagger UI writes style attributes, and the pages keep their
+        # small stylesheets in <style> blocks.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        # data: for the icons Swagger UI's stylesheet embeds.
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features no page uses are switched off for the page and anything it might embed.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+
+# Console and admin sign-in (django-axes): after HAOPING_LOGIN_FAILURE_LIMIT failed attempts for
+# one user name, or from one address, further attempts are refused for HAOPING_LOGIN_LOCKOUT_MINUTES.
+# Every attempt, failed or not, is kept in axes' tables (admin: 访问尝试 / 访问失败 / 访问日志).
+AXES_FAILURE_LIMIT = int(os.environ.get("HAOPING_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("HAOPING_LOGIN_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "haoping.accounts.views.locked_out"
+AXES_VERBOSE = False  # no start-up banner in every command's output
+# The address is REMOTE_ADDR (django-ipware is not installed): behind a proxy, have the app server
+# set it from the proxy's header.
 
 HUEY = {
     # Both queues' locks expire (huey's own TTL on Redis; haoping.ops.queue on SQLite).
@@ -234,6 +346,8 @@ LOGGING = {
         # WeasyPrint and fontTools report every step of a PDF at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes reports every sign-in at INFO; its tables keep them (see AXES_* below).
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -40,6 +40,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -47,6 +48,7 @@ from django.db.models import DateTimeField, Field, Lookup
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
+from django_permissions_policy import PermissionsPolicyMiddleware
 from granian.rsgi import ProtocolClosed
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
@@ -112,6 +114,12 @@ HEADERS = [
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "same-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
+    # As django-csp and django-permissions-policy build them from the settings for Django's answers.
+    ("Content-Security-Policy", build_policy()),
+    (
+        "Permissions-Policy",
+        PermissionsPolicyMiddleware.compute_header_value(getattr(settings, "PERMISSIONS_POLICY", {}), name=""),
+    ),
 ]
 
 

@@ -7,11 +7,14 @@ import datetime as dt
 import hashlib
 import math
 import random
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import filetype
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
@@ -51,6 +54,7 @@ from haoping.rectification.models import (
     Message,
     SpotCheck,
     SpotCheckItem,
+    evidence_path,
 )
 from haoping.rectification.workflow import DECISIONS, INVALID_CATEGORIES, WORKFLOW, allowed_actions
 from haoping.workdays.selectors import Due, add_days, add_workdays
@@ -58,12 +62,14 @@ from haoping.workdays.selectors import Due, add_days, add_workdays
 MAX_NOTE = 2000
 MAX_FILES = 5
 MAX_FILE_BYTES = 5 * 1024 * 1024
-# Evidence is a photo or a scanned document; the first bytes must agree with the name.
+HEAD_BYTES = 8192  # enough for filetype to recognise a JPEG, PNG or PDF
+# Evidence is a photo or a scanned document: extension → the type it is served as, and the types
+# filetype may read from its content (an animated PNG is still a PNG).
 FILE_TYPES = {
-    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", {"image/jpeg"}),
+    ".jpeg": ("image/jpeg", {"image/jpeg"}),
+    ".png": ("image/png", {"image/png", "image/apng"}),
+    ".pdf": ("application/pdf", {"application/pdf"}),
 }
 S = BadReviewCase.State
 
@@ -665,10 +671,9 @@ def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
             )
         if size == 0:
             raise Invalid("file_empty", _("evidence: %(name)s is empty") % {"name": name}, field="evidence")
-        content_type, magics = FILE_TYPES[extension]
+        content_type, signatures = FILE_TYPES[extension]
         upload.seek(0)
-        head = upload.read(16)
-        if not any(head.startswith(m) for m in magics):
+        if filetype.guess_mime(upload.read(HEAD_BYTES)) not in signatures:
             raise Invalid(
                 "file_type",
                 _("evidence: %(name)s is not really a %(ext)s file") % {"name": name, "ext": extension},
@@ -691,6 +696,11 @@ def _store_files(
     appeal: Appeal | None,
     now: dt.datetime,
 ) -> None:
+    """The rows now, the files once the step commits: a step rolled back leaves nothing on disk.
+
+    The stored name is fixed by the case and the content's digest (models.evidence_path), so the row
+    can name its file before the file exists.
+    """
     for f in files:
         evidence = Evidence(
             case=case,
@@ -703,8 +713,26 @@ def _store_files(
             sha256=f.sha256,
             uploaded_at=now,
         )
-        evidence.file.save(f.name, f.upload, save=False)
+        evidence.file.name = evidence_path(evidence, f.name)
         evidence.save()
+        # The content is held (at most MAX_FILES × MAX_FILE_BYTES) because the upload's own file
+        # may be closed by the time the outermost transaction commits. robust: a failed write is
+        # logged and leaves the committed step as it is; the download then answers 404.
+        f.upload.seek(0)
+        transaction.on_commit(_file_writer(evidence.file.name, f.upload.read()), robust=True)
+
+
+def _file_writer(name: str, content: bytes) -> Callable[[], None]:
+    def write_evidence_file() -> None:
+        storage = default_storage
+        if storage.exists(name):
+            return  # the same content for the same case, stored before
+        stored = storage.save(name, ContentFile(content))
+        if stored != name:
+            # Another request stored the same content under this name meanwhile; keep one copy.
+            storage.delete(stored)
+
+    return write_evidence_file
 
 
 # ---------------------------------------------------------------------------------------------

@@ -388,10 +388,15 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     item = Evidence.objects.filter(pk=evidence_id, case__in=cases_visible(actor)).first()
     if item is None:
         raise Http404(_("file not found"))
-    response = FileResponse(
-        item.file.open("rb"), content_type=item.content_type, as_attachment=True, filename=item.name
-    )
+    try:
+        content = item.file.open("rb")
+    except FileNotFoundError as exc:  # its step committed but the file could not be written
+        raise Http404(_("file not found")) from exc
+    response = FileResponse(content, content_type=item.content_type, as_attachment=True, filename=item.name)
     response["X-Content-Type-Options"] = "nosniff"
+    # A PDF opened in the browser runs under the page's policy, never with scripts.
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

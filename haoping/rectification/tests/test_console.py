@@ -114,7 +114,11 @@ def test_the_queue_marks_overdue_and_sorts_by_due_time(
 
 
 def test_the_handler_works_the_case_from_its_page(
-    people: dict[str, Client], case: BadReviewCase, settings: Any, tmp_path: Any
+    people: dict[str, Client],
+    case: BadReviewCase,
+    settings: Any,
+    tmp_path: Any,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     settings.MEDIA_ROOT = tmp_path
     handler = people["handler"]
@@ -122,9 +126,10 @@ def test_the_handler_works_the_case_from_its_page(
     assert handler.post(f"/console/cases/{case.pk}/act/classify/", {"category": "general"}).status_code == 302
     evidence = io.BytesIO(PNG)
     evidence.name = "整改照片.png"
-    res = handler.post(
-        f"/console/cases/{case.pk}/act/rectify/", {"description": "已约谈窗口人员", "evidence": evidence}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the file is written once the step commits
+        res = handler.post(
+            f"/console/cases/{case.pk}/act/rectify/", {"description": "已约谈窗口人员", "evidence": evidence}
+        )
     assert res.status_code == 302
     case.refresh_from_db()
     assert case.state == "resolved"

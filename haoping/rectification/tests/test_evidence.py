@@ -63,10 +63,16 @@ def stored_files(root: Path) -> list[Path]:
 
 
 def test_a_photo_and_a_scan_are_stored_with_their_digest(
-    handling: BadReviewCase, actor: Actor, media: Path, clock: Clock
+    handling: BadReviewCase, actor: Actor, media: Path, clock: Clock, django_capture_on_commit_callbacks: Any
 ) -> None:
     files = [SimpleUploadedFile("整改后.PNG", PNG, "image/png"), SimpleUploadedFile("说明.pdf", PDF, "application/pdf")]
-    case = case_act(actor=actor, case=handling, action="rectify", fields={"description": "已整改"}, files=files)
+    with django_capture_on_commit_callbacks() as written:
+        case = case_act(actor=actor, case=handling, action="rectify", fields={"description": "已整改"}, files=files)
+        # Nothing on disk until the step has committed.
+        assert stored_files(media) == []
+    assert len(written) == 2
+    for write in written:
+        write()
     assert case.state == "resolved"
     event = case.events.get(action="rectify")
     stored = {e.name: e for e in Evidence.objects.filter(case=case)}
