@@ -163,7 +163,10 @@ class Appeal(models.Model):
     case = models.ForeignKey(BadReviewCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="appeals")
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.PENDING)
+    # Stored with phone and ID numbers masked, like case notes; the original, when it held any,
+    # encrypted beside it.
     reasons = models.TextField(_("reasons"))
+    reasons_sealed = EncryptedTextField(_("reasons as written (encrypted)"), blank=True, editable=False)
     filed_by_label = models.CharField(_("filed by"), max_length=150)
     filed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("filed by"), null=True, blank=True, on_delete=models.PROTECT
@@ -183,6 +186,7 @@ class Appeal(models.Model):
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by_label = models.CharField(_("decided by"), max_length=150, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
+    decision_note_sealed = EncryptedTextField(_("decision note as written (encrypted)"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("appeal")

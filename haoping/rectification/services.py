@@ -763,10 +763,12 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
         )
     checked = _check_files(list(files))
     decide = APPEAL_DECIDE.after(now)
+    stored_reasons, reasons_sealed = seal_free_text(reasons)
     appeal = Appeal.objects.create(
         case=case,
         region_id=case.region_id,
-        reasons=reasons,
+        reasons=stored_reasons,
+        reasons_sealed=reasons_sealed,
         filed_by=actor.user,
         filed_by_client=actor.client,
         filed_by_label=str(actor.label)[:150],
@@ -809,8 +811,8 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     appeal.state = Appeal.State.UPHELD if upheld else Appeal.State.REJECTED
     appeal.decided_at = now
     appeal.decided_by_label = str(actor.label)[:150]
-    appeal.decision_note = note
-    appeal.save(update_fields=["state", "decided_at", "decided_by_label", "decision_note"])
+    appeal.decision_note, appeal.decision_note_sealed = seal_free_text(note)
+    appeal.save(update_fields=["state", "decided_at", "decided_by_label", "decision_note", "decision_note_sealed"])
     late = now > appeal.decide_due
     data = {"appeal": appeal.pk, "late": late}
     if upheld and case.state != S.CLOSED:

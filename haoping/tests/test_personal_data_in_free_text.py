@@ -16,7 +16,7 @@ from haoping.accounts.models import Membership
 from haoping.directory.models import Department, Staff
 from haoping.evaluations.chain import chain_verify
 from haoping.evaluations.models import Evaluation
-from haoping.rectification.models import BadReviewCase, CaseEvent, Message
+from haoping.rectification.models import Appeal, BadReviewCase, CaseEvent, Message
 from haoping.rectification.tests.support import act_ok, detail
 
 PHONE_STYLES = ["138-1234-5678", "138 1234 5678", "+86 138 1234 5678", "１３８１２３４５６７８"]
@@ -145,3 +145,28 @@ def test_comments_are_stored_masked_with_the_original_encrypted(
     api.post("/records", plain)
     api.post("/evaluations", {"record_no": plain["record_no"], "level": 5, "channel": "pc", "comment": "很好"})
     assert Evaluation.objects.get(record__record_no=plain["record_no"]).comment_sealed == ""
+
+
+def test_appeal_texts_are_stored_masked_with_the_originals_encrypted(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    body = record_payload()
+    api = world["api"]
+    assert api.post("/records", body).status_code == 201
+    res = api.post("/evaluations", {"record_no": body["record_no"], "level": 1, "channel": "pc", "comment": "差"})
+    assert res.status_code == 201, res.content
+    case_id = api.get("/cases").json()[0]["id"]
+    reasons = "当天系统故障，已回电 " + PHONE_STYLES[0]
+    appeal = api.post(f"/cases/{case_id}/appeal", {"reasons": reasons})
+    assert appeal.status_code == 201, appeal.content
+    note = "经核实，评价人身份证 " + ID_STYLES[0]
+    decided = world["manager_api"].post(f"/appeals/{appeal.json()['id']}/decide", {"upheld": False, "note": note})
+    assert decided.status_code == 200, decided.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reasons, reasons_sealed, decision_note, decision_note_sealed FROM rectification_appeal")
+        stored_reasons, sealed_reasons, stored_note, sealed_note = cursor.fetchone()
+    assert "138****5678" in stored_reasons and not IN_FULL.search(stored_reasons)
+    assert "3201**********123X" in stored_note and not IN_FULL.search(stored_note)
+    assert sealed_reasons.startswith("sm4gcm1:") and sealed_note.startswith("sm4gcm1:")
+    stored = Appeal.objects.get()
+    assert (stored.reasons_sealed, stored.decision_note_sealed) == (reasons, note)
