@@ -309,11 +309,15 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
 }
 
 # Console and admin sign-in (django-axes): after HAOPING_LOGIN_FAILURE_LIMIT failed attempts for
-# one user name, or from one address, further attempts are refused for HAOPING_LOGIN_LOCKOUT_MINUTES.
+# one user name, or HAOPING_LOGIN_ADDRESS_FAILURE_LIMIT from one address over all user names
+# (haoping.accounts.signin), further attempts are refused for HAOPING_LOGIN_LOCKOUT_MINUTES.
 # Every attempt, failed or not, is kept in axes' tables (admin: 访问尝试 / 访问失败 / 访问日志).
 AXES_FAILURE_LIMIT = int(os.environ.get("HAOPING_LOGIN_FAILURE_LIMIT", "5"))
+HAOPING_LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("HAOPING_LOGIN_ADDRESS_FAILURE_LIMIT", "30"))
 AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("HAOPING_LOGIN_LOCKOUT_MINUTES", "30")))
+# In this order: SignInLocks reads the counts per user name, then per address.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "haoping.accounts.signin.SignInLocks"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "haoping.accounts.views.locked_out"
