@@ -13,6 +13,8 @@ from haoping.rectification import views as console
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),
+    # Browsers ask for it on every page; without it each page logs a 404.
+    path("favicon.ico", RedirectView.as_view(url="/static/favicon.svg", permanent=True)),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),

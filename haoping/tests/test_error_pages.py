@@ -115,3 +115,14 @@ def test_a_rating_link_that_does_not_hold_says_what_to_do(world: dict[str, Any],
         html = res.content.decode()
         assert_for_applicants(html)
         assert "请核对您收到的链接或二维码" in html and "12345" in html
+
+
+def test_the_site_icon_is_served(db: Any) -> None:
+    from django.contrib.staticfiles import finders
+
+    res = Client().get("/favicon.ico")
+    assert res.status_code == 301 and res["Location"] == "/static/favicon.svg"
+    found = finders.find("favicon.svg")
+    assert found is not None
+    with open(str(found), encoding="utf-8") as icon:
+        assert icon.read().startswith('<svg xmlns="http://www.w3.org/2000/svg"')
