@@ -52,7 +52,10 @@ from haoping.records.services import PartyData, record_complete, record_create, 
 from haoping.rectification.links import revisit_url
 from haoping.rectification.models import BadReviewCase
 
-DEFAULT_RECORDS = 25_000
+# Three months of a city: enough ratings that most windows, staff and items reach the ranking's
+# minimum sample (HAOPING_RANKING_MIN_SAMPLE, 30 a month), small enough to load in under 30 s on
+# SQLite on two cores (bench/README.md, "Loading the demo").
+DEFAULT_RECORDS = 18_000
 DEFAULT_SEED = 20_240_601
 ADMIN_USERNAME = "admin"
 ADMIN_FILE = "demo-admin.txt"
