@@ -282,7 +282,7 @@ def _order_regions(
     rows: list[dict[str, str]], plan: dict[str, list[dict[str, Any]]], errors: list[str], where: Any, known: Any
 ) -> None:
     """Parents before children; a region is never placed under itself or its own subtree."""
-    parents = dict(Region.objects.values_list("code", "parent__code"))
+    parents: dict[str, str | None] = dict(Region.objects.values_list("code", "parent__code"))
     for row in rows:
         parents[row["code"]] = row["parent"] or None
     depth: dict[str, int] = {}
