@@ -192,7 +192,7 @@ def test_a_moved_region_carries_its_subtree(db: Any, tmp_path: Path) -> None:
     assert Region.objects.get(code="330102001").path == "/330200/330102/330102001/"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_large_import_holds_no_transaction_for_long(tmp_path: Path) -> None:
     """The bound stated at BATCH_ROWS: no write transaction of an import lasts 200 ms."""
     with timed_transactions() as seen:
