@@ -12,6 +12,10 @@ from openpyxl import Workbook
 
 from haoping.audit.models import AuditEntry
 from haoping.directory.models import Department, Institution, Region, ServiceItem, Staff, Window
+from haoping.indicators.tests.locking import timed_transactions
+
+# The bound stated at haoping.directory.services.BATCH_ROWS.
+LOCK_BOUND_MS = 200
 
 DIRECTORY: dict[str, list[dict[str, Any]]] = {
     "regions": [
@@ -132,3 +136,66 @@ def test_import_refuses_cycles_bad_codes_and_mismatched_staff(db: Any, tmp_path:
     with pytest.raises(CommandError, match="staff 第 1 行，window"):
         call_command("import_directory", write_json(tmp_path, moved))
     assert not Institution.objects.filter(code="INS-2").exists()
+
+
+def big_directory(size: int) -> dict[str, list[dict[str, Any]]]:
+    """A city with `size` service items and as many staff, over 50 districts and departments."""
+    data = json.loads(json.dumps(DIRECTORY))
+    for d in range(50):
+        data["regions"].append({"code": f"330100{d:03d}", "name": f"区{d}", "parent": "330100"})
+        data["departments"].append({"code": f"DEP-{d}", "name": f"部门{d}", "region": f"330100{d:03d}"})
+    for i in range(size):
+        data["items"].append({"code": f"ITEM-{i}", "name": f"事项{i}", "type": "许可", "department": f"DEP-{i % 50}"})
+        data["staff"].append({"staff_no": f"S{i}", "name": f"职员{i}", "department": f"DEP-{i % 50}"})
+    return data
+
+
+def test_an_error_in_the_last_row_writes_nothing(db: Any, tmp_path: Path) -> None:
+    bad = big_directory(500)
+    bad["staff"][-1]["department"] = "DEP-404"
+    with pytest.raises(CommandError, match=f"staff 第 {len(bad['staff'])} 行，department：编码 DEP-404 不存在"):
+        call_command("import_directory", write_json(tmp_path, bad))
+    assert Region.objects.count() == 0 and ServiceItem.objects.count() == 0 and Staff.objects.count() == 0
+
+
+def test_duplicate_codes_in_a_sheet_are_reported(db: Any, tmp_path: Path) -> None:
+    bad = json.loads(json.dumps(DIRECTORY))
+    bad["items"].append(dict(bad["items"][0]))
+    with pytest.raises(CommandError, match="items 第 2 行，code：在本工作表中重复出现"):
+        call_command("import_directory", write_json(tmp_path, bad))
+    assert Region.objects.count() == 0
+
+
+def test_a_second_run_changes_nothing_and_completes_an_interrupted_import(db: Any, tmp_path: Path) -> None:
+    data = big_directory(450)
+    path = write_json(tmp_path, data)
+    call_command("import_directory", path)
+    # An import killed between batches: the last batches of staff never got written.
+    Staff.objects.filter(staff_no__in=[f"S{i}" for i in range(200, 450)]).delete()
+    call_command("import_directory", path)
+    assert Staff.objects.count() == 451 and ServiceItem.objects.count() == 451
+    with timed_transactions() as seen:
+        call_command("import_directory", path)
+    # Nothing left to write: only the audit row.
+    assert len(seen.durations) <= 1
+
+
+def test_a_moved_region_carries_its_subtree(db: Any, tmp_path: Path) -> None:
+    call_command("import_directory", write_json(tmp_path, DIRECTORY))
+    moved = {
+        "regions": [
+            {"code": "330200", "name": "宁波市", "parent": None},
+            {"code": "330102", "name": "上城区", "parent": "330200"},
+        ]
+    }
+    call_command("import_directory", write_json(tmp_path, moved))
+    assert Region.objects.get(code="330102001").path == "/330200/330102/330102001/"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_large_import_holds_no_transaction_for_long(tmp_path: Path) -> None:
+    """The bound stated at BATCH_ROWS: no write transaction of an import lasts 200 ms."""
+    with timed_transactions() as seen:
+        call_command("import_directory", write_json(tmp_path, big_directory(2500)))
+    assert Staff.objects.count() == 2501
+    assert seen.longest_ms < LOCK_BOUND_MS, f"an import held a transaction for {seen.longest_ms:.0f} ms"
