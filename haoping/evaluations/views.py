@@ -238,9 +238,10 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             reasons=form.cleaned_data["reasons"],
             comment=form.cleaned_data["comment"],
         )
-    except (OperationalError, Busy):
-        # A busy or unreachable database: the rating is not lost, it is still in the form.
-        logger.warning("rating page: database busy, rating not stored", exc_info=True)
+    except (OperationalError, Busy) as exc:
+        # A busy or unreachable database: the rating is not lost, it is still in the form. Only the
+        # error's type is logged: a database error's text can quote the values it was given.
+        logger.warning("rating page: database busy (%s), rating not stored", type(exc).__name__)
         return _rate_form_page(request, token, context, form, unstored="busy")
     except DomainError as exc:
         if exc.code == "already_rated":
