@@ -114,8 +114,11 @@ def test_public_and_error_pages_fit_phone_and_desktop(
         assert page.locator("#receipt").is_visible() and rated.count() == 1
         # Over the rate: the 429 page.
         with override_settings(HAOPING_PUBLIC_RATE="1/m"):
-            page.goto(live_server.url + path)
-            answer = page.goto(live_server.url + path)
-            assert answer is not None and answer.status == 429
+            # Three requests within a second: a fixed one-minute window can start between two of
+            # them, never between both pairs, so one of the last two is over the rate.
+            statuses = [answer.status for answer in (page.goto(live_server.url + path) for _ in range(3)) if answer]
+            assert statuses[0] == 200 and 429 in statuses[1:], statuses
+            if statuses[-1] != 429:
+                page.goto(live_server.url + path)
             page.screenshot(path=str(ARTIFACTS / f"page-429-{width}.png"), full_page=True)
             assert "访问过于频繁" in page.locator("main").inner_text()
