@@ -135,8 +135,9 @@ def pg_admin(sql: str, db: str = "postgres") -> None:
         conn.execute(sql)
 
 
-def pg_query(sql: str, params: tuple = (), db: str = DB_NAME) -> list[tuple]:
-    with psycopg.connect(dbname=db, autocommit=True, **PG) as conn:
+def pg_query(sql: str, params: tuple = (), db: str | None = None) -> list[tuple]:
+    """`db`: by default the bench database (`DB_NAME`, which bench/paired.py sets per round)."""
+    with psycopg.connect(dbname=db or DB_NAME, autocommit=True, **PG) as conn:
         return conn.execute(sql, params).fetchall()
 
 
