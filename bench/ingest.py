@@ -6,7 +6,7 @@
 Steps (see bench/README.md):
   1. drop and create the PostgreSQL database `haoping_bench`, migrate it, create a small directory
      and an API client (in a `manage.py shell` subprocess: this process never imports Django);
-  2. start granian (`haoping.rsgi` by default) against it with DEBUG off;
+  2. start granian (`haoping.asgi` by default) against it with DEBUG off;
   3. register N completed service records over HTTP, then more in bulk, and a history of records
      already rated (setup, not timed);
   4. submit one rating per token with C concurrent keep-alive clients for --seconds;
@@ -240,14 +240,14 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
             "-m",
             "granian",
             "--interface",
-            args.interface,
+            "asginl" if args.interface == "asgi" else args.interface,  # Django speaks no ASGI lifespan
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
             "--workers",
             str(args.workers),
-            # RSGI, ASGI: one event loop per worker (uvloop, as the README serves it); WSGI: a pool
+            # ASGI: one event loop per worker (uvloop, as the README serves it); WSGI: a pool
             # of request threads.
             *(["--blocking-threads", str(args.threads)] if args.interface == "wsgi" else ["--loop", "uvloop"]),
             "--runtime-threads",
@@ -703,9 +703,9 @@ def main() -> None:
     )
     ap.add_argument(
         "--interface",
-        choices=["rsgi", "asgi", "wsgi"],
-        default="rsgi",
-        help="granian's interface: haoping.rsgi or haoping.asgi (fast path on the event loop), or haoping.wsgi",
+        choices=["asgi", "wsgi"],
+        default="asgi",
+        help="granian's interface: haoping.asgi (fast path on the event loop; as deploy/serve), or haoping.wsgi",
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
     ap.add_argument("--threads", type=int, default=16, help="threads per worker (gthread, granian WSGI)")

@@ -1,5 +1,5 @@
 """
-ASGI config for haoping project.
+ASGI config for haoping project: what `deploy/serve` serves (`granian --interface asgi`).
 
 It exposes the ASGI callable as a module-level variable named ``application``.
 
@@ -17,10 +17,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haoping.settings")
 django_application = get_asgi_application()
 
 from haoping.evaluations.fastpath import AsyncRatingFastPath, Writer  # noqa: E402  (needs the apps loaded)
+from haoping.gate import RequestGate  # noqa: E402
 
-# The common rating is answered on the event loop and stored in batches by one writer thread per
-# process; everything else goes through Django.
-application = AsyncRatingFastPath(django_application, writer=Writer())
+# Every request passes the gate first, before any of its body is read. The common rating is then
+# answered on the event loop and stored in batches by one writer thread per process; everything
+# else goes through Django.
+application = RequestGate(AsyncRatingFastPath(django_application, writer=Writer()))
 # What is loaded by now (settings, apps, models) lives as long as the process: keep it out of the
 # collector's full passes, which otherwise stall a request that builds many objects (a province's
 # ranking) by tens of milliseconds.

@@ -204,10 +204,10 @@ HAOPING_CHAIN_ANCHOR_LOG = Path(os.environ.get("HAOPING_CHAIN_ANCHOR_LOG", VAR_D
 LOGIN_URL = "/console/login/"
 LOGIN_REDIRECT_URL = "/console/"
 
-# No legitimate request body comes near this; larger ones get a 400 before any parsing. Under
-# RSGI, a larger body is read only from a signed-in console user (evidence) or with an API key.
+# No legitimate request body comes near this; larger ones get a 400 before any parsing. Served by
+# haoping.asgi, a larger body is read only from a signed-in console user (evidence) or with an API key.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
-# Under RSGI (haoping.gate, haoping.lib.rsgi): seconds a request body may take to arrive (plus its
+# The request gate of haoping.asgi (haoping.gate): seconds a request body may take to arrive (plus its
 # size at 32 kB/s); and how many requests with a body, without an API key, one client address may
 # have open at once in each server process (0: no cap; behind a proxy, cap there instead).
 HAOPING_BODY_TIMEOUT = float(os.environ.get("HAOPING_BODY_TIMEOUT", "10"))

@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -49,7 +49,6 @@ from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
 from django_permissions_policy import PermissionsPolicyMiddleware
-from granian.rsgi import ProtocolClosed
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
 from haoping.directory.models import Region
@@ -66,7 +65,6 @@ from haoping.evaluations.services import (
 )
 from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
-from haoping.lib.rsgi import ASGIApp, body_time_limit, content_length, header_fields, read_body, serve_asgi
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -709,6 +707,7 @@ async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Write
 
 
 StartResponse = Callable[..., Any]
+ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
@@ -775,39 +774,3 @@ def _replayed(chunks: list[bytes], message: dict[str, Any], receive: Any) -> Any
         return await receive()
 
     return replay
-
-
-class RsgiRatingFastPath:
-    """RSGI application (granian's native interface) in front of Django's ASGI application: the
-    fast path's answers straight from granian's protocol, else Django's through `serve_asgi`."""
-
-    def __init__(self, app: ASGIApp, writer: Writer, gate: Any = None) -> None:
-        self.app = app
-        self.writer = writer
-        self.gate = gate  # haoping.gate.RequestGate: what may be read, before any body is
-
-    async def __rsgi__(self, scope: Any, protocol: Any) -> None:
-        if self.gate is None:
-            return await self._answer(scope, protocol)
-        async with self.gate.admit(scope, protocol, self.app) as admitted:
-            if admitted:
-                await self._answer(scope, protocol)
-
-    async def _answer(self, scope: Any, protocol: Any) -> None:
-        length = content_length(scope)
-        limit = body_time_limit(length, settings.HAOPING_BODY_TIMEOUT)
-        if scope.proto == "http" and scope.method == "POST" and scope.path == PATH:
-            if length is not None and 0 < length <= MAX_BODY:
-                try:
-                    raw = await read_body(protocol, limit)
-                except ProtocolClosed:
-                    return  # the client left before its body arrived
-                if raw is None or len(raw) != length:
-                    return  # too slow (answered 408), or cut short (the client left)
-                answered = await respond_async(header_fields(scope), raw, self.writer)
-                if answered is not None:
-                    status, body = answered
-                    protocol.response_bytes(status, HEADERS, body)
-                    return
-                return await serve_asgi(self.app, scope, protocol, body=raw)
-        await serve_asgi(self.app, scope, protocol, body_timeout=limit)

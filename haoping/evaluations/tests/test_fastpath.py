@@ -730,7 +730,8 @@ def test_the_asgi_application_answers_through_both_paths(
     api = world["api"]
     good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "A")
     to_django: list[str] = []
-    spy = _django_spy(application.app, to_django)
+    fast_path = application.app  # behind the request gate (haoping.gate)
+    spy = _django_spy(fast_path.app, to_django)
 
     lookups: list[str] = []
     looked_up = fastpath._client_looked_up
@@ -771,17 +772,18 @@ def test_the_asgi_application_answers_through_both_paths(
 
     # The first rating finds the key on a worker thread, not on the event loop.
     clear_cache()
-    monkeypatch.setattr(application, "app", spy)
+    monkeypatch.setattr(fast_path, "app", spy)
     monkeypatch.setattr(fastpath, "_client_looked_up", counted)
     try:
         good, bad, batched, again, missing, long, unknown, doubled = asyncio.run(scenario())
     finally:
-        application.writer.stop()
+        fast_path.writer.stop()
     # Each key the cache did not know was looked up once, off the event loop.
     assert lookups == [f"Bearer {api.key}", "Bearer hp_unknown"]
     assert doubled[0] == 401
     # The good and the bad rating were the fast path's; the rest were Django's.
-    assert to_django == [batch_token, good_token, "/api/v1/nothing", "long", bad_token, batch_token]
+    # The gate let no body through without a valid key.
+    assert to_django == [batch_token, good_token, "/api/v1/nothing", "long", "no body", "no body"]
     assert good[0] == bad[0] == batched[0] == 201
     assert good[2]["evaluations"] == [{"record_no": "A1", "visit_id": None, "level": 5}]
     assert bad[2]["evaluations"] == [{"record_no": "A2", "visit_id": None, "level": 2}]
@@ -796,93 +798,6 @@ def test_the_asgi_application_answers_through_both_paths(
     assert long[0] == 422 and "comment" in long[2]["detail"]
     assert unknown[0] == 401
     assert Evaluation.objects.count() == 4
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_rsgi_application_answers_through_both_paths(
-    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import asyncio
-
-    from haoping.lib.tests.rsgi_support import Headers, Protocol, Scope
-    from haoping.rsgi import application
-
-    api = world["api"]
-    good_token, bad_token, batch_token = _entry_point_tokens(api, record_payload, "R")
-    to_django: list[str] = []
-    spy = _django_spy(application.app, to_django)
-
-    async def call(
-        path: str, body: Any, chunk: int = 0, key: str = api.key, extra: tuple[tuple[str, str], ...] = ()
-    ) -> tuple[int, dict[str, str], Any]:
-        raw = json.dumps(body).encode()
-        protocol = Protocol(raw, chunk)
-        await application.__rsgi__(Scope("POST", path, Headers([*_headers(key, raw), *extra])), protocol)
-        assert protocol.status is not None
-        return protocol.status, {k.lower(): v for k, v in protocol.headers}, json.loads(protocol.answer())
-
-    async def scenario() -> list[tuple[int, dict[str, str], Any]]:
-        return [
-            await call(fastpath.PATH, {"token": good_token, "level": 5, "channel": "qrcode"}),
-            await call(fastpath.PATH, {"token": bad_token, "level": 2, "channel": "pad", "reasons": ["process"]}),
-            # A batch record goes through Django (R5), with the body the fast path read.
-            await call(fastpath.PATH, {"token": batch_token, "level": 4, "channel": "pad"}),
-            await call(fastpath.PATH, {"token": good_token, "level": 4, "channel": "sms"}),
-            await call("/api/v1/nothing", {}),
-            # Past the fast path's body limit, Django reads the body in pieces and names the problem.
-            await call(fastpath.PATH, {"token": bad_token, "level": 5, "channel": "pad", "comment": "长" * 7000}, 4096),
-            # A second Authorization header: the first names no client, so Django gets no body and
-            # refuses the request.
-            await call(
-                fastpath.PATH,
-                {"token": batch_token, "level": 5, "channel": "pad"},
-                key="hp_unknown",
-                extra=(("authorization", f"Bearer {api.key}"),),
-            ),
-        ]
-
-    monkeypatch.setattr(application, "app", spy)
-    try:
-        good, bad, batched, again, missing, long, doubled = asyncio.run(scenario())
-    finally:
-        application.writer.stop()
-    # The good and the bad rating were the fast path's; the rest were Django's.
-    assert to_django == [batch_token, good_token, "/api/v1/nothing", "long", "no body"]
-    assert good[0] == bad[0] == batched[0] == 201
-    assert good[2]["evaluations"] == [{"record_no": "R1", "visit_id": None, "level": 5}]
-    assert bad[2]["evaluations"] == [{"record_no": "R2", "visit_id": None, "level": 2}]
-    assert BadReviewCase.objects.filter(record__record_no="R2").exists()
-    assert sorted(e["record_no"] for e in batched[2]["evaluations"]) == ["RB1", "RB2"]
-    # The fast path's answers carry the headers Django's do.
-    assert {k: v for k, v in good[1].items() if k != "content-length"} == {
-        k: v for k, v in batched[1].items() if k != "content-length"
-    }
-    assert again[0] == 409 and again[2]["error"] == "already_rated"
-    assert missing[0] == 404 and missing[2]["error"] == "not_found"
-    assert long[0] == 422 and "comment" in long[2]["detail"]
-    assert doubled[0] == 401
-    assert Evaluation.objects.count() == 4
-
-
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_rating_whose_client_left_is_not_stored(world: dict[str, Any], record_payload: Any) -> None:
-    """Granian hands over a body cut short as if whole: the declared length shows the client left."""
-    import asyncio
-
-    from haoping.lib.tests.rsgi_support import Headers, Protocol, Scope
-    from haoping.rsgi import application
-
-    api = world["api"]
-    token = token_of(api.post("/records", record_payload(record_no="L1")))
-    raw = json.dumps({"token": token, "level": 5, "channel": "pad"}).encode()
-    headers = _headers(api.key, raw, length=len(raw) + 10)
-    protocol = Protocol(raw, gone=True)
-    try:
-        asyncio.run(application.__rsgi__(Scope("POST", fastpath.PATH, Headers(headers)), protocol))
-    finally:
-        application.writer.stop()
-    assert protocol.status is None
-    assert not Evaluation.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -926,7 +841,7 @@ def test_asgi_requests_give_their_database_connections_back(
     # This test's own connection, and any another test's server thread still holds.
     before = lent()
     statuses = asyncio.run(rounds())
-    application.writer.stop()
+    application.app.writer.stop()
     assert sorted(set(statuses)) == [200, 201, 409]
     with connection.cursor() as cursor:
         cursor.execute(
