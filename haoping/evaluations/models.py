@@ -70,15 +70,13 @@ class Evaluation(models.Model):
     visit = models.ForeignKey(
         Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
-    # Who was rated, copied from the record or visit so that indicators need no joins. They come from
-    # rows that carry their own foreign keys (record, visit, item, window), and the row MAC seals
-    # them, so the database does not check them again on every insert.
-    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT, db_constraint=False)
-    department = models.ForeignKey(
-        Department, verbose_name=_("department"), on_delete=models.PROTECT, db_constraint=False
-    )
+    # Who was rated, copied from the record or visit so that indicators need no joins. The database
+    # checks them on every insert too: a rating never names a directory row that is not there
+    # (bench/README.md: the checks cost less than the noise of a paired run).
+    item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT)
+    department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
     institution = models.ForeignKey(
-        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
+        Institution, verbose_name=_("institution"), null=True, blank=True, on_delete=models.PROTECT
     )
     platform = models.ForeignKey(
         Platform,
@@ -86,22 +84,16 @@ class Evaluation(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        db_constraint=False,
         db_index=False,
     )
-    window = models.ForeignKey(
-        Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
-    )
-    staff = models.ForeignKey(
-        Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT, db_constraint=False
-    )
+    window = models.ForeignKey(Window, verbose_name=_("window"), null=True, blank=True, on_delete=models.PROTECT)
+    staff = models.ForeignKey(Staff, verbose_name=_("staff member"), null=True, blank=True, on_delete=models.PROTECT)
     bundle = models.ForeignKey(
         Bundle,
         verbose_name=_("bundle"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
-        db_constraint=False,
         db_index=False,
     )
 
