@@ -1,8 +1,8 @@
-"""The production server (`deploy/serve`: granian, RSGI) under faults, on 127.0.0.1.
+"""The production server (`deploy/serve`: granian, haoping.asgi) under faults, on 127.0.0.1.
 
 A dead worker is respawned while the other keeps answering, and every acknowledged rating is in
-the database; slow clients (a bounded number, each sending one byte of its body) do not keep other
-clients from being answered.
+the database; slow clients (a bounded number, each sending one byte of its body, or part of its
+headers, or nothing at all) do not keep other clients from being answered.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from haoping.ops.tests.processes import ROOT, environment, start, stop, wait_for
 
 PORT_WORKER_KILL = 8151
 PORT_SLOW_CLIENTS = 8152
+PORT_SLOW_HEADERS = 8153
 
 
 def _workers(main_pid: int) -> list[int]:
@@ -209,3 +210,48 @@ def test_slow_clients_do_not_keep_others_from_being_answered(
     # From one address, 32 bodies may be awaited at once (then 408 after 2 s); the rest get a 429.
     assert page_statuses.count(429) == 100 - 32 and page_statuses.count(408) == 32
     assert Evaluation.objects.count() == 5
+
+
+def _closed_by(sock: socket.socket, deadline: float) -> bool:
+    """Whether the server closes this connection (after an error answer or none) by `deadline`."""
+    try:
+        while True:
+            sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            if not sock.recv(4096):
+                return True
+    except OSError:
+        return False
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_slow_headers_and_idle_connections_do_not_keep_others_from_being_answered(
+    world: dict[str, Any], tmp_path: Path, served: list[Any]
+) -> None:
+    """Connections that never send a byte stay open (granian starts no timer before the first
+    byte) but no longer take every place of a worker; slow headers are cut off after 5 s."""
+    served.append(_serve(tmp_path, PORT_SLOW_HEADERS, 1))
+    # More idle connections than granian's own default lets one worker serve at once (1,024).
+    idle = [socket.create_connection(("127.0.0.1", PORT_SLOW_HEADERS), timeout=10) for _ in range(1100)]
+    # Slowloris: a request line and one header, then nothing.
+    slow = []
+    for _ in range(100):
+        sock = socket.create_connection(("127.0.0.1", PORT_SLOW_HEADERS), timeout=10)
+        sock.sendall(f"GET /console/login/ HTTP/1.1\r\nHost: 127.0.0.1:{PORT_SLOW_HEADERS}\r\n".encode())
+        slow.append(sock)
+    sent_at = time.monotonic()
+    try:
+        time.sleep(0.5)
+        started = time.monotonic()
+        for _ in range(10):
+            conn = http.client.HTTPConnection("127.0.0.1", PORT_SLOW_HEADERS, timeout=3)
+            conn.request("GET", "/console/login/")
+            assert conn.getresponse().status == 200
+        others = time.monotonic() - started
+        # deploy/serve gives a client 5 s for its headers.
+        closed = [_closed_by(sock, sent_at + 8) for sock in slow]
+    finally:
+        for sock in [*slow, *idle]:
+            sock.close()
+    print(f"10 other requests answered in {others:.2f} s; {sum(closed)} of 100 slow headers cut off")
+    assert others < 5
+    assert all(closed)
