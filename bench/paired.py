@@ -21,9 +21,10 @@ commit): it is migrated, loaded and served by its own code, with its own `.venv`
    ratings are sent, then bench/ingest.py's load generator rates for `--seconds`; the server
    stops and the database check of bench/ingest.py runs (every acknowledged rating stored once).
 3. Printed: each round's ratings/s, p50/p99 and CPU per rating; per side the median and the
-   min-max; for each other side against A, the ratio of the medians, the ratios of each round to
-   the A round next to it, and a bootstrap 95 % interval of the ratio of the medians (rounds
-   resampled per side). A difference whose interval holds 1.00 is inside the noise.
+   min-max of the rates and the median CPU per rating; for each pair of sides, the ratio of the
+   medians, the ratios of each round to the other side's round next to it, and a bootstrap 95 %
+   interval of the ratio of the medians (rounds resampled per side). A difference whose interval
+   holds 1.00 is inside the noise.
 
 Seeds are dropped at the end unless `--keep-seeds` (then `--reuse-seeds` skips step 1 next time).
 """
@@ -233,31 +234,37 @@ def bootstrap_ratio(a: list[float], b: list[float], draws: int = 10_000) -> tupl
 
 def summary(sides: list[Side]) -> dict[str, object]:
     rates = {s.name: [float(r["ratings_per_s"]) for r in s.rounds] for s in sides}  # type: ignore[arg-type]
-    print("\nside  rounds (ratings/s)                                   median    min-max")
+    print("\nside  rounds (ratings/s)                                   median    min-max   CPU ms per rating")
     for s in sides:
         r = rates[s.name]
         rounds = "  ".join(f"{x:,.0f}" for x in r)
-        print(f"{s.name:<5} {rounds:<52} {statistics.median(r):>7,.0f}   {min(r):,.0f}-{max(r):,.0f}")
-    out: dict[str, object] = {"rates": rates, "against_a": {}}
-    a = rates["a"]
-    for s in sides[1:]:
-        b = rates[s.name]
-        ratio = statistics.median(b) / statistics.median(a)
-        per_round = [y / x for x, y in zip(a, b, strict=False)]
-        low, high = bootstrap_ratio(a, b)
-        inside = low <= 1.0 <= high or min(len(a), len(b)) < 3  # fewer rounds tell nothing
+        # CPU per rating moves less with the machine's other work than the rate does.
+        server = statistics.median(float(x["server_ms"]) for x in s.rounds)  # type: ignore[arg-type]
+        postgres = statistics.median(float(x["postgres_ms"]) for x in s.rounds)  # type: ignore[arg-type]
         print(
-            f"{s.name} / a: medians {ratio:.3f} ({100 * (ratio - 1):+.1f} %); round by round"
-            f" {min(per_round):.3f}-{max(per_round):.3f}; bootstrap 95 % {low:.3f}-{high:.3f}"
-            f" → {'inside the noise' if inside else 'outside the noise'}"
+            f"{s.name:<5} {rounds:<52} {statistics.median(r):>7,.0f}   {min(r):,.0f}-{max(r):,.0f}"
+            f"   server {server:.3f}, PostgreSQL {postgres:.3f} (medians)"
         )
-        out["against_a"][s.name] = {  # type: ignore[index]
-            "ratio_of_medians": round(ratio, 4),
-            "round_ratios": [round(x, 4) for x in per_round],
-            "bootstrap_95": [round(low, 4), round(high, 4)],
-            "inside_noise": inside,
-        }
-    return out
+    out: dict[str, dict[str, object]] = {}
+    for k, first in enumerate(sides):
+        for second in sides[k + 1 :]:
+            a, b = rates[first.name], rates[second.name]
+            ratio = statistics.median(b) / statistics.median(a)
+            per_round = [y / x for x, y in zip(a, b, strict=False)]
+            low, high = bootstrap_ratio(a, b)
+            inside = low <= 1.0 <= high or min(len(a), len(b)) < 3  # fewer rounds tell nothing
+            print(
+                f"{second.name} / {first.name}: medians {ratio:.3f} ({100 * (ratio - 1):+.1f} %); round by round"
+                f" {min(per_round):.3f}-{max(per_round):.3f}; bootstrap 95 % {low:.3f}-{high:.3f}"
+                f" → {'inside the noise' if inside else 'outside the noise'}"
+            )
+            out[f"{second.name}/{first.name}"] = {
+                "ratio_of_medians": round(ratio, 4),
+                "round_ratios": [round(x, 4) for x in per_round],
+                "bootstrap_95": [round(low, 4), round(high, 4)],
+                "inside_noise": inside,
+            }
+    return {"rates": rates, "ratios": out}
 
 
 def main() -> None:
