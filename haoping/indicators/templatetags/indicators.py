@@ -5,6 +5,7 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 register = template.Library()
 
@@ -39,12 +40,12 @@ def period_presets() -> list[tuple[str, dt.date, dt.date]]:
     last_month_end = month - dt.timedelta(days=1)
     quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     return [
-        (_("Today"), today, today),
+        (pgettext("period", "Today"), today, today),
         (_("This week"), today - dt.timedelta(days=today.weekday()), today),
         (_("This month"), month, today),
         (_("Last month"), last_month_end.replace(day=1), last_month_end),
         (_("This quarter"), quarter, today),
-        (_("This year"), today.replace(month=1, day=1), today),
+        (pgettext("period", "This year"), today.replace(month=1, day=1), today),
     ]
 
 
