@@ -4,6 +4,7 @@ short English word with two meanings gets a context for each."""
 from __future__ import annotations
 
 import gettext
+import re
 from pathlib import Path
 from typing import Any
 
@@ -76,3 +77,19 @@ def test_period_presets_and_calendar_source_speak_their_own_sense() -> None:
     labels = [label for label, _first, _last in period_presets()]
     assert labels[0] == "今日" and labels[-1] == "本年"
     assert str(CalendarDay._meta.get_field("source").verbose_name) == "来源"
+
+
+def test_the_queue_names_levels_and_changes_have_no_negative_zero(world: dict[str, Any], record_payload: Any) -> None:
+    from haoping.indicators.templatetags.indicators import change
+    from haoping.rectification.tests.support import bad_case
+
+    bad_case(world, record_payload, level=1)
+    bad_case(world, record_payload, level=2)
+    user = get_user_model().objects.create_user(username="manager", password="pw-manager")
+    Membership.objects.create(user=user, role="manager", region=world["district"])
+    client = Client()
+    client.force_login(user)
+    html = client.get("/console/").content.decode()
+    cells = re.findall(r'<td data-label="评价等级"[^>]*>(.*?)</td>', html)
+    assert sorted(cells) == ["不满意", "非常不满意"]
+    assert change(0.9496, 0.95) == "0.0 个百分点"

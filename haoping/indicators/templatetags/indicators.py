@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from haoping.lib.points import points_between, signed_points
+
 register = template.Library()
 
 
@@ -23,8 +25,7 @@ def change(value: float | None, previous: float | None) -> str:
     """Percentage points against the previous period."""
     if value is None or previous is None:
         return _("no comparison")
-    points = (value - previous) * 100
-    return f"{points:+.1f} " + _("points")
+    return signed_points(points_between(value, previous)) + " " + _("points")
 
 
 @register.filter
