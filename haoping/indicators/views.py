@@ -106,6 +106,10 @@ def _trend(request: HttpRequest) -> str:
     return "week" if request.GET.get("trend") == "week" else "day"
 
 
+# R1: good (4–5) green, middle (3) amber, bad (1–2) red, as the rates read them.
+LEVEL_COLORS = {5: "#2e8b57", 4: "#6fbf73", 3: "#e0a526", 2: "#e8705f", 1: "#c8161d"}
+
+
 def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
     """The context of `indicators/_charts.html`: the trend, levels and channels, for ECharts and as tables."""
     lines = data["days"]
@@ -115,7 +119,10 @@ def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
         "good_rate": [
             round(d["rates"]["good_rate"] * 100, 1) if d["rates"]["good_rate"] is not None else None for d in lines
         ],
-        "levels": [{"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1]} for n in range(5, 0, -1)],
+        "levels": [
+            {"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1], "color": LEVEL_COLORS[n]}
+            for n in range(5, 0, -1)
+        ],
         "channels": [
             {
                 "name": str(Evaluation.Channel(c["channel"]).label) if c["channel"] else str(_("default rating")),
@@ -129,6 +136,9 @@ def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
         "days": lines,
         "levels": chart["levels"],
         "channels": chart["channels"],
+        # The level chart counts active ratings only (a timed-out default has no level chosen);
+        # the channel chart every rating, the defaults as a channel of their own.
+        "base": data["whole"]["counts"],
         "trend": trend,
         "trends": [("day", _("By day")), ("week", _("By week"))],
         "trend_label": _("Weekly trend") if trend == "week" else _("Daily trend"),
