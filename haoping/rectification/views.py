@@ -594,7 +594,7 @@ def revisit(request: HttpRequest, token: str) -> HttpResponse:
         {
             "case": case,
             "answer": answer.note if answer else "",
-            "error": error,
+            "error": error and error_labelled(error, {"note": gettext_lazy("Anything to add (optional)")}),
             "open": case.state == BadReviewCase.State.REPLIED,
             # What the evaluator sent stays on the page when it could not be saved.
             "chosen": request.POST.get("satisfied", ""),
