@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class DomainError(Exception):
     status = 400
@@ -40,3 +42,19 @@ class Busy(DomainError):
     sent again (the API answers 503)."""
 
     status = 503
+
+
+def error_labelled(error: DomainError, labels: Mapping[str, object]) -> DomainError:
+    """The error as a page shows it: the field it names by the label the form gives it.
+
+    A service names a field as the API knows it ("note: this field is required"), which is what an
+    integrator needs; a person filling in a form knows the field only by its label (说明).
+    """
+    field = error.extra.get("field")
+    if not isinstance(field, str) or field not in labels:
+        return error
+    for separator in (":", "："):
+        if error.detail.startswith(field + separator):
+            rest = error.detail[len(field) + 1 :].lstrip()
+            return type(error)(error.code, f"{labels[field]}：{rest}", status=error.status, **error.extra)
+    return error

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from haoping.directory.models import Region
 
@@ -24,7 +25,7 @@ class ApiClient(models.Model):
     # Only a digest of the key is kept; the key itself is shown once, at creation.
     key_digest = models.CharField(_("key digest"), max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
-    is_active = models.BooleanField(_("active"), default=True)
+    is_active = models.BooleanField(pgettext_lazy("API client", "active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

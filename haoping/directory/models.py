@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -82,12 +83,39 @@ class RegionPolicy(models.Model):
         default=Decider.SAME_REGION,
     )
 
+    class KeyTargets(models.TextChoices):
+        # R20: low scorers become key targets (重点评测对象); the sources leave open how low.
+        LOWEST_BELOW_MEDIAN = "lowest_below_median", _("the lowest ones of a ranking, strictly below its median")
+        BELOW_THRESHOLD = "below_threshold", _("those under a set rate")
+
+    key_targets = models.CharField(
+        _("key targets of a ranking"),
+        max_length=20,
+        choices=KeyTargets.choices,
+        default=KeyTargets.LOWEST_BELOW_MEDIAN,
+    )
+    key_targets_lowest = models.PositiveSmallIntegerField(
+        _("key targets: how many of the lowest"), default=3, validators=[MaxValueValidator(1000)]
+    )
+    key_targets_threshold = models.DecimalField(
+        _("key targets: under this rate (percent)"),
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
     class Meta:
         verbose_name = _("region policy")
         verbose_name_plural = _("region policies")
 
     def __str__(self) -> str:
         return str(self.region)
+
+    def clean(self) -> None:
+        if self.key_targets == self.KeyTargets.BELOW_THRESHOLD and self.key_targets_threshold is None:
+            raise ValidationError({"key_targets_threshold": _("Give the rate under which objects become key targets.")})
 
 
 class Department(models.Model):

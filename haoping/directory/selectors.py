@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import io
+from typing import Any
+
 from django.db import connection
 
 from haoping.directory.models import Region, RegionPolicy
@@ -33,3 +36,68 @@ def policy_for_region(region: Region) -> RegionPolicy:
         if code in policies:
             return policies[code]
     return RegionPolicy(region=region)
+
+
+# What each column of an exported sheet reads from its row: a field, or a related row's code
+# (the same columns `directory_import` takes, so an export can be edited and imported again).
+EXPORT_COLUMNS: dict[str, dict[str, str]] = {
+    "regions": {"code": "code", "name": "name", "parent": "parent__code"},
+    "departments": {"code": "code", "name": "name", "region": "region__code"},
+    "institutions": {"code": "code", "name": "name", "kind": "kind", "region": "region__code"},
+    "windows": {"code": "code", "name": "name", "institution": "institution__code", "department": "department__code"},
+    "platforms": {"code": "code", "name": "name", "kind": "kind", "region": "region__code"},
+    "items": {
+        "code": "code",
+        "name": "name",
+        "type": "type",
+        "department": "department__code",
+        "legal_days": "legal_days",
+        "promised_days": "promised_days",
+    },
+    "staff": {
+        "staff_no": "staff_no",
+        "name": "name",
+        "department": "department__code",
+        "institution": "institution__code",
+        "window": "window__code",
+    },
+}
+
+
+def directory_rows() -> dict[str, list[dict[str, Any]]]:
+    """The whole directory in the import's shape: a list of rows per section, references by code."""
+    from haoping.directory.services import MODELS
+
+    data: dict[str, list[dict[str, Any]]] = {}
+    for section, columns in EXPORT_COLUMNS.items():
+        # Regions parents first, the rest by code: a diff of two exports reads line by line.
+        order = "path" if section == "regions" else ("staff_no" if section == "staff" else "code")
+        rows = MODELS[section].objects.order_by(order).values_list(*columns.values())
+        data[section] = [dict(zip(columns, row, strict=True)) for row in rows.iterator(chunk_size=2000)]
+    return data
+
+
+def directory_workbook(data: dict[str, list[dict[str, Any]]]) -> bytes:
+    """An .xlsx workbook with a sheet per section, headed by the import's column names; with no
+    rows it is the template to fill in."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    from haoping.directory.services import SECTIONS
+
+    book = Workbook(write_only=True)
+    for section, columns in SECTIONS.items():
+        sheet = book.create_sheet(section)
+        sheet.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(sheet, value=column)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        sheet.append(header)
+        for row in data.get(section, []):
+            sheet.append([row.get(column) for column in columns])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

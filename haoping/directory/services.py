@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,23 +81,32 @@ class ImportErrors(Exception):
 
 def read_directory_file(path: Path) -> dict[str, list[dict[str, Any]]]:
     """Read a `.json` file of the documented shape, or an `.xlsx` workbook with a sheet per kind."""
-    if path.suffix.lower() == ".json":
+    return read_directory_upload(name=path.name, content=path.read_bytes())
+
+
+def read_directory_upload(*, name: str, content: bytes) -> dict[str, list[dict[str, Any]]]:
+    """The same, from a file's name and bytes (as the admin receives an upload)."""
+    suffix = Path(name).suffix.lower()
+    if suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(content.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ImportErrors([_("%(file)s: not valid JSON: %(error)s") % {"file": path.name, "error": exc}]) from exc
+            raise ImportErrors([_("%(file)s: not valid JSON: %(error)s") % {"file": name, "error": exc}]) from exc
         if not isinstance(data, dict):
-            raise ImportErrors([_("%(file)s: the top level must be an object") % {"file": path.name}])
+            raise ImportErrors([_("%(file)s: the top level must be an object") % {"file": name}])
         return data
-    if path.suffix.lower() == ".xlsx":
-        return _read_workbook(path)
-    raise ImportErrors([_("%(file)s: only .json and .xlsx files can be imported") % {"file": path.name}])
+    if suffix == ".xlsx":
+        return _read_workbook(name, content)
+    raise ImportErrors([_("%(file)s: only .json and .xlsx files can be imported") % {"file": name}])
 
 
-def _read_workbook(path: Path) -> dict[str, list[dict[str, Any]]]:
+def _read_workbook(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]:
     from openpyxl import load_workbook
 
-    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a broken file
+        raise ImportErrors([_("%(file)s: not a readable .xlsx workbook") % {"file": name}]) from exc
     data: dict[str, list[dict[str, Any]]] = {}
     for sheet in workbook.worksheets:
         rows = sheet.iter_rows(values_only=True)

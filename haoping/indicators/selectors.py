@@ -7,9 +7,11 @@ region ids first, so every read filters the rollups by their own key.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
-from collections.abc import Callable
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -324,6 +326,46 @@ class Ranked:
     watch: bool
 
 
+def rank_score(rate: float) -> float:
+    """A rate as rankings compare it: in percent to the one decimal the pages show, so that two
+    objects shown with the same rate share a rank and a rate shown at a threshold reaches it."""
+    return round(rate * 100, 1)
+
+
+def competition_ranks(scores: Sequence[float]) -> list[int]:
+    """Standard competition ranking ("1224") of scores sorted best first: equal scores share the
+    rank, and the next score's rank counts everyone above it."""
+    ranks: list[int] = []
+    for i, score in enumerate(scores):
+        ranks.append(ranks[-1] if i and score == scores[i - 1] else i + 1)
+    return ranks
+
+
+def ranking_median(scores: Sequence[float]) -> float | None:
+    return statistics.median(scores) if scores else None
+
+
+def key_targets(scores: Sequence[float], *, lowest: int, threshold: float | None) -> list[bool]:
+    """R20: which objects of a ranking (scores best first, rank_score) are key targets (重点评测对象).
+
+    Under a threshold (percent): those below it. Otherwise the lowest `lowest` by rank among those
+    strictly below the median, counting ties as one rank, so that two objects with the same score
+    are both key targets or neither. Never an object that ties the best or reaches the threshold:
+    a ranking where everyone scores the same has no key target.
+    """
+    ranks = competition_ranks(scores)
+    if threshold is not None:
+        return [rank > 1 and score < threshold for score, rank in zip(scores, ranks, strict=True)]
+    median = ranking_median(scores)
+    below = sorted(score for score in scores if median is not None and score < median)
+    flagged = []
+    for score, rank in zip(scores, ranks, strict=True):
+        # From the bottom: 1 + how many below the median score lower than this one.
+        from_bottom = bisect.bisect_left(below, score) + 1
+        flagged.append(rank > 1 and median is not None and score < median and from_bottom <= lowest)
+    return flagged
+
+
 def ranking(
     *,
     kind: str,
@@ -338,21 +380,18 @@ def ranking(
     channel: str | None = None,
 ) -> tuple[list[Ranked], list[Any]]:
     """R20: objects ranked by a rate, best first, among those with at least `min_sample` ratings
-    (so that two ratings do not top a ranking); the key targets (重点评测对象) are the `lowest`
-    ones and any under `threshold`. Objects with too few ratings are returned apart."""
+    (so that two ratings do not top a ranking); ties share a rank. The key targets (key_targets)
+    are those under `threshold` (percent) when one is given, else the `lowest` below the median.
+    Objects with too few ratings are returned apart."""
     rows = object_breakdown(kind=kind, first=first, last=last, within=within, object_ids=list(names), channel=channel)
     eligible = [r for pk, r in rows.items() if r["counts"]["total"] >= min_sample and r["rates"][rate] is not None]
     eligible.sort(key=lambda r: (-(r["rates"][rate] or 0), -r["counts"]["total"], r["object_id"]))
-    bottom = {r["object_id"] for r in eligible[-lowest:]} if lowest else set()
+    scores = [rank_score(r["rates"][rate] or 0) for r in eligible]
+    ranks = competition_ranks(scores)
+    watch = key_targets(scores, lowest=lowest, threshold=threshold)
     ranked = [
-        Ranked(
-            object=names[r["object_id"]],
-            counts=r["counts"],
-            rates=r["rates"],
-            rank=i + 1,
-            watch=r["object_id"] in bottom or (threshold is not None and (r["rates"][rate] or 0) < threshold),
-        )
-        for i, r in enumerate(eligible)
+        Ranked(object=names[r["object_id"]], counts=r["counts"], rates=r["rates"], rank=rank, watch=flag)
+        for r, rank, flag in zip(eligible, ranks, watch, strict=True)
     ]
     small = [names[pk] for pk, r in rows.items() if r["counts"]["total"] < min_sample]
     return ranked, small

@@ -18,8 +18,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, actor_for_user
-from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
-from haoping.directory.selectors import region_contains
+from haoping.directory.models import (
+    Department,
+    Institution,
+    Platform,
+    Region,
+    RegionPolicy,
+    ServiceItem,
+    Staff,
+    Window,
+)
+from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
 from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
@@ -31,8 +40,10 @@ from haoping.indicators.selectors import (
     object_breakdown,
     object_overview,
     problem_examples,
+    rank_score,
     ranked_objects,
     ranking,
+    ranking_median,
     region_overview,
     staff_comments,
 )
@@ -95,6 +106,10 @@ def _trend(request: HttpRequest) -> str:
     return "week" if request.GET.get("trend") == "week" else "day"
 
 
+# R1: good (4–5) green, middle (3) amber, bad (1–2) red, as the rates read them.
+LEVEL_COLORS = {5: "#2e8b57", 4: "#6fbf73", 3: "#e0a526", 2: "#e8705f", 1: "#c8161d"}
+
+
 def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
     """The context of `indicators/_charts.html`: the trend, levels and channels, for ECharts and as tables."""
     lines = data["days"]
@@ -104,7 +119,10 @@ def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
         "good_rate": [
             round(d["rates"]["good_rate"] * 100, 1) if d["rates"]["good_rate"] is not None else None for d in lines
         ],
-        "levels": [{"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1]} for n in range(5, 0, -1)],
+        "levels": [
+            {"name": str(LEVEL_LABELS[n]), "value": data["whole"]["levels"][n - 1], "color": LEVEL_COLORS[n]}
+            for n in range(5, 0, -1)
+        ],
         "channels": [
             {
                 "name": str(Evaluation.Channel(c["channel"]).label) if c["channel"] else str(_("default rating")),
@@ -118,6 +136,9 @@ def _charts(data: dict[str, Any], trend: str, query: str) -> dict[str, Any]:
         "days": lines,
         "levels": chart["levels"],
         "channels": chart["channels"],
+        # The level chart counts active ratings only (a timed-out default has no level chosen);
+        # the channel chart every rating, the defaults as a channel of their own.
+        "base": data["whole"]["counts"],
         "trend": trend,
         "trends": [("day", _("By day")), ("week", _("By week"))],
         "trend_label": _("Weekly trend") if trend == "week" else _("Daily trend"),
@@ -387,9 +408,7 @@ def rankings(request: HttpRequest) -> HttpResponse:
     rate = request.GET.get("rate") or "good_rate"
     rate = rate if rate in dict(RATES) else "good_rate"
     min_sample = _int(request.GET.get("min"), settings.HAOPING_RANKING_MIN_SAMPLE)
-    lowest = _int(request.GET.get("lowest"), 3)
-    threshold_percent = request.GET.get("below", "").strip()
-    threshold = float(threshold_percent) / 100 if _number(threshold_percent) else None
+    rule, lowest, threshold, from_policy = _key_target_rule(request, region)
     label = RANK_KINDS[kind]
     names = ranked_objects(kind, region)
     ranked, small = ranking(
@@ -417,8 +436,18 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "rate": rate,
         "rate_label": dict(RATES)[rate],
         "min_sample": min_sample,
+        "rules": RegionPolicy.KeyTargets.choices,
+        "rule": rule,
         "lowest": lowest,
-        "below": threshold_percent,
+        "below": "" if threshold is None else f"{threshold:g}",
+        "rule_text": _key_target_text(
+            rule,
+            lowest,
+            threshold,
+            ranking_median([rank_score(r.rates[rate] or 0) for r in ranked]),
+            str(dict(RATES)[rate]),
+        ),
+        "from_policy": from_policy,
         "ranked": ranked,
         "links": {r.object.pk: _rank_link(kind, r.object, f"?{_query(first, last, channel)}") for r in ranked},
         "channel": channel,
@@ -426,6 +455,47 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "small": small,
     }
     return render(request, "indicators/rankings.html", context)
+
+
+def _key_target_rule(request: HttpRequest, region: Region) -> tuple[str, int, float | None, bool]:
+    """R20: the rule that makes the key targets: the region's policy, unless the page asks for
+    another (`watch`, `lowest`, `below`). Returns the rule, how many of the lowest, the threshold
+    in percent, and whether it is the policy's."""
+    policy = policy_for_region(region)
+    rules = RegionPolicy.KeyTargets
+    params = request.GET
+    below = params.get("below", "").strip()
+    rule = params.get("watch") or (rules.BELOW_THRESHOLD if below else policy.key_targets)
+    rule = rule if rule in rules.values else policy.key_targets
+    lowest = _int(params.get("lowest"), policy.key_targets_lowest)
+    threshold: float | None = float(below) if _number(below) and 0 <= float(below) <= 100 else None
+    if threshold is None and policy.key_targets_threshold is not None:
+        threshold = float(policy.key_targets_threshold)
+    from_policy = (
+        rule == policy.key_targets
+        and lowest == policy.key_targets_lowest
+        and (rule != rules.BELOW_THRESHOLD or threshold == policy.key_targets_threshold)
+    )
+    return rule, lowest, threshold if rule == rules.BELOW_THRESHOLD else None, from_policy
+
+
+def _key_target_text(rule: str, lowest: int, threshold: float | None, median: float | None, rate_label: str) -> str:
+    """Which rule made the list of key targets, in words."""
+    if rule == RegionPolicy.KeyTargets.BELOW_THRESHOLD:
+        if threshold is None:
+            return _("No threshold is set, so there is no key target.")
+        return _("Key targets: %(rate)s under %(threshold)s%%; the best of the ranking never is one.") % {
+            "rate": rate_label,
+            "threshold": f"{threshold:g}",
+        }
+    if lowest == 0:
+        return _("No key target is asked for (the lowest 0).")
+    if median is None:
+        return _("Key targets: the lowest %(n)d, strictly below the median of the ranking.") % {"n": lowest}
+    return _(
+        "Key targets: the lowest %(n)d by %(rate)s among those strictly below the median (%(median).1f%%); "
+        "objects tied with one of them are key targets too."
+    ) % {"n": lowest, "rate": rate_label, "median": median}
 
 
 def _rank_link(kind: str, obj: Named, period: str) -> str:

@@ -19,14 +19,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.exceptions import Ratelimited
 
 from haoping.accounts.access import Actor, access_identity, actor_for_user
 from haoping.directory.models import Department
-from haoping.errors import DomainError
+from haoping.errors import DomainError, error_labelled
 from haoping.evaluations.models import REASON_LABELS
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
@@ -108,6 +108,28 @@ ACTION_FORMS: dict[str, list[FormField]] = {
     "revisit": [FormField("satisfied", gettext_lazy("Is the evaluator satisfied?"), kind="yesno"), NOTE],
     "close": [NOTE_REQUIRED],
     "reopen": [NOTE_REQUIRED],
+}
+
+# The services name a field in an error as the API knows it (`note`); the console's pages name it
+# as their forms label it (说明), through haoping.errors.error_labelled.
+FIELD_LABELS: dict[str, Any] = {
+    "note": gettext_lazy("Note"),
+    "evidence": gettext_lazy("Evidence"),
+    "unit": gettext_lazy("Unit"),
+    "units": gettext_lazy("Units to consult"),
+    "category": gettext_lazy("Category"),
+    "description": gettext_lazy("What was rectified"),
+    "explanation": gettext_lazy("Explanation given to the evaluator"),
+    "reason": gettext_lazy("Reason"),
+    "days": gettext_lazy("More days"),
+    "answer": pgettext_lazy("to the evaluator", "Answer"),
+    "satisfied": pgettext_lazy("of a revisit", "Result"),
+    "reasons": pgettext_lazy("of an appeal", "Reasons"),
+    "upheld": pgettext_lazy("of an appeal", "Decision"),
+    "closed_from": gettext_lazy("closed from"),
+    "closed_to": gettext_lazy("closed to"),
+    "share": pgettext_lazy("of a spot check", "Share"),
+    "count": pgettext_lazy("of a spot check", "Count"),
 }
 
 
@@ -207,6 +229,8 @@ def _case_page(
 ) -> HttpResponse:
     """The case page; `kept` is an action's form sent back with what was typed into it."""
     now = timezone.now()
+    if error is not None:
+        error = error_labelled(error, FIELD_LABELS)
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
     # The step that moves the case on comes first (and opens); re-dispatching or reclassifying last.
@@ -423,7 +447,7 @@ def blocked(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/blocked.html",
-        {"actor": actor, "entries": entries, "error": error},
+        {"actor": actor, "entries": entries, "error": error and error_labelled(error, FIELD_LABELS)},
         status=error.status if error else 200,
     )
 
@@ -460,7 +484,12 @@ def spot_checks(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/spot_checks.html",
-        {"actor": actor, "checks": checks, "error": error, "today": timezone.localdate()},
+        {
+            "actor": actor,
+            "checks": checks,
+            "error": error and error_labelled(error, FIELD_LABELS),
+            "today": timezone.localdate(),
+        },
         status=error.status if error else 200,
     )
 
@@ -495,7 +524,7 @@ def spot_check(request: HttpRequest, check_id: int) -> HttpResponse:
     return render(
         request,
         "console/spot_check.html",
-        {"actor": actor, "check": check, "items": items, "error": error},
+        {"actor": actor, "check": check, "items": items, "error": error and error_labelled(error, FIELD_LABELS)},
         status=error.status if error else 200,
     )
 
@@ -565,7 +594,7 @@ def revisit(request: HttpRequest, token: str) -> HttpResponse:
         {
             "case": case,
             "answer": answer.note if answer else "",
-            "error": error,
+            "error": error and error_labelled(error, {"note": gettext_lazy("Anything to add (optional)")}),
             "open": case.state == BadReviewCase.State.REPLIED,
             # What the evaluator sent stays on the page when it could not be saved.
             "chosen": request.POST.get("satisfied", ""),

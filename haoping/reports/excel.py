@@ -60,9 +60,15 @@ def _summary(book: Workbook, content: MonthlyContent) -> None:
         Column(_("Indicator"), 28),
         Column(_("This month"), 14),
         Column(_("Previous month"), 14),
-        Column(_("Change"), 14),
+        Column(pgettext("against the previous period", "Change"), 14),
     ]
-    sheet = _sheet(book, _("Summary"), content, _("rates against the previous month, in percentage points"), columns)
+    sheet = _sheet(
+        book,
+        pgettext("report sheet", "Summary"),
+        content,
+        _("rates against the previous month, in percentage points"),
+        columns,
+    )
     _rows(sheet, columns, [[s.label, s.value, s.previous, s.change] for s in content.summary])
     for offset, line in enumerate(content.summary, start=HEADER_ROW + 1):
         for index in (2, 3):

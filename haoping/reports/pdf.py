@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from haoping.indicators.counting import RATES
 from haoping.lib.charts import Series, bar_chart, hbar_chart, line_chart
+from haoping.lib.points import signed_points
 from haoping.reports.selectors import MonthlyContent
 
 RED, BLUE, GREY = "#c8161d", "#7d9cc4", "#b5bcc4"
@@ -27,7 +28,7 @@ def _summary(content: MonthlyContent) -> list[dict[str, Any]]:
     for line in content.summary:
         if line.is_rate:
             shown = (_percent(line.value), _percent(line.previous))  # type: ignore[arg-type]
-            change = "—" if line.change is None else f"{line.change:+.1f} " + _("points")
+            change = "—" if line.change is None else signed_points(line.change) + " " + _("points")
         else:
             shown = (str(line.value), str(line.previous))
             change = "—" if line.change is None else f"{line.change:+d}"

@@ -30,6 +30,7 @@ from haoping.indicators.selectors import (
 )
 from haoping.indicators.selectors import region_overview as indicators_region_overview
 from haoping.indicators.services import day_bounds, month_end, month_of
+from haoping.lib.points import points_between
 from haoping.rectification.models import BadReviewCase
 from haoping.rectification.selectors import overdue_q
 from haoping.reports.models import MonthlyReport
@@ -93,7 +94,7 @@ class SummaryLine:
         if self.value is None or self.previous is None:
             return None
         if self.is_rate:
-            return round((self.value - self.previous) * 100, 1)
+            return points_between(self.value, self.previous)
         return self.value - self.previous
 
 

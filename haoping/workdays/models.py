@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CalendarDay(models.Model):
@@ -22,7 +23,7 @@ class CalendarDay(models.Model):
     # False only for fallback days: the State Council has not published that year's arrangement yet,
     # so deadlines that reach such a day are provisional.
     confirmed = models.BooleanField(_("confirmed"), default=False)
-    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    source = models.CharField(pgettext_lazy("calendar day", "source"), max_length=10, choices=Source.choices)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:

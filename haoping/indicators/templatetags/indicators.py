@@ -5,6 +5,9 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from haoping.lib.points import points_between, signed_points
 
 register = template.Library()
 
@@ -22,8 +25,7 @@ def change(value: float | None, previous: float | None) -> str:
     """Percentage points against the previous period."""
     if value is None or previous is None:
         return _("no comparison")
-    points = (value - previous) * 100
-    return f"{points:+.1f} " + _("points")
+    return signed_points(points_between(value, previous)) + " " + _("points")
 
 
 @register.filter
@@ -39,12 +41,12 @@ def period_presets() -> list[tuple[str, dt.date, dt.date]]:
     last_month_end = month - dt.timedelta(days=1)
     quarter = dt.date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     return [
-        (_("Today"), today, today),
+        (pgettext("period", "Today"), today, today),
         (_("This week"), today - dt.timedelta(days=today.weekday()), today),
         (_("This month"), month, today),
         (_("Last month"), last_month_end.replace(day=1), last_month_end),
         (_("This quarter"), quarter, today),
-        (_("This year"), today.replace(month=1, day=1), today),
+        (pgettext("period", "This year"), today.replace(month=1, day=1), today),
     ]
 
 

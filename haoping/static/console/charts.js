@@ -33,12 +33,27 @@
       ]
     });
   }
+  // Shares as horizontal bars, one per category with its name beside it and its count and share
+  // at its end: every category stays readable and named, which a donut's legend and slice labels
+  // are not once there are more than a few (names cut short, "73....", legends paged).
   ["levels", "channels"].forEach(function (id) {
+    var items = data[id] || [];
+    var total = items.reduce(function (sum, item) { return sum + item.value; }, 0);
     draw(id, {
       animation: false,
-      tooltip: {trigger: "item"},
-      legend: {bottom: 0, type: "scroll"},
-      series: [{type: "pie", radius: ["30%", "58%"], center: ["50%", "42%"], data: data[id], label: {formatter: "{d}%"}}]
+      tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+      // The count and share stand in the right margin, beyond the longest bar.
+      grid: {left: 4, right: 92, top: 4, bottom: 4, containLabel: true},
+      xAxis: {type: "value", show: false, max: function (range) { return range.max || 1; }},
+      yAxis: {type: "category", inverse: true, axisTick: {show: false},
+              data: items.map(function (item) { return item.name; })},
+      series: [{
+        type: "bar", barMaxWidth: 22,
+        data: items.map(function (item) { return {value: item.value, itemStyle: {color: item.color || "#5b7fb8"}}; }),
+        label: {show: true, position: "right", color: "#1f2328", formatter: function (p) {
+          return total ? p.value + "（" + (p.value * 100 / total).toFixed(1) + "%）" : String(p.value);
+        }}
+      }]
     });
   });
 
