@@ -1046,11 +1046,13 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
     )
     if not passed and case.state == S.CLOSED:
         case_act(actor=actor, case=case, action="reopen", fields={"note": note})
+        # The outbox keeps no free text: the reasons are in the case's history, masked like every note.
         message_send(
             kind=Message.Kind.ESCALATION,
             case=case,
             to_unit_id=case.unit_id,
-            text=_("Case %(id)s failed a spot check and was reopened: %(note)s") % {"id": case.pk, "note": note},
+            text=_("Case %(id)s failed a spot check and was reopened; the reasons are in its history.")
+            % {"id": case.pk},
         )
     return item
 
