@@ -131,3 +131,14 @@ def test_the_appeal_decision_reaches_the_evaluator_as_a_template(
     assert told.text == f"【政务服务好差评】您对“{case.item.name}”的评价经申诉复核，结果为不予采纳。"
     assert (told.template, told.params) == ("appeal_decided", {"item": case.item.name, "decision": "not_adopted"})
     assert BadReviewCase.objects.get(pk=case.pk).invalid
+
+
+def test_the_region_policy_form_refuses_a_bad_signature(world: dict[str, Any]) -> None:
+    from haoping.directory.models import RegionPolicy
+
+    policy = RegionPolicy(region=world["district"], sms_signature="【某区】")
+    with pytest.raises(ValidationError) as refused:
+        policy.full_clean()
+    assert "sms_signature" in refused.value.message_dict
+    policy.sms_signature = "某区好差评"
+    policy.full_clean()
