@@ -13,7 +13,7 @@ from haoping.api import api
 from haoping.browser import ARTIFACTS, chromium_page
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_api_docs_render_offline_in_chinese(live_server: Any) -> None:
     schema = api.get_openapi_schema(path_prefix="/api/v1")
     operations = [op for item in schema["paths"].values() for op in item.values()]
