@@ -17,7 +17,7 @@ from django.utils.translation import gettext, gettext_noop, pgettext
 
 # Ninja's own response descriptions (the HTTP reason phrases), replaced by what each status means here.
 STATUS_DOCS = {
-    200: gettext_noop("Done; for a repeated submission, the result of the first one."),
+    200: gettext_noop("Done (for a submission repeated, the result of the first one)."),
     201: gettext_noop("Created."),
     400: gettext_noop("The request cannot be processed (for example a body too large); `detail` says why."),
     401: gettext_noop("No valid API key: send `Authorization: Bearer <key>`."),
