@@ -96,8 +96,9 @@ def _fit(value: str, limit: int) -> str:
 @dataclass(frozen=True)
 class SmsTemplate:
     """One fixed text. `limits`: each variable's ceiling in characters (longer values are cut,
-    ending in …); `choices`: variables given as one of a few keys, each standing for a fixed text; `link`: the text ends
-    in a link (the revisit page), whose length depends only on `SITE_URL`."""
+    ending in …); `choices`: variables given as one of a few keys, each standing for a fixed
+    text; `link`: the text ends in a link (the revisit page), whose length depends only on
+    `SITE_URL`. `code` names the template for gateways that send by registered template."""
 
     code: str
     label: Promise
