@@ -20,3 +20,29 @@ def master_key_set(app_configs: Any, **kwargs: Any) -> list[Warning]:
             id="haoping.W001",
         )
     ]
+
+
+@register()
+def sms_texts_fit(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """Every SMS template, with its longest values, this site's links and the configured
+    signature, within HAOPING_SMS_MAX_SEGMENTS parts (region signatures are checked when saved)."""
+    from haoping.rectification.sms import TEMPLATES, signature_problem, sms_segments, sms_signature
+
+    signature = sms_signature(None)
+    problem = signature_problem(signature)
+    if problem:
+        return [Warning(_("HAOPING_SMS_SIGNATURE: %(problem)s") % {"problem": problem}, id="haoping.W002")]
+    limit = settings.HAOPING_SMS_MAX_SEGMENTS
+    found = []
+    for template in TEMPLATES:
+        parts = sms_segments(template.longest(signature=signature))
+        if parts > limit:
+            found.append(
+                Warning(
+                    _("the SMS text “%(template)s” may need %(n)d parts, more than HAOPING_SMS_MAX_SEGMENTS (%(max)d)")
+                    % {"template": template.label, "n": parts, "max": limit},
+                    hint=_("Shorten SITE_URL or the signature, or allow more parts."),
+                    id="haoping.W002",
+                )
+            )
+    return found

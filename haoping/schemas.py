@@ -13,6 +13,7 @@ from ninja import Schema
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from haoping.accounts.models import ApiClient
+from haoping.apidocs import doc
 
 # Every character below 0x20 and DEL..0x9F: never part of a code, a number or a name.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -94,9 +95,9 @@ class StrictSchema(Schema):
 
 
 class ErrorOut(Schema):
-    error: str
-    detail: str
-    field: str | None = None
+    error: str = Field(description=doc("A stable error code for programs, e.g. `invalid`, `not_found`, `conflict`."))
+    detail: str = Field(description=doc("The explanation for people, naming the field and the problem."))
+    field: str | None = Field(None, description=doc("The field at fault, when there is one (e.g. `applicant.phone`)."))
 
 
 __all__ = [

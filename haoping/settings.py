@@ -189,6 +189,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Where messages to evaluators go (an SMS gateway in production); the default keeps them in the outbox.
 HAOPING_MESSAGE_BACKEND = os.environ.get("HAOPING_MESSAGE_BACKEND", "haoping.rectification.messaging.DatabaseBackend")
+# SMS texts to evaluators (haoping.rectification.sms): the signature between 【】 (2 to 12
+# characters; a region policy may set its own; blank: 政务服务好差评), and the most SMS parts one
+# text may take (70 characters for one, 67 a part beyond that).
+HAOPING_SMS_SIGNATURE = os.environ.get("HAOPING_SMS_SIGNATURE", "")
+HAOPING_SMS_MAX_SEGMENTS = int(os.environ.get("HAOPING_SMS_MAX_SEGMENTS", "2"))
 # The rating fast path's writer waits up to this long for more ratings to store in one batch.
 HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2"))
 # After each committed rating or case step, enqueue a rollup update (haoping.indicators).

@@ -7,6 +7,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haoping.rectification.sms import validate_signature
+
 
 class Region(models.Model):
     """行政区划. `path` holds the codes from the root down, for subtree filters."""
@@ -104,6 +106,16 @@ class RegionPolicy(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    # The signature 【…】 of SMS texts to evaluators about this region's cases; blank: the
+    # setting HAOPING_SMS_SIGNATURE (haoping.rectification.sms).
+    sms_signature = models.CharField(
+        _("SMS signature"),
+        max_length=12,
+        blank=True,
+        validators=[validate_signature],
+        help_text=_("Without the brackets 【】; blank for the deployment's signature."),
     )
 
     class Meta:

@@ -4,8 +4,10 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
+from haoping.apidocs import code_list, doc
+from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
 from haoping.evaluations.services import evaluation_submit
 from haoping.schemas import ApiRequest, Code, ErrorOut, Id, JsonObject, ShortText, StrictInt, StrictSchema, Text
 
@@ -15,30 +17,95 @@ Channel = Literal["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "pap
 
 
 class EvaluationIn(StrictSchema):
-    token: Code | None = None
-    record_no: Code | None = None
-    visit_id: Id | None = None
-    bundle_no: Code | None = None
-    level: StrictInt
-    channel: Channel
-    rated_by: Literal["applicant", "agent"] = "applicant"
-    answers: JsonObject = {}
-    reasons: Annotated[list[Text], Field(max_length=20)] = []
-    comment: Text = ""
-    rated_at: dt.datetime | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "record_no": "320102-2026-000123",
+                    "level": 2,
+                    "channel": "pad",
+                    "reasons": ["efficiency"],
+                    "comment": "排队等了一个多小时",
+                    "rated_at": "2026-05-06T10:40:00+08:00",
+                    "client_ref": "pad-0517-20260506-0042",
+                }
+            ]
+        }
+    )
+
+    token: Annotated[
+        Code | None,
+        Field(description=doc("The token of a rating link (the last part of its path), to rate what it names.")),
+    ] = None
+    record_no: Annotated[Code | None, Field(description=doc("The record number, to rate a completed record."))] = None
+    visit_id: Annotated[Id | None, Field(description=doc("The id of a window visit, to rate that visit."))] = None
+    bundle_no: Annotated[
+        Code | None, Field(description=doc("The bundle number, to rate a batch or theme at once."))
+    ] = None
+    level: Annotated[
+        StrictInt,
+        Field(description=code_list(doc("The level (R1)."), LEVEL_LABELS), json_schema_extra={"enum": [5, 4, 3, 2, 1]}),
+    ]
+    channel: Annotated[
+        Channel, Field(description=code_list(doc("The channel the rating was given through."), Evaluation.Channel))
+    ]
+    rated_by: Annotated[
+        Literal["applicant", "agent"],
+        Field(
+            description=code_list(doc("Who rated; with an agent, only one of the two may (R7)."), Evaluation.RatedBy)
+        ),
+    ] = "applicant"
+    answers: Annotated[
+        JsonObject,
+        Field(
+            description=code_list(
+                doc(
+                    "The online questionnaire (R8): each question's code with an answer from 1 to 5, "
+                    "and `suggestions` as text."
+                ),
+                QUESTION_LABELS,
+            )
+        ),
+    ] = {}
+    reasons: Annotated[
+        list[Text],
+        Field(
+            max_length=20,
+            description=code_list(
+                doc("Reason tags of a bad rating (R8); a bad rating needs a reason or a comment."), REASON_LABELS
+            ),
+            json_schema_extra={"items": {"type": "string", "enum": list(REASON_LABELS)}},
+        ),
+    ] = []
+    comment: Annotated[
+        Text, Field(description=doc("The evaluator's own words; phone and ID numbers in it are masked where shown."))
+    ] = ""
+    rated_at: Annotated[
+        dt.datetime | None, Field(description=doc("When it was rated, if not now (e.g. a paper form entered later)."))
+    ] = None
     # A client's own id for this submission; a retry with the same value is not counted twice.
-    client_ref: Annotated[ShortText, Field(max_length=64)] = ""
+    client_ref: Annotated[
+        ShortText,
+        Field(
+            max_length=64,
+            description=doc("Your own id of this submission; a retry with the same value is not counted twice."),
+        ),
+    ] = ""
 
 
 class EvaluationOut(Schema):
-    record_no: str
-    visit_id: int | None
-    level: int
+    record_no: str = Field(description=doc("The record rated."))
+    visit_id: int | None = Field(description=doc("The visit rated; null for a rating of the whole record."))
+    level: int = Field(
+        description=code_list(doc("The level (R1)."), LEVEL_LABELS), json_schema_extra={"enum": [5, 4, 3, 2, 1]}
+    )
 
 
 class SubmissionOut(Schema):
-    evaluations: list[EvaluationOut]
-    receipt: str
+    evaluations: list[EvaluationOut] = Field(
+        description=doc("One rating per record the submission applies to (several for a batch or theme).")
+    )
+    receipt: str = Field(description=doc("The receipt code (回执码) to give the evaluator."))
 
 
 ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 410, 415, 422)}

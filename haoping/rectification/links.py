@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from haoping import keys
 from haoping.errors import Forbidden, NotFound
 from haoping.lib.gm import constant_time_equal, hmac_sm3
+from haoping.records.links import new_public_id
 
 
 def _signature(public_id: str) -> str:
@@ -33,3 +34,8 @@ def public_id_from_revisit_token(token: str) -> str:
 
 def revisit_url(public_id: str) -> str:
     return settings.SITE_URL + reverse("revisit", args=[revisit_token(public_id)])
+
+
+def longest_revisit_url() -> str:
+    """A revisit link as long as any: every case's public id and signature have the same length."""
+    return revisit_url(new_public_id())

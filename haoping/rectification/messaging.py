@@ -1,9 +1,10 @@
 """Messages to evaluators and console users through a pluggable gateway.
 
-Every message is first written to the outbox (`Message`); the backend named by the setting
-`HAOPING_MESSAGE_BACKEND` then delivers it, once the step that sends it has committed. The default
-backend delivers nothing: the outbox row is the message, and the log notes it without any
-personal data.
+Texts to evaluators are SMS: fixed templates with their values (`message_to_evaluator`,
+haoping.rectification.sms), never a handler's free text. Every message is first written to the
+outbox (`Message`); the backend named by the setting `HAOPING_MESSAGE_BACKEND` then delivers it,
+once the step that sends it has committed. The default backend delivers nothing: the outbox row
+is the message, and the log notes it without any personal data.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from haoping.lib.inserts import insert
-from haoping.rectification.models import Message
+from haoping.rectification.models import BadReviewCase, Message
+from haoping.rectification.sms import SmsTemplate, sms_signature
 
 logger = logging.getLogger("haoping.messages")
 
@@ -57,6 +59,29 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     message = insert(Message(created_at=moment, **fields))
     transaction.on_commit(lambda: _deliver(backend, message, at))
     return message
+
+
+def message_to_evaluator(
+    *,
+    at: dt.datetime | None = None,
+    kind: str,
+    case: BadReviewCase,
+    template: SmsTemplate,
+    link: str = "",
+    **values: str,
+) -> Message:
+    """An SMS to the case's evaluator: a fixed template with its values, never free text."""
+    text = template.render(signature=sms_signature(case.region), link=link, **values)
+    return message_send(
+        at=at,
+        kind=kind,
+        case=case,
+        to_evaluator_id=case.evaluator_id,
+        text=text,
+        link=link,
+        template=template.code,
+        params=values,
+    )
 
 
 def _deliver(backend: DatabaseBackend, message: Message, at: dt.datetime | None) -> None:

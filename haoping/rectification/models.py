@@ -348,6 +348,10 @@ class Message(models.Model):
     )
     text = models.TextField(_("text"))
     link = models.CharField(_("link"), max_length=300, blank=True)
+    # A text to an evaluator is a fixed template (haoping.rectification.sms) with these values, for
+    # gateways that send by template; `text` is the same, rendered with its signature.
+    template = models.CharField(_("SMS template"), max_length=40, blank=True)
+    params = models.JSONField(_("template values"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"))
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     backend = models.CharField(_("sent through"), max_length=100, blank=True)

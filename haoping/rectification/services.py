@@ -41,9 +41,10 @@ from haoping.indicators.services import rollups_soon
 from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
 from haoping.records.links import new_public_id
+from haoping.rectification import sms
 from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
 from haoping.rectification.links import revisit_url
-from haoping.rectification.messaging import message_send
+from haoping.rectification.messaging import message_send, message_to_evaluator
 from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
@@ -560,8 +561,6 @@ HANDLERS = {
 
 def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     """Who is told about a transition."""
-    last = case.events.order_by("-id").first()
-    note = last.note if last else ""
     if action == "dispatch":
         message_send(
             at=now,
@@ -600,13 +599,13 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
                     % {"id": case.pk, "region": case.region.name, "category": case.get_category_display()},
                 )
     elif action == "reply" and case.evaluator_id:
-        message_send(
+        # The answer itself waits on the revisit page: the SMS only says where.
+        message_to_evaluator(
             at=now,
             kind=Message.Kind.ANSWER,
             case=case,
-            to_evaluator_id=case.evaluator_id,
-            text=_("About your rating of %(item)s: %(answer)s Are you satisfied? Tell us here:")
-            % {"item": case.item.name, "answer": note},
+            template=sms.ANSWER_READY,
+            item=case.item.name,
             link=revisit_url(case.public_id),
         )
     elif action == "revisit" and case.state == S.HANDLING:
@@ -847,13 +846,13 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
         text=text,
     )
     if case.evaluator_id:
-        message_send(
+        message_to_evaluator(
             at=now,
             kind=Message.Kind.APPEAL,
             case=case,
-            to_evaluator_id=case.evaluator_id,
-            text=_("About your rating of %(item)s: after review it was %(decision)s.")
-            % {"item": case.item.name, "decision": _("not adopted") if upheld else _("kept")},
+            template=sms.APPEAL_DECIDED,
+            item=case.item.name,
+            decision="not_adopted" if upheld else "kept",
         )
     return appeal
 
@@ -1047,11 +1046,13 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
     )
     if not passed and case.state == S.CLOSED:
         case_act(actor=actor, case=case, action="reopen", fields={"note": note})
+        # The outbox keeps no free text: the reasons are in the case's history, masked like every note.
         message_send(
             kind=Message.Kind.ESCALATION,
             case=case,
             to_unit_id=case.unit_id,
-            text=_("Case %(id)s failed a spot check and was reopened: %(note)s") % {"id": case.pk, "note": note},
+            text=_("Case %(id)s failed a spot check and was reopened; the reasons are in its history.")
+            % {"id": case.pk},
         )
     return item
 

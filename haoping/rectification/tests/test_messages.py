@@ -35,7 +35,10 @@ def test_the_answer_goes_to_the_evaluator_with_a_revisit_link(
     act_ok(api, case.pk, "reply", answer="您反映的问题已整改，感谢监督。")
     answer = Message.objects.get(kind=Message.Kind.ANSWER)
     assert (answer.case, answer.to_evaluator, answer.to_unit, answer.to_user) == (case, case.evaluator, None, None)
-    assert "您反映的问题已整改，感谢监督。" in answer.text and "企业开办" in answer.text
+    # An SMS: the signature, the item and the link; the answer itself waits behind the link.
+    assert answer.text.startswith("【政务服务好差评】") and "企业开办" in answer.text
+    assert "您反映的问题已整改" not in answer.text and answer.text.endswith(answer.link)
+    assert (answer.template, answer.params) == ("answer_ready", {"item": case.item.name})
     assert answer.link == revisit_url(case.public_id)
     assert answer.link.startswith("https://haoping.example.gov.cn/v/")
     assert answer.sent_at is not None and answer.backend == "DatabaseBackend"

@@ -211,6 +211,8 @@ def test_a_failed_spot_check_reopens_the_case_and_a_passed_one_leaves_it_closed(
     ]
     assert case.events.get(action="spot_check").data == {"passed": False, "check": check.pk}
     assert Message.objects.filter(case=case, kind="escalation", to_unit=case.unit).count() == 1
+    # The outbox keeps no free text; the unit reads the reasons in the case's history.
+    assert "整改材料与现场不符" not in Message.objects.get(case=case, kind="escalation", to_unit=case.unit).text
     item = SpotCheckItem.objects.get(pk=failing.pk)
     assert (item.result, item.note, item.checked_at) == ("failed", "整改材料与现场不符", at(2026, 10, 9, 10))
 
