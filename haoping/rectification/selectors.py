@@ -11,7 +11,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, access_identity, case_scope
+from haoping.accounts.access import Actor, access_identity, case_scope, within_region
 from haoping.errors import NotFound
 from haoping.lib.masking import mask_text, redact_text
 from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
@@ -138,13 +138,13 @@ def appeals_pending(*, actor: Actor) -> QuerySet[Appeal]:
 def blocked_visible(*, actor: Actor) -> QuerySet[BlockedEvaluator]:
     if actor.region is None:
         return BlockedEvaluator.objects.none()
-    return BlockedEvaluator.objects.filter(region__path__startswith=actor.region.path).order_by("-added_at")
+    return BlockedEvaluator.objects.filter(within_region(actor.region)).order_by("-added_at")
 
 
 def spot_checks_visible(*, actor: Actor) -> QuerySet[SpotCheck]:
     if actor.region is None:
         return SpotCheck.objects.none()
-    return SpotCheck.objects.filter(region__path__startswith=actor.region.path)
+    return SpotCheck.objects.filter(within_region(actor.region))
 
 
 def case_counts_by_state(*, actor: Actor) -> dict[str, int]:

@@ -29,6 +29,7 @@ from haoping.accounts.access import (
     access_identity,
     actor_system,
     manages,
+    within_region,
 )
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
@@ -995,9 +996,7 @@ def spot_check_draw(
     start = timezone.make_aware(dt.datetime.combine(closed_from, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(closed_to + dt.timedelta(days=1), dt.time.min))
     pool = list(
-        BadReviewCase.objects.filter(
-            region__path__startswith=region.path, state=S.CLOSED, closed_at__gte=start, closed_at__lt=end
-        )
+        BadReviewCase.objects.filter(within_region(region), state=S.CLOSED, closed_at__gte=start, closed_at__lt=end)
         # R13 checks the units' verification and rectification; an upheld appeal was management's own
         # decision, and such a case cannot be reopened.
         .exclude(invalid_reason=BadReviewCase.Invalidity.APPEAL)

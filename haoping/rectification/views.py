@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.exceptions import Ratelimited
 
-from haoping.accounts.access import Actor, access_identity, actor_for_user
+from haoping.accounts.access import Actor, access_identity, actor_for_user, within_region
 from haoping.directory.models import Department
 from haoping.errors import DomainError
 from haoping.evaluations.models import REASON_LABELS
@@ -121,7 +121,7 @@ def _actor(request: HttpRequest) -> Actor:
 def _departments(actor: Actor) -> list[tuple[str, str]]:
     units = Department.objects.order_by("code")
     if actor.region is not None:
-        units = units.filter(region__path__startswith=actor.region.path)
+        units = units.filter(within_region(actor.region))
     return [(u.code, f"{u.name}（{u.code}）") for u in units[:500]]
 
 
