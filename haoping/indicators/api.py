@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from haoping.accounts.access import access_item, access_visible
+from haoping.accounts.access import access_item, access_visible, staff_home
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.errors import Invalid, NotFound
 from haoping.evaluations.models import Evaluation
@@ -69,7 +69,7 @@ def _home(obj: Any) -> Region | None:
     if isinstance(obj, Window):
         return obj.institution.region
     if isinstance(obj, Staff):
-        return obj.institution.region if obj.institution else obj.department.region if obj.department else None
+        return staff_home(obj)
     return None
 
 
