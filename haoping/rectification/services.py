@@ -57,7 +57,7 @@ from haoping.rectification.models import (
     SpotCheckItem,
     evidence_path,
 )
-from haoping.rectification.workflow import DECISIONS, INVALID_CATEGORIES, WORKFLOW, allowed_actions
+from haoping.rectification.workflow import ACTIONS, INVALID_CATEGORIES, WORKFLOW, action_label, allowed_actions
 from haoping.workdays.selectors import Due, add_days, add_workdays
 
 MAX_NOTE = 2000
@@ -208,7 +208,7 @@ def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
 
 def _check_decider(case: BadReviewCase, actor: Actor, action: str) -> None:
     """R12: invalidations and extensions are decided by a second person, not by who asked."""
-    request = case.events.filter(action=DECISIONS[action]).order_by("-id").first()
+    request = case.events.filter(action=ACTIONS[action].decides).order_by("-id").first()
     access_decide(
         actor,
         region=case.region,
@@ -294,17 +294,17 @@ def case_act(
 
     `now` is for replaying history (the demo); requests always act at the current time.
     """
-    if action not in WORKFLOW or action == "uphold_appeal":
+    if action not in HANDLERS:
         raise Invalid("invalid", _("action: unknown action %(action)s") % {"action": action}, field="action")
     case = _locked(case)
-    if action in DECISIONS:
+    if ACTIONS[action].decides:
         _check_decider(case, actor, action)
     _check_allowed(case, actor, action)
     now = now or timezone.now()
     handler = HANDLERS[action]
     change, target = handler(case, actor, fields, now)
     files = list(files)
-    if files and action not in ("rectify", "explain", "contact"):
+    if files and not ACTIONS[action].files:
         raise Invalid("invalid", _("evidence: files go with contact, rectification or explanation"), field="evidence")
     checked = _check_files(files)
     _transition(case, actor=actor, action=action, target=target, change=change, now=now)
@@ -539,24 +539,9 @@ def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.d
     return change, S.HANDLING
 
 
-HANDLERS = {
-    "dispatch": _dispatch,
-    "contact": _contact,
-    "classify": _classify,
-    "rectify": _rectify,
-    "explain": _explain,
-    "request_invalidation": _request_invalidation,
-    "approve_invalidation": _approve_invalidation,
-    "reject_invalidation": _reject_invalidation,
-    "request_extension": _request_extension,
-    "approve_extension": _approve_extension,
-    "reject_extension": _reject_extension,
-    "start_consultation": _start_consultation,
-    "reply": _reply,
-    "revisit": _revisit,
-    "close": _close,
-    "reopen": _reopen,
-}
+Handler = Callable[[BadReviewCase, Actor, dict[str, Any], dt.datetime], tuple[Change, str]]
+# Each action's function, as its row of the workflow table names it.
+HANDLERS: dict[str, Handler] = {name: globals()[a.handler] for name, a in WORKFLOW.items() if a.handler}
 
 
 def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
@@ -586,7 +571,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             kind=Message.Kind.INVALIDATION if "invalidation" in action else Message.Kind.EXTENSION,
             case=case,
             to_unit_id=case.unit_id,
-            text=_("Case %(id)s: %(decision)s.") % {"id": case.pk, "decision": _action_label(action)},
+            text=_("Case %(id)s: %(decision)s.") % {"id": case.pk, "decision": action_label(action)},
         )
         if action == "approve_invalidation":
             # R12: a rating found mistaken or malicious is reported to the management above.
@@ -619,12 +604,6 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             text=_("Case %(id)s is back with your unit: the evaluator is not satisfied. Resolve it by %(due)s.")
             % {"id": case.pk, "due": _fmt(case.resolve_due or now)},
         )
-
-
-def _action_label(action: str) -> str:
-    from haoping.rectification.workflow import ACTION_LABELS
-
-    return str(ACTION_LABELS.get(action, action))
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.exceptions import Ratelimited
@@ -59,56 +58,8 @@ from haoping.rectification.services import (
     spot_check_draw,
     spot_check_record,
 )
-from haoping.rectification.workflow import ACTION_LABELS
+from haoping.rectification.workflow import ACTION_LABELS, ACTIONS, NOTE
 from haoping.throttle import public_limit
-
-
-@dataclass
-class FormField:
-    name: str
-    label: Any
-    kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
-    required: bool = True
-    choices: list[tuple[str, Any]] = field(default_factory=list)
-    value: str = ""  # what the handler typed, when the form comes back to them
-
-
-NOTE = FormField("note", gettext_lazy("Note"), required=False)
-NOTE_REQUIRED = FormField("note", gettext_lazy("Note"))
-FILES = FormField(
-    "evidence", gettext_lazy("Evidence (JPEG, PNG or PDF, at most 5 MB each)"), kind="files", required=False
-)
-
-# The inputs of each action's form; the service validates them.
-ACTION_FORMS: dict[str, list[FormField]] = {
-    "dispatch": [FormField("unit", gettext_lazy("Unit"), kind="select"), NOTE],
-    "contact": [FormField("note", gettext_lazy("What the evaluator said and what was verified")), FILES],
-    "classify": [
-        FormField("category", gettext_lazy("Category"), kind="select", choices=BadReviewCase.Category.choices),
-        NOTE,
-    ],
-    "rectify": [FormField("description", gettext_lazy("What was rectified")), FILES],
-    "explain": [FormField("explanation", gettext_lazy("Explanation given to the evaluator")), FILES],
-    "request_invalidation": [FormField("reason", gettext_lazy("Why the rating is mistaken or malicious"))],
-    "approve_invalidation": [NOTE],
-    "reject_invalidation": [NOTE_REQUIRED],
-    "request_extension": [
-        FormField("days", gettext_lazy("More days"), kind="number"),
-        FormField("reason", gettext_lazy("Reason")),
-    ],
-    "approve_extension": [NOTE],
-    "reject_extension": [NOTE_REQUIRED],
-    "start_consultation": [FormField("units", gettext_lazy("Units to consult"), kind="multiselect"), NOTE_REQUIRED],
-    "reply": [
-        FormField(
-            "answer",
-            gettext_lazy("Answer to the evaluator (sent by SMS with a link to say whether they are satisfied)"),
-        )
-    ],
-    "revisit": [FormField("satisfied", gettext_lazy("Is the evaluator satisfied?"), kind="yesno"), NOTE],
-    "close": [NOTE_REQUIRED],
-    "reopen": [NOTE_REQUIRED],
-}
 
 
 def _actor(request: HttpRequest) -> Actor:
@@ -127,7 +78,7 @@ def _departments(actor: Actor) -> list[tuple[str, str]]:
 
 def _fields_from_post(request: HttpRequest, action: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for spec in ACTION_FORMS.get(action, []):
+    for spec in ACTIONS[action].form if action in ACTIONS else ():
         if spec.kind == "files":
             continue
         if spec.kind == "multiselect":
@@ -210,20 +161,16 @@ def _case_page(
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
     # The step that moves the case on comes first (and opens); re-dispatching or reclassifying last.
-    secondary = {"dispatch", "close"} | ({"classify"} if case.state == BadReviewCase.State.HANDLING else set())
+    secondary = {a for a in actions if ACTIONS[a].secondary}
+    if case.state == BadReviewCase.State.HANDLING:
+        secondary.add("classify")
     actions = [a for a in actions if a not in secondary] + [a for a in actions if a in secondary]
     forms = []
     for action in actions:
         specs = []
-        for spec in ACTION_FORMS.get(action, [NOTE]):
+        for spec in ACTIONS[action].form or (NOTE,):
             if spec.kind in ("select", "multiselect") and spec.name in ("unit", "units"):
-                spec = FormField(
-                    spec.name,
-                    spec.label,
-                    spec.kind,
-                    spec.required,
-                    [c for c in _departments(actor) if c[0] != case.unit.code],
-                )
+                spec = replace(spec, choices=[c for c in _departments(actor) if c[0] != case.unit.code])
             if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
                 spec = replace(spec, value=kept[1][spec.name])
             specs.append(spec)
