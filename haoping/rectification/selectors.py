@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from haoping.accounts.access import Actor, access_identity, case_scope, within_region
 from haoping.errors import NotFound
 from haoping.lib.masking import mask_text, redact_text
-from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
+from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, Evidence, SpotCheck
 from haoping.rectification.workflow import WORKFLOW, allowed_actions
 
 S = BadReviewCase.State
@@ -112,6 +112,17 @@ def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
         # the actor may do in a role other than handler (revisit and close name both roles).
         actions = [a for a in actions if (WORKFLOW[a].roles & actor.roles) - {"handler"}]
     return actions
+
+
+def evidence_visible(*, actor: Actor) -> QuerySet[Evidence]:
+    """Evidence of the cases the actor may see. R10: a rated staff member gets only what came with
+    their own appeal; the unit's files (a call record, a photo at the counter) may show the rater."""
+    files = Evidence.objects.filter(case__in=cases_visible(actor))
+    if access_identity(actor):
+        return files
+    if actor.user is None:
+        return files.none()
+    return files.filter(appeal__filed_by=actor.user)
 
 
 def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:

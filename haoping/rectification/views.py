@@ -31,7 +31,7 @@ from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
 from haoping.rectification.links import public_id_from_revisit_token
-from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
+from haoping.rectification.models import Appeal, BadReviewCase, Message, SpotCheckItem
 from haoping.rectification.selectors import (
     CaseFilters,
     appeal_is_late,
@@ -44,6 +44,7 @@ from haoping.rectification.selectors import (
     case_nearly_due,
     case_text_shown,
     cases_visible,
+    evidence_visible,
     spot_checks_visible,
 )
 from haoping.rectification.services import (
@@ -102,11 +103,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     now = timezone.now()
     params = request.GET
+    can_see_identity = access_identity(actor)
     filters = CaseFilters(
         state=params.get("state") or None,
         unit=params.get("unit") or None,
         item=params.get("item") or None,
-        record_no=params.get("record_no") or None,
+        # R10: a rated staff member cannot look up which of their records was rated badly.
+        record_no=(params.get("record_no") or None) if can_see_identity else None,
         overdue={"1": True, "0": False}.get(params.get("overdue", "")),
         opened_from=_date(params.get("from")),
         opened_to=_date(params.get("to")),
@@ -129,6 +132,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "states": BadReviewCase.State.choices,
             "units": _departments(actor) if actor.region is not None else [],
             "query": _without_page(params),
+            "can_see_identity": can_see_identity,
             "title": _("Overdue cases") if filters.overdue else _("Bad-review cases"),
         },
     )
@@ -188,7 +192,7 @@ def _case_page(
         event.note = shown(event.note)
     for appeal in appeals:
         appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
-    evidence = list(case.evidence.order_by("id"))
+    evidence = list(evidence_visible(actor=actor).filter(case=case).order_by("id"))
     for item in evidence:
         item.name = shown(item.name)
     can_appeal = (
@@ -332,7 +336,7 @@ def appeals(request: HttpRequest) -> HttpResponse:
 def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     """Evidence is served only to those who may see its case."""
     actor = _actor(request)
-    item = Evidence.objects.filter(pk=evidence_id, case__in=cases_visible(actor)).first()
+    item = evidence_visible(actor=actor).filter(pk=evidence_id).first()
     if item is None:
         raise Http404(_("file not found"))
     try:
