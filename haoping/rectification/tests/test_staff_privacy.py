@@ -124,7 +124,7 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
         "rating minute": rated.strftime("%H:%M"),
         "contact due minute": timezone.localtime(case.contact_due).strftime("%H:%M"),
         "channel": channel,
-        # "name in the comment": "李四",
+        "name in the comment": "李四",
         "phone": "13812345678",
     }
     reached = []
