@@ -346,3 +346,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class MessageRead(models.Model):
+    """That a console user has read a message. A unit's or a region's message is read by each of
+    its people on their own."""
+
+    message = models.ForeignKey(Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("message read")
+        verbose_name_plural = _("messages read")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_read_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.user_id}"

@@ -53,6 +53,7 @@ from haoping.rectification.models import (
     Consultation,
     Evidence,
     Message,
+    MessageRead,
     SpotCheck,
     SpotCheckItem,
     evidence_path,
@@ -274,10 +275,7 @@ def _named(fields: dict[str, Any], name: str) -> Any:
 
 
 def _handling_span(case: BadReviewCase, category: str) -> Span:
-    rules = rules_for(case.deadline_rules)
-    span = rules.for_category(category)
-    # Explaining, and asking to invalidate, take no longer than a general case.
-    return span or rules.general
+    return rules_for(case.deadline_rules).handling(category)
 
 
 @transaction.atomic
@@ -1032,6 +1030,24 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
             text=_("Case %(id)s failed a spot check and was reopened: %(note)s") % {"id": case.pk, "note": note},
         )
     return item
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+def messages_mark_read(*, actor: Actor, user: Any, message_ids: Sequence[int]) -> int:
+    """Mark messages of the user's inbox read for them; others' messages are left alone. Returns
+    how many were newly marked."""
+    from haoping.rectification.selectors import messages_for
+
+    mine = messages_for(actor=actor, user=user).filter(pk__in=list(message_ids)[:200]).exclude(reads__user=user)
+    now = timezone.now()
+    created = MessageRead.objects.bulk_create(
+        [MessageRead(message_id=pk, user=user, read_at=now) for pk in mine.values_list("pk", flat=True)],
+        ignore_conflicts=True,
+    )
+    return len(created)
 
 
 # ---------------------------------------------------------------------------------------------

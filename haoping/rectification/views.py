@@ -14,7 +14,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import OperationalError
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -43,8 +42,12 @@ from haoping.rectification.selectors import (
     case_list,
     case_nearly_due,
     case_text_shown,
+    case_time_left,
     cases_visible,
     evidence_visible,
+    messages_for,
+    messages_read,
+    notices_decided,
     spot_checks_visible,
 )
 from haoping.rectification.services import (
@@ -56,6 +59,7 @@ from haoping.rectification.services import (
     case_evaluator_masked,
     case_reveal_evaluator,
     case_revisit_by_evaluator,
+    messages_mark_read,
     spot_check_draw,
     spot_check_record,
 )
@@ -111,6 +115,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         # R10: a rated staff member cannot look up which of their records was rated badly.
         record_no=(params.get("record_no") or None) if can_see_identity else None,
         overdue={"1": True, "0": False}.get(params.get("overdue", "")),
+        search=params.get("q", "")[:100] or None,
+        nearly_due=params.get("nearly") == "1",
+        open_only=params.get("open") == "1",
         opened_from=_date(params.get("from")),
         opened_to=_date(params.get("to")),
     )
@@ -133,7 +140,11 @@ def queue(request: HttpRequest) -> HttpResponse:
             "units": _departments(actor) if actor.region is not None else [],
             "query": _without_page(params),
             "can_see_identity": can_see_identity,
-            "title": _("Overdue cases") if filters.overdue else _("Bad-review cases"),
+            "title": _("Overdue cases")
+            if filters.overdue
+            else _("Cases nearly due")
+            if filters.nearly_due
+            else _("Bad-review cases"),
         },
     )
 
@@ -159,11 +170,15 @@ def _case_page(
     error: DomainError | None = None,
     revealed: dict[str, str] | None = None,
     kept: tuple[str, dict[str, Any]] | None = None,
+    confirm: bool = False,
+    appeal_reasons: str = "",
 ) -> HttpResponse:
-    """The case page; `kept` is an action's form sent back with what was typed into it."""
+    """The case page; `kept` is an action's form sent back with what was typed into it (after an
+    error, or to `confirm` a note that holds personal data)."""
     now = timezone.now()
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
+    can_see_identity = access_identity(actor)
     # The step that moves the case on comes first (and opens); re-dispatching or reclassifying last.
     secondary = {a for a in actions if ACTIONS[a].secondary}
     if case.state == BadReviewCase.State.HANDLING:
@@ -175,14 +190,19 @@ def _case_page(
         for spec in ACTIONS[action].form or (NOTE,):
             if spec.kind in ("select", "multiselect") and spec.name in ("unit", "units"):
                 spec = replace(spec, choices=[c for c in _departments(actor) if c[0] != case.unit.code])
-            if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
-                spec = replace(spec, value=kept[1][spec.name])
+            if kept is not None and kept[0] == action and spec.name in kept[1]:
+                spec = replace(spec, value=_typed(kept[1][spec.name]))
             specs.append(spec)
-        confirm = kept is not None and kept[0] == action
+        returned = kept is not None and kept[0] == action
         forms.append(
-            {"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs, "confirm": confirm}
+            {
+                "action": action,
+                "label": ACTION_LABELS.get(action, action),
+                "fields": specs,
+                "confirm": returned and confirm,
+                "returned": returned,
+            }
         )
-    can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
     # R10: every free text on the page as this actor may see it. The rows are read for this page
     # only and never saved, so their text is replaced in place (the templates stay as they are).
@@ -217,11 +237,14 @@ def _case_page(
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
         "error": error,
-        "personal_warning": kept is not None,
+        "personal_warning": confirm,
+        # R10: the time left names the deadline, and so the minute of the rating: not for the rated staff.
+        "time_left": case_time_left(case, now) if can_see_identity else None,
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
         "can_appeal": can_appeal,
+        "appeal_reasons": appeal_reasons,
         "can_block": actor.has("manager")
         and (case.category == "malicious" or case.invalid_reason == "malicious")
         and case.evaluator_id is not None,
@@ -238,6 +261,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     except DomainError as exc:
         raise Http404(exc.detail) from exc
     return _case_page(request, actor, case)
+
+
+def _typed(value: Any) -> Any:
+    """A value as the form shows it again: text as typed, a choice's code, several codes as a list."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
 
 
 def _holds_personal_data(case: BadReviewCase, fields: dict[str, Any]) -> bool:
@@ -258,7 +290,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     if not request.POST.get("personal_ok") and _holds_personal_data(case, fields):
         # R10: a warning before a note with personal data is saved where the rated staff member
         # and others read it; sending the form again (as returned, text kept) saves it.
-        return _case_page(request, actor, case, kept=(action, fields))
+        return _case_page(request, actor, case, kept=(action, fields), confirm=True)
     try:
         case_act(
             actor=actor,
@@ -268,7 +300,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:
-        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc)
+        # Everything typed comes back with the error; only the files must be chosen again.
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, kept=(action, fields))
     return redirect("console-case", case_id=case.pk)
 
 
@@ -303,7 +336,8 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=actor, case=case, reasons=request.POST.get("reasons", ""), files=request.FILES.getlist("evidence")
         )
     except DomainError as exc:
-        return _case_page(request, actor, case, error=exc)
+        reasons = request.POST.get("reasons", "")
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, appeal_reasons=reasons)
     return redirect("console-case", case_id=case.pk)
 
 
@@ -453,18 +487,43 @@ def spot_check(request: HttpRequest, check_id: int) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Messages for the user, their unit, or their region (managers)."""
+    """Messages for the user, their unit, or their region (managers): newest first, unread marked,
+    by kind and read state, 50 a page. Sending the form marks messages read (one, or the page)."""
     actor = _actor(request)
-    mine = Q(to_user=request.user)
-    if actor.unit_id is not None:
-        mine |= Q(to_unit_id=actor.unit_id)
-    if actor.region is not None:
-        mine |= Q(to_region_id=actor.region.pk)
+    if request.method == "POST":
+        ids = [_int(v) for v in request.POST.getlist("read")]
+        messages_mark_read(actor=actor, user=actor.user, message_ids=[i for i in ids if i > 0])
+        return redirect(request.get_full_path())
+    params = request.GET
+    kind = params.get("kind") if params.get("kind") in Message.Kind.values else None
+    unread_only = params.get("unread") == "1"
     people = ("case__record__applicant", "case__record__agent", "case__evaluator")
-    messages = list(Message.objects.filter(mine).select_related(*people)[:200])
+    listed = messages_for(actor=actor, user=actor.user).select_related(*people)
+    if kind:
+        listed = listed.filter(kind=kind)
+    if unread_only:
+        listed = listed.exclude(reads__user=actor.user)
+    page = Paginator(listed.order_by("-created_at", "-id"), 50).get_page(params.get("page"))
+    messages = list(page.object_list)
+    read = messages_read(user=actor.user, messages=messages)
+    decided = notices_decided(messages)
+    rows = []
     for message in messages:  # R10, as on the case page; read for this page only, never saved
         message.text = case_text_shown(actor=actor, case=message.case)(message.text)
-    return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
+        rows.append({"message": message, "read": message.pk in read, "decided": decided.get(message.pk)})
+    return render(
+        request,
+        "console/inbox.html",
+        {
+            "actor": actor,
+            "rows": rows,
+            "page": page,
+            "kinds": Message.Kind.choices,
+            "kind": kind or "",
+            "unread_only": unread_only,
+            "query": _without_page(params),
+        },
+    )
 
 
 # Evaluators open this link from a text message, often in browsers that drop cookies: a signed

@@ -54,7 +54,8 @@ class FormField:
     kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files, date
     required: bool = True
     choices: list[tuple[str, Any]] = field(default_factory=list)
-    value: str = ""  # what the handler typed, when the form comes back to them
+    # What the handler typed, when the form comes back to them (a list for a multiselect).
+    value: Any = ""
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from django import template
 from django.template.defaultfilters import date as date_filter
 
 from haoping.accounts.access import access_identity
+from haoping.rectification import selectors
+from haoping.rectification.selectors import ConsoleCounts, TimeLeft
 
 register = template.Library()
 
@@ -21,3 +23,16 @@ def moment(value: dt.datetime | None, actor: Any) -> str:
     if actor is not None and access_identity(actor):
         return str(date_filter(value, "Y-m-d H:i"))
     return str(date_filter(value, "Y-m-d"))
+
+
+@register.simple_tag
+def console_counts(actor: Any) -> ConsoleCounts | None:
+    """The navigation's counts for the signed-in console user."""
+    if actor is None or actor.user is None:
+        return None
+    return selectors.console_counts(actor=actor, user=actor.user)
+
+
+@register.filter
+def time_left(case: Any) -> TimeLeft | None:
+    return selectors.case_time_left(case)
