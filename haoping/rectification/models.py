@@ -315,6 +315,7 @@ class Message(models.Model):
         INVALIDATION = "invalidation", _("invalidation")
         EXTENSION = "extension", _("extension")
         CONSULTATION = "consultation", _("consultation")
+        SUPERVISION = "supervision", _("manager's instruction")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(

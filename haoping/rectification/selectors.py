@@ -251,7 +251,13 @@ def notices_decided(messages: list[Message]) -> dict[int, bool]:
 
 
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
-    actions = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    actions = allowed_actions(
+        state=case.state,
+        category=case.category,
+        roles=actor.roles,
+        escalated=case.escalated_at is not None,
+        api=actor.client is not None,
+    )
     if actor.has("handler") and actor.unit_id is not None and case.unit_id != actor.unit_id:
         # A consulted unit reads the case; only the responsible unit works it. What is left is what
         # the actor may do in a role other than handler (revisit and close name both roles).

@@ -191,7 +191,14 @@ def _locked(case: BadReviewCase) -> BadReviewCase:
 
 def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
     transition = WORKFLOW[action]
-    allowed = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    allowed = allowed_actions(
+        state=case.state,
+        category=case.category,
+        roles=actor.roles,
+        escalated=case.escalated_at is not None,
+        api=actor.client is not None,
+        offered=False,
+    )
     if action not in allowed:
         if case.state in transition.sources and not (transition.roles & actor.roles):
             raise Forbidden(
@@ -537,6 +544,40 @@ def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.d
     return change, S.HANDLING
 
 
+MAX_SUPERVISION_DAYS = 90
+
+
+def _supervise(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    """督办: the manager's instruction to the unit on an overdue case, with the day it must be done by."""
+    instruction = _note(_named(fields, "instruction"), "instruction", required=True)
+    value = fields.get("by")
+    try:
+        by = dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        by = None
+    if by is None:
+        raise Invalid("invalid", _("by: the day it must be done by (YYYY-MM-DD)"), field="by")
+    today = timezone.localdate(now)
+    if not today <= by <= today + dt.timedelta(days=MAX_SUPERVISION_DAYS):
+        raise Invalid(
+            "invalid",
+            _("by: from today to %(max)d days ahead") % {"max": MAX_SUPERVISION_DAYS},
+            field="by",
+        )
+    return Change(fields={}, note=instruction, data={"by": by.isoformat()}), case.state
+
+
+def _reassign(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    """An overdue case sent by the manager to another unit, with the reason: a dispatch that must say why."""
+    _note(fields.get("note"), "note", required=True)
+    change, target = _dispatch(case, actor, fields, now)
+    return Change(fields=change.fields, note=change.note, data={**(change.data or {}), "reassigned": True}), target
+
+
+def _comment(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    return Change(fields={}, note=_note(fields.get("note"), "note", required=True)), case.state
+
+
 Handler = Callable[[BadReviewCase, Actor, dict[str, Any], dt.datetime], tuple[Change, str]]
 # Each action's function, as its row of the workflow table names it.
 HANDLERS: dict[str, Handler] = {name: globals()[a.handler] for name, a in WORKFLOW.items() if a.handler}
@@ -546,7 +587,16 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     """Who is told about a transition."""
     last = case.events.order_by("-id").first()
     note = last.note if last else ""
-    if action == "dispatch":
+    if action in ("supervise", "comment"):
+        data = last.data if last else {}
+        text = (
+            _("Case %(id)s: the manager's instruction, to be done by %(by)s: %(note)s")
+            % {"id": case.pk, "by": data.get("by", ""), "note": note}
+            if action == "supervise"
+            else _("Case %(id)s: the manager commented: %(note)s") % {"id": case.pk, "note": note}
+        )
+        message_send(at=now, kind=Message.Kind.SUPERVISION, case=case, to_unit_id=case.unit_id, text=text)
+    elif action in ("dispatch", "reassign"):
         message_send(
             at=now,
             kind=Message.Kind.DISPATCH,

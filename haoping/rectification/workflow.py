@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseState(models.TextChoices):
@@ -43,6 +44,8 @@ C = CaseCategory
 RECTIFIABLE = frozenset({C.SIMPLE, C.GENERAL, C.COMPLEX})
 INVALID_CATEGORIES = frozenset({C.MISTAKEN, C.MALICIOUS})
 OPEN_STATES = frozenset(S) - {S.CLOSED}
+# Where an action that does not move the case may lead: the state it is in.
+STAYS = tuple(s for s in S if s != S.CLOSED)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,8 @@ class Action:
     escalated_only: bool = False
     # Offered through the case API (haoping.rectification.api.Action) as well as the console.
     api: bool = True
+    # Offered instead of this other action where both are allowed (reassign instead of dispatch).
+    replaces: str | None = None
 
     @property
     def is_transition(self) -> bool:
@@ -255,6 +260,43 @@ ACTIONS: dict[str, Action] = {
         form=(NOTE_REQUIRED,),
         handler="_reopen",
     ),
+    # An overdue case escalated to the manager (督办): a dated instruction to the unit, a reassignment
+    # to another unit, or a comment; the case stays where it is (reassigning starts it again there).
+    "supervise": Action(
+        _("supervise (dated instruction)"),
+        sources=OPEN_STATES,
+        targets=STAYS,
+        roles=_roles("manager"),
+        form=(
+            FormField("instruction", _("Instruction to the unit")),
+            FormField("by", _("To be done by"), kind="date"),
+        ),
+        handler="_supervise",
+        escalated_only=True,
+        api=False,
+    ),
+    "reassign": Action(
+        _("reassign to another unit"),
+        sources=frozenset({S.OPEN, S.CONTACTED, S.HANDLING}),
+        targets=(S.OPEN,),
+        roles=_roles("manager"),
+        form=(FormField("unit", _("Unit"), kind="select"), FormField("note", _("Why it is reassigned"))),
+        handler="_reassign",
+        escalated_only=True,
+        api=False,
+        replaces="dispatch",
+    ),
+    "comment": Action(
+        pgettext_lazy("workflow action", "comment"),
+        sources=OPEN_STATES,
+        targets=STAYS,
+        roles=_roles("manager"),
+        form=(NOTE_REQUIRED,),
+        handler="_comment",
+        escalated_only=True,
+        api=False,
+        secondary=True,
+    ),
     # An upheld appeal ends the case: the rating is not adopted. Only appeal_decide takes it.
     "uphold_appeal": Action(
         _("appeal upheld"), sources=OPEN_STATES, targets=(S.CLOSED,), roles=_roles("system"), api=False
@@ -283,13 +325,27 @@ def action_label(action: str) -> str:
     return str(row.label) if row else action
 
 
-def allowed_actions(*, state: str, category: str, roles: frozenset[str], escalated: bool = False) -> list[str]:
-    """The actions someone with these roles may take on a case in this state, in table order."""
-    return [
+def allowed_actions(
+    *,
+    state: str,
+    category: str,
+    roles: frozenset[str],
+    escalated: bool = False,
+    api: bool = False,
+    offered: bool = True,
+) -> list[str]:
+    """The actions someone with these roles may take on a case in this state, in table order.
+    `escalated`: the case is overdue and with the manager (BadReviewCase.escalated_at); `api`: only
+    what the case API offers; `offered`: an action another one replaces is left out (it is still
+    accepted, for those who send it)."""
+    allowed = [
         action
         for action, t in WORKFLOW.items()
         if state in t.sources
         and t.roles & roles
         and (t.categories is None or category in t.categories)
         and (escalated or not t.escalated_only)
+        and (t.api or not api)
     ]
+    replaced = {WORKFLOW[a].replaces for a in allowed} if offered else set()
+    return [a for a in allowed if a not in replaced]
