@@ -34,8 +34,24 @@ def access_item(client: ApiClient, item: ServiceItem, field: str) -> None:
         raise unknown_code(field, item.code)
 
 
+def within_region(region: Region | str, field: str = "region") -> Q:
+    """The rows whose `field` (a foreign key to Region, "" for regions themselves) lies in the
+    subtree of `region` (a region, or a region's path). Every region scope is this one filter."""
+    path = region if isinstance(region, str) else region.path
+    return Q(**{f"{field}__path__startswith" if field else "path__startswith": path})
+
+
+def staff_home(staff: Staff) -> Region | None:
+    """The region a staff member belongs to: their institution's, else their department's."""
+    if staff.institution is not None:
+        return staff.institution.region
+    if staff.department is not None:
+        return staff.department.region
+    return None
+
+
 def access_staff(client: ApiClient, staff: Staff, field: str) -> None:
-    home = staff.institution.region if staff.institution else staff.department.region if staff.department else None
+    home = staff_home(staff)
     if home is None or not region_contains(client.region, home):
         raise unknown_code(field, staff.staff_no)
 
@@ -140,7 +156,7 @@ def case_scope(actor: Actor) -> Q:
     """The cases an actor may see: a manager's or client's subtree, a unit's own and consulted
     cases, a staff member's own. Everything else does not exist for them."""
     if actor.region is not None:
-        return Q(region__path__startswith=actor.region.path)
+        return within_region(actor.region)
     if actor.unit_id is not None:
         from haoping.rectification.models import Consultation
 

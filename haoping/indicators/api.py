@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from haoping.accounts.access import access_item, access_visible
+from haoping.accounts.access import access_item, access_visible, staff_home
 from haoping.apidocs import code_list, doc
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.errors import Invalid, NotFound
@@ -105,7 +105,7 @@ def _home(obj: Any) -> Region | None:
     if isinstance(obj, Window):
         return obj.institution.region
     if isinstance(obj, Staff):
-        return obj.institution.region if obj.institution else obj.department.region if obj.department else None
+        return staff_home(obj)
     return None
 
 

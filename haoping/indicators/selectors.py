@@ -20,6 +20,7 @@ from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from haoping.accounts.access import within_region
 from haoping.directory.models import Region
 from haoping.evaluations.models import Evaluation
 from haoping.indicators.counting import COUNTS, FIELDS, annex_a_rates, counted, valid_bad, with_valid_bad
@@ -69,7 +70,7 @@ def period_split(first: dt.date, last: dt.date) -> Split:
 
 
 def subtree_ids(region: Region) -> list[int]:
-    return list(Region.objects.filter(path__startswith=region.path).values_list("id", flat=True))
+    return list(Region.objects.filter(within_region(region, field="")).values_list("id", flat=True))
 
 
 def _rows(
@@ -273,7 +274,7 @@ def child_regions_breakdown(
 ) -> list[dict[str, Any]]:
     """One line per child region (its whole subtree), for drilling down."""
     children = list(region.children.order_by("code"))
-    paths = dict(Region.objects.filter(path__startswith=region.path).values_list("id", "path"))
+    paths = dict(Region.objects.filter(within_region(region, field="")).values_list("id", "path"))
     grouped = _grouped(DailyCount.Kind.REGION, first, last, within=region, channel=channel, by=("region_id",))
     result = []
     for child in children:
@@ -304,16 +305,16 @@ def ranked_objects(kind: str, region: Region) -> dict[int, Named]:
     from haoping.directory.models import Department, Institution, ServiceItem, Staff
 
     if kind == "staff":
-        staff = Staff.objects.filter(institution__region__path__startswith=region.path)
+        staff = Staff.objects.filter(within_region(region, field="institution__region"))
         return {pk: Named(pk, no, f"{name}（{no}）") for pk, no, name in staff.values_list("pk", "staff_no", "name")}
     objects: QuerySet[Any]
     if kind == "item":
         objects = ServiceItem.objects.all()
     elif kind == "department":
-        objects = Department.objects.filter(region__path__startswith=region.path)
+        objects = Department.objects.filter(within_region(region))
     else:
         assert kind == "institution"
-        objects = Institution.objects.filter(region__path__startswith=region.path)
+        objects = Institution.objects.filter(within_region(region))
     return {pk: Named(pk, code, name) for pk, code, name in objects.values_list("pk", "code", "name")}
 
 

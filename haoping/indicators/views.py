@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haoping.accounts.access import Actor, actor_for_user
+from haoping.accounts.access import Actor, actor_for_user, staff_home, within_region
 from haoping.directory.models import (
     Department,
     Institution,
@@ -176,9 +176,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     items = read(kind=DailyCount.Kind.ITEM)
     bad_departments = _most_bad(departments, Department, "department", period)
     bad_items = _most_bad(items, ServiceItem, "item", period)
-    overdue = (
-        cases_visible(actor).filter(region__path__startswith=region.path).filter(overdue_q(timezone.now())).count()
-    )
+    overdue = cases_visible(actor).filter(within_region(region)).filter(overdue_q(timezone.now())).count()
     context = {
         "actor": actor,
         "region": region,
@@ -367,11 +365,7 @@ def staff_member(request: HttpRequest, staff_no: str) -> HttpResponse:
     actor = _manager(request)
     assert actor.region is not None
     member = Staff.objects.select_related("institution__region", "department__region").filter(staff_no=staff_no).first()
-    home = None
-    if member is not None:
-        home = (
-            member.institution.region if member.institution else member.department.region if member.department else None
-        )
+    home = staff_home(member) if member is not None else None
     if member is None or home is None or not region_contains(actor.region, home):
         raise Http404(_("staff member not found"))
     return _staff_page(request, actor, member, own=False)

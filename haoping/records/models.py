@@ -23,6 +23,10 @@ class Applicant(models.Model):
     id_number = EncryptedTextField(_("ID number"), blank=True)
     phone_digest = models.CharField(_("phone digest"), max_length=64, blank=True, db_index=True, editable=False)
     id_digest = models.CharField(_("ID number digest"), max_length=64, blank=True, db_index=True, editable=False)
+    # The last four digits, keyed: handlers find a case by what a caller reads out, never decrypting.
+    phone_tail_digest = models.CharField(
+        _("phone tail digest"), max_length=64, blank=True, db_index=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("applicant")

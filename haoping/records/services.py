@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -58,6 +59,12 @@ def check_time(value: dt.datetime, field: str, *, not_before: dt.datetime | None
         raise Invalid("invalid", _("%(field)s: earlier than the step before it") % {"field": field}, field=field)
 
 
+def phone_tail_digest(phone: str) -> str:
+    """Keyed SM3 of a phone number's last four digits (or of the four digits searched for)."""
+    digits = "".join(c for c in unicodedata.normalize("NFKC", phone) if c in "0123456789")
+    return lookup_digest("phone_tail", digits[-4:]) if len(digits) >= 4 else ""
+
+
 def party_build(data: PartyData) -> Applicant:
     """An unsaved applicant or agent, with the keyed digests that let R15 match them later."""
     return Applicant(
@@ -66,6 +73,7 @@ def party_build(data: PartyData) -> Applicant:
         phone=data.phone,
         id_number=data.id_number,
         phone_digest=lookup_digest("phone", data.phone),
+        phone_tail_digest=phone_tail_digest(data.phone),
         id_digest=lookup_digest("id", data.id_number),
     )
 

@@ -35,6 +35,19 @@ class Rules:
         """How long the handling step of a category may take; None where no deadline applies."""
         return {"simple": self.simple, "general": self.general, "complex": self.complex}.get(category)
 
+    def handling(self, category: str) -> Span:
+        """The handling step's time for a category; explaining, and asking to invalidate, take no
+        longer than a general case."""
+        return self.for_category(category) or self.general
+
+    def step(self, state: str, category: str) -> Span | None:
+        """The span the step a case is in is counted by: contact, then handling (None when nothing is due)."""
+        if state in ("open", "contacted"):
+            return self.contact
+        if state in ("handling", "extension_requested", "invalidation_requested"):
+            return self.handling(category)
+        return None
+
 
 # "Simple: solve at once" is read as: by the end of the day it was classified.
 AT_ONCE = Span(0, "days")

@@ -3,6 +3,8 @@ malicious evaluators, spot checks and the messages sent to evaluators and staff.
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,28 +14,15 @@ from haoping.directory.models import Department, Institution, Region, ServiceIte
 from haoping.evaluations.models import Evaluation
 from haoping.fields import EncryptedTextField
 from haoping.records.models import Applicant, ServiceRecord
+from haoping.rectification.workflow import ACTION_CHOICES, ACTION_MAX_LENGTH, CaseCategory, CaseState, action_label
 
 
 class BadReviewCase(models.Model):
     """差评工单: one per bad submission (a batch or theme rating is one complaint, one case)."""
 
-    class State(models.TextChoices):
-        OPEN = "open", _("awaiting contact")
-        CONTACTED = "contacted", _("awaiting classification")
-        HANDLING = "handling", _("being handled")
-        EXTENSION_REQUESTED = "extension_requested", _("extension awaiting approval")
-        INVALIDATION_REQUESTED = "invalidation_requested", _("invalidation awaiting approval")
-        RESOLVED = "resolved", _("awaiting answer")
-        REPLIED = "replied", _("awaiting revisit")
-        CLOSED = "closed", _("closed")
-
-    class Category(models.TextChoices):
-        SIMPLE = "simple", _("simple")
-        GENERAL = "general", _("general")
-        COMPLEX = "complex", _("complex")
-        NO_LEGAL_BASIS = "no_legal_basis", _("no legal basis")
-        MISTAKEN = "mistaken", _("mistaken rating")
-        MALICIOUS = "malicious", _("malicious rating")
+    # The states and categories belong to the workflow table (haoping.rectification.workflow).
+    State: TypeAlias = CaseState
+    Category: TypeAlias = CaseCategory
 
     class Invalidity(models.TextChoices):
         MISTAKEN = "mistaken", _("mistaken rating")
@@ -120,7 +109,7 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(BadReviewCase, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"))
-    action = models.CharField(_("action"), max_length=24)
+    action = models.CharField(_("action"), max_length=ACTION_MAX_LENGTH, choices=ACTION_CHOICES)
     from_state = models.CharField(_("from"), max_length=24, blank=True)
     to_state = models.CharField(_("to"), max_length=24, blank=True)
     user = models.ForeignKey(
@@ -144,9 +133,7 @@ class CaseEvent(models.Model):
         return f"{self.case_id} {self.action}"
 
     def get_action_label(self) -> str:
-        from haoping.rectification.workflow import ACTION_LABELS
-
-        return str(ACTION_LABELS.get(self.action, self.action))
+        return action_label(self.action)
 
     def to_state_label(self) -> str:
         return str(BadReviewCase.State(self.to_state).label) if self.to_state else ""
@@ -328,6 +315,7 @@ class Message(models.Model):
         INVALIDATION = "invalidation", _("invalidation")
         EXTENSION = "extension", _("extension")
         CONSULTATION = "consultation", _("consultation")
+        SUPERVISION = "supervision", _("manager's instruction")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(
@@ -363,3 +351,22 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
+
+
+class MessageRead(models.Model):
+    """That a console user has read a message. A unit's or a region's message is read by each of
+    its people on their own."""
+
+    message = models.ForeignKey(Message, verbose_name=_("message"), on_delete=models.CASCADE, related_name="reads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    read_at = models.DateTimeField(_("read at"))
+
+    class Meta:
+        verbose_name = _("message read")
+        verbose_name_plural = _("messages read")
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_read_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} {self.user_id}"

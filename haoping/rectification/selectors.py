@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, access_identity, case_scope
+from haoping.accounts.access import Actor, access_identity, case_scope, within_region
 from haoping.errors import NotFound
 from haoping.lib.masking import mask_text, redact_text
-from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
+from haoping.records.services import phone_tail_digest
+from haoping.rectification.deadlines import rules_for
+from haoping.rectification.models import (
+    Appeal,
+    BadReviewCase,
+    BlockedEvaluator,
+    CaseEvent,
+    Evidence,
+    Message,
+    MessageRead,
+    SpotCheck,
+)
 from haoping.rectification.workflow import WORKFLOW, allowed_actions
+from haoping.workdays.selectors import workday_hours_between
 
 S = BadReviewCase.State
 CASE_RELATED = ("unit", "item", "record", "institution", "window", "staff", "region")
@@ -44,15 +58,40 @@ def overdue_q(now: dt.datetime) -> Q:
     return ~Q(state=S.CLOSED) & (Q(overdue_at__isnull=False) | Q(due_at__lt=now))
 
 
+def nearly_due_q(now: dt.datetime) -> Q:
+    """Open, not overdue, and past the moment the handler is warned (as `case_nearly_due`)."""
+    return ~Q(state=S.CLOSED) & ~overdue_q(now) & Q(warn_at__lte=now)
+
+
 @dataclass
 class CaseFilters:
     state: str | None = None
     record_no: str | None = None
     overdue: bool | None = None
+    nearly_due: bool = False
+    open_only: bool = False
     unit: str | None = None
     item: str | None = None
     opened_from: dt.date | None = None
     opened_to: dt.date | None = None
+    # One search box: an item's name, a receipt (回执码), a record number, or a phone's last 4 digits.
+    search: str | None = None
+
+
+def case_search_q(text: str, *, identity: bool) -> Q:
+    """The cases a search matches. A phone's last four digits are matched through their keyed
+    digest (stored at intake), never by decrypting. R10: those who may not learn who rated (the
+    rated staff) search by item name only: a receipt, a record number or a phone would tell them."""
+    text = text.strip()
+    q = Q(item__name__icontains=text)
+    if not identity:
+        return q
+    q |= Q(receipt=text) | Q(record__record_no=text)
+    if len(text) == 4 and text.isdigit():
+        tail = phone_tail_digest(text)
+        q |= Q(evaluator__phone_tail_digest=tail)
+        q |= Q(record__applicant__phone_tail_digest=tail) | Q(record__agent__phone_tail_digest=tail)
+    return q
 
 
 def case_list(*, actor: Actor, filters: CaseFilters, now: dt.datetime | None = None) -> QuerySet[BadReviewCase]:
@@ -67,6 +106,8 @@ def case_list(*, actor: Actor, filters: CaseFilters, now: dt.datetime | None = N
         qs = qs.filter(unit__code=filters.unit)
     if filters.item:
         qs = qs.filter(item__code=filters.item)
+    if filters.search and filters.search.strip():
+        qs = qs.filter(case_search_q(filters.search, identity=access_identity(actor)))
     if filters.opened_from:
         qs = qs.filter(opened_at__gte=_day_start(filters.opened_from))
     if filters.opened_to:
@@ -75,6 +116,10 @@ def case_list(*, actor: Actor, filters: CaseFilters, now: dt.datetime | None = N
         qs = qs.filter(overdue_q(now))
     elif filters.overdue is False:
         qs = qs.exclude(overdue_q(now))
+    if filters.nearly_due:
+        qs = qs.filter(nearly_due_q(now))
+    if filters.open_only:
+        qs = qs.exclude(state=S.CLOSED)
     closed_last = Case(When(state=S.CLOSED, then=Value(1)), default=Value(0))
     return qs.order_by(closed_last, F("due_at").asc(nulls_last=True), F("closed_at").desc(nulls_last=True), "-id")
 
@@ -105,13 +150,130 @@ def case_nearly_due(case: BadReviewCase, now: dt.datetime | None = None) -> bool
     )
 
 
+@dataclass(frozen=True)
+class TimeLeft:
+    """The time left in a case's running step (negative: overdue by that much), in working hours
+    when the step is counted in working days, else in clock hours."""
+
+    hours: float
+    working: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.hours < 0
+
+    @property
+    def whole_hours(self) -> int:
+        # To the nearest hour (a deadline at 23:59:59 leaves 24 hours of its day, not 23), at least one:
+        # "1 hour left" until the deadline, "overdue by 1 hour" just after it.
+        return max(1, math.floor(abs(self.hours) + 0.5))
+
+
+def case_time_left(case: BadReviewCase, now: dt.datetime | None = None) -> TimeLeft | None:
+    """R12: how long the handler has left in the current step, by the rules the case follows."""
+    now = now or timezone.now()
+    if case.state == S.CLOSED or case.due_at is None:
+        return None
+    span = rules_for(case.deadline_rules).step(case.state, case.category)
+    if span is not None and span.unit == "workdays":
+        return TimeLeft(workday_hours_between(now, case.due_at), working=True)
+    return TimeLeft((case.due_at - now).total_seconds() / 3600, working=False)
+
+
+@dataclass(frozen=True)
+class ConsoleCounts:
+    todo: int
+    nearly_due: int
+    overdue: int
+    unread: int
+
+
+def console_counts(*, actor: Actor, user: Any, now: dt.datetime | None = None) -> ConsoleCounts:
+    """What the navigation counts: open cases, those nearly due and overdue, unread messages."""
+    now = now or timezone.now()
+    late, nearly = overdue_q(now), nearly_due_q(now)
+    counts = (
+        cases_visible(actor)
+        .exclude(state=S.CLOSED)
+        .aggregate(
+            todo=Count("id"),
+            nearly_due=Count("id", filter=nearly),
+            overdue=Count("id", filter=late),
+        )
+    )
+    unread = messages_for(actor=actor, user=user).exclude(reads__user=user).count() if user else 0
+    return ConsoleCounts(counts["todo"], counts["nearly_due"], counts["overdue"], unread)
+
+
+def messages_for(*, actor: Actor, user: Any) -> QuerySet[Message]:
+    """The messages for the user, their unit, or their region (managers)."""
+    mine = Q(to_user=user)
+    if actor.unit_id is not None:
+        mine |= Q(to_unit_id=actor.unit_id)
+    if actor.region is not None:
+        mine |= Q(to_region_id=actor.region.pk)
+    return Message.objects.filter(mine)
+
+
+def messages_read(*, user: Any, messages: list[Message]) -> set[int]:
+    """Which of these messages the user has read."""
+    return set(
+        MessageRead.objects.filter(user=user, message__in=[m.pk for m in messages]).values_list("message_id", flat=True)
+    )
+
+
+# The notices that ask a manager to decide, and the timeline actions that decide them.
+DECIDING = {
+    Message.Kind.INVALIDATION: ("approve_invalidation", "reject_invalidation"),
+    Message.Kind.EXTENSION: ("approve_extension", "reject_extension"),
+    Message.Kind.APPEAL: ("uphold_appeal", "reject_appeal"),
+}
+
+
+def notices_decided(messages: list[Message]) -> dict[int, bool]:
+    """For each notice that asked a region's managers for a decision: whether it has been decided
+    (a decision on its case after it was sent). Other messages are left out."""
+    asking = [m for m in messages if m.to_region_id is not None and m.kind in DECIDING and m.case_id is not None]
+    if not asking:
+        return {}
+    actions = {a for m in asking for a in DECIDING[Message.Kind(m.kind)]}
+    decisions: dict[int, list[tuple[str, dt.datetime]]] = {}
+    rows = CaseEvent.objects.filter(case_id__in={m.case_id for m in asking}, action__in=actions)
+    for case_id, action, at in rows.values_list("case_id", "action", "at"):
+        decisions.setdefault(case_id, []).append((action, at))
+    return {
+        m.pk: any(
+            action in DECIDING[Message.Kind(m.kind)] and at >= m.created_at
+            for action, at in decisions.get(m.case_id or 0, [])
+        )
+        for m in asking
+    }
+
+
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
-    actions = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    actions = allowed_actions(
+        state=case.state,
+        category=case.category,
+        roles=actor.roles,
+        escalated=case.escalated_at is not None,
+        api=actor.client is not None,
+    )
     if actor.has("handler") and actor.unit_id is not None and case.unit_id != actor.unit_id:
         # A consulted unit reads the case; only the responsible unit works it. What is left is what
         # the actor may do in a role other than handler (revisit and close name both roles).
         actions = [a for a in actions if (WORKFLOW[a].roles & actor.roles) - {"handler"}]
     return actions
+
+
+def evidence_visible(*, actor: Actor) -> QuerySet[Evidence]:
+    """Evidence of the cases the actor may see. R10: a rated staff member gets only what came with
+    their own appeal; the unit's files (a call record, a photo at the counter) may show the rater."""
+    files = Evidence.objects.filter(case__in=cases_visible(actor))
+    if access_identity(actor):
+        return files
+    if actor.user is None:
+        return files.none()
+    return files.filter(appeal__filed_by=actor.user)
 
 
 def appeal_get(*, actor: Actor, appeal_id: int) -> Appeal:
@@ -138,13 +300,13 @@ def appeals_pending(*, actor: Actor) -> QuerySet[Appeal]:
 def blocked_visible(*, actor: Actor) -> QuerySet[BlockedEvaluator]:
     if actor.region is None:
         return BlockedEvaluator.objects.none()
-    return BlockedEvaluator.objects.filter(region__path__startswith=actor.region.path).order_by("-added_at")
+    return BlockedEvaluator.objects.filter(within_region(actor.region)).order_by("-added_at")
 
 
 def spot_checks_visible(*, actor: Actor) -> QuerySet[SpotCheck]:
     if actor.region is None:
         return SpotCheck.objects.none()
-    return SpotCheck.objects.filter(region__path__startswith=actor.region.path)
+    return SpotCheck.objects.filter(within_region(actor.region))
 
 
 def case_counts_by_state(*, actor: Actor) -> dict[str, int]:

@@ -29,6 +29,7 @@ from haoping.accounts.access import (
     access_identity,
     actor_system,
     manages,
+    within_region,
 )
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
@@ -53,11 +54,12 @@ from haoping.rectification.models import (
     Consultation,
     Evidence,
     Message,
+    MessageRead,
     SpotCheck,
     SpotCheckItem,
     evidence_path,
 )
-from haoping.rectification.workflow import DECISIONS, INVALID_CATEGORIES, WORKFLOW, allowed_actions
+from haoping.rectification.workflow import ACTIONS, INVALID_CATEGORIES, WORKFLOW, action_label, allowed_actions
 from haoping.workdays.selectors import Due, add_days, add_workdays
 
 MAX_NOTE = 2000
@@ -190,7 +192,14 @@ def _locked(case: BadReviewCase) -> BadReviewCase:
 
 def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
     transition = WORKFLOW[action]
-    allowed = allowed_actions(state=case.state, category=case.category, roles=actor.roles)
+    allowed = allowed_actions(
+        state=case.state,
+        category=case.category,
+        roles=actor.roles,
+        escalated=case.escalated_at is not None,
+        api=actor.client is not None,
+        offered=False,
+    )
     if action not in allowed:
         if case.state in transition.sources and not (transition.roles & actor.roles):
             raise Forbidden(
@@ -208,7 +217,7 @@ def _check_allowed(case: BadReviewCase, actor: Actor, action: str) -> None:
 
 def _check_decider(case: BadReviewCase, actor: Actor, action: str) -> None:
     """R12: invalidations and extensions are decided by a second person, not by who asked."""
-    request = case.events.filter(action=DECISIONS[action]).order_by("-id").first()
+    request = case.events.filter(action=ACTIONS[action].decides).order_by("-id").first()
     access_decide(
         actor,
         region=case.region,
@@ -274,10 +283,7 @@ def _named(fields: dict[str, Any], name: str) -> Any:
 
 
 def _handling_span(case: BadReviewCase, category: str) -> Span:
-    rules = rules_for(case.deadline_rules)
-    span = rules.for_category(category)
-    # Explaining, and asking to invalidate, take no longer than a general case.
-    return span or rules.general
+    return rules_for(case.deadline_rules).handling(category)
 
 
 @transaction.atomic
@@ -294,17 +300,17 @@ def case_act(
 
     `now` is for replaying history (the demo); requests always act at the current time.
     """
-    if action not in WORKFLOW or action == "uphold_appeal":
+    if action not in HANDLERS:
         raise Invalid("invalid", _("action: unknown action %(action)s") % {"action": action}, field="action")
     case = _locked(case)
-    if action in DECISIONS:
+    if ACTIONS[action].decides:
         _check_decider(case, actor, action)
     _check_allowed(case, actor, action)
     now = now or timezone.now()
     handler = HANDLERS[action]
     change, target = handler(case, actor, fields, now)
     files = list(files)
-    if files and action not in ("rectify", "explain", "contact"):
+    if files and not ACTIONS[action].files:
         raise Invalid("invalid", _("evidence: files go with contact, rectification or explanation"), field="evidence")
     checked = _check_files(files)
     _transition(case, actor=actor, action=action, target=target, change=change, now=now)
@@ -539,29 +545,59 @@ def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.d
     return change, S.HANDLING
 
 
-HANDLERS = {
-    "dispatch": _dispatch,
-    "contact": _contact,
-    "classify": _classify,
-    "rectify": _rectify,
-    "explain": _explain,
-    "request_invalidation": _request_invalidation,
-    "approve_invalidation": _approve_invalidation,
-    "reject_invalidation": _reject_invalidation,
-    "request_extension": _request_extension,
-    "approve_extension": _approve_extension,
-    "reject_extension": _reject_extension,
-    "start_consultation": _start_consultation,
-    "reply": _reply,
-    "revisit": _revisit,
-    "close": _close,
-    "reopen": _reopen,
-}
+MAX_SUPERVISION_DAYS = 90
+
+
+def _supervise(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    """督办: the manager's instruction to the unit on an overdue case, with the day it must be done by."""
+    instruction = _note(_named(fields, "instruction"), "instruction", required=True)
+    value = fields.get("by")
+    try:
+        by = dt.date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        by = None
+    if by is None:
+        raise Invalid("invalid", _("by: the day it must be done by (YYYY-MM-DD)"), field="by")
+    today = timezone.localdate(now)
+    if not today <= by <= today + dt.timedelta(days=MAX_SUPERVISION_DAYS):
+        raise Invalid(
+            "invalid",
+            _("by: from today to %(max)d days ahead") % {"max": MAX_SUPERVISION_DAYS},
+            field="by",
+        )
+    return Change(fields={}, note=instruction, data={"by": by.isoformat()}), case.state
+
+
+def _reassign(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    """An overdue case sent by the manager to another unit, with the reason: a dispatch that must say why."""
+    _note(fields.get("note"), "note", required=True)
+    change, target = _dispatch(case, actor, fields, now)
+    return Change(fields=change.fields, note=change.note, data={**(change.data or {}), "reassigned": True}), target
+
+
+def _comment(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    return Change(fields={}, note=_note(fields.get("note"), "note", required=True)), case.state
+
+
+Handler = Callable[[BadReviewCase, Actor, dict[str, Any], dt.datetime], tuple[Change, str]]
+# Each action's function, as its row of the workflow table names it.
+HANDLERS: dict[str, Handler] = {name: globals()[a.handler] for name, a in WORKFLOW.items() if a.handler}
 
 
 def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     """Who is told about a transition."""
-    if action == "dispatch":
+    last = case.events.order_by("-id").first()
+    note = last.note if last else ""
+    if action in ("supervise", "comment"):
+        data = last.data if last else {}
+        text = (
+            _("Case %(id)s: the manager's instruction, to be done by %(by)s: %(note)s")
+            % {"id": case.pk, "by": data.get("by", ""), "note": note}
+            if action == "supervise"
+            else _("Case %(id)s: the manager commented: %(note)s") % {"id": case.pk, "note": note}
+        )
+        message_send(at=now, kind=Message.Kind.SUPERVISION, case=case, to_unit_id=case.unit_id, text=text)
+    elif action in ("dispatch", "reassign"):
         message_send(
             at=now,
             kind=Message.Kind.DISPATCH,
@@ -584,7 +620,7 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             kind=Message.Kind.INVALIDATION if "invalidation" in action else Message.Kind.EXTENSION,
             case=case,
             to_unit_id=case.unit_id,
-            text=_("Case %(id)s: %(decision)s.") % {"id": case.pk, "decision": _action_label(action)},
+            text=_("Case %(id)s: %(decision)s.") % {"id": case.pk, "decision": action_label(action)},
         )
         if action == "approve_invalidation":
             # R12: a rating found mistaken or malicious is reported to the management above.
@@ -617,12 +653,6 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
             text=_("Case %(id)s is back with your unit: the evaluator is not satisfied. Resolve it by %(due)s.")
             % {"id": case.pk, "due": _fmt(case.resolve_due or now)},
         )
-
-
-def _action_label(action: str) -> str:
-    from haoping.rectification.workflow import ACTION_LABELS
-
-    return str(ACTION_LABELS.get(action, action))
 
 
 @transaction.atomic
@@ -994,9 +1024,7 @@ def spot_check_draw(
     start = timezone.make_aware(dt.datetime.combine(closed_from, dt.time.min))
     end = timezone.make_aware(dt.datetime.combine(closed_to + dt.timedelta(days=1), dt.time.min))
     pool = list(
-        BadReviewCase.objects.filter(
-            region__path__startswith=region.path, state=S.CLOSED, closed_at__gte=start, closed_at__lt=end
-        )
+        BadReviewCase.objects.filter(within_region(region), state=S.CLOSED, closed_at__gte=start, closed_at__lt=end)
         # R13 checks the units' verification and rectification; an upheld appeal was management's own
         # decision, and such a case cannot be reopened.
         .exclude(invalid_reason=BadReviewCase.Invalidity.APPEAL)
@@ -1055,6 +1083,24 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
             % {"id": case.pk},
         )
     return item
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages
+
+
+def messages_mark_read(*, actor: Actor, user: Any, message_ids: Sequence[int]) -> int:
+    """Mark messages of the user's inbox read for them; others' messages are left alone. Returns
+    how many were newly marked."""
+    from haoping.rectification.selectors import messages_for
+
+    mine = messages_for(actor=actor, user=user).filter(pk__in=list(message_ids)[:200]).exclude(reads__user=user)
+    now = timezone.now()
+    created = MessageRead.objects.bulk_create(
+        [MessageRead(message_id=pk, user=user, read_at=now) for pk in mine.values_list("pk", flat=True)],
+        ignore_conflicts=True,
+    )
+    return len(created)
 
 
 # ---------------------------------------------------------------------------------------------

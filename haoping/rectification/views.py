@@ -8,13 +8,12 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import OperationalError
-from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.exceptions import Ratelimited
 
-from haoping.accounts.access import Actor, access_identity, actor_for_user
+from haoping.accounts.access import Actor, access_identity, actor_for_user, within_region
 from haoping.directory.models import Department
 from haoping.errors import DomainError, error_labelled
 from haoping.evaluations.models import REASON_LABELS
@@ -32,7 +31,7 @@ from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
 from haoping.rectification.links import public_id_from_revisit_token
-from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
+from haoping.rectification.models import Appeal, BadReviewCase, Message, SpotCheckItem
 from haoping.rectification.selectors import (
     CaseFilters,
     appeal_is_late,
@@ -44,7 +43,12 @@ from haoping.rectification.selectors import (
     case_list,
     case_nearly_due,
     case_text_shown,
+    case_time_left,
     cases_visible,
+    evidence_visible,
+    messages_for,
+    messages_read,
+    notices_decided,
     spot_checks_visible,
 )
 from haoping.rectification.services import (
@@ -56,59 +60,13 @@ from haoping.rectification.services import (
     case_evaluator_masked,
     case_reveal_evaluator,
     case_revisit_by_evaluator,
+    messages_mark_read,
     spot_check_draw,
     spot_check_record,
 )
-from haoping.rectification.workflow import ACTION_LABELS
+from haoping.rectification.workflow import ACTION_LABELS, ACTIONS, NOTE
 from haoping.throttle import public_limit
 
-
-@dataclass
-class FormField:
-    name: str
-    label: Any
-    kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
-    required: bool = True
-    choices: list[tuple[str, Any]] = field(default_factory=list)
-    value: str = ""  # what the handler typed, when the form comes back to them
-
-
-NOTE = FormField("note", gettext_lazy("Note"), required=False)
-NOTE_REQUIRED = FormField("note", gettext_lazy("Note"))
-FILES = FormField(
-    "evidence", gettext_lazy("Evidence (JPEG, PNG or PDF, at most 5 MB each)"), kind="files", required=False
-)
-
-# The inputs of each action's form; the service validates them.
-ACTION_FORMS: dict[str, list[FormField]] = {
-    "dispatch": [FormField("unit", gettext_lazy("Unit"), kind="select"), NOTE],
-    "contact": [FormField("note", gettext_lazy("What the evaluator said and what was verified")), FILES],
-    "classify": [
-        FormField("category", gettext_lazy("Category"), kind="select", choices=BadReviewCase.Category.choices),
-        NOTE,
-    ],
-    "rectify": [FormField("description", gettext_lazy("What was rectified")), FILES],
-    "explain": [FormField("explanation", gettext_lazy("Explanation given to the evaluator")), FILES],
-    "request_invalidation": [FormField("reason", gettext_lazy("Why the rating is mistaken or malicious"))],
-    "approve_invalidation": [NOTE],
-    "reject_invalidation": [NOTE_REQUIRED],
-    "request_extension": [
-        FormField("days", gettext_lazy("More days"), kind="number"),
-        FormField("reason", gettext_lazy("Reason")),
-    ],
-    "approve_extension": [NOTE],
-    "reject_extension": [NOTE_REQUIRED],
-    "start_consultation": [FormField("units", gettext_lazy("Units to consult"), kind="multiselect"), NOTE_REQUIRED],
-    "reply": [
-        FormField(
-            "answer",
-            gettext_lazy("Answer to the evaluator (sent by SMS with a link to say whether they are satisfied)"),
-        )
-    ],
-    "revisit": [FormField("satisfied", gettext_lazy("Is the evaluator satisfied?"), kind="yesno"), NOTE],
-    "close": [NOTE_REQUIRED],
-    "reopen": [NOTE_REQUIRED],
-}
 
 # The services name a field in an error as the API knows it (`note`); the console's pages name it
 # as their forms label it (说明), through haoping.errors.error_labelled.
@@ -143,13 +101,13 @@ def _actor(request: HttpRequest) -> Actor:
 def _departments(actor: Actor) -> list[tuple[str, str]]:
     units = Department.objects.order_by("code")
     if actor.region is not None:
-        units = units.filter(region__path__startswith=actor.region.path)
+        units = units.filter(within_region(actor.region))
     return [(u.code, f"{u.name}（{u.code}）") for u in units[:500]]
 
 
 def _fields_from_post(request: HttpRequest, action: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for spec in ACTION_FORMS.get(action, []):
+    for spec in ACTIONS[action].form if action in ACTIONS else ():
         if spec.kind == "files":
             continue
         if spec.kind == "multiselect":
@@ -173,12 +131,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     now = timezone.now()
     params = request.GET
+    can_see_identity = access_identity(actor)
     filters = CaseFilters(
         state=params.get("state") or None,
         unit=params.get("unit") or None,
         item=params.get("item") or None,
-        record_no=params.get("record_no") or None,
+        # R10: a rated staff member cannot look up which of their records was rated badly.
+        record_no=(params.get("record_no") or None) if can_see_identity else None,
         overdue={"1": True, "0": False}.get(params.get("overdue", "")),
+        search=params.get("q", "")[:100] or None,
+        nearly_due=params.get("nearly") == "1",
+        open_only=params.get("open") == "1",
         opened_from=_date(params.get("from")),
         opened_to=_date(params.get("to")),
     )
@@ -200,7 +163,12 @@ def queue(request: HttpRequest) -> HttpResponse:
             "states": BadReviewCase.State.choices,
             "units": _departments(actor) if actor.region is not None else [],
             "query": _without_page(params),
-            "title": _("Overdue cases") if filters.overdue else _("Bad-review cases"),
+            "can_see_identity": can_see_identity,
+            "title": _("Overdue cases")
+            if filters.overdue
+            else _("Cases nearly due")
+            if filters.nearly_due
+            else _("Bad-review cases"),
         },
     )
 
@@ -226,36 +194,41 @@ def _case_page(
     error: DomainError | None = None,
     revealed: dict[str, str] | None = None,
     kept: tuple[str, dict[str, Any]] | None = None,
+    confirm: bool = False,
+    appeal_reasons: str = "",
 ) -> HttpResponse:
-    """The case page; `kept` is an action's form sent back with what was typed into it."""
+    """The case page; `kept` is an action's form sent back with what was typed into it (after an
+    error, or to `confirm` a note that holds personal data)."""
     now = timezone.now()
     if error is not None:
         error = error_labelled(error, FIELD_LABELS)
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
+    can_see_identity = access_identity(actor)
     # The step that moves the case on comes first (and opens); re-dispatching or reclassifying last.
-    secondary = {"dispatch", "close"} | ({"classify"} if case.state == BadReviewCase.State.HANDLING else set())
+    secondary = {a for a in actions if ACTIONS[a].secondary}
+    if case.state == BadReviewCase.State.HANDLING:
+        secondary.add("classify")
     actions = [a for a in actions if a not in secondary] + [a for a in actions if a in secondary]
     forms = []
     for action in actions:
         specs = []
-        for spec in ACTION_FORMS.get(action, [NOTE]):
+        for spec in ACTIONS[action].form or (NOTE,):
             if spec.kind in ("select", "multiselect") and spec.name in ("unit", "units"):
-                spec = FormField(
-                    spec.name,
-                    spec.label,
-                    spec.kind,
-                    spec.required,
-                    [c for c in _departments(actor) if c[0] != case.unit.code],
-                )
-            if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
-                spec = replace(spec, value=kept[1][spec.name])
+                spec = replace(spec, choices=[c for c in _departments(actor) if c[0] != case.unit.code])
+            if kept is not None and kept[0] == action and spec.name in kept[1]:
+                spec = replace(spec, value=_typed(kept[1][spec.name]))
             specs.append(spec)
-        confirm = kept is not None and kept[0] == action
+        returned = kept is not None and kept[0] == action
         forms.append(
-            {"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs, "confirm": confirm}
+            {
+                "action": action,
+                "label": ACTION_LABELS.get(action, action),
+                "fields": specs,
+                "confirm": returned and confirm,
+                "returned": returned,
+            }
         )
-    can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
     # R10: every free text on the page as this actor may see it. The rows are read for this page
     # only and never saved, so their text is replaced in place (the templates stay as they are).
@@ -265,7 +238,7 @@ def _case_page(
         event.note = shown(event.note)
     for appeal in appeals:
         appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
-    evidence = list(case.evidence.order_by("id"))
+    evidence = list(evidence_visible(actor=actor).filter(case=case).order_by("id"))
     for item in evidence:
         item.name = shown(item.name)
     can_appeal = (
@@ -290,11 +263,14 @@ def _case_page(
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
         "error": error,
-        "personal_warning": kept is not None,
+        "personal_warning": confirm,
+        # R10: the time left names the deadline, and so the minute of the rating: not for the rated staff.
+        "time_left": case_time_left(case, now) if can_see_identity else None,
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
         "can_appeal": can_appeal,
+        "appeal_reasons": appeal_reasons,
         "can_block": actor.has("manager")
         and (case.category == "malicious" or case.invalid_reason == "malicious")
         and case.evaluator_id is not None,
@@ -311,6 +287,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     except DomainError as exc:
         raise Http404(exc.detail) from exc
     return _case_page(request, actor, case)
+
+
+def _typed(value: Any) -> Any:
+    """A value as the form shows it again: text as typed, a choice's code, several codes as a list."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
 
 
 def _holds_personal_data(case: BadReviewCase, fields: dict[str, Any]) -> bool:
@@ -331,7 +316,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     if not request.POST.get("personal_ok") and _holds_personal_data(case, fields):
         # R10: a warning before a note with personal data is saved where the rated staff member
         # and others read it; sending the form again (as returned, text kept) saves it.
-        return _case_page(request, actor, case, kept=(action, fields))
+        return _case_page(request, actor, case, kept=(action, fields), confirm=True)
     try:
         case_act(
             actor=actor,
@@ -341,7 +326,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:
-        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc)
+        # Everything typed comes back with the error; only the files must be chosen again.
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, kept=(action, fields))
     return redirect("console-case", case_id=case.pk)
 
 
@@ -376,7 +362,8 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=actor, case=case, reasons=request.POST.get("reasons", ""), files=request.FILES.getlist("evidence")
         )
     except DomainError as exc:
-        return _case_page(request, actor, case, error=exc)
+        reasons = request.POST.get("reasons", "")
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, appeal_reasons=reasons)
     return redirect("console-case", case_id=case.pk)
 
 
@@ -409,7 +396,7 @@ def appeals(request: HttpRequest) -> HttpResponse:
 def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
     """Evidence is served only to those who may see its case."""
     actor = _actor(request)
-    item = Evidence.objects.filter(pk=evidence_id, case__in=cases_visible(actor)).first()
+    item = evidence_visible(actor=actor).filter(pk=evidence_id).first()
     if item is None:
         raise Http404(_("file not found"))
     try:
@@ -531,18 +518,43 @@ def spot_check(request: HttpRequest, check_id: int) -> HttpResponse:
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """Messages for the user, their unit, or their region (managers)."""
+    """Messages for the user, their unit, or their region (managers): newest first, unread marked,
+    by kind and read state, 50 a page. Sending the form marks messages read (one, or the page)."""
     actor = _actor(request)
-    mine = Q(to_user=request.user)
-    if actor.unit_id is not None:
-        mine |= Q(to_unit_id=actor.unit_id)
-    if actor.region is not None:
-        mine |= Q(to_region_id=actor.region.pk)
+    if request.method == "POST":
+        ids = [_int(v) for v in request.POST.getlist("read")]
+        messages_mark_read(actor=actor, user=actor.user, message_ids=[i for i in ids if i > 0])
+        return redirect(request.get_full_path())
+    params = request.GET
+    kind = params.get("kind") if params.get("kind") in Message.Kind.values else None
+    unread_only = params.get("unread") == "1"
     people = ("case__record__applicant", "case__record__agent", "case__evaluator")
-    messages = list(Message.objects.filter(mine).select_related(*people)[:200])
+    listed = messages_for(actor=actor, user=actor.user).select_related(*people)
+    if kind:
+        listed = listed.filter(kind=kind)
+    if unread_only:
+        listed = listed.exclude(reads__user=actor.user)
+    page = Paginator(listed.order_by("-created_at", "-id"), 50).get_page(params.get("page"))
+    messages = list(page.object_list)
+    read = messages_read(user=actor.user, messages=messages)
+    decided = notices_decided(messages)
+    rows = []
     for message in messages:  # R10, as on the case page; read for this page only, never saved
         message.text = case_text_shown(actor=actor, case=message.case)(message.text)
-    return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
+        rows.append({"message": message, "read": message.pk in read, "decided": decided.get(message.pk)})
+    return render(
+        request,
+        "console/inbox.html",
+        {
+            "actor": actor,
+            "rows": rows,
+            "page": page,
+            "kinds": Message.Kind.choices,
+            "kind": kind or "",
+            "unread_only": unread_only,
+            "query": _without_page(params),
+        },
+    )
 
 
 # Evaluators open this link from a text message, often in browsers that drop cookies: a signed

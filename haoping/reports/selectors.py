@@ -15,7 +15,7 @@ from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q,
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haoping.accounts.access import Actor
+from haoping.accounts.access import Actor, within_region
 from haoping.directory.models import Department, Institution, Region
 from haoping.errors import NotFound
 from haoping.indicators.counting import RATES
@@ -189,12 +189,12 @@ def _lines(kind: str, names: dict[int, Any], region: Region, first: dt.date, las
 
 
 def institutions_section(content: MonthlyContent) -> None:
-    names = {i.pk: i for i in Institution.objects.filter(region__path__startswith=content.region.path)}
+    names = {i.pk: i for i in Institution.objects.filter(within_region(content.region))}
     content.institutions = _lines(DailyCount.Kind.INSTITUTION, names, content.region, content.first, content.last)
 
 
 def departments_section(content: MonthlyContent) -> None:
-    names = {d.pk: d for d in Department.objects.filter(region__path__startswith=content.region.path)}
+    names = {d.pk: d for d in Department.objects.filter(within_region(content.region))}
     content.departments = _lines(DailyCount.Kind.DEPARTMENT, names, content.region, content.first, content.last)
 
 
@@ -275,9 +275,7 @@ def _case_line(name: str, row: dict[str, Any]) -> CaseLine:
 def cases_section(content: MonthlyContent, *, now: dt.datetime) -> None:
     """The cases opened in the month in the region's subtree, all units first, then each unit."""
     start, end = day_bounds(content.first, content.last)
-    cases = BadReviewCase.objects.filter(
-        region__path__startswith=content.region.path, opened_at__gte=start, opened_at__lt=end
-    )
+    cases = BadReviewCase.objects.filter(within_region(content.region), opened_at__gte=start, opened_at__lt=end)
     figures = _case_figures(now)
     lines = [_case_line(_("All units"), cases.aggregate(**figures))]
     rows: list[dict[str, Any]] = [dict(row) for row in cases.values("unit_id").annotate(**figures)]
@@ -292,7 +290,7 @@ def reports_visible(actor: Actor) -> QuerySet[MonthlyReport]:
     if not actor.has("manager") or actor.region is None:
         return MonthlyReport.objects.none()
     return (
-        MonthlyReport.objects.filter(region__path__startswith=actor.region.path)
+        MonthlyReport.objects.filter(within_region(actor.region))
         .select_related("region", "requested_by")
         .defer("xlsx", "pdf")
     )

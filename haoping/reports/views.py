@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import Actor, actor_for_user
+from haoping.accounts.access import Actor, actor_for_user, within_region
 from haoping.directory.models import Region
 from haoping.errors import DomainError, Invalid, NotFound
 from haoping.reports.models import MonthlyReport
@@ -69,7 +69,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "actor": actor,
         "title": _("Monthly reports"),
         "reports": reports_visible(actor).order_by("-created_at", "-id")[:50],
-        "regions": Region.objects.filter(path__startswith=actor.region.path).order_by("path"),
+        "regions": Region.objects.filter(within_region(actor.region, field="")).order_by("path"),
         "chosen": chosen,
         "latest": f"{timezone.localdate():%Y-%m}",
         "error": error,

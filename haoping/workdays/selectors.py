@@ -122,6 +122,26 @@ def workdays_after(start: dt.datetime, end: dt.datetime) -> int:
     return _count_workdays(_local_date(start) + dt.timedelta(days=1), _local_date(end))
 
 
+def workday_hours_between(start: dt.datetime, end: dt.datetime) -> float:
+    """The hours from `start` to `end` that fall on working days (each working day counts its 24
+    hours, rest days none); negative when `end` is before `start`. For "time left" in a step
+    counted in working days."""
+    if end < start:
+        return -workday_hours_between(end, start)
+    first, last = _local_date(start), _local_date(end)
+    zone = timezone.get_default_timezone()
+    total = dt.timedelta()
+    for day, info in _calendar(first, last).items():
+        if not info.is_workday:
+            continue
+        day_start = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        day_end = day_start + dt.timedelta(days=1)
+        overlap = min(end, day_end) - max(start, day_start)
+        if overlap > dt.timedelta():
+            total += overlap
+    return total.total_seconds() / 3600
+
+
 def within_workdays(start: dt.datetime, end: dt.datetime, days: int) -> bool:
     """Whether the day of `end` is no later than the day `add_workdays(start, days)` is due.
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0003_policy_decided_by'),
+        ('directory', '0004_policy_key_targets'),
     ]
 
     operations = [

@@ -122,3 +122,18 @@ def test_long_comments_are_shortened_with_a_link_to_their_case(world: dict[str, 
     assert section.count(f'href="/console/cases/{cases["SHORT"]}/"') == 1 and "叫号系统坏了" in section
     # The link leads the manager to the whole comment.
     assert long in client.get(f"/console/cases/{cases['LONG']}/").content.decode()
+
+
+def test_hot_problems_never_show_a_name(world: dict[str, Any], record_payload: Any) -> None:
+    # R10: a name in a comment is neither a hot word nor readable in the examples.
+    assert terms("王师傅态度冷淡，我叫李四，张女士也排队") == Counter({"态度": 1, "冷淡": 1, "排队": 1})
+    api = world["api"]
+    rate_bad(api, record_payload, "NAMED-1", "王师傅态度冷淡，我叫李四", item_code="ITEM-002")
+    rate_bad(api, record_payload, "NAMED-2", "王师傅态度冷淡", item_code="ITEM-002")
+    rollups_update()
+    assert set(item_terms()) == {"态度", "冷淡"}
+    html = manager(world).get("/console/indicators/problems/").content.decode()
+    section = html[html.index("食品经营许可") :].split("</section>")[0]
+    assert "冷淡" in section
+    for name in ("王师傅", "李四"):
+        assert name not in section

@@ -17,8 +17,9 @@ from haoping.rectification.models import BadReviewCase, Evidence
 from haoping.rectification.tests.test_console import case, people  # noqa: F401 (fixtures)
 from haoping.rectification.tests.test_evidence import PDF, PNG
 
-SEES = ["handler", "manager", "city_manager", "staff"]
-BLIND = ["other_handler", "other_manager", "other_staff", "outsider"]
+SEES = ["handler", "manager", "city_manager"]
+# R10: the rated staff member sees the case but not the unit's files (a call record may show the rater).
+BLIND = ["other_handler", "other_manager", "other_staff", "outsider", "staff"]
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import typing
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from haoping.directory.models import Department
 from haoping.errors import Forbidden, NotFound
@@ -28,7 +29,7 @@ from haoping.rectification.tests.support import (
     to_handling,
     to_replied,
 )
-from haoping.rectification.workflow import WORKFLOW
+from haoping.rectification.workflow import ACTIONS, DECISIONS, WORKFLOW
 
 CLIENT = "玄武区审批系统"
 
@@ -44,9 +45,47 @@ def history(api: Any, case_id: int) -> list[tuple[str, str, str]]:
 
 
 def test_one_table_drives_every_action() -> None:
-    # Every row but the appeal's (which only appeal_decide takes) has its handler, and the API offers exactly those.
+    # Every row but the appeal's (which only appeal_decide takes) has its handler, and the API offers
+    # exactly those the table marks for it.
     assert set(HANDLERS) == set(WORKFLOW) - {"uphold_appeal"}
-    assert set(typing.get_args(case_api.Action)) == set(HANDLERS)
+    assert set(typing.get_args(case_api.Action)) == {name for name in HANDLERS if ACTIONS[name].api}
+
+
+def test_every_action_has_what_it_needs() -> None:
+    states, categories = set(BadReviewCase.State.values), set(BadReviewCase.Category.values)
+    known_roles = {"handler", "hotline", "manager", "evaluator", "system"}
+    for name, action in ACTIONS.items():
+        assert len(name) <= CaseEvent._meta.get_field("action").max_length, name
+        # A label in Chinese: every action is shown on the timeline.
+        with translation.override("zh-hans"):
+            label = str(action.label)
+        assert label and not label.isascii(), name
+        if not action.is_transition:
+            assert not (action.targets or action.roles or action.handler or action.form or action.decides), name
+            continue
+        assert action.sources <= states and action.targets and set(action.targets) <= states, name
+        assert action.roles and action.roles <= known_roles, name
+        assert action.categories is None or action.categories <= categories, name
+        if name == "uphold_appeal":
+            continue
+        assert callable(HANDLERS[name]) and HANDLERS[name].__name__ == action.handler, name
+        for spec in action.form:
+            with translation.override("zh-hans"):
+                assert not str(spec.label).isascii(), (name, spec.name)
+            assert spec.kind in {"textarea", "text", "number", "select", "multiselect", "yesno", "files", "date"}
+        # Evidence is asked for exactly where the service accepts it.
+        assert action.files == any(spec.kind == "files" for spec in action.form), name
+        if action.decides is not None:
+            request = ACTIONS[action.decides]
+            assert request.is_transition and "manager" in action.roles, name
+            # The decision answers the state its request leads to.
+            assert action.sources == set(request.targets), name
+
+
+def test_the_timeline_codes_are_the_tables_actions() -> None:
+    field = CaseEvent._meta.get_field("action")
+    assert [code for code, _label in field.choices] == list(ACTIONS)
+    assert DECISIONS == {name: a.decides for name, a in ACTIONS.items() if a.decides}
 
 
 def test_an_action_not_allowed_now_is_409_with_the_allowed_ones(
@@ -275,3 +314,17 @@ def test_a_manager_dispatches_the_case_to_another_unit(
         case_get(actor=old, case_id=case.pk)
     assert case_allowed_actions(actor=new, case=case_get(actor=new, case_id=case.pk)) == ["contact"]
     assert BadReviewCase.objects.get(pk=case.pk).dispatched_at == at(2026, 9, 30, 16, 30)
+
+
+def test_the_table_imports_no_model() -> None:
+    # The models read their states and action codes from the table; the table must not need them back.
+    import ast
+    import inspect
+
+    from haoping.rectification import models, workflow
+
+    imported = {
+        node.module for node in ast.walk(ast.parse(inspect.getsource(workflow))) if isinstance(node, ast.ImportFrom)
+    }
+    assert not {m for m in imported if m and m.startswith("haoping.")}
+    assert "import" not in inspect.getsource(models.CaseEvent)
