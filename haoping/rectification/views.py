@@ -67,7 +67,6 @@ from haoping.rectification.services import (
 from haoping.rectification.workflow import ACTION_LABELS, ACTIONS, NOTE
 from haoping.throttle import public_limit
 
-
 # The services name a field in an error as the API knows it (`note`); the console's pages name it
 # as their forms label it (说明), through haoping.errors.error_labelled.
 FIELD_LABELS: dict[str, Any] = {

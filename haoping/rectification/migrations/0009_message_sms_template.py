@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rectification', '0005_appeal_texts_sealed'),
+        ('rectification', '0008_manager_actions_on_escalated_cases'),
     ]
 
     operations = [
