@@ -40,6 +40,12 @@ class BadReviewCase(models.Model):
         MALICIOUS = "malicious", _("malicious rating")
         APPEAL = "appeal", _("appeal upheld")
 
+    class DayUnit(models.TextChoices):
+        """What an extension's days count (haoping.rectification.deadlines.Span units)."""
+
+        WORKDAYS = "workdays", _("working days")
+        DAYS = "days", _("natural days")
+
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
     evaluation = models.OneToOneField(
         Evaluation, verbose_name=_("evaluation"), on_delete=models.PROTECT, related_name="case"
@@ -93,8 +99,11 @@ class BadReviewCase(models.Model):
     # Not adopted (GB/T 39735 Annex A: leaves the bad counts, enters 未评).
     invalid = models.BooleanField(_("rating not adopted"), default=False)
     invalid_reason = models.CharField(_("why not adopted"), max_length=12, choices=Invalidity.choices, blank=True)
-    # A pending extension request: how many more days, and why.
+    # A pending extension request: how many more days, in which unit, and why.
     extension_days = models.PositiveSmallIntegerField(_("extension requested (days)"), null=True, blank=True)
+    extension_unit = models.CharField(
+        _("extension requested (unit)"), max_length=8, choices=DayUnit.choices, blank=True
+    )
     # Days granted by approved extensions; a reclassification keeps them.
     extended_days = models.PositiveSmallIntegerField(_("extension granted (days)"), default=0)
     # Names the evaluator's revisit link (signed, like rating links).

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from haoping.accounts.access import (
     Actor,
@@ -361,7 +362,7 @@ def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
     span = _handling_span(case, category)
     due = span.after(start)
     if case.extended_days:
-        due = _extended(span, due, case.extended_days)
+        due = _granted(case, due, span)
     step = _step(case, start=start, due=due)
     if case.state == S.HANDLING and due.at == case.due_at:
         # Same deadline: a warning or an overdue mark already given stands.
@@ -416,21 +417,61 @@ def _request_extension(
         raise Invalid(
             "invalid", _("days: a whole number from 1 to %(max)d") % {"max": MAX_EXTENSION_DAYS}, field="days"
         )
+    unit = fields.get("days_unit") or extension_unit_by_policy(case)
+    if unit not in BadReviewCase.DayUnit.values:
+        raise Invalid(
+            "invalid",
+            _("days_unit: workdays (working days) or days (natural days)"),
+            field="days_unit",
+        )
     note = _note(_named(fields, "reason"), "reason", required=True)
-    return Change(fields={"extension_days": days}, note=note, data={"days": days}), S.EXTENSION_REQUESTED
+    fields = {"extension_days": days, "extension_unit": unit}
+    return Change(fields=fields, note=note, data={"days": days, "unit": unit}), S.EXTENSION_REQUESTED
+
+
+def extension_unit_by_policy(case: BadReviewCase) -> str:
+    """R12: an extension counts in the unit of the step it extends, unless the request says otherwise."""
+    return "workdays" if _handling_span(case, case.category).unit == "workdays" else "days"
+
+
+@dataclass(frozen=True)
+class ExtensionOutcome:
+    """What approving a pending extension does to the deadline, shown to the manager before they decide."""
+
+    days: int
+    unit: str
+    current: dt.datetime
+    new: Due
+
+    @property
+    def amount(self) -> str:
+        """The days asked with their unit, as a manager reads them (3 个工作日)."""
+        label = BadReviewCase.DayUnit(self.unit).label
+        return pgettext("days and their unit", "%(days)d %(unit)s") % {"days": self.days, "unit": label}
+
+
+def extension_outcome(case: BadReviewCase) -> ExtensionOutcome | None:
+    """The pending extension and the deadline it would set; None without one."""
+    if case.state != S.EXTENSION_REQUESTED or not case.extension_days or case.resolve_due is None:
+        return None
+    unit = case.extension_unit or extension_unit_by_policy(case)
+    days = case.extension_days
+    new = extended_due(Due(case.resolve_due, case.provisional), days, unit)
+    return ExtensionOutcome(days=days, unit=unit, current=case.resolve_due, new=new)
 
 
 def _approve_extension(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
-    days = case.extension_days or 0
-    assert case.resolve_due is not None
-    due = _extended(_handling_span(case, case.category), Due(case.resolve_due, case.provisional), days)
+    outcome = extension_outcome(case)
+    assert outcome is not None
+    due = outcome.new
     policy = policy_for_region(case.region)
     change = Change(
         fields={
             "extension_days": None,
-            "extended_days": case.extended_days + days,
+            "extension_unit": "",
+            "extended_days": case.extended_days + outcome.days,
             "resolve_due": due.at,
             "due_at": due.at,
             "warn_at": _warn_at(case.step_started_at, due.at, policy.warn_percent),
@@ -439,22 +480,33 @@ def _approve_extension(
             "provisional": due.provisional,
         },
         note=_note(fields.get("note"), "note", required=False),
-        data={"days": days, "resolve_due": due.at.isoformat()},
+        data={"days": outcome.days, "unit": outcome.unit, "resolve_due": due.at.isoformat()},
     )
     return change, S.HANDLING
 
 
-def _extended(span: Span, due: Due, days: int) -> Due:
-    """A deadline moved by an extension, counted in the unit of the step it extends (natural or
-    working days)."""
-    moved = add_workdays(due.at, days) if span.unit == "workdays" else add_days(due.at, days)
+def extended_due(due: Due, days: int, unit: str) -> Due:
+    """R12: a deadline moved by an extension, counted in working or natural days."""
+    moved = add_workdays(due.at, days) if unit == "workdays" else add_days(due.at, days)
     return Due(moved.at, moved.provisional or due.provisional)
+
+
+def _granted(case: BadReviewCase, due: Due, span: Span) -> Due:
+    """A deadline with every extension granted so far, each in the unit it was granted in (one
+    granted before units were recorded counts in the unit of the step)."""
+    grants = case.events.filter(action="approve_extension").order_by("id").values_list("data", flat=True)
+    for grant in grants:
+        days = grant.get("days") if isinstance(grant, dict) else None
+        if isinstance(days, int) and days > 0:
+            due = extended_due(due, days, grant.get("unit") or span.unit)
+    return due
 
 
 def _reject_extension(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
-    return Change(fields={"extension_days": None}, note=_note(fields.get("note"), "note", required=True)), S.HANDLING
+    note = _note(fields.get("note"), "note", required=True)
+    return Change(fields={"extension_days": None, "extension_unit": ""}, note=note), S.HANDLING
 
 
 def _start_consultation(

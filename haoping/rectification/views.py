@@ -56,6 +56,8 @@ from haoping.rectification.services import (
     case_evaluator_masked,
     case_reveal_evaluator,
     case_revisit_by_evaluator,
+    extension_outcome,
+    extension_unit_by_policy,
     spot_check_draw,
     spot_check_record,
 )
@@ -94,6 +96,7 @@ ACTION_FORMS: dict[str, list[FormField]] = {
     "reject_invalidation": [NOTE_REQUIRED],
     "request_extension": [
         FormField("days", gettext_lazy("More days"), kind="number"),
+        FormField("days_unit", gettext_lazy("Counted in"), kind="select", choices=BadReviewCase.DayUnit.choices),
         FormField("reason", gettext_lazy("Reason")),
     ],
     "approve_extension": [NOTE],
@@ -224,6 +227,8 @@ def _case_page(
                     spec.required,
                     [c for c in _departments(actor) if c[0] != case.unit.code],
                 )
+            if spec.name == "days_unit":
+                spec = replace(spec, value=extension_unit_by_policy(case))
             if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
                 spec = replace(spec, value=kept[1][spec.name])
             specs.append(spec)
@@ -260,6 +265,7 @@ def _case_page(
         "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
+        "extension": extension_outcome(case),
         "events": events,
         "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
