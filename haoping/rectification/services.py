@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import filetype
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -62,16 +63,53 @@ from haoping.workdays.selectors import Due, add_days, add_workdays
 
 MAX_NOTE = 2000
 MAX_FILES = 5
-MAX_FILE_BYTES = 5 * 1024 * 1024
-HEAD_BYTES = 8192  # enough for filetype to recognise a JPEG, PNG or PDF
-# Evidence is a photo or a scanned document: extension → the type it is served as, and the types
-# filetype may read from its content (an animated PNG is still a PNG).
+HEAD_BYTES = 8192  # what filetype reads to recognise a file
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An evidence file's type: what it is served as, its kind (the size limits of
+    settings.HAOPING_EVIDENCE_MAX_BYTES are per kind), and the types filetype may read from its content."""
+
+    content_type: str
+    kind: str
+    signatures: frozenset[str]
+
+
+def _type(content_type: str, kind: str, *signatures: str) -> FileType:
+    return FileType(content_type, kind, frozenset(signatures or (content_type,)))
+
+
+# Evidence is what people actually have: photos and scans, call recordings, short video clips
+# (监控). Extension → type; an animated PNG is still a PNG, and a phone's recorder often writes
+# an .m4a under the generic MPEG-4 brands.
 FILE_TYPES = {
-    ".jpg": ("image/jpeg", {"image/jpeg"}),
-    ".jpeg": ("image/jpeg", {"image/jpeg"}),
-    ".png": ("image/png", {"image/png", "image/apng"}),
-    ".pdf": ("application/pdf", {"application/pdf"}),
+    ".jpg": _type("image/jpeg", "image"),
+    ".jpeg": _type("image/jpeg", "image"),
+    ".png": _type("image/png", "image", "image/png", "image/apng"),
+    ".pdf": _type("application/pdf", "document"),
+    ".mp3": _type("audio/mpeg", "audio"),
+    ".m4a": _type("audio/mp4", "audio", "audio/mp4", "video/mp4"),
+    ".aac": _type("audio/aac", "audio"),
+    ".wav": _type("audio/wav", "audio", "audio/x-wav"),
+    ".amr": _type("audio/amr", "audio"),
+    ".mp4": _type("video/mp4", "video"),
+    ".webm": _type("video/webm", "video"),
 }
+# What a browser plays in an <audio> or <video> element (AMR, the old phone format, it does not).
+PLAYABLE = frozenset({"audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "video/mp4", "video/webm"})
+
+
+def evidence_player(content_type: str) -> str:
+    """ "audio" or "video" for a file the browser can play where it is listed; "" for one to download."""
+    return content_type.split("/")[0] if content_type in PLAYABLE else ""
+
+
+def evidence_limits() -> dict[str, int]:
+    """The largest file of each kind, in MB (settings.HAOPING_EVIDENCE_MAX_BYTES)."""
+    return {kind: size // 2**20 for kind, size in settings.HAOPING_EVIDENCE_MAX_BYTES.items()}
+
+
 S = BadReviewCase.State
 
 
@@ -706,26 +744,33 @@ class CheckedFile:
 def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
     if len(files) > MAX_FILES:
         raise Invalid("too_many", _("evidence: at most %(max)d files") % {"max": MAX_FILES}, field="evidence")
+    limits: dict[str, int] = settings.HAOPING_EVIDENCE_MAX_BYTES
     checked = []
     for upload in files:
         name = (upload.name or "").rsplit("/", 1)[-1][-200:]
         extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-        if extension not in FILE_TYPES:
+        kind = FILE_TYPES.get(extension)
+        if kind is None:
             raise Invalid(
-                "file_type", _("evidence: %(name)s is not a JPEG, PNG or PDF file") % {"name": name}, field="evidence"
+                "file_type",
+                _(
+                    "evidence: %(name)s is not a photo (JPEG, PNG), a PDF, a recording (MP3, M4A, AAC, WAV, AMR) "
+                    "or a video clip (MP4, WebM)"
+                )
+                % {"name": name},
+                field="evidence",
             )
         size = upload.size or 0
-        if size > MAX_FILE_BYTES:
+        if size > limits[kind.kind]:
             raise Invalid(
                 "file_too_large",
-                _("evidence: %(name)s is larger than %(max)d MB") % {"name": name, "max": MAX_FILE_BYTES // 2**20},
+                _("evidence: %(name)s is larger than %(max)d MB") % {"name": name, "max": limits[kind.kind] // 2**20},
                 field="evidence",
             )
         if size == 0:
             raise Invalid("file_empty", _("evidence: %(name)s is empty") % {"name": name}, field="evidence")
-        content_type, signatures = FILE_TYPES[extension]
         upload.seek(0)
-        if filetype.guess_mime(upload.read(HEAD_BYTES)) not in signatures:
+        if filetype.guess_mime(upload.read(HEAD_BYTES)) not in kind.signatures:
             raise Invalid(
                 "file_type",
                 _("evidence: %(name)s is not really a %(ext)s file") % {"name": name, "ext": extension},
@@ -736,7 +781,15 @@ def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
-        checked.append(CheckedFile(upload, name, content_type, extension, size, digest.hexdigest()))
+        checked.append(CheckedFile(upload, name, kind.content_type, extension, size, digest.hexdigest()))
+    total = sum(f.size for f in checked)
+    if total > settings.HAOPING_EVIDENCE_MAX_TOTAL_BYTES:
+        raise Invalid(
+            "files_too_large",
+            _("evidence: %(size)d MB together; at most %(max)d MB in one step")
+            % {"size": math.ceil(total / 2**20), "max": settings.HAOPING_EVIDENCE_MAX_TOTAL_BYTES // 2**20},
+            field="evidence",
+        )
     return checked
 
 
@@ -767,7 +820,7 @@ def _store_files(
         )
         evidence.file.name = evidence_path(evidence, f.name)
         evidence.save()
-        # The content is held (at most MAX_FILES × MAX_FILE_BYTES) because the upload's own file
+        # The content is held (at most HAOPING_EVIDENCE_MAX_TOTAL_BYTES) because the upload's own file
         # may be closed by the time the outermost transaction commits. robust: a failed write is
         # logged and leaves the committed step as it is; the download then answers 404.
         f.upload.seek(0)

@@ -8,6 +8,7 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,6 +17,7 @@ from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +50,7 @@ from haoping.rectification.selectors import (
     spot_checks_visible,
 )
 from haoping.rectification.services import (
+    FILE_TYPES,
     appeal_decide,
     appeal_file,
     blocked_evaluator_add,
@@ -56,6 +59,8 @@ from haoping.rectification.services import (
     case_evaluator_masked,
     case_reveal_evaluator,
     case_revisit_by_evaluator,
+    evidence_limits,
+    evidence_player,
     extension_outcome,
     extension_unit_by_policy,
     spot_check_draw,
@@ -77,9 +82,7 @@ class FormField:
 
 NOTE = FormField("note", gettext_lazy("Note"), required=False)
 NOTE_REQUIRED = FormField("note", gettext_lazy("Note"))
-FILES = FormField(
-    "evidence", gettext_lazy("Evidence (JPEG, PNG or PDF, at most 5 MB each)"), kind="files", required=False
-)
+FILES = FormField("evidence", gettext_lazy("Evidence"), kind="files", required=False)
 
 # The inputs of each action's form; the service validates them.
 ACTION_FORMS: dict[str, list[FormField]] = {
@@ -227,6 +230,8 @@ def _case_page(
                     spec.required,
                     [c for c in _departments(actor) if c[0] != case.unit.code],
                 )
+            if spec.kind == "files":
+                spec = replace(spec, label=_evidence_label())
             if spec.name == "days_unit":
                 spec = replace(spec, value=extension_unit_by_policy(case))
             if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
@@ -249,6 +254,7 @@ def _case_page(
     evidence = list(case.evidence.order_by("id"))
     for item in evidence:
         item.name = shown(item.name)
+        item.player = evidence_player(item.content_type)  # type: ignore[attr-defined]
     can_appeal = (
         case.state != BadReviewCase.State.CLOSED
         and not appeals
@@ -281,8 +287,24 @@ def _case_page(
         and (case.category == "malicious" or case.invalid_reason == "malicious")
         and case.evaluator_id is not None,
         "action_labels": ACTION_LABELS,
+        "evidence_accept": EVIDENCE_ACCEPT,
+        "evidence_label": _evidence_label(),
     }
     return render(request, "console/case.html", context, status=error.status if error else 200)
+
+
+# What the file pickers offer: every extension the evidence check takes, and their types.
+EVIDENCE_ACCEPT = ",".join([*FILE_TYPES, *sorted({t.content_type for t in FILE_TYPES.values()})])
+
+
+def _evidence_label() -> str:
+    return (
+        _(
+            "Evidence: photos (JPEG, PNG) up to %(image)d MB, PDF up to %(document)d MB, call recordings "
+            "(MP3, M4A, AAC, WAV, AMR) up to %(audio)d MB, video clips (MP4, WebM) up to %(video)d MB each"
+        )
+        % evidence_limits()
+    )
 
 
 @login_required
@@ -387,20 +409,85 @@ def appeals(request: HttpRequest) -> HttpResponse:
     return render(request, "console/appeals.html", {"actor": actor, "rows": rows})
 
 
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a single `Range: bytes=…` request; None to send the whole file
+    (no header, or one this view does not serve in parts, such as several ranges). Raises
+    ValueError for a range that starts past the end (416)."""
+    found = _RANGE.match(header.strip())
+    if found is None or found.group(1) == found.group(2) == "":
+        return None
+    first, last = found.group(1), found.group(2)
+    if first == "":  # the last `last` bytes
+        if int(last) == 0:
+            raise ValueError(header)
+        return max(size - int(last), 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size:
+        raise ValueError(header)
+    return (start, end) if start <= end else None
+
+
+class _Part:
+    """A byte range of an open file, read block by block by FileResponse."""
+
+    def __init__(self, file: Any, start: int, length: int) -> None:
+        file.seek(start)
+        self.file, self.left = file, length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        data: bytes = self.file.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @login_required
-def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
-    """Evidence is served only to those who may see its case."""
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
+    """Evidence is served only to those who may see its case. A recording or a clip plays where it is
+    listed, so it is served inline and in byte ranges (a player seeks with them); photos and scans
+    download."""
     actor = _actor(request)
     item = Evidence.objects.filter(pk=evidence_id, case__in=cases_visible(actor)).first()
     if item is None:
         raise Http404(_("file not found"))
     try:
         content = item.file.open("rb")
+        size = item.file.size
     except FileNotFoundError as exc:  # its step committed but the file could not be written
         raise Http404(_("file not found")) from exc
-    response = FileResponse(content, content_type=item.content_type, as_attachment=True, filename=item.name)
+    playable = bool(evidence_player(item.content_type))
+    try:
+        part = _byte_range(request.headers.get("Range", ""), size) if playable else None
+    except ValueError:
+        content.close()
+        response: HttpResponseBase = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return _evidence_headers(response)
+    if part is None:
+        response = FileResponse(content, content_type=item.content_type, as_attachment=not playable, filename=item.name)
+    else:
+        start, end = part
+        response = FileResponse(
+            _Part(content, start, end - start + 1), content_type=item.content_type, status=206, filename=item.name
+        )
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if playable:
+        response["Accept-Ranges"] = "bytes"
+    return _evidence_headers(response)
+
+
+def _evidence_headers(response: HttpResponseBase) -> HttpResponseBase:
     response["X-Content-Type-Options"] = "nosniff"
-    # A PDF opened in the browser runs under the page's policy, never with scripts.
+    # A file opened in the browser runs under the page's policy, never with scripts.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
