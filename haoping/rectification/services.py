@@ -844,6 +844,11 @@ def _file_writer(name: str, content: bytes) -> Callable[[], None]:
 # Appeals (R14)
 
 
+def appeal_window(case: BadReviewCase) -> Due:
+    """R14: when the time to appeal a case ends, 2 working days after its unit received it."""
+    return APPEAL_FILE.after(case.dispatched_at)
+
+
 @transaction.atomic
 def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Iterable[UploadedFile] = ()) -> Appeal:
     """The rated staff member or unit asks for review within 2 working days of receiving the case."""
@@ -859,7 +864,7 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
         raise Conflict("already_appealed", _("this case has been appealed already"))
     reasons = _note(reasons, "reasons", required=True)
     now = timezone.now()
-    deadline = APPEAL_FILE.after(case.dispatched_at)
+    deadline = appeal_window(case)
     if now > deadline.at:
         raise Conflict(
             "appeal_too_late",

@@ -33,6 +33,7 @@ from haoping.evaluations.models import REASON_LABELS
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
+from haoping.rectification.deadlines import APPEAL_FILE
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Message, SpotCheckItem
 from haoping.rectification.selectors import (
@@ -53,6 +54,7 @@ from haoping.rectification.services import (
     FILE_TYPES,
     appeal_decide,
     appeal_file,
+    appeal_window,
     blocked_evaluator_add,
     blocked_evaluator_remove,
     case_act,
@@ -263,6 +265,8 @@ def _case_page(
             or (actor.has("handler") and actor.unit_id == case.unit_id)
         )
     )
+    # R14: the form only while the window is open; after it, when it closed.
+    appeal_closes = appeal_window(case) if can_appeal else None
     context = {
         "actor": actor,
         "case": case,
@@ -283,6 +287,9 @@ def _case_page(
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
         "can_appeal": can_appeal,
+        "appeal_closes": appeal_closes,
+        "appeal_open": appeal_closes is not None and now <= appeal_closes.at,
+        "appeal_days": APPEAL_FILE.amount,
         "can_block": actor.has("manager")
         and (case.category == "malicious" or case.invalid_reason == "malicious")
         and case.evaluator_id is not None,
