@@ -76,6 +76,9 @@ class BadReviewCase(models.Model):
     dispatched_at = models.DateTimeField(_("reached the unit at"))
     # Deadlines are stored when their step starts, never recomputed silently.
     contact_due = models.DateTimeField(_("contact due"))
+    # Empty until the evaluator is contacted, and where the rules give classification no deadline of
+    # its own (the contact deadline then covers it: haoping.rectification.deadlines.Rules.classify).
+    classify_due = models.DateTimeField(_("classification due"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     # The running step: when it started and when it is due (empty when nothing is due).
     step_started_at = models.DateTimeField(_("step started at"))

@@ -43,7 +43,14 @@ from haoping.indicators.services import rollups_soon
 from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
 from haoping.records.links import new_public_id
-from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
+from haoping.rectification.deadlines import (
+    APPEAL_DECIDE,
+    APPEAL_FILE,
+    MAX_EXTENSION_DAYS,
+    Span,
+    rules_for,
+    step_of,
+)
 from haoping.rectification.links import revisit_url
 from haoping.rectification.messaging import message_send
 from haoping.rectification.models import (
@@ -58,6 +65,7 @@ from haoping.rectification.models import (
     SpotCheckItem,
     evidence_path,
 )
+from haoping.rectification.selectors import case_step_name
 from haoping.rectification.workflow import DECISIONS, INVALID_CATEGORIES, WORKFLOW, allowed_actions
 from haoping.workdays.selectors import Due, add_days, add_workdays
 
@@ -371,6 +379,7 @@ def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
             "dispatched_at": now,
             "contact_due": contact.at,
             # The new unit classifies again and gets its own handling deadline then.
+            "classify_due": None,
             "category": "",
             "resolve_due": None,
             **_step(case, start=now, due=contact),
@@ -382,8 +391,16 @@ def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
 
 
 def _contact(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
-    # Verification belongs to the contact step: its deadline keeps running until the case is classified.
-    return Change(fields={"contacted_at": now}, note=_note(fields.get("note"), "note", required=True)), S.CONTACTED
+    note = _note(fields.get("note"), "note", required=True)
+    span = rules_for(case.deadline_rules).classify
+    if span is None:
+        # R12 as these rules read it: one deadline for contact and classification, still running.
+        return Change(fields={"contacted_at": now}, note=note), S.CONTACTED
+    # R12: classification is a step of its own; a contact made on time is never late for it.
+    due = span.after(now)
+    return Change(fields={"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}, note=note), (
+        S.CONTACTED
+    )
 
 
 def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
@@ -1193,37 +1210,43 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 warned_at=now
             ):
                 continue
+            step = case_step_name(case)
             _event(
                 case,
                 actor=system,
                 action="warned",
                 at=now,
-                data={"due_at": case.due_at.isoformat() if case.due_at else None},
+                data={"due_at": case.due_at.isoformat() if case.due_at else None, "step": step_of(case.state)},
             )
             message_send(
                 at=now,
                 kind=Message.Kind.WARNING,
                 case=case,
                 to_unit_id=case.unit_id,
-                text=_("Case %(id)s is due at %(due)s.") % {"id": case.pk, "due": _fmt(case.due_at or now)},
+                text=_("Case %(id)s: %(step)s is due at %(due)s.")
+                % {"id": case.pk, "step": step, "due": _fmt(case.due_at or now)},
             )
             result.warned += 1
+    # R12: `due_at` is the deadline of the step the case is in (each step stores its own when it
+    # starts), so a step done on time never makes the case late; the claim below checks that it is
+    # still the same step's deadline.
     late = BadReviewCase.objects.filter(due_at__lt=now, overdue_at__isnull=True).exclude(state=S.CLOSED)
     for case in late.select_related("region", "unit").iterator():
         with transaction.atomic():
-            claimed = BadReviewCase.objects.filter(pk=case.pk, overdue_at__isnull=True, due_at=case.due_at).update(
-                overdue_at=now, escalated_at=now, was_overdue=True
-            )
+            claimed = BadReviewCase.objects.filter(
+                pk=case.pk, overdue_at__isnull=True, due_at=case.due_at, state=case.state
+            ).update(overdue_at=now, escalated_at=now, was_overdue=True)
             if not claimed:
                 continue
             due = _fmt(case.due_at or now)
-            _event(case, actor=system, action="overdue", at=now, data={"due_at": due})
+            step = case_step_name(case)
+            _event(case, actor=system, action="overdue", at=now, data={"due_at": due, "step": step_of(case.state)})
             message_send(
                 at=now,
                 kind=Message.Kind.OVERDUE,
                 case=case,
                 to_unit_id=case.unit_id,
-                text=_("Case %(id)s is overdue (due %(due)s).") % {"id": case.pk, "due": due},
+                text=_("Case %(id)s is overdue: %(step)s was due %(due)s.") % {"id": case.pk, "step": step, "due": due},
             )
             _event(case, actor=system, action="escalated", at=now)
             message_send(
@@ -1231,8 +1254,8 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 kind=Message.Kind.ESCALATION,
                 case=case,
                 to_region=case.region,
-                text=_("Case %(id)s at %(unit)s is overdue (due %(due)s).")
-                % {"id": case.pk, "unit": case.unit.name, "due": due},
+                text=_("Case %(id)s at %(unit)s is overdue: %(step)s was due %(due)s.")
+                % {"id": case.pk, "unit": case.unit.name, "step": step, "due": due},
             )
             result.overdue += 1
     return result

@@ -46,6 +46,8 @@ from haoping.rectification.selectors import (
     case_is_overdue,
     case_list,
     case_nearly_due,
+    case_step_deadlines,
+    case_step_name,
     case_text_shown,
     cases_visible,
     spot_checks_visible,
@@ -173,7 +175,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases = case_list(actor=actor, filters=filters, now=now)
     page = Paginator(cases, 50).get_page(params.get("page"))
     rows = [
-        {"case": c, "overdue": case_is_overdue(c, now), "nearly_due": case_nearly_due(c, now)} for c in page.object_list
+        {
+            "case": c,
+            "overdue": case_is_overdue(c, now),
+            "nearly_due": case_nearly_due(c, now),
+            "step": case_step_name(c),
+        }
+        for c in page.object_list
     ]
     return render(
         request,
@@ -276,6 +284,7 @@ def _case_page(
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
         "extension": extension_outcome(case),
+        "step_deadlines": case_step_deadlines(case, now),
         "events": events,
         "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
