@@ -184,7 +184,17 @@ STATICFILES_DIRS = [BASE_DIR / "haoping" / "static"]
 # Uploaded evidence. Never served as static files: a view checks access first.
 MEDIA_ROOT = Path(os.environ.get("HAOPING_MEDIA_DIR", VAR_DIR / "media"))
 MEDIA_URL = "/media-not-served/"
-# Evidence files up to 5 MB each, a few per form (haoping.rectification.services).
+# Evidence files, a few per form (haoping.rectification.services): the largest file of each kind,
+# and of all the files of one step together (they are held in memory until the step commits).
+HAOPING_EVIDENCE_MAX_BYTES = {
+    "image": int(os.environ.get("HAOPING_EVIDENCE_MAX_IMAGE_MB", "5")) * 2**20,
+    "document": int(os.environ.get("HAOPING_EVIDENCE_MAX_DOCUMENT_MB", "5")) * 2**20,
+    # A call recording: about an hour of a phone's AMR or AAC at 32 kbit/s.
+    "audio": int(os.environ.get("HAOPING_EVIDENCE_MAX_AUDIO_MB", "20")) * 2**20,
+    # A short clip from a hall camera (监控) or a phone: a minute or two.
+    "video": int(os.environ.get("HAOPING_EVIDENCE_MAX_VIDEO_MB", "50")) * 2**20,
+}
+HAOPING_EVIDENCE_MAX_TOTAL_BYTES = int(os.environ.get("HAOPING_EVIDENCE_MAX_TOTAL_MB", "60")) * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 10
 # Where messages to evaluators go (an SMS gateway in production); the default keeps them in the outbox.
@@ -289,6 +299,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": ["'self'", "'unsafe-inline'"],
         # data: for the icons Swagger UI's stylesheet embeds.
         "img-src": ["'self'", "data:"],
+        # Call recordings and video clips play from the evidence view.
+        "media-src": ["'self'"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
         "object-src": ["'none'"],

@@ -453,6 +453,9 @@ class Storyteller:
         else:
             note = self.rng.choice(words.CASE_CONTACT_NEUTRAL_NOTES)
         self._then("contact", "handler", {"note": note}, (50, 90) if late else (0.5, 30), late=late)
+        if self.deadlines.classify is not None:
+            # As the services: classification has its own deadline, from the contact on.
+            self.due = self.deadlines.classify.after(self.at).at
 
     def _classify(self, category: str) -> None:
         fields = {"category": category, "note": words.CASE_CLASSIFY_NOTES[category]}

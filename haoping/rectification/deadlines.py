@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from haoping.workdays.selectors import Due, add_days, add_hours, add_workdays
 
 Unit = Literal["hours", "days", "workdays"]
@@ -30,6 +33,9 @@ class Rules:
     simple: Span
     general: Span
     complex: Span
+    # Classifying, once the evaluator has been contacted; None where the rules give contact and
+    # classification one deadline (the contact deadline then keeps running until the case is classified).
+    classify: Span | None
 
     def for_category(self, category: str) -> Span | None:
         """How long the handling step of a category may take; None where no deadline applies."""
@@ -52,15 +58,22 @@ class Rules:
 # "Simple: solve at once" is read as: by the end of the day it was classified.
 AT_ONCE = Span(0, "days")
 
+# The sources time the contact (回访核实) and the rectification with its answer (整改反馈), not the
+# classification between them: it is read as a step of its own, one working day (24 clock hours
+# where the rules count natural time) after the contact, so that a case contacted on time is not
+# made late by the contact deadline.
+CLASSIFY_WORKDAY = Span(1, "workdays")
+CLASSIFY_DAY = Span(24, "hours")
+
 PRESETS: dict[str, Rules] = {
     # 51号 and GB/T 39735 do not fix the units; the national default reads the days as working days.
-    "default": Rules(Span(48, "hours"), AT_ONCE, Span(5, "workdays"), Span(15, "workdays")),
+    "default": Rules(Span(48, "hours"), AT_ONCE, Span(5, "workdays"), Span(15, "workdays"), CLASSIFY_WORKDAY),
     # Ezhou rules 15: 48 小时内回访核实; 5 个自然日; 15 个自然日.
-    "ezhou_rules": Rules(Span(48, "hours"), AT_ONCE, Span(5, "days"), Span(15, "days")),
+    "ezhou_rules": Rules(Span(48, "hours"), AT_ONCE, Span(5, "days"), Span(15, "days"), CLASSIFY_DAY),
     # Ezhou plan 二(三)2: 1 个工作日内联系; 5 个工作日; 15 个工作日.
-    "ezhou_plan": Rules(Span(1, "workdays"), AT_ONCE, Span(5, "workdays"), Span(15, "workdays")),
+    "ezhou_plan": Rules(Span(1, "workdays"), AT_ONCE, Span(5, "workdays"), Span(15, "workdays"), CLASSIFY_WORKDAY),
     # Siping 8.1: 48h 内回访核实; 15d 内整改.
-    "siping": Rules(Span(48, "hours"), AT_ONCE, Span(15, "days"), Span(15, "days")),
+    "siping": Rules(Span(48, "hours"), AT_ONCE, Span(15, "days"), Span(15, "days"), CLASSIFY_DAY),
 }
 
 # R14 (Siping 9.2, 9.3): an appeal within 2 working days of receiving the bad review; decided within 5.
@@ -72,3 +85,27 @@ MAX_EXTENSION_DAYS = 30
 
 def rules_for(name: str) -> Rules:
     return PRESETS.get(name, PRESETS["default"])
+
+
+# R12: the timed steps of a case. Each deadline is stored on the case when its step starts; the
+# states in which a step runs, and what its deadline covers, are named here once.
+CONTACT, CLASSIFY, HANDLING = "contact", "classify", "handling"
+STEP_STATES: dict[str, frozenset[str]] = {
+    CONTACT: frozenset({"open"}),
+    CLASSIFY: frozenset({"contacted"}),
+    # Waiting for a manager's decision does not stop the handling time (an approved extension moves it).
+    HANDLING: frozenset({"handling", "extension_requested", "invalidation_requested", "resolved"}),
+}
+STEP_NAMES: dict[str, Promise] = {
+    CONTACT: _("contact and verification"),
+    CLASSIFY: _("classification"),
+    # 整改反馈: one deadline for the rectification (or explanation) and the answer to the evaluator.
+    HANDLING: _("rectification and answer"),
+}
+# The steps that share the handling deadline, as the sources bundle them (整改反馈).
+HANDLING_COVERS: tuple[Promise, ...] = (_("rectification or explanation"), _("answer to the evaluator"))
+
+
+def step_of(state: str) -> str | None:
+    """The timed step a case in this state is in; None when nothing is due (awaiting the revisit, closed)."""
+    return next((step for step, states in STEP_STATES.items() if state in states), None)

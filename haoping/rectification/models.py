@@ -14,7 +14,14 @@ from haoping.directory.models import Department, Institution, Region, ServiceIte
 from haoping.evaluations.models import Evaluation
 from haoping.fields import EncryptedTextField
 from haoping.records.models import Applicant, ServiceRecord
-from haoping.rectification.workflow import ACTION_CHOICES, ACTION_MAX_LENGTH, CaseCategory, CaseState, action_label
+from haoping.rectification.workflow import (
+    ACTION_CHOICES,
+    ACTION_MAX_LENGTH,
+    CaseCategory,
+    CaseState,
+    DayUnit,
+    action_label,
+)
 
 
 class BadReviewCase(models.Model):
@@ -28,6 +35,8 @@ class BadReviewCase(models.Model):
         MISTAKEN = "mistaken", _("mistaken rating")
         MALICIOUS = "malicious", _("malicious rating")
         APPEAL = "appeal", _("appeal upheld")
+
+    DayUnit: TypeAlias = DayUnit
 
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
     evaluation = models.OneToOneField(
@@ -59,6 +68,9 @@ class BadReviewCase(models.Model):
     dispatched_at = models.DateTimeField(_("reached the unit at"))
     # Deadlines are stored when their step starts, never recomputed silently.
     contact_due = models.DateTimeField(_("contact due"))
+    # Empty until the evaluator is contacted, and where the rules give classification no deadline of
+    # its own (the contact deadline then covers it: haoping.rectification.deadlines.Rules.classify).
+    classify_due = models.DateTimeField(_("classification due"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("resolution due"), null=True, blank=True)
     # The running step: when it started and when it is due (empty when nothing is due).
     step_started_at = models.DateTimeField(_("step started at"))
@@ -82,8 +94,11 @@ class BadReviewCase(models.Model):
     # Not adopted (GB/T 39735 Annex A: leaves the bad counts, enters 未评).
     invalid = models.BooleanField(_("rating not adopted"), default=False)
     invalid_reason = models.CharField(_("why not adopted"), max_length=12, choices=Invalidity.choices, blank=True)
-    # A pending extension request: how many more days, and why.
+    # A pending extension request: how many more days, in which unit, and why.
     extension_days = models.PositiveSmallIntegerField(_("extension requested (days)"), null=True, blank=True)
+    extension_unit = models.CharField(
+        _("extension requested (unit)"), max_length=8, choices=DayUnit.choices, blank=True
+    )
     # Days granted by approved extensions; a reclassification keeps them.
     extended_days = models.PositiveSmallIntegerField(_("extension granted (days)"), default=0)
     # Names the evaluator's revisit link (signed, like rating links).

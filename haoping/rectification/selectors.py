@@ -12,12 +12,21 @@ from typing import Any
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, access_identity, case_scope, within_region
 from haoping.errors import NotFound
 from haoping.lib.masking import mask_text, redact_text
 from haoping.records.services import phone_tail_digest
-from haoping.rectification.deadlines import rules_for
+from haoping.rectification.deadlines import (
+    CLASSIFY,
+    CONTACT,
+    HANDLING,
+    HANDLING_COVERS,
+    STEP_NAMES,
+    rules_for,
+    step_of,
+)
 from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
@@ -248,6 +257,88 @@ def notices_decided(messages: list[Message]) -> dict[int, bool]:
         )
         for m in asking
     }
+
+
+def case_classification_bundled(case: BadReviewCase) -> bool:
+    """Whether the contact deadline covers the classification too: the case's rules say so, or (a case
+    contacted under earlier rules) no classification deadline was stored when it was contacted."""
+    if case.state == S.OPEN or case.contacted_at is None:
+        return rules_for(case.deadline_rules).classify is None
+    return case.classify_due is None
+
+
+def case_step_name(case: BadReviewCase) -> str:
+    """R12: what the deadline the case is running against is for (empty when nothing is due)."""
+    step = step_of(case.state)
+    if step is None or case.due_at is None:
+        return ""
+    if step == CLASSIFY and case_classification_bundled(case):
+        return str(_BUNDLED_CONTACT)
+    return str(STEP_NAMES[step])
+
+
+_BUNDLED_CONTACT = gettext_lazy("contact, verification and classification")
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    """One timed step of a case as the case page shows it."""
+
+    step: str
+    name: str
+    due: dt.datetime | None
+    done_at: dt.datetime | None
+    # running: the case is in this step; done: the case is past it; else not reached yet.
+    running: bool
+    done: bool
+    late: bool
+    # When one deadline covers more than one step (by the region's rules), the steps it covers.
+    covers: tuple[str, ...] = ()
+
+
+def case_step_deadlines(case: BadReviewCase, now: dt.datetime | None = None) -> list[StepDeadline]:
+    """R12: each step's deadline by name, in order, with whether it was met."""
+    now = now or timezone.now()
+    current = step_of(case.state)
+    order = [CONTACT, CLASSIFY, HANDLING]
+    reached = order.index(current) if current else len(order)
+    bundled = case_classification_bundled(case)
+    rows = []
+    for index, step in enumerate(order):
+        if step == CLASSIFY and bundled:
+            continue
+        due, done_at = {
+            CONTACT: (case.contact_due, case.classified_at if bundled else case.contacted_at),
+            CLASSIFY: (case.classify_due, case.classified_at),
+            HANDLING: (case.resolve_due, case.replied_at),
+        }[step]
+        running = index == reached or (step == CONTACT and bundled and current == CLASSIFY)
+        done = not running and index < reached
+        if running:
+            # The running step's deadline is the case's (an approved extension has moved it).
+            due = case.due_at
+            late = case.state != S.CLOSED and (case.overdue_at is not None or (due is not None and due < now))
+        else:
+            late = done and due is not None and done_at is not None and done_at > due
+        name = str(STEP_NAMES[step])
+        covers: tuple[str, ...] = ()
+        if step == CONTACT and bundled:
+            name, covers = str(_BUNDLED_CONTACT), (str(STEP_NAMES[CONTACT]), str(STEP_NAMES[CLASSIFY]))
+        elif step == HANDLING:
+            covers = tuple(str(c) for c in HANDLING_COVERS)
+        rows.append(
+            StepDeadline(
+                step=step,
+                name=name,
+                due=due if (running or done or step == CONTACT) else None,
+                done_at=done_at if done else None,
+                running=running,
+                done=done,
+                late=late,
+                covers=covers,
+            )
+        )
+    return rows
 
 
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import filetype
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from haoping.accounts.access import (
     Actor,
@@ -43,7 +45,14 @@ from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
 from haoping.records.links import new_public_id
 from haoping.rectification import sms
-from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
+from haoping.rectification.deadlines import (
+    APPEAL_DECIDE,
+    APPEAL_FILE,
+    MAX_EXTENSION_DAYS,
+    Span,
+    rules_for,
+    step_of,
+)
 from haoping.rectification.links import revisit_url
 from haoping.rectification.messaging import message_send, message_to_evaluator
 from haoping.rectification.models import (
@@ -59,21 +68,65 @@ from haoping.rectification.models import (
     SpotCheckItem,
     evidence_path,
 )
-from haoping.rectification.workflow import ACTIONS, INVALID_CATEGORIES, WORKFLOW, action_label, allowed_actions
+from haoping.rectification.selectors import case_step_name
+from haoping.rectification.workflow import (
+    ACTIONS,
+    INVALID_CATEGORIES,
+    WORKFLOW,
+    action_label,
+    allowed_actions,
+)
 from haoping.workdays.selectors import Due, add_days, add_workdays
 
 MAX_NOTE = 2000
 MAX_FILES = 5
-MAX_FILE_BYTES = 5 * 1024 * 1024
-HEAD_BYTES = 8192  # enough for filetype to recognise a JPEG, PNG or PDF
-# Evidence is a photo or a scanned document: extension → the type it is served as, and the types
-# filetype may read from its content (an animated PNG is still a PNG).
+HEAD_BYTES = 8192  # what filetype reads to recognise a file
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An evidence file's type: what it is served as, its kind (the size limits of
+    settings.HAOPING_EVIDENCE_MAX_BYTES are per kind), and the types filetype may read from its content."""
+
+    content_type: str
+    kind: str
+    signatures: frozenset[str]
+
+
+def _type(content_type: str, kind: str, *signatures: str) -> FileType:
+    return FileType(content_type, kind, frozenset(signatures or (content_type,)))
+
+
+# Evidence is what people actually have: photos and scans, call recordings, short video clips
+# (监控). Extension → type; an animated PNG is still a PNG, and a phone's recorder often writes
+# an .m4a under the generic MPEG-4 brands.
 FILE_TYPES = {
-    ".jpg": ("image/jpeg", {"image/jpeg"}),
-    ".jpeg": ("image/jpeg", {"image/jpeg"}),
-    ".png": ("image/png", {"image/png", "image/apng"}),
-    ".pdf": ("application/pdf", {"application/pdf"}),
+    ".jpg": _type("image/jpeg", "image"),
+    ".jpeg": _type("image/jpeg", "image"),
+    ".png": _type("image/png", "image", "image/png", "image/apng"),
+    ".pdf": _type("application/pdf", "document"),
+    ".mp3": _type("audio/mpeg", "audio"),
+    ".m4a": _type("audio/mp4", "audio", "audio/mp4", "video/mp4"),
+    ".aac": _type("audio/aac", "audio"),
+    ".wav": _type("audio/wav", "audio", "audio/x-wav"),
+    ".amr": _type("audio/amr", "audio"),
+    ".mp4": _type("video/mp4", "video"),
+    ".webm": _type("video/webm", "video"),
 }
+# What a browser plays in an <audio> or <video> element (AMR, the old phone format, it does not).
+PLAYABLE = frozenset({"audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "video/mp4", "video/webm"})
+
+
+def evidence_player(content_type: str) -> str:
+    """ "audio" or "video" for a file the browser can play where it is listed; "" for one to download."""
+    return content_type.split("/")[0] if content_type in PLAYABLE else ""
+
+
+def evidence_limits() -> dict[str, int]:
+    """The largest file of each kind, in MB (settings.HAOPING_EVIDENCE_MAX_BYTES)."""
+    return {kind: size // 2**20 for kind, size in settings.HAOPING_EVIDENCE_MAX_BYTES.items()}
+
+
 S = BadReviewCase.State
 
 
@@ -339,6 +392,7 @@ def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
             "dispatched_at": now,
             "contact_due": contact.at,
             # The new unit classifies again and gets its own handling deadline then.
+            "classify_due": None,
             "category": "",
             "resolve_due": None,
             **_step(case, start=now, due=contact),
@@ -350,8 +404,16 @@ def _dispatch(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
 
 
 def _contact(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
-    # Verification belongs to the contact step: its deadline keeps running until the case is classified.
-    return Change(fields={"contacted_at": now}, note=_note(fields.get("note"), "note", required=True)), S.CONTACTED
+    note = _note(fields.get("note"), "note", required=True)
+    span = rules_for(case.deadline_rules).classify
+    if span is None:
+        # R12 as these rules read it: one deadline for contact and classification, still running.
+        return Change(fields={"contacted_at": now}, note=note), S.CONTACTED
+    # R12: classification is a step of its own; a contact made on time is never late for it.
+    due = span.after(now)
+    return Change(fields={"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}, note=note), (
+        S.CONTACTED
+    )
 
 
 def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
@@ -368,7 +430,7 @@ def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt
     span = _handling_span(case, category)
     due = span.after(start)
     if case.extended_days:
-        due = _extended(span, due, case.extended_days)
+        due = _granted(case, due, span)
     step = _step(case, start=start, due=due)
     if case.state == S.HANDLING and due.at == case.due_at:
         # Same deadline: a warning or an overdue mark already given stands.
@@ -423,21 +485,61 @@ def _request_extension(
         raise Invalid(
             "invalid", _("days: a whole number from 1 to %(max)d") % {"max": MAX_EXTENSION_DAYS}, field="days"
         )
+    unit = fields.get("days_unit") or extension_unit_by_policy(case)
+    if unit not in BadReviewCase.DayUnit.values:
+        raise Invalid(
+            "invalid",
+            _("days_unit: workdays (working days) or days (natural days)"),
+            field="days_unit",
+        )
     note = _note(_named(fields, "reason"), "reason", required=True)
-    return Change(fields={"extension_days": days}, note=note, data={"days": days}), S.EXTENSION_REQUESTED
+    fields = {"extension_days": days, "extension_unit": unit}
+    return Change(fields=fields, note=note, data={"days": days, "unit": unit}), S.EXTENSION_REQUESTED
+
+
+def extension_unit_by_policy(case: BadReviewCase) -> str:
+    """R12: an extension counts in the unit of the step it extends, unless the request says otherwise."""
+    return "workdays" if _handling_span(case, case.category).unit == "workdays" else "days"
+
+
+@dataclass(frozen=True)
+class ExtensionOutcome:
+    """What approving a pending extension does to the deadline, shown to the manager before they decide."""
+
+    days: int
+    unit: str
+    current: dt.datetime
+    new: Due
+
+    @property
+    def amount(self) -> str:
+        """The days asked with their unit, as a manager reads them (3 个工作日)."""
+        label = BadReviewCase.DayUnit(self.unit).label
+        return pgettext("days and their unit", "%(days)d %(unit)s") % {"days": self.days, "unit": label}
+
+
+def extension_outcome(case: BadReviewCase) -> ExtensionOutcome | None:
+    """The pending extension and the deadline it would set; None without one."""
+    if case.state != S.EXTENSION_REQUESTED or not case.extension_days or case.resolve_due is None:
+        return None
+    unit = case.extension_unit or extension_unit_by_policy(case)
+    days = case.extension_days
+    new = extended_due(Due(case.resolve_due, case.provisional), days, unit)
+    return ExtensionOutcome(days=days, unit=unit, current=case.resolve_due, new=new)
 
 
 def _approve_extension(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
-    days = case.extension_days or 0
-    assert case.resolve_due is not None
-    due = _extended(_handling_span(case, case.category), Due(case.resolve_due, case.provisional), days)
+    outcome = extension_outcome(case)
+    assert outcome is not None
+    due = outcome.new
     policy = policy_for_region(case.region)
     change = Change(
         fields={
             "extension_days": None,
-            "extended_days": case.extended_days + days,
+            "extension_unit": "",
+            "extended_days": case.extended_days + outcome.days,
             "resolve_due": due.at,
             "due_at": due.at,
             "warn_at": _warn_at(case.step_started_at, due.at, policy.warn_percent),
@@ -446,22 +548,33 @@ def _approve_extension(
             "provisional": due.provisional,
         },
         note=_note(fields.get("note"), "note", required=False),
-        data={"days": days, "resolve_due": due.at.isoformat()},
+        data={"days": outcome.days, "unit": outcome.unit, "resolve_due": due.at.isoformat()},
     )
     return change, S.HANDLING
 
 
-def _extended(span: Span, due: Due, days: int) -> Due:
-    """A deadline moved by an extension, counted in the unit of the step it extends (natural or
-    working days)."""
-    moved = add_workdays(due.at, days) if span.unit == "workdays" else add_days(due.at, days)
+def extended_due(due: Due, days: int, unit: str) -> Due:
+    """R12: a deadline moved by an extension, counted in working or natural days."""
+    moved = add_workdays(due.at, days) if unit == "workdays" else add_days(due.at, days)
     return Due(moved.at, moved.provisional or due.provisional)
+
+
+def _granted(case: BadReviewCase, due: Due, span: Span) -> Due:
+    """A deadline with every extension granted so far, each in the unit it was granted in (one
+    granted before units were recorded counts in the unit of the step)."""
+    grants = case.events.filter(action="approve_extension").order_by("id").values_list("data", flat=True)
+    for grant in grants:
+        days = grant.get("days") if isinstance(grant, dict) else None
+        if isinstance(days, int) and days > 0:
+            due = extended_due(due, days, grant.get("unit") or span.unit)
+    return due
 
 
 def _reject_extension(
     case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime
 ) -> tuple[Change, str]:
-    return Change(fields={"extension_days": None}, note=_note(fields.get("note"), "note", required=True)), S.HANDLING
+    note = _note(fields.get("note"), "note", required=True)
+    return Change(fields={"extension_days": None, "extension_unit": ""}, note=note), S.HANDLING
 
 
 def _start_consultation(
@@ -683,26 +796,33 @@ class CheckedFile:
 def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
     if len(files) > MAX_FILES:
         raise Invalid("too_many", _("evidence: at most %(max)d files") % {"max": MAX_FILES}, field="evidence")
+    limits: dict[str, int] = settings.HAOPING_EVIDENCE_MAX_BYTES
     checked = []
     for upload in files:
         name = (upload.name or "").rsplit("/", 1)[-1][-200:]
         extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
-        if extension not in FILE_TYPES:
+        kind = FILE_TYPES.get(extension)
+        if kind is None:
             raise Invalid(
-                "file_type", _("evidence: %(name)s is not a JPEG, PNG or PDF file") % {"name": name}, field="evidence"
+                "file_type",
+                _(
+                    "evidence: %(name)s is not a photo (JPEG, PNG), a PDF, a recording (MP3, M4A, AAC, WAV, AMR) "
+                    "or a video clip (MP4, WebM)"
+                )
+                % {"name": name},
+                field="evidence",
             )
         size = upload.size or 0
-        if size > MAX_FILE_BYTES:
+        if size > limits[kind.kind]:
             raise Invalid(
                 "file_too_large",
-                _("evidence: %(name)s is larger than %(max)d MB") % {"name": name, "max": MAX_FILE_BYTES // 2**20},
+                _("evidence: %(name)s is larger than %(max)d MB") % {"name": name, "max": limits[kind.kind] // 2**20},
                 field="evidence",
             )
         if size == 0:
             raise Invalid("file_empty", _("evidence: %(name)s is empty") % {"name": name}, field="evidence")
-        content_type, signatures = FILE_TYPES[extension]
         upload.seek(0)
-        if filetype.guess_mime(upload.read(HEAD_BYTES)) not in signatures:
+        if filetype.guess_mime(upload.read(HEAD_BYTES)) not in kind.signatures:
             raise Invalid(
                 "file_type",
                 _("evidence: %(name)s is not really a %(ext)s file") % {"name": name, "ext": extension},
@@ -713,7 +833,15 @@ def _check_files(files: Sequence[UploadedFile]) -> list[CheckedFile]:
         for chunk in upload.chunks():
             digest.update(chunk)
         upload.seek(0)
-        checked.append(CheckedFile(upload, name, content_type, extension, size, digest.hexdigest()))
+        checked.append(CheckedFile(upload, name, kind.content_type, extension, size, digest.hexdigest()))
+    total = sum(f.size for f in checked)
+    if total > settings.HAOPING_EVIDENCE_MAX_TOTAL_BYTES:
+        raise Invalid(
+            "files_too_large",
+            _("evidence: %(size)d MB together; at most %(max)d MB in one step")
+            % {"size": math.ceil(total / 2**20), "max": settings.HAOPING_EVIDENCE_MAX_TOTAL_BYTES // 2**20},
+            field="evidence",
+        )
     return checked
 
 
@@ -744,7 +872,7 @@ def _store_files(
         )
         evidence.file.name = evidence_path(evidence, f.name)
         evidence.save()
-        # The content is held (at most MAX_FILES × MAX_FILE_BYTES) because the upload's own file
+        # The content is held (at most HAOPING_EVIDENCE_MAX_TOTAL_BYTES) because the upload's own file
         # may be closed by the time the outermost transaction commits. robust: a failed write is
         # logged and leaves the committed step as it is; the download then answers 404.
         f.upload.seek(0)
@@ -768,6 +896,11 @@ def _file_writer(name: str, content: bytes) -> Callable[[], None]:
 # Appeals (R14)
 
 
+def appeal_window(case: BadReviewCase) -> Due:
+    """R14: when the time to appeal a case ends, 2 working days after its unit received it."""
+    return APPEAL_FILE.after(case.dispatched_at)
+
+
 @transaction.atomic
 def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Iterable[UploadedFile] = ()) -> Appeal:
     """The rated staff member or unit asks for review within 2 working days of receiving the case."""
@@ -783,7 +916,7 @@ def appeal_file(*, actor: Actor, case: BadReviewCase, reasons: str, files: Itera
         raise Conflict("already_appealed", _("this case has been appealed already"))
     reasons = _note(reasons, "reasons", required=True)
     now = timezone.now()
-    deadline = APPEAL_FILE.after(case.dispatched_at)
+    deadline = appeal_window(case)
     if now > deadline.at:
         raise Conflict(
             "appeal_too_late",
@@ -1130,37 +1263,43 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 warned_at=now
             ):
                 continue
+            step = case_step_name(case)
             _event(
                 case,
                 actor=system,
                 action="warned",
                 at=now,
-                data={"due_at": case.due_at.isoformat() if case.due_at else None},
+                data={"due_at": case.due_at.isoformat() if case.due_at else None, "step": step_of(case.state)},
             )
             message_send(
                 at=now,
                 kind=Message.Kind.WARNING,
                 case=case,
                 to_unit_id=case.unit_id,
-                text=_("Case %(id)s is due at %(due)s.") % {"id": case.pk, "due": _fmt(case.due_at or now)},
+                text=_("Case %(id)s: %(step)s is due at %(due)s.")
+                % {"id": case.pk, "step": step, "due": _fmt(case.due_at or now)},
             )
             result.warned += 1
+    # R12: `due_at` is the deadline of the step the case is in (each step stores its own when it
+    # starts), so a step done on time never makes the case late; the claim below checks that it is
+    # still the same step's deadline.
     late = BadReviewCase.objects.filter(due_at__lt=now, overdue_at__isnull=True).exclude(state=S.CLOSED)
     for case in late.select_related("region", "unit").iterator():
         with transaction.atomic():
-            claimed = BadReviewCase.objects.filter(pk=case.pk, overdue_at__isnull=True, due_at=case.due_at).update(
-                overdue_at=now, escalated_at=now, was_overdue=True
-            )
+            claimed = BadReviewCase.objects.filter(
+                pk=case.pk, overdue_at__isnull=True, due_at=case.due_at, state=case.state
+            ).update(overdue_at=now, escalated_at=now, was_overdue=True)
             if not claimed:
                 continue
             due = _fmt(case.due_at or now)
-            _event(case, actor=system, action="overdue", at=now, data={"due_at": due})
+            step = case_step_name(case)
+            _event(case, actor=system, action="overdue", at=now, data={"due_at": due, "step": step_of(case.state)})
             message_send(
                 at=now,
                 kind=Message.Kind.OVERDUE,
                 case=case,
                 to_unit_id=case.unit_id,
-                text=_("Case %(id)s is overdue (due %(due)s).") % {"id": case.pk, "due": due},
+                text=_("Case %(id)s is overdue: %(step)s was due %(due)s.") % {"id": case.pk, "step": step, "due": due},
             )
             _event(case, actor=system, action="escalated", at=now)
             message_send(
@@ -1168,8 +1307,8 @@ def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
                 kind=Message.Kind.ESCALATION,
                 case=case,
                 to_region=case.region,
-                text=_("Case %(id)s at %(unit)s is overdue (due %(due)s).")
-                % {"id": case.pk, "unit": case.unit.name, "due": due},
+                text=_("Case %(id)s at %(unit)s is overdue: %(step)s was due %(due)s.")
+                % {"id": case.pk, "unit": case.unit.name, "step": step, "due": due},
             )
             result.overdue += 1
     return result

@@ -8,6 +8,7 @@ error's 4xx status.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,6 +32,7 @@ from haoping.evaluations.models import REASON_LABELS
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
+from haoping.rectification.deadlines import APPEAL_FILE
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Message, SpotCheckItem
 from haoping.rectification.selectors import (
@@ -42,6 +45,8 @@ from haoping.rectification.selectors import (
     case_is_overdue,
     case_list,
     case_nearly_due,
+    case_step_deadlines,
+    case_step_name,
     case_text_shown,
     case_time_left,
     cases_visible,
@@ -52,14 +57,20 @@ from haoping.rectification.selectors import (
     spot_checks_visible,
 )
 from haoping.rectification.services import (
+    FILE_TYPES,
     appeal_decide,
     appeal_file,
+    appeal_window,
     blocked_evaluator_add,
     blocked_evaluator_remove,
     case_act,
     case_evaluator_masked,
     case_reveal_evaluator,
     case_revisit_by_evaluator,
+    evidence_limits,
+    evidence_player,
+    extension_outcome,
+    extension_unit_by_policy,
     messages_mark_read,
     spot_check_draw,
     spot_check_record,
@@ -149,7 +160,13 @@ def queue(request: HttpRequest) -> HttpResponse:
     cases = case_list(actor=actor, filters=filters, now=now)
     page = Paginator(cases, 50).get_page(params.get("page"))
     rows = [
-        {"case": c, "overdue": case_is_overdue(c, now), "nearly_due": case_nearly_due(c, now)} for c in page.object_list
+        {
+            "case": c,
+            "overdue": case_is_overdue(c, now),
+            "nearly_due": case_nearly_due(c, now),
+            "step": case_step_name(c),
+        }
+        for c in page.object_list
     ]
     return render(
         request,
@@ -215,6 +232,10 @@ def _case_page(
         for spec in ACTIONS[action].form or (NOTE,):
             if spec.kind in ("select", "multiselect") and spec.name in ("unit", "units"):
                 spec = replace(spec, choices=[c for c in _departments(actor) if c[0] != case.unit.code])
+            if spec.kind == "files":
+                spec = replace(spec, label=_evidence_label())
+            if spec.name == "days_unit":
+                spec = replace(spec, value=extension_unit_by_policy(case))
             if kept is not None and kept[0] == action and spec.name in kept[1]:
                 spec = replace(spec, value=_typed(kept[1][spec.name]))
             specs.append(spec)
@@ -240,6 +261,7 @@ def _case_page(
     evidence = list(evidence_visible(actor=actor).filter(case=case).order_by("id"))
     for item in evidence:
         item.name = shown(item.name)
+        item.player = evidence_player(item.content_type)  # type: ignore[attr-defined]
     can_appeal = (
         case.state != BadReviewCase.State.CLOSED
         and not appeals
@@ -248,6 +270,8 @@ def _case_page(
             or (actor.has("handler") and actor.unit_id == case.unit_id)
         )
     )
+    # R14: the form only while the window is open; after it, when it closed.
+    appeal_closes = appeal_window(case) if can_appeal else None
     context = {
         "actor": actor,
         "case": case,
@@ -256,6 +280,8 @@ def _case_page(
         "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
+        "extension": extension_outcome(case),
+        "step_deadlines": case_step_deadlines(case, now),
         "events": events,
         "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
@@ -270,12 +296,31 @@ def _case_page(
         "revealed": revealed,
         "can_appeal": can_appeal,
         "appeal_reasons": appeal_reasons,
+        "appeal_closes": appeal_closes,
+        "appeal_open": appeal_closes is not None and now <= appeal_closes.at,
+        "appeal_days": APPEAL_FILE.amount,
         "can_block": actor.has("manager")
         and (case.category == "malicious" or case.invalid_reason == "malicious")
         and case.evaluator_id is not None,
         "action_labels": ACTION_LABELS,
+        "evidence_accept": EVIDENCE_ACCEPT,
+        "evidence_label": _evidence_label(),
     }
     return render(request, "console/case.html", context, status=error.status if error else 200)
+
+
+# What the file pickers offer: every extension the evidence check takes, and their types.
+EVIDENCE_ACCEPT = ",".join([*FILE_TYPES, *sorted({t.content_type for t in FILE_TYPES.values()})])
+
+
+def _evidence_label() -> str:
+    return (
+        _(
+            "Evidence: photos (JPEG, PNG) up to %(image)d MB, PDF up to %(document)d MB, call recordings "
+            "(MP3, M4A, AAC, WAV, AMR) up to %(audio)d MB, video clips (MP4, WebM) up to %(video)d MB each"
+        )
+        % evidence_limits()
+    )
 
 
 @login_required
@@ -391,20 +436,85 @@ def appeals(request: HttpRequest) -> HttpResponse:
     return render(request, "console/appeals.html", {"actor": actor, "rows": rows})
 
 
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """The first and last byte of a single `Range: bytes=…` request; None to send the whole file
+    (no header, or one this view does not serve in parts, such as several ranges). Raises
+    ValueError for a range that starts past the end (416)."""
+    found = _RANGE.match(header.strip())
+    if found is None or found.group(1) == found.group(2) == "":
+        return None
+    first, last = found.group(1), found.group(2)
+    if first == "":  # the last `last` bytes
+        if int(last) == 0:
+            raise ValueError(header)
+        return max(size - int(last), 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size:
+        raise ValueError(header)
+    return (start, end) if start <= end else None
+
+
+class _Part:
+    """A byte range of an open file, read block by block by FileResponse."""
+
+    def __init__(self, file: Any, start: int, length: int) -> None:
+        file.seek(start)
+        self.file, self.left = file, length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.left <= 0:
+            return b""
+        data: bytes = self.file.read(self.left if size < 0 else min(size, self.left))
+        self.left -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @login_required
-def evidence_file(request: HttpRequest, evidence_id: int) -> FileResponse:
-    """Evidence is served only to those who may see its case."""
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
+    """Evidence is served only to those who may see its case. A recording or a clip plays where it is
+    listed, so it is served inline and in byte ranges (a player seeks with them); photos and scans
+    download."""
     actor = _actor(request)
     item = evidence_visible(actor=actor).filter(pk=evidence_id).first()
     if item is None:
         raise Http404(_("file not found"))
     try:
         content = item.file.open("rb")
+        size = item.file.size
     except FileNotFoundError as exc:  # its step committed but the file could not be written
         raise Http404(_("file not found")) from exc
-    response = FileResponse(content, content_type=item.content_type, as_attachment=True, filename=item.name)
+    playable = bool(evidence_player(item.content_type))
+    try:
+        part = _byte_range(request.headers.get("Range", ""), size) if playable else None
+    except ValueError:
+        content.close()
+        response: HttpResponseBase = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return _evidence_headers(response)
+    if part is None:
+        response = FileResponse(content, content_type=item.content_type, as_attachment=not playable, filename=item.name)
+    else:
+        start, end = part
+        response = FileResponse(
+            _Part(content, start, end - start + 1), content_type=item.content_type, status=206, filename=item.name
+        )
+        response["Content-Length"] = str(end - start + 1)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if playable:
+        response["Accept-Ranges"] = "bytes"
+    return _evidence_headers(response)
+
+
+def _evidence_headers(response: HttpResponseBase) -> HttpResponseBase:
     response["X-Content-Type-Options"] = "nosniff"
-    # A PDF opened in the browser runs under the page's policy, never with scripts.
+    # A file opened in the browser runs under the page's policy, never with scripts.
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response

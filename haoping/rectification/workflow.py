@@ -39,6 +39,13 @@ class CaseCategory(models.TextChoices):
     MALICIOUS = "malicious", _("malicious rating")
 
 
+class DayUnit(models.TextChoices):
+    """What an extension's days count (haoping.rectification.deadlines.Span units)."""
+
+    WORKDAYS = "workdays", _("working days")
+    DAYS = "days", _("natural days")
+
+
 S = CaseState
 C = CaseCategory
 RECTIFIABLE = frozenset({C.SIMPLE, C.GENERAL, C.COMPLEX})
@@ -97,7 +104,7 @@ class Action:
 
 NOTE = FormField("note", _("Note"), required=False)
 NOTE_REQUIRED = FormField("note", _("Note"))
-FILES = FormField("evidence", _("Evidence (JPEG, PNG or PDF, at most 5 MB each)"), kind="files", required=False)
+FILES = FormField("evidence", _("Evidence"), kind="files", required=False)
 
 
 def _roles(*names: str) -> frozenset[str]:
@@ -188,7 +195,11 @@ ACTIONS: dict[str, Action] = {
         targets=(S.EXTENSION_REQUESTED,),
         roles=_roles("handler"),
         categories=frozenset({C.GENERAL, C.COMPLEX, C.NO_LEGAL_BASIS}),
-        form=(FormField("days", _("More days"), kind="number"), FormField("reason", _("Reason"))),
+        form=(
+            FormField("days", _("More days"), kind="number"),
+            FormField("days_unit", _("Counted in"), kind="select", choices=DayUnit.choices),
+            FormField("reason", _("Reason")),
+        ),
         handler="_request_extension",
     ),
     "approve_extension": Action(

@@ -76,6 +76,14 @@ def _summary(book: Workbook, content: MonthlyContent) -> None:
         sheet.cell(offset, 4).number_format = POINTS if line.is_rate else DIFFERENCE
 
 
+def _written(book: Workbook, content: MonthlyContent) -> None:
+    columns = [Column(_("In brief"), 110)]
+    sheet = _sheet(book, _("In brief"), content, _("generated from the figures of this report"), columns)
+    _rows(sheet, columns, [[sentence] for sentence in content.written])
+    for row in sheet.iter_rows(min_row=HEADER_ROW + 1):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top")
+
+
 def _days(book: Workbook, content: MonthlyContent) -> None:
     columns = [
         Column(_("Day"), 14, "yyyy-mm-dd"),
@@ -188,8 +196,10 @@ def workbook_bytes(content: MonthlyContent) -> bytes:
     book = Workbook()
     book.remove(book.active)
     book.properties.title = content.title
+    _written(book, content)
     _summary(book, content)
     _days(book, content)
+    _lines(book, content, _("By child region"), _("Region"), content.children)
     _lines(book, content, _("By institution"), _("Institution"), content.institutions)
     _lines(book, content, _("By department"), _("Department"), content.departments)
     _rankings(book, content)

@@ -29,6 +29,7 @@ class MonthlyReport(models.Model):
     class Step(models.TextChoices):
         NONE = "", _("waiting")
         RATES = "rates", _("the six rates of the region")
+        REGIONS = "regions", _("rates by child region")
         INSTITUTIONS = "institutions", _("rates by institution")
         DEPARTMENTS = "departments", _("rates by department")
         RANKINGS = "rankings", _("rankings and key targets")

@@ -22,6 +22,7 @@ from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
     Ranked,
+    child_regions_breakdown,
     hot_problems,
     indicator_report,
     object_breakdown,
@@ -141,7 +142,10 @@ class MonthlyContent:
     last: dt.date
     title: str = ""
     summary: list[SummaryLine] = field(default_factory=list)
+    # The written summary (haoping.reports.summary), once every section is computed.
+    written: list[str] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
+    children: list[Line] = field(default_factory=list)
     institutions: list[Line] = field(default_factory=list)
     departments: list[Line] = field(default_factory=list)
     rankings: list[Ranking] = field(default_factory=list)
@@ -180,6 +184,13 @@ def region_section(content: MonthlyContent) -> None:
         }
         for row in now["days"]
     ]
+
+
+def children_section(content: MonthlyContent) -> None:
+    """Each child region (with its whole subtree), most ratings first; none for a region without any."""
+    rows = child_regions_breakdown(region=content.region, first=content.first, last=content.last)
+    lines = [Line(row["region"].name, row["counts"], row["rates"]) for row in rows]
+    content.children = sorted(lines, key=lambda line: (-line.counts["total"], line.name))
 
 
 def _lines(kind: str, names: dict[int, Any], region: Region, first: dt.date, last: dt.date) -> list[Line]:

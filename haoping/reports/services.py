@@ -18,6 +18,7 @@ from haoping.reports.models import MonthlyReport
 from haoping.reports.selectors import (
     MonthlyContent,
     cases_section,
+    children_section,
     departments_section,
     institutions_section,
     month_bounds,
@@ -26,6 +27,7 @@ from haoping.reports.selectors import (
     region_section,
     report_title,
 )
+from haoping.reports.summary import written_summary
 
 logger = logging.getLogger(__name__)
 S = MonthlyReport.State
@@ -97,6 +99,7 @@ def _sections() -> list[tuple[str, int, Callable[[MonthlyContent], None]]]:
     lowest = settings.HAOPING_WATCH_LOWEST
     return [
         (Step.RATES, 5, region_section),
+        (Step.REGIONS, 10, children_section),
         (Step.INSTITUTIONS, 20, institutions_section),
         (Step.DEPARTMENTS, 30, departments_section),
         (Step.RANKINGS, 40, lambda c: rankings_section(c, min_sample=min_sample, lowest=lowest)),
@@ -113,6 +116,7 @@ def report_content(report: MonthlyReport) -> MonthlyContent:
     for step, progress, compute in _sections():
         report_advance(report.pk, step, progress)
         compute(content)
+    content.written = written_summary(content)
     return content
 
 

@@ -66,6 +66,14 @@ def test_stop_words_and_fragments_are_dropped_and_service_words_kept_whole() -> 
     assert terms("办事指南写得不清楚，没有一次性告知") == Counter({"办事指南": 1, "不清楚": 1, "一次性告知": 1})
 
 
+def test_the_demo_complaints_read_as_problems() -> None:
+    # jieba alone gives 不通, 来回 and 一上午, 太难 here.
+    assert terms("咨询电话一直打不通") == Counter({"咨询电话": 1, "打不通": 1})
+    assert terms("流程太复杂，要在几个窗口之间来回跑") == Counter({"流程": 1, "复杂": 1, "窗口": 1, "来回跑": 1})
+    assert terms("取号后等了一上午才轮到") == Counter({"取号": 1})
+    assert terms("停车太难，周边没有车位") == Counter({"停车": 1, "周边": 1, "车位": 1})
+
+
 def test_one_comment_repeating_a_phrase_does_not_top_the_hot_problems(
     world: dict[str, Any], record_payload: Any
 ) -> None:

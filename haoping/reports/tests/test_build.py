@@ -49,8 +49,10 @@ def test_the_workbook_holds_the_hand_computed_figures(world: dict[str, Any], jun
     report = built(world)
     book = load_workbook(io.BytesIO(bytes(report.xlsx)))
     assert book.sheetnames == [
+        "综述",
         "概况",
         "每日趋势",
+        "按下级区划",
         "按政务服务机构",
         "按部门",
         "排名",
@@ -151,6 +153,7 @@ def test_the_build_moves_through_its_steps(
     assert report_build(report_id=report.pk) == "done"
     assert seen == [
         ("running", "rates", 5),
+        ("running", "regions", 10),
         ("running", "institutions", 20),
         ("running", "departments", 30),
         ("running", "rankings", 40),
@@ -164,7 +167,7 @@ def test_the_build_moves_through_its_steps(
     assert done.started_at is not None and done.finished_at is not None
     # Only a queued report is built: a second run leaves it as it is.
     assert report_build(report_id=report.pk) == "done"
-    assert len(seen) == 8
+    assert len(seen) == 9
 
 
 def test_a_failure_marks_the_report_failed_without_files(
