@@ -47,7 +47,9 @@ def test_a_wrong_evidence_file_is_named_by_its_label(people: dict[str, Client], 
     upload.name = "说明.txt"
     res = people["handler"].post(f"/console/cases/{case.pk}/act/contact/", {"note": "已电话联系", "evidence": upload})
     assert res.status_code == 422
-    assert _alert(res.content.decode()) == "佐证材料：说明.txt 不是 JPEG、PNG 或 PDF 文件"
+    assert _alert(res.content.decode()) == (
+        "佐证材料：说明.txt 不是照片（JPEG、PNG）、PDF、通话录音（MP3、M4A、AAC、WAV、AMR）或视频片段（MP4、WebM）"
+    )
 
 
 def test_spot_check_errors_name_the_form_fields(people: dict[str, Client], case: BadReviewCase) -> None:

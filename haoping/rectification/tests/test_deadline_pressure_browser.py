@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from haoping.browser import ARTIFACTS, chromium_page
 from haoping.directory.models import Department
 from haoping.indicators.tests.test_console_phone_browser import DESKTOP, PHONE, sign_in, user
 from haoping.rectification.models import BadReviewCase, CaseEvent
-from haoping.rectification.services import MAX_FILE_BYTES, cases_sweep
+from haoping.rectification.services import cases_sweep
 from haoping.rectification.tests.conftest import Clock
 from haoping.rectification.tests.support import act_ok, at, bad_case
 
@@ -47,7 +48,7 @@ def test_deadline_pressure_pages(
 ) -> None:
     width = 375 if screen == "phone" else 1280
     big = tmp_path / "整改照片.png"
-    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * MAX_FILE_BYTES)
+    big.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * settings.HAOPING_EVIDENCE_MAX_BYTES["image"])
     base = live_server.url
     working, late = cases["working"], cases["late"]
     with chromium_page(**(PHONE if screen == "phone" else DESKTOP)) as page:

@@ -129,7 +129,7 @@ def recorded(
 def test_the_case_page_plays_recordings_and_clips(
     people: dict[str, Client], case: BadReviewCase, recorded: dict[str, Evidence]
 ) -> None:
-    res = people["staff"].get(f"/console/cases/{case.pk}/")
+    res = people["handler"].get(f"/console/cases/{case.pk}/")
     page = res.content.decode()
     url = "/console/evidence/{}/"
     assert f'<audio controls preload="metadata" src="{url.format(recorded[".wav"].pk)}">' in page

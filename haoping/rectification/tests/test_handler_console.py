@@ -9,13 +9,13 @@ import re
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from haoping.directory.models import Department, Staff
 from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.selectors import case_time_left
-from haoping.rectification.services import MAX_FILE_BYTES
 from haoping.rectification.tests.conftest import Clock
 from haoping.rectification.tests.support import act_ok, at, bad_case, person
 from haoping.rectification.tests.test_console import PNG, login
@@ -43,7 +43,9 @@ def test_a_failed_form_keeps_everything_typed(handler: Client, case: BadReviewCa
     assert handler.post(url + "contact/", {"note": "已电话联系"}).status_code == 302
     assert handler.post(url + "classify/", {"category": "general"}).status_code == 302
     # An evidence file over the limit: refused, and the description comes back as typed.
-    big = SimpleUploadedFile("整改照片.png", PNG + b"\x00" * MAX_FILE_BYTES, content_type="image/png")
+    big = SimpleUploadedFile(
+        "整改照片.png", PNG + b"\x00" * settings.HAOPING_EVIDENCE_MAX_BYTES["image"], content_type="image/png"
+    )
     res = handler.post(url + "rectify/", {"description": "已约谈窗口人员，调整了叫号规则", "evidence": big})
     assert res.status_code == 422
     page = res.content.decode()
@@ -63,11 +65,16 @@ def test_a_failed_form_keeps_everything_typed(handler: Client, case: BadReviewCa
 
 
 def test_an_appeal_that_fails_keeps_its_reasons(world: dict[str, Any], case: BadReviewCase, clock: Clock) -> None:
-    clock.set(at(2026, 11, 20, 12))  # past the 2 working days
+    clock.set(at(2026, 11, 16, 10))  # within the 2 working days
     staff = login("staff", "staff", staff=Staff.objects.get(staff_no="S001"))
-    res = staff.post(f"/console/cases/{case.pk}/appeal/", {"reasons": "系统故障导致延误，非本人原因"})
-    assert res.status_code == 409
+    # A file that is no evidence: refused, and the reasons come back as typed.
+    wrong = SimpleUploadedFile("说明.txt", b"plain text", content_type="text/plain")
+    res = staff.post(
+        f"/console/cases/{case.pk}/appeal/", {"reasons": "系统故障导致延误，非本人原因", "evidence": wrong}
+    )
+    assert res.status_code == 422
     assert ">系统故障导致延误，非本人原因</textarea>" in res.content.decode()
+    assert not case.appeals.exists()
 
 
 def test_working_hours_between_two_moments(calendar: None) -> None:
