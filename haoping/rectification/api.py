@@ -171,7 +171,19 @@ class ActionIn(StrictSchema):
             )
         ),
     ] = None
-    days: Annotated[StrictInt | None, Field(description=doc("request_extension: how many working days more."))] = None
+    days: Annotated[
+        StrictInt | None,
+        Field(description=doc("request_extension: how many days more, counted as days_unit says.")),
+    ] = None
+    days_unit: Annotated[
+        Literal["workdays", "days"] | None,
+        Field(
+            description=doc(
+                "request_extension: whether the days are working days (workdays) or natural days (days); "
+                "by default the unit of the step being extended."
+            )
+        ),
+    ] = None
     units: Annotated[
         Annotated[list[Code], Field(max_length=20)] | None,
         Field(description=doc("start_consultation: the codes of the units to consult (complex cases).")),

@@ -14,7 +14,7 @@ from haoping.accounts.models import Membership
 from haoping.directory.models import Department
 from haoping.rectification.models import BadReviewCase
 from haoping.rectification.tests.conftest import Clock
-from haoping.rectification.tests.support import act_ok, at, bad_case, eod, set_policy, to_handling
+from haoping.rectification.tests.support import act, act_ok, at, bad_case, eod, set_policy, to_handling
 from haoping.rectification.tests.test_console import login
 
 CLASSIFIED = at(2026, 9, 30, 10)  # general, 5 working days: due 10/13 (a Tuesday) under the national default
@@ -133,3 +133,14 @@ def test_reclassifying_keeps_each_extension_in_its_own_unit(
     case.refresh_from_db()
     # 15 working days from 9/30 → 10/27, then the 5 natural days granted → Sunday 11/1 (not 11/3).
     assert case.resolve_due == case.due_at == eod(2026, 11, 1)
+
+
+def test_the_api_says_the_unit_too(world: dict[str, Any], record_payload: Any, clock: Clock) -> None:
+    case = handling(world, record_payload, clock)
+    res = act(world["api"], case.pk, "request_extension", days=5, days_unit="weeks", reason="需协调")
+    assert res.status_code == 422 and "days_unit" in str(res.json())
+    act_ok(world["api"], case.pk, "request_extension", days=5, days_unit="days", reason="需协调")
+    assert BadReviewCase.objects.get(pk=case.pk).extension_unit == "days"
+    act_ok(world["manager_api"], case.pk, "approve_extension", note="同意")
+    # Five natural days after 10/13.
+    assert BadReviewCase.objects.get(pk=case.pk).resolve_due == eod(2026, 10, 18)
