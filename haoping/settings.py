@@ -210,8 +210,6 @@ HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2")
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.
 HAOPING_RANKING_MIN_SAMPLE = int(os.environ.get("HAOPING_RANKING_MIN_SAMPLE", "30"))
-# R20: the key targets of a monthly report are the lowest this many of each ranking.
-HAOPING_WATCH_LOWEST = int(os.environ.get("HAOPING_WATCH_LOWEST", "3"))
 # The evaluation chain's signed checkpoints are appended here, outside the database, so that
 # deleting rows and re-signing in the database still shows (haoping.evaluations.chain). Put it on
 # storage the database's users cannot rewrite (another host, or `chattr +a`).

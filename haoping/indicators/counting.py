@@ -108,6 +108,10 @@ RATES = [
 ]
 
 
+# The rates where lower is better (R20 rankings put the lowest first): a rating left to time out.
+LOWER_IS_BETTER = frozenset({"unrated_rate"})
+
+
 def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 

@@ -19,11 +19,21 @@ from django.db import connection, transaction
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.accounts.access import within_region
-from haoping.directory.models import Region
+from haoping.directory.models import Region, RegionPolicy
+from haoping.directory.selectors import policy_for_region
 from haoping.evaluations.models import Evaluation
-from haoping.indicators.counting import COUNTS, FIELDS, annex_a_rates, counted, valid_bad, with_valid_bad
+from haoping.indicators.counting import (
+    COUNTS,
+    FIELDS,
+    LOWER_IS_BETTER,
+    annex_a_rates,
+    counted,
+    valid_bad,
+    with_valid_bad,
+)
 from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import ALL_CHANNELS, KIND_FIELDS, day_bounds, month_end, tune_plans
 from haoping.lib.masking import redact_text
@@ -367,6 +377,47 @@ def key_targets(scores: Sequence[float], *, lowest: int, threshold: float | None
     return flagged
 
 
+def key_target_policy(region: Region) -> tuple[str, int, float | None]:
+    """R20: the key-target rule of a region's policy: the rule, how many of the lowest, and the
+    threshold in percent (None unless the rule is a threshold)."""
+    policy = policy_for_region(region)
+    below = policy.key_targets == RegionPolicy.KeyTargets.BELOW_THRESHOLD
+    threshold = float(policy.key_targets_threshold) if below and policy.key_targets_threshold is not None else None
+    return policy.key_targets, policy.key_targets_lowest, threshold
+
+
+def key_target_text(rule: str, lowest: int, threshold: float | None, median: float | None, rate_label: str) -> str:
+    """R20: which rule made the list of key targets, in words."""
+    if rule == RegionPolicy.KeyTargets.BELOW_THRESHOLD:
+        if threshold is None:
+            return _("No threshold is set, so there is no key target.")
+        return _("Key targets: %(rate)s under %(threshold)s%%; the best of the ranking never is one.") % {
+            "rate": rate_label,
+            "threshold": f"{threshold:g}",
+        }
+    if lowest == 0:
+        return _("No key target is asked for (the lowest 0).")
+    if median is None:
+        return _("Key targets: the lowest %(n)d, strictly below the median of the ranking.") % {"n": lowest}
+    return _(
+        "Key targets: the lowest %(n)d by %(rate)s among those strictly below the median (%(median).1f%%); "
+        "objects tied with one of them are key targets too."
+    ) % {"n": lowest, "rate": rate_label, "median": median}
+
+
+def ranking_order(
+    rows: list[dict[str, Any]], rate: str, threshold: float | None
+) -> tuple[list[dict[str, Any]], list[float], float | None]:
+    """R20: rows best first by `rate`, their scores (rank_score) and the threshold on that scale.
+
+    Scores grow with merit: a rate where lower is better (未评率) counts negated, and its threshold
+    with it, so that the lowest come first and those above the threshold are the key targets."""
+    sign = -1 if rate in LOWER_IS_BETTER else 1
+    ordered = sorted(rows, key=lambda r: (-sign * (r["rates"][rate] or 0), -r["counts"]["total"], r["object_id"]))
+    scores = [sign * rank_score(r["rates"][rate] or 0) for r in ordered]
+    return ordered, scores, None if threshold is None else sign * threshold
+
+
 def ranking(
     *,
     kind: str,
@@ -386,8 +437,7 @@ def ranking(
     Objects with too few ratings are returned apart."""
     rows = object_breakdown(kind=kind, first=first, last=last, within=within, object_ids=list(names), channel=channel)
     eligible = [r for pk, r in rows.items() if r["counts"]["total"] >= min_sample and r["rates"][rate] is not None]
-    eligible.sort(key=lambda r: (-(r["rates"][rate] or 0), -r["counts"]["total"], r["object_id"]))
-    scores = [rank_score(r["rates"][rate] or 0) for r in eligible]
+    eligible, scores, threshold = ranking_order(eligible, rate, threshold)
     ranks = competition_ranks(scores)
     watch = key_targets(scores, lowest=lowest, threshold=threshold)
     ranked = [

@@ -37,6 +37,7 @@ from haoping.indicators.selectors import (
     child_regions_breakdown,
     hot_problems,
     indicator_report,
+    key_target_text,
     object_breakdown,
     object_overview,
     problem_examples,
@@ -434,7 +435,7 @@ def rankings(request: HttpRequest) -> HttpResponse:
         "rule": rule,
         "lowest": lowest,
         "below": "" if threshold is None else f"{threshold:g}",
-        "rule_text": _key_target_text(
+        "rule_text": key_target_text(
             rule,
             lowest,
             threshold,
@@ -471,25 +472,6 @@ def _key_target_rule(request: HttpRequest, region: Region) -> tuple[str, int, fl
         and (rule != rules.BELOW_THRESHOLD or threshold == policy.key_targets_threshold)
     )
     return rule, lowest, threshold if rule == rules.BELOW_THRESHOLD else None, from_policy
-
-
-def _key_target_text(rule: str, lowest: int, threshold: float | None, median: float | None, rate_label: str) -> str:
-    """Which rule made the list of key targets, in words."""
-    if rule == RegionPolicy.KeyTargets.BELOW_THRESHOLD:
-        if threshold is None:
-            return _("No threshold is set, so there is no key target.")
-        return _("Key targets: %(rate)s under %(threshold)s%%; the best of the ranking never is one.") % {
-            "rate": rate_label,
-            "threshold": f"{threshold:g}",
-        }
-    if lowest == 0:
-        return _("No key target is asked for (the lowest 0).")
-    if median is None:
-        return _("Key targets: the lowest %(n)d, strictly below the median of the ranking.") % {"n": lowest}
-    return _(
-        "Key targets: the lowest %(n)d by %(rate)s among those strictly below the median (%(median).1f%%); "
-        "objects tied with one of them are key targets too."
-    ) % {"n": lowest, "rate": rate_label, "median": median}
 
 
 def _rank_link(kind: str, obj: Named, period: str) -> str:

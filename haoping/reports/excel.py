@@ -147,7 +147,7 @@ def _watch(book: Workbook, content: MonthlyContent) -> None:
         Column(_("Valid bad"), 10),
         Column(pgettext("position", "Rank"), 8),
     ]
-    note = _("the lowest %(n)d of each ranking") % {"n": content.lowest}
+    note = content.key_rule
     sheet = _sheet(book, _("Key targets"), content, note, columns)
     rows = [
         [r.label, str(e.object), e.rates["good_rate"], e.counts["total"], e.counts["valid_bad"], e.rank]

@@ -25,6 +25,8 @@ from haoping.indicators.selectors import (
     child_regions_breakdown,
     hot_problems,
     indicator_report,
+    key_target_policy,
+    key_target_text,
     object_breakdown,
     ranked_objects,
     ranking,
@@ -151,6 +153,7 @@ class MonthlyContent:
     rankings: list[Ranking] = field(default_factory=list)
     min_sample: int = 0
     lowest: int = 0
+    key_rule: str = ""
     problems: list[Problem] = field(default_factory=list)
     cases: list[CaseLine] = field(default_factory=list)
 
@@ -209,11 +212,13 @@ def departments_section(content: MonthlyContent) -> None:
     content.departments = _lines(DailyCount.Kind.DEPARTMENT, names, content.region, content.first, content.last)
 
 
-def rankings_section(content: MonthlyContent, *, min_sample: int, lowest: int) -> None:
-    """R20: institutions and staff members by good rate, among those with enough ratings; the
-    lowest of each are the key targets of the month."""
+def rankings_section(content: MonthlyContent, *, min_sample: int) -> None:
+    """R20: institutions and staff members by good rate, among those with enough ratings; the key
+    targets of the month by the region's policy."""
     subjects = [("institution", _("Institutions")), ("staff", _("Staff members"))]
+    rule, lowest, threshold = key_target_policy(content.region)
     content.min_sample, content.lowest = min_sample, lowest
+    content.key_rule = key_target_text(rule, lowest, threshold, None, str(dict(RATES)["good_rate"]))
     content.rankings = []
     for kind, label in subjects:
         ranked, small = ranking(
@@ -225,7 +230,7 @@ def rankings_section(content: MonthlyContent, *, min_sample: int, lowest: int) -
             rate="good_rate",
             min_sample=min_sample,
             lowest=lowest,
-            threshold=None,
+            threshold=threshold,
         )
         content.rankings.append(Ranking(kind, str(label), ranked, len(small)))
 

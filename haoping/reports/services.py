@@ -96,13 +96,12 @@ def report_advance(report_id: int, step: str, progress: int) -> None:
 
 def _sections() -> list[tuple[str, int, Callable[[MonthlyContent], None]]]:
     min_sample = settings.HAOPING_RANKING_MIN_SAMPLE
-    lowest = settings.HAOPING_WATCH_LOWEST
     return [
         (Step.RATES, 5, region_section),
         (Step.REGIONS, 10, children_section),
         (Step.INSTITUTIONS, 20, institutions_section),
         (Step.DEPARTMENTS, 30, departments_section),
-        (Step.RANKINGS, 40, lambda c: rankings_section(c, min_sample=min_sample, lowest=lowest)),
+        (Step.RANKINGS, 40, lambda c: rankings_section(c, min_sample=min_sample)),
         (Step.PROBLEMS, 50, problems_section),
         (Step.CASES, 60, lambda c: cases_section(c, now=timezone.now())),
     ]

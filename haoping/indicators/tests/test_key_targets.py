@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from haoping.directory.models import RegionPolicy
-from haoping.indicators.selectors import competition_ranks, key_targets
+from haoping.indicators.selectors import competition_ranks, key_targets, ranking_order
 from haoping.indicators.tests.test_dashboards import login
 
 
@@ -73,3 +73,17 @@ def test_the_page_follows_the_regions_policy_and_says_which_rule(
     ).content.decode()
     watch = html[html.index('id="watch"') :].split("</section>")[0]
     assert "李强" in watch and "王芳" not in watch and "中位数（70.8%）" in watch
+
+
+def test_a_rate_where_lower_is_better_ranks_the_lowest_first() -> None:
+    rows = [
+        {"object_id": pk, "counts": {"total": 10}, "rates": {"unrated_rate": rate, "good_rate": rate}}
+        for pk, rate in ((1, 0.05), (2, 0.40), (3, 0.10), (4, 0.30), (5, 0.20))
+    ]
+    ordered, scores, threshold = ranking_order(rows, "unrated_rate", 25.0)
+    assert [r["object_id"] for r in ordered] == [1, 3, 5, 4, 2]
+    # Above 25 % unrated: the two highest are the key targets, never the lowest.
+    assert key_targets(scores, lowest=3, threshold=threshold) == [False, False, False, True, True]
+    assert key_targets(scores, lowest=1, threshold=None) == [False, False, False, False, True]
+    # A rate where higher is better keeps its order.
+    assert [r["object_id"] for r in ranking_order(rows, "good_rate", None)[0]] == [2, 4, 5, 3, 1]

@@ -12,6 +12,7 @@ from django.db.models import F
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from haoping.directory.models import RegionPolicy
 from haoping.rectification.models import BadReviewCase
 from haoping.reports import services
 from haoping.reports.models import MonthlyReport
@@ -20,10 +21,10 @@ from haoping.reports.tests.conftest import JUNE, actor, person
 
 
 @pytest.fixture
-def small_sample(settings: Any) -> None:
+def small_sample(settings: Any, world: dict[str, Any]) -> None:
     # The district has seven ratings in June; rank everything, and mark the lowest one of each ranking.
     settings.HAOPING_RANKING_MIN_SAMPLE = 1
-    settings.HAOPING_WATCH_LOWEST = 1
+    RegionPolicy.objects.update_or_create(region=world["district"], defaults={"key_targets_lowest": 1})
 
 
 def built(world: dict[str, Any], region_key: str = "district") -> MonthlyReport:
