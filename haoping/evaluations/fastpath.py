@@ -2,11 +2,12 @@
 
 Most ratings rate one service, named by its link token or its record (and visit) number. For
 those, routing, middleware, schema validation and the ORM cost many times the database work
-itself. The fast path takes exactly that case, with the same rules as `evaluation_submit`:
-`_validate_content` (R1, R8), the link signature, the client's region, the window (R2, R3), R7's
-agent check, R15's registry, the same row MAC, and R12's case, opened by `case_open` in the
-rating's own transaction. Its SQL is what the ORM compiles from the models, once per process (the
-case's rows: `haoping.lib.inserts`, likewise once per model).
+itself. The fast path takes exactly that case, and asks the same rules as `evaluation_submit`
+(`haoping.evaluations.rules`: the content, R1 and R8; the window, R2 and R3; the evaluator and
+their registry entry, R7 and R15; whether a case opens, R12), besides the link signature and the
+client's region; it writes the same row MAC, and R12's case is opened by `case_open` in the
+rating's own transaction. Its lookup and insert are what the ORM compiles from the models, once
+per process.
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
 per kind of name, one insert, one commit. A bad rating, looked up with its batch, is stored with its
@@ -54,13 +55,15 @@ from granian.rsgi import ProtocolClosed
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
 from haoping.directory.models import Region
 from haoping.errors import DomainError
+from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.rules import Party, SlotFacts
 from haoping.evaluations.services import (
     SLOT_VALUES,
     _blocked,
-    _validate_content,
     bad_rating_case_open,
+    content_check,
     new_receipt,
     rated_ids,
 )
@@ -91,7 +94,7 @@ FINDERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 LOOKUP = (
     *SLOT_VALUES,
-    *("public_id", "opens_at", "closes_at", "region__path", "record__record_no"),
+    *("public_id", "kind", "opens_at", "closes_at", "region__path", "record__record_no"),
     *("record__applicant_id", "record__agent_id"),
     *("applicant_blocked", "agent_blocked"),
 )
@@ -233,6 +236,16 @@ class Pending:
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
+@dataclass(frozen=True, eq=False)
+class Row:
+    """A rating the rules allow: its slot as looked up, its evaluation's values, its evaluator (R7)."""
+
+    pending: Pending
+    slot: dict[str, Any]
+    values: dict[str, Any]
+    evaluator: Party
+
+
 def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending | None:
     """A rating the fast path can take, checked without the database; None for the full path."""
     if client is None or not _well_formed(body) or not _on_postgresql():
@@ -246,7 +259,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         "comment": body.get("comment", "").strip(),
     }
     try:
-        _validate_content(**content)
+        content_check(**content)
         if "token" in body:
             finder, name, record_no = "token", public_id_from_token(body["token"]), ""
         elif "visit_id" in body:
@@ -269,20 +282,41 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
     )
 
 
-def _accepts(p: Pending, found: dict[str, Any]) -> bool:
-    """The rules of the full path's lookup and `_targets`, for one ratable service and no bundle."""
-    return not (
-        found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
-        or (p.finder == "visit" and found["record__record_no"] != p.record_no)
-        or not found["region__path"].startswith(p.region_path)  # outside the key's region
-        or found["closes_at"] is None
-        or not found["opens_at"] - MAX_CLOCK_SKEW <= p.now <= found["closes_at"]  # R2, R3
-        or (p.content["rated_by"] == Evaluation.RatedBy.AGENT and found["record__agent_id"] is None)  # R7
+def _facts(found: dict[str, Any]) -> SlotFacts:
+    """A looked-up slot's facts, as the rules take them."""
+    agent_id = found["record__agent_id"]
+    return SlotFacts(
+        key=found["id"],
+        kind=found["kind"],
+        opens_at=found["opens_at"],
+        closes_at=found["closes_at"],
+        # Whether rated already is left to the unique slot constraint (R4): a second rating inserts
+        # nothing and the full path answers it.
+        rated=False,
+        applicant=Party(found["record__applicant_id"], bool(found["applicant_blocked"])),
+        agent=None if agent_id is None else Party(agent_id, bool(found["agent_blocked"])),
     )
 
 
-def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str, Any], dict[str, Any]]]:
-    """Each rating the rules allow, with its slot and its evaluation's values."""
+def _accepts(p: Pending, found: dict[str, Any]) -> Party | None:
+    """The evaluator of a rating of one ratable service, no bundle, that the rules allow; None
+    for the full path to answer."""
+    if (
+        found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
+        or (p.finder == "visit" and found["record__record_no"] != p.record_no)
+        or not found["region__path"].startswith(p.region_path)  # outside the key's region
+    ):
+        return None
+    facts = _facts(found)
+    try:
+        rules.window_check(facts, p.now, skew=MAX_CLOCK_SKEW)
+        return rules.evaluator(p.content["rated_by"], [facts])
+    except DomainError:
+        return None
+
+
+def _rows(batch: list[Pending], st: Statements) -> list[Row]:
+    """Each rating the rules allow, with its slot, its evaluation's values and its evaluator."""
     rows = []
     with connection.cursor() as cursor:
         for finder in {p.finder for p in batch}:
@@ -295,10 +329,9 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
             found = {r[key]: r for r in (dict(zip(LOOKUP, row, strict=True)) for row in cursor.fetchall())}
             for p in asked:
                 slot = found.get(p.name)
-                if slot is None or not _accepts(p, slot):
+                who = None if slot is None else _accepts(p, slot)
+                if slot is None or who is None:
                     continue
-                # R15: a rating from someone in the registry is kept for audit and counted nowhere.
-                agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
                 ev = SimpleNamespace(
                     **rated_ids(slot),
                     **p.content,
@@ -308,12 +341,12 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
                     receipt=new_receipt(),
                     client_ref=p.client_ref,
                     overall=False,
-                    blocked=bool(slot["agent_blocked" if agent else "applicant_blocked"]),
+                    blocked=not rules.counted(who),
                     # Sent as the column holds it: encrypted, as the ORM would write it.
                     comment_sealed=SEALED.get_prep_value(p.comment_sealed),
                 )
                 ev.row_mac = row_mac(ev)
-                rows.append((p, slot, vars(ev)))
+                rows.append(Row(p, slot, vars(ev), who))
     return rows
 
 
@@ -325,19 +358,18 @@ def _insert(st: Statements, values: list[dict[str, Any]]) -> dict[str, int]:
         return {receipt: pk for pk, receipt in cursor.fetchall()}
 
 
-def _open_case(p: Pending, slot: dict[str, Any], values: dict[str, Any], pk: int) -> None:
+def _open_case(row: Row, pk: int) -> None:
     bad_rating_case_open(
-        evaluations=[Evaluation(id=pk, **values)],
+        evaluations=[Evaluation(id=pk, **row.values)],
         # The region as the lookup just read it; any other field loads on first use.
-        region=Region.from_db(connection.alias, ["id", "path"], [values["region_id"], slot["region__path"]]),
-        rated_by=p.content["rated_by"],
-        applicant_id=slot["record__applicant_id"],
-        agent_id=slot["record__agent_id"],
-        now=p.now,
+        region=Region.from_db(connection.alias, ["id", "path"], [row.values["region_id"], row.slot["region__path"]]),
+        evaluator_id=row.evaluator.person_id,
+        now=row.pending.now,
     )
 
 
-def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
+def _answer(row: Row) -> None:
+    p, slot, values = row.pending, row.slot, row.values
     out = {
         "evaluations": [
             {"record_no": slot["record__record_no"], "visit_id": values["visit_id"], "level": values["level"]}
@@ -345,9 +377,6 @@ def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
         "receipt": values["receipt"],
     }
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
-
-
-Row = tuple[Pending, dict[str, Any], dict[str, Any]]  # a rating, its slot, its evaluation's values
 
 
 def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) -> None:
@@ -360,13 +389,12 @@ def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) ->
     """
     st = statements()
     rows = _rows(batch, st)
-    # R12: a bad rating (unless from the registry) opens its case.
-    plain = [row for row in rows if row[2]["level"] > 2 or row[2]["blocked"]]
-    opening = [row for row in rows if row[2]["level"] <= 2 and not row[2]["blocked"]]
-    stored = _insert(st, [values for _p, _slot, values in plain]) if plain else {}
-    for p, slot, values in plain:
-        if values["receipt"] in stored:
-            _answer(p, slot, values)
+    opening = [row for row in rows if rules.opens_case(row.values["level"], row.evaluator)]
+    plain = [row for row in rows if row not in opening]
+    stored = _insert(st, [row.values for row in plain]) if plain else {}
+    for row in plain:
+        if row.values["receipt"] in stored:
+            _answer(row)
     with_cases = False
     for row in opening:
         if hand_on is not None:
@@ -387,18 +415,17 @@ def _rollups_soon() -> None:
 
 def _with_case(st: Statements, row: Row) -> bool:
     """Store a bad rating and its case together, or neither; whether they were stored (and answered)."""
-    p, slot, values = row
     try:
         with transaction.atomic():
-            pk = _insert(st, [values]).get(values["receipt"])
+            pk = _insert(st, [row.values]).get(row.values["receipt"])
             if pk is not None:
-                _open_case(p, slot, values, pk)
+                _open_case(row, pk)
     except Exception as exc:
         logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
         return False
     if pk is None:
         return False  # rated already
-    _answer(p, slot, values)
+    _answer(row)
     return True
 
 
@@ -412,7 +439,7 @@ def store_with_case(row: Row) -> None:
         # `_with_case` handles its own errors: this is the connection's, before or after it.
         logger.error("a case thread's connection failed (%s)", type(exc).__name__)
     finally:
-        _wake([row[0]])
+        _wake([row.pending])
 
 
 # The batch statements take arrays of any length: one generic plan serves every batch, where
@@ -508,7 +535,7 @@ class Writer:
 
         def hand_on(row: Row) -> None:
             self._case_threads().submit(store_with_case, row)
-            handed.add(id(row[0]))
+            handed.add(id(row.pending))
 
         try:
             # The writer keeps its connection (and its prepared statements) while it runs;

@@ -6,38 +6,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
+
+# The catalogues are the rules' (R1, R8), read from here by the many places that show them.
+from haoping.evaluations.rules import LEVEL_LABELS as LEVEL_LABELS
+from haoping.evaluations.rules import QUESTION_LABELS as QUESTION_LABELS
+from haoping.evaluations.rules import REASON_LABELS as REASON_LABELS
 from haoping.fields import EncryptedTextField
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord, Visit
-
-# R1: the five levels and their names.
-LEVEL_LABELS = {
-    5: _("Very satisfied"),
-    4: _("Satisfied"),
-    3: _("Basically satisfied"),
-    2: _("Dissatisfied"),
-    1: _("Very dissatisfied"),
-}
-
-# R8: reason tags a bad rating may carry.
-REASON_LABELS = {
-    "attitude": _("Poor service attitude"),
-    "efficiency": _("Slow, long waiting"),
-    "process": _("Complicated procedure"),
-    "materials": _("Too many materials required"),
-    "repeat_visits": _("Had to come back several times"),
-    "guidance": _("Unclear guidance"),
-    "system": _("Online system hard to use"),
-    "environment": _("Poor environment or facilities"),
-    "other": _("Other"),
-}
-
-# R8: the online questionnaire; each answered 1–5, suggestions as text.
-QUESTION_LABELS = {
-    "guide_clear": _("The service guide was clear"),
-    "procedure_convenient": _("The procedure was convenient"),
-    "materials_streamlined": _("The materials were streamlined"),
-    "interface_friendly": _("The interface was friendly"),
-}
 
 
 class Evaluation(models.Model):

@@ -19,8 +19,9 @@ from django_ratelimit.exceptions import Ratelimited
 
 from haoping.errors import Busy, DomainError, Forbidden, NotFound
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.rules import MAX_COMMENT, MAX_SUGGESTION
 from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
-from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
+from haoping.evaluations.services import evaluation_submit
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.records.links import evaluation_url
