@@ -24,7 +24,7 @@ from haoping.directory.models import Region
 from haoping.errors import Busy, Conflict, Invalid, NotFound
 from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
-from haoping.evaluations.models import Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.evaluations.rules import DEFAULT_LEVEL, Content, Party, SlotFacts
 from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
@@ -73,8 +73,6 @@ def content_check(
 
 def _blocked(person: str) -> Exists:
     """Whether the record's applicant or agent is in the registry (R15), matched by keyed digests."""
-    from haoping.rectification.models import BlockedEvaluator
-
     live = BlockedEvaluator.objects.filter(removed_at__isnull=True)
     return Exists(
         live.filter(
@@ -452,3 +450,59 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) ->
         created += Evaluation.objects.filter(
             slot_id__in=[s.pk for s in due], source=Evaluation.Source.DEFAULT, created_at=now
         ).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry of malicious evaluators (R15): read by every rating, written by rectification once
+# a manager has found a rating malicious.
+
+
+def _digest_match(phone_digest: str | None, id_digest: str | None) -> Q:
+    q = Q(pk__in=[])
+    if phone_digest:
+        q |= Q(phone_digest=phone_digest)
+    if id_digest:
+        q |= Q(id_digest=id_digest)
+    return q
+
+
+@transaction.atomic
+def blocked_evaluator_add(
+    *,
+    region_id: int,
+    phone_digest: str | None,
+    id_digest: str | None,
+    case_id: int,
+    reason: str,
+    added_by_label: str,
+    now: dt.datetime,
+) -> BlockedEvaluator:
+    """R15: enter a person in the registry, matched from now on by either keyed digest."""
+    if not (phone_digest or id_digest):
+        raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
+    if BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(_digest_match(phone_digest, id_digest)).exists():
+        raise Conflict("already_blocked", _("this evaluator is in the registry already"))
+    return BlockedEvaluator.objects.create(
+        region_id=region_id,
+        phone_digest=phone_digest or None,
+        id_digest=id_digest or None,
+        case_id=case_id,
+        reason=reason,
+        added_by_label=added_by_label[:150],
+        added_at=now,
+    )
+
+
+@transaction.atomic
+def blocked_evaluator_remove(
+    *, entry: BlockedEvaluator, reason: str, removed_by_label: str, now: dt.datetime
+) -> BlockedEvaluator:
+    """R15: take an entry out of the registry; the person's later ratings count again."""
+    entry = BlockedEvaluator.objects.select_for_update().select_related("region").get(pk=entry.pk)
+    if entry.removed_at is not None:
+        raise Conflict("already_removed", _("this entry has been removed already"))
+    entry.removed_at = now
+    entry.removed_by_label = removed_by_label[:150]
+    entry.removed_reason = reason
+    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason"])
+    return entry

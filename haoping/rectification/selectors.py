@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 
 from haoping.accounts.access import Actor, access_identity, case_scope
 from haoping.errors import NotFound
+from haoping.evaluations.models import BlockedEvaluator
 from haoping.lib.masking import mask_text, redact_text
-from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, SpotCheck
+from haoping.rectification.models import Appeal, BadReviewCase, SpotCheck
 from haoping.rectification.workflow import WORKFLOW, allowed_actions
 
 S = BadReviewCase.State
