@@ -21,7 +21,7 @@ class EvaluationAdmin(ReadOnlyAdmin):
     search_fields = ["record__record_no", "receipt"]
     date_hierarchy = "rated_at"
     list_select_related = ["record", "item", "institution", "window", "staff"]
-    exclude = ["row_mac", "client_ref", "comment", "comment_sealed"]
+    exclude = ["row_mac", "client_ref", "comment", "comment_sealed", "suggestion_sealed"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Evaluation._meta.fields if f.name not in self.exclude] + ["masked_comment"]

@@ -66,10 +66,11 @@ from haoping.evaluations.services import (
     content_check,
     new_receipt,
     rated_ids,
+    seal_answers,
 )
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
 from haoping.lib.rsgi import ASGIApp, body_time_limit, content_length, header_fields, read_body, serve_asgi
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -230,6 +231,7 @@ class Pending:
     client_ref: str
     now: dt.datetime
     comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
+    suggestion_sealed: str = ""  # likewise the questionnaire's suggestion (`seal_answers`)
     result: tuple[int, bytes] | None = None
     # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
     done: threading.Event | None = None
@@ -269,6 +271,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
     except DomainError:
         return None
     content["comment"], comment_sealed = seal_free_text(content["comment"])
+    content["answers"], suggestion_sealed = seal_answers(content["answers"])
     client_ref = body.get("client_ref", "")
     return Pending(
         finder=finder,
@@ -279,6 +282,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
         now=now or timezone.now(),
         comment_sealed=comment_sealed,
+        suggestion_sealed=suggestion_sealed,
     )
 
 
@@ -344,6 +348,7 @@ def _rows(batch: list[Pending], st: Statements) -> list[Row]:
                     blocked=not rules.counted(who),
                     # Sent as the column holds it: encrypted, as the ORM would write it.
                     comment_sealed=SEALED.get_prep_value(p.comment_sealed),
+                    suggestion_sealed=SEALED.get_prep_value(p.suggestion_sealed),
                 )
                 ev.row_mac = row_mac(ev)
                 rows.append(Row(p, slot, vars(ev), who))
@@ -379,10 +384,10 @@ def _answer(row: Row) -> None:
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) -> None:
+def store(batch: list[Pending], hand_on: Callable[[Row], None]) -> None:
     """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
-    for all the ratings that open no case, and a transaction of its own for each that does, here
-    or, given `hand_on`, wherever that takes it (`store_with_case`).
+    for all the ratings that open no case; each that does goes on to `hand_on`, which stores it
+    with its case in a transaction of its own (the writer's case threads, `store_with_case`).
 
     A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
     in this batch) keep a None result, as does any rating whose own step fails.
@@ -395,13 +400,9 @@ def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) ->
     for row in plain:
         if row.values["receipt"] in stored:
             _answer(row)
-    with_cases = False
     for row in opening:
-        if hand_on is not None:
-            hand_on(row)
-        else:
-            with_cases = _with_case(st, row) or with_cases
-    if stored or with_cases:
+        hand_on(row)
+    if stored:
         _rollups_soon()
 
 
@@ -660,11 +661,10 @@ def _body(environ: dict[str, Any]) -> bytes | None:
     return body if len(body) == length else None
 
 
-def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int, bytes] | None:
+def respond(environ: dict[str, Any], writer: Writer) -> tuple[int, bytes] | None:
     """The fast path's answer to a WSGI request, or None for the full path.
 
-    With a `writer`, the rating is stored in its next batch (a bad one with its case on a case
-    thread); without, at once on this thread.
+    The rating is stored in the writer's next batch (a bad one with its case on a case thread).
     """
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
         return None
@@ -680,9 +680,6 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        if writer is None:
-            store([pending])
-            return pending.result
         # The key's lookup may have borrowed a connection: back to the pool before waiting, for
         # the case thread that may store this rating.
         close_old_connections()
@@ -744,7 +741,7 @@ class RatingFastPath:
 
     def __init__(self, app: WSGIApp, writer: Writer | None = None) -> None:
         self.app = app
-        self.writer = writer
+        self.writer = writer or Writer()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:

@@ -91,6 +91,9 @@ class Evaluation(models.Model):
     # Stored with phone and ID numbers masked; the original, when it held any, encrypted beside it.
     comment = models.TextField(_("comment"), blank=True)
     comment_sealed = EncryptedTextField(_("comment as written (encrypted)"), blank=True, editable=False)
+    # Likewise the questionnaire's suggestion (R8): masked in `answers`, the original here. The row
+    # MAC covers what is read (the masked texts), as for the comment.
+    suggestion_sealed = EncryptedTextField(_("suggestion as written (encrypted)"), blank=True, editable=False)
     # One receipt per submission; a batch or theme rating shares it across its rows.
     receipt = models.CharField(_("receipt"), max_length=20)
     client_ref = models.CharField(_("client reference"), max_length=80, blank=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -79,6 +79,22 @@ class Party:
 
     person_id: int | None
     blocked: bool  # R15: in the registry of malicious evaluators
+
+
+class Parties(Protocol):
+    """Who was served: the applicant, and the agent if one handled it (a slot's facts, a record)."""
+
+    @property
+    def applicant(self) -> Party: ...
+
+    @property
+    def agent(self) -> Party | None: ...
+
+
+@dataclass(frozen=True)
+class RecordParties:
+    applicant: Party
+    agent: Party | None
 
 
 @dataclass(frozen=True)
@@ -209,7 +225,7 @@ def theme_targets(linked: Sequence[SlotFacts], at: dt.datetime, *, skew: dt.time
     raise Conflict("not_completed", _("no record of this theme is completed yet"))
 
 
-def evaluator(rated_by: str, targets: Sequence[SlotFacts]) -> Party:
+def evaluator(rated_by: str, targets: Sequence[Parties]) -> Party:
     """R7 with R15: who rated, and so whose registry entry counts and whom a case answers.
 
     Agent and applicant share one rating (R7): an agent may rate only what an agent handled, and

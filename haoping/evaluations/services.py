@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -25,9 +26,9 @@ from haoping.errors import Busy, Conflict, Invalid, NotFound
 from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import BlockedEvaluator, Evaluation
-from haoping.evaluations.rules import DEFAULT_LEVEL, Content, Party, SlotFacts
+from haoping.evaluations.rules import DEFAULT_LEVEL, SUGGESTION, Content, Party, SlotFacts
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW, check_time
@@ -69,6 +70,16 @@ def content_check(
     )
     rules.content_check(content)
     return content
+
+
+def seal_answers(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The questionnaire as stored: its free-text suggestion masked like a comment, and the original
+    to seal beside it (`seal_free_text`), empty when masking changed nothing."""
+    suggestion = answers.get(SUGGESTION)
+    if not isinstance(suggestion, str):
+        return answers, ""
+    masked, sealed = seal_free_text(suggestion)
+    return {**answers, SUGGESTION: masked}, sealed
 
 
 def _blocked(person: str) -> Exists:
@@ -255,6 +266,7 @@ def evaluation_submit(
     if len(client_ref) > 64:
         raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
     comment, comment_sealed = seal_free_text(comment)
+    answers, suggestion_sealed = seal_answers(answers)
     now = timezone.now()
     if rated_at is not None:
         if channel != Evaluation.Channel.PAPER:
@@ -285,6 +297,7 @@ def evaluation_submit(
             reasons=reasons,
             comment=comment,
             comment_sealed=comment_sealed,
+            suggestion_sealed=suggestion_sealed,
             receipt=receipt,
             client_ref=ref,
             overall=slot.kind == RatingSlot.Kind.THEME,
@@ -342,14 +355,30 @@ def _retrying(write: Callable[[], None]) -> None:
             time.sleep(pause)
 
 
+class CaseOpener(Protocol):
+    def __call__(
+        self, *, evaluations: Sequence[Evaluation], region: Region, evaluator_id: int | None, now: dt.datetime
+    ) -> object: ...
+
+
+# R12: what opens a bad rating's case; rectification, which reads the evaluations, says so from its
+# app's `ready` (`bad_rating_case_opener`), so that evaluations never imports it.
+_case_opener: CaseOpener | None = None
+
+
+def bad_rating_case_opener(open_case: CaseOpener) -> None:
+    global _case_opener
+    _case_opener = open_case
+
+
 def bad_rating_case_open(
     *, evaluations: list[Evaluation], region: Region, evaluator_id: int | None, now: dt.datetime
 ) -> None:
     """R12: the case of a bad rating, inside the rating's transaction; `evaluator_id` is whoever
     rated (`rules.evaluator`, R7)."""
-    from haoping.rectification.services import case_open
-
-    case_open(evaluations=evaluations, region=region, evaluator_id=evaluator_id, now=now)
+    if _case_opener is None:
+        raise ImproperlyConfigured("no app opens the cases of bad ratings")
+    _case_opener(evaluations=evaluations, region=region, evaluator_id=evaluator_id, now=now)
 
 
 def _insert(rows: list[Evaluation]) -> None:
@@ -392,7 +421,10 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     first = rated.order_by("id").first()
     if first is None:
         return None
-    fields = ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed", "blocked")
+    fields = (
+        *("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed"),
+        *("suggestion_sealed", "blocked"),
+    )
     copy = {f: getattr(first, f) for f in fields}
     ev = evaluation_build(
         slot,

@@ -5,7 +5,6 @@ from typing import Literal
 
 from ninja import Router, Schema, Status
 
-from haoping.evaluations.selectors import record_evaluations
 from haoping.records import services
 from haoping.records.links import link_pair
 from haoping.records.models import ServiceRecord
@@ -177,6 +176,6 @@ def get_record(request: ApiRequest, record_no: Code) -> dict[str, object]:
                 "rated_by": ev.rated_by or None,
                 "rated_at": ev.rated_at,
             }
-            for ev in record_evaluations(record=record)
+            for ev in record.evaluations.order_by("rated_at", "id")
         ],
     }

@@ -38,9 +38,8 @@ from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.evaluations.services import blocked_evaluator_add as registry_add
 from haoping.evaluations.services import blocked_evaluator_remove as registry_remove
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
-from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
 from haoping.rectification.deadlines import APPEAL_DECIDE, APPEAL_FILE, MAX_EXTENSION_DAYS, Span, rules_for
 from haoping.rectification.links import revisit_url
@@ -88,39 +87,35 @@ def case_open(
     lead = evaluations[0]
     policy = policy_for_region(region)
     contact = rules_for(policy.case_deadlines).contact.after(now)
-    case = insert(
-        BadReviewCase(
-            region_id=lead.region_id,
-            evaluation=lead,
-            receipt=lead.receipt,
-            record_id=lead.record_id,
-            item_id=lead.item_id,
-            unit_id=lead.department_id,
-            institution_id=lead.institution_id,
-            window_id=lead.window_id,
-            staff_id=lead.staff_id,
-            level=lead.level,
-            evaluator_id=evaluator_id,
-            deadline_rules=policy.case_deadlines,
-            opened_at=now,
-            dispatched_at=now,
-            contact_due=contact.at,
-            step_started_at=now,
-            due_at=contact.at,
-            warn_at=_warn_at(now, contact.at, policy.warn_percent),
-            provisional=contact.provisional,
-            public_id=new_public_id(),
-        )
+    case = BadReviewCase.objects.create(
+        region_id=lead.region_id,
+        evaluation=lead,
+        receipt=lead.receipt,
+        record_id=lead.record_id,
+        item_id=lead.item_id,
+        unit_id=lead.department_id,
+        institution_id=lead.institution_id,
+        window_id=lead.window_id,
+        staff_id=lead.staff_id,
+        level=lead.level,
+        evaluator_id=evaluator_id,
+        deadline_rules=policy.case_deadlines,
+        opened_at=now,
+        dispatched_at=now,
+        contact_due=contact.at,
+        step_started_at=now,
+        due_at=contact.at,
+        warn_at=_warn_at(now, contact.at, policy.warn_percent),
+        provisional=contact.provisional,
+        public_id=new_public_id(),
     )
-    insert(
-        CaseEvent(
-            case=case,
-            at=now,
-            action="open",
-            to_state=S.OPEN,
-            actor_label=_("the system"),
-            data={"records": len(evaluations)},
-        )
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        action="open",
+        to_state=S.OPEN,
+        actor_label=_("the system"),
+        data={"records": len(evaluations)},
     )
     message_send(
         at=now,
