@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -33,11 +36,56 @@ class FastResponse:
         return json.loads(self.content)
 
 
+# The test's rating writers, each with what undoes its sharing of the test's connection.
+_writers: list[tuple[fastpath.Writer, Callable[[], None] | None]] = []
+
+
+def _share(conn: Any) -> Callable[[], None]:
+    """Every thread uses `conn` until undone: the writer's threads see the rows of a test that runs
+    in a transaction it rolls back, and store inside that transaction as they would in their own."""
+    original = connections._connections
+    connections._connections = SimpleNamespace(**{DEFAULT_DB_ALIAS: conn})  # type: ignore[assignment]
+    conn.inc_thread_sharing()
+    conn.close = lambda: None  # the test's transaction ends with the test, not with a thread
+
+    def undo() -> None:
+        connections._connections = original
+        conn.dec_thread_sharing()
+        del conn.close
+
+    return undo
+
+
+def rating_writer(*, share: bool | None = None, **options: Any) -> fastpath.Writer:
+    """A rating writer as the served processes run it (`fastpath.Writer`), stopped after the test.
+
+    It shares the test's connection (`_share`) in a test that runs in a transaction it rolls back,
+    or when asked to, so that a test can count the writer's queries. Otherwise (a transactional
+    test) it has its own connections, as in production.
+    """
+    conn = connections[DEFAULT_DB_ALIAS]
+    if share is None:
+        share = conn.in_atomic_block
+    shared = any(undo for _w, undo in _writers)
+    writer = fastpath.Writer(**options)
+    _writers.append((writer, _share(conn) if share and not shared else None))
+    return writer
+
+
+def writers_stop() -> None:
+    while _writers:
+        writer, undo = _writers.pop()
+        writer.stop()
+        if undo is not None:
+            undo()
+
+
 class Api:
     """A JSON client holding one API key.
 
-    Ratings take the production route: the fast path first (haoping.evaluations.fastpath), then
-    Django's request cycle for whatever it leaves. `fast=False` sends everything through Django.
+    Ratings take the production route: the fast path first (haoping.evaluations.fastpath), through
+    the rating writer the served entry points use, then Django's request cycle for whatever it
+    leaves. `fast=False` sends everything through Django.
     """
 
     def __init__(self, key: str, *, fast: bool = True) -> None:
@@ -54,10 +102,16 @@ class Api:
         if raw is None:
             raw = json.dumps(body, cls=DjangoJSONEncoder).encode()
         if self.fast and "/api/v1" + path == fastpath.PATH:
-            answered = fastpath.respond(self.environ(raw))
+            answered = fastpath.respond(self.environ(raw), self.writer())
             if answered is not None:
                 return FastResponse(*answered)
         return self.http.post("/api/v1" + path, raw, content_type="application/json", **self._headers())
+
+    def writer(self) -> fastpath.Writer:
+        """The test's rating writer, started on its first rating."""
+        if not _writers:
+            rating_writer()
+        return _writers[0][0]
 
     def environ(self, raw: bytes, **overrides: Any) -> dict[str, Any]:
         """A WSGI environ of a rating POST with this key."""
@@ -74,6 +128,12 @@ class Api:
 
     def get(self, path: str) -> Any:
         return self.http.get("/api/v1" + path, **self._headers())
+
+
+@pytest.fixture(autouse=True)
+def _writers_stopped() -> Iterator[None]:
+    yield
+    writers_stop()
 
 
 @pytest.fixture(autouse=True)
@@ -124,7 +184,7 @@ def _fast_passwords(settings: Any) -> None:
 
 
 @pytest.fixture
-def world(db: Any) -> dict[str, Any]:
+def world(db: Any) -> Iterator[dict[str, Any]]:
     """City 320100 with district 320102 (our hall) and district 320104 (another region)."""
     city = region_create(code="320100", name="示例市")
     district = region_create(code="320102", name="玄武区", parent=city)
@@ -158,7 +218,7 @@ def world(db: Any) -> dict[str, Any]:
     _, manager_key = api_client_create(name="玄武区政务服务管理局", region=district, role=manager)
     _, business_key = api_client_create(name="玄武区业务系统", region=district)
     _, hotline_key = api_client_create(name="12345热线", region=district, role=ApiClient.Role.HOTLINE)
-    return {
+    yield {
         "city": city,
         "district": district,
         "other": other,
@@ -179,6 +239,8 @@ def world(db: Any) -> dict[str, Any]:
         "business_api": Api(business_key),
         "hotline_api": Api(hotline_key),
     }
+    # Before the test's transaction ends, while the writer may still use it.
+    writers_stop()
 
 
 def iso(value: dt.datetime) -> str:

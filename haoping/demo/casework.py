@@ -33,7 +33,9 @@ from haoping.demo.catalog import CITY_CODE, GIVEN_CHARS, SURNAMES
 from haoping.demo.ratings import KEEP_OPEN
 from haoping.directory.models import Department, Region
 from haoping.directory.selectors import policy_for_region
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.rules import Party, RecordParties
 from haoping.evaluations.services import evaluation_submit
 from haoping.records.links import token_for
 from haoping.records.models import RatingSlot, ServiceRecord
@@ -263,7 +265,9 @@ def _plans() -> list[Plan]:
         lead = members[0]  # the lowest id, as case_open's caller passes them
         # R7: whoever rated is the evaluator to contact.
         record = lead.record
-        evaluator = record.agent_id if lead.rated_by == Evaluation.RatedBy.AGENT else record.applicant_id
+        agent = None if record.agent_id is None else Party(record.agent_id, blocked=False)
+        served = RecordParties(applicant=Party(record.applicant_id, blocked=False), agent=agent)
+        evaluator = rules.evaluator(lead.rated_by, [served]).person_id
         plans.append(Plan(rows=members, evaluator_id=evaluator))
     plans.sort(key=lambda p: (p.opened_at, p.lead.pk))
     return plans

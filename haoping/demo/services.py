@@ -45,7 +45,8 @@ from haoping.errors import Conflict
 from haoping.evaluations.chain import chain_seal
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import defaults_record
-from haoping.indicators.services import rollups_paused, rollups_rebuild
+from haoping.indicators.services import rollups_rebuild
+from haoping.ops.rollups import rollups_paused
 from haoping.records.links import evaluation_url, token_for
 from haoping.records.models import RatingSlot, ServiceRecord, Visit
 from haoping.records.services import PartyData, record_complete, record_create, visit_create

@@ -1,4 +1,5 @@
-"""Evaluations are append-only: the admin lists them and never edits them. No evaluator shown."""
+"""Evaluations are append-only: the admin lists them and never edits them. No evaluator shown.
+Likewise the registry of malicious evaluators (R15), never with its digests."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from haoping.admin_base import ReadOnlyAdmin
-from haoping.evaluations.models import Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.lib.masking import mask_text
 
 
@@ -20,7 +21,7 @@ class EvaluationAdmin(ReadOnlyAdmin):
     search_fields = ["record__record_no", "receipt"]
     date_hierarchy = "rated_at"
     list_select_related = ["record", "item", "institution", "window", "staff"]
-    exclude = ["row_mac", "client_ref", "comment", "comment_sealed"]
+    exclude = ["row_mac", "client_ref", "comment", "comment_sealed", "suggestion_sealed"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in Evaluation._meta.fields if f.name not in self.exclude] + ["masked_comment"]
@@ -29,3 +30,12 @@ class EvaluationAdmin(ReadOnlyAdmin):
     def masked_comment(self, obj: Evaluation) -> str:
         # Applicants sometimes type their phone number into the comment.
         return mask_text(obj.comment)
+
+
+@admin.register(BlockedEvaluator)
+class BlockedEvaluatorAdmin(ReadOnlyAdmin):
+    """Additions and removals go through the console, where they are audited."""
+
+    list_display = ["id", "region", "case", "added_at", "added_by_label", "removed_at"]
+    list_filter = ["region"]
+    exclude = ["phone_digest", "id_digest"]

@@ -2,11 +2,12 @@
 
 Most ratings rate one service, named by its link token or its record (and visit) number. For
 those, routing, middleware, schema validation and the ORM cost many times the database work
-itself. The fast path takes exactly that case, with the same rules as `evaluation_submit`:
-`_validate_content` (R1, R8), the link signature, the client's region, the window (R2, R3), R7's
-agent check, R15's registry, the same row MAC, and R12's case, opened by `case_open` in the
-rating's own transaction. Its SQL is what the ORM compiles from the models, once per process (the
-case's rows: `haoping.lib.inserts`, likewise once per model).
+itself. The fast path takes exactly that case, and asks the same rules as `evaluation_submit`
+(`haoping.evaluations.rules`: the content, R1 and R8; the window, R2 and R3; the evaluator and
+their registry entry, R7 and R15; whether a case opens, R12), besides the link signature and the
+client's region; it writes the same row MAC, and R12's case is opened by `case_open` in the
+rating's own transaction. Its lookup and insert are what the ORM compiles from the models, once
+per process.
 
 One writer thread per process stores the ratings waiting at each moment as one batch: one lookup
 per kind of name, one insert, one commit. A bad rating, looked up with its batch, is stored with its
@@ -53,18 +54,21 @@ from django_permissions_policy import PermissionsPolicyMiddleware
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
 from haoping.directory.models import Region
 from haoping.errors import DomainError
+from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.rules import Party, SlotFacts
 from haoping.evaluations.services import (
     SLOT_VALUES,
     _blocked,
-    _validate_content,
     bad_rating_case_open,
+    content_check,
     new_receipt,
     rated_ids,
+    seal_answers,
 )
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
@@ -89,7 +93,7 @@ FINDERS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 LOOKUP = (
     *SLOT_VALUES,
-    *("public_id", "opens_at", "closes_at", "region__path", "record__record_no"),
+    *("public_id", "kind", "opens_at", "closes_at", "region__path", "record__record_no"),
     *("record__applicant_id", "record__agent_id"),
     *("applicant_blocked", "agent_blocked"),
 )
@@ -225,10 +229,21 @@ class Pending:
     client_ref: str
     now: dt.datetime
     comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
+    suggestion_sealed: str = ""  # likewise the questionnaire's suggestion (`seal_answers`)
     result: tuple[int, bytes] | None = None
     # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
     done: threading.Event | None = None
     waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    """A rating the rules allow: its slot as looked up, its evaluation's values, its evaluator (R7)."""
+
+    pending: Pending
+    slot: dict[str, Any]
+    values: dict[str, Any]
+    evaluator: Party
 
 
 def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending | None:
@@ -244,7 +259,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         "comment": body.get("comment", "").strip(),
     }
     try:
-        _validate_content(**content)
+        content_check(**content)
         if "token" in body:
             finder, name, record_no = "token", public_id_from_token(body["token"]), ""
         elif "visit_id" in body:
@@ -254,6 +269,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
     except DomainError:
         return None
     content["comment"], comment_sealed = seal_free_text(content["comment"])
+    content["answers"], suggestion_sealed = seal_answers(content["answers"])
     client_ref = body.get("client_ref", "")
     return Pending(
         finder=finder,
@@ -264,23 +280,45 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
         now=now or timezone.now(),
         comment_sealed=comment_sealed,
+        suggestion_sealed=suggestion_sealed,
     )
 
 
-def _accepts(p: Pending, found: dict[str, Any]) -> bool:
-    """The rules of the full path's lookup and `_targets`, for one ratable service and no bundle."""
-    return not (
+def _facts(found: dict[str, Any]) -> SlotFacts:
+    """A looked-up slot's facts, as the rules take them."""
+    agent_id = found["record__agent_id"]
+    return SlotFacts(
+        key=found["id"],
+        kind=found["kind"],
+        opens_at=found["opens_at"],
+        closes_at=found["closes_at"],
+        # Whether rated already is left to the unique slot constraint (R4): a second rating inserts
+        # nothing and the full path answers it.
+        rated=False,
+        applicant=Party(found["record__applicant_id"], bool(found["applicant_blocked"])),
+        agent=None if agent_id is None else Party(agent_id, bool(found["agent_blocked"])),
+    )
+
+
+def _accepts(p: Pending, found: dict[str, Any]) -> Party | None:
+    """The evaluator of a rating of one ratable service, no bundle, that the rules allow; None
+    for the full path to answer."""
+    if (
         found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
         or (p.finder == "visit" and found["record__record_no"] != p.record_no)
         or not found["region__path"].startswith(p.region_path)  # outside the key's region
-        or found["closes_at"] is None
-        or not found["opens_at"] - MAX_CLOCK_SKEW <= p.now <= found["closes_at"]  # R2, R3
-        or (p.content["rated_by"] == Evaluation.RatedBy.AGENT and found["record__agent_id"] is None)  # R7
-    )
+    ):
+        return None
+    facts = _facts(found)
+    try:
+        rules.window_check(facts, p.now, skew=MAX_CLOCK_SKEW)
+        return rules.evaluator(p.content["rated_by"], [facts])
+    except DomainError:
+        return None
 
 
-def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str, Any], dict[str, Any]]]:
-    """Each rating the rules allow, with its slot and its evaluation's values."""
+def _rows(batch: list[Pending], st: Statements) -> list[Row]:
+    """Each rating the rules allow, with its slot, its evaluation's values and its evaluator."""
     rows = []
     with connection.cursor() as cursor:
         for finder in {p.finder for p in batch}:
@@ -293,10 +331,9 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
             found = {r[key]: r for r in (dict(zip(LOOKUP, row, strict=True)) for row in cursor.fetchall())}
             for p in asked:
                 slot = found.get(p.name)
-                if slot is None or not _accepts(p, slot):
+                who = None if slot is None else _accepts(p, slot)
+                if slot is None or who is None:
                     continue
-                # R15: a rating from someone in the registry is kept for audit and counted nowhere.
-                agent = p.content["rated_by"] == Evaluation.RatedBy.AGENT
                 ev = SimpleNamespace(
                     **rated_ids(slot),
                     **p.content,
@@ -306,12 +343,13 @@ def _rows(batch: list[Pending], st: Statements) -> list[tuple[Pending, dict[str,
                     receipt=new_receipt(),
                     client_ref=p.client_ref,
                     overall=False,
-                    blocked=bool(slot["agent_blocked" if agent else "applicant_blocked"]),
+                    blocked=not rules.counted(who),
                     # Sent as the column holds it: encrypted, as the ORM would write it.
                     comment_sealed=SEALED.get_prep_value(p.comment_sealed),
+                    suggestion_sealed=SEALED.get_prep_value(p.suggestion_sealed),
                 )
                 ev.row_mac = row_mac(ev)
-                rows.append((p, slot, vars(ev)))
+                rows.append(Row(p, slot, vars(ev), who))
     return rows
 
 
@@ -323,19 +361,18 @@ def _insert(st: Statements, values: list[dict[str, Any]]) -> dict[str, int]:
         return {receipt: pk for pk, receipt in cursor.fetchall()}
 
 
-def _open_case(p: Pending, slot: dict[str, Any], values: dict[str, Any], pk: int) -> None:
+def _open_case(row: Row, pk: int) -> None:
     bad_rating_case_open(
-        evaluations=[Evaluation(id=pk, **values)],
+        evaluations=[Evaluation(id=pk, **row.values)],
         # The region as the lookup just read it; any other field loads on first use.
-        region=Region.from_db(connection.alias, ["id", "path"], [values["region_id"], slot["region__path"]]),
-        rated_by=p.content["rated_by"],
-        applicant_id=slot["record__applicant_id"],
-        agent_id=slot["record__agent_id"],
-        now=p.now,
+        region=Region.from_db(connection.alias, ["id", "path"], [row.values["region_id"], row.slot["region__path"]]),
+        evaluator_id=row.evaluator.person_id,
+        now=row.pending.now,
     )
 
 
-def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
+def _answer(row: Row) -> None:
+    p, slot, values = row.pending, row.slot, row.values
     out = {
         "evaluations": [
             {"record_no": slot["record__record_no"], "visit_id": values["visit_id"], "level": values["level"]}
@@ -345,33 +382,25 @@ def _answer(p: Pending, slot: dict[str, Any], values: dict[str, Any]) -> None:
     p.result = 201, json.dumps(out, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-Row = tuple[Pending, dict[str, Any], dict[str, Any]]  # a rating, its slot, its evaluation's values
-
-
-def store(batch: list[Pending], hand_on: Callable[[Row], None] | None = None) -> None:
+def store(batch: list[Pending], hand_on: Callable[[Row], None]) -> None:
     """Rate every rating of `batch` the rules allow: one lookup per kind of name, then one insert
-    for all the ratings that open no case, and a transaction of its own for each that does, here
-    or, given `hand_on`, wherever that takes it (`store_with_case`).
+    for all the ratings that open no case; each that does goes on to `hand_on`, which stores it
+    with its case in a transaction of its own (the writer's case threads, `store_with_case`).
 
     A rating gets its answer only once it is committed. Ratings skipped (rated already, or twice
     in this batch) keep a None result, as does any rating whose own step fails.
     """
     st = statements()
     rows = _rows(batch, st)
-    # R12: a bad rating (unless from the registry) opens its case.
-    plain = [row for row in rows if row[2]["level"] > 2 or row[2]["blocked"]]
-    opening = [row for row in rows if row[2]["level"] <= 2 and not row[2]["blocked"]]
-    stored = _insert(st, [values for _p, _slot, values in plain]) if plain else {}
-    for p, slot, values in plain:
-        if values["receipt"] in stored:
-            _answer(p, slot, values)
-    with_cases = False
+    opening = [row for row in rows if rules.opens_case(row.values["level"], row.evaluator)]
+    plain = [row for row in rows if row not in opening]
+    stored = _insert(st, [row.values for row in plain]) if plain else {}
+    for row in plain:
+        if row.values["receipt"] in stored:
+            _answer(row)
     for row in opening:
-        if hand_on is not None:
-            hand_on(row)
-        else:
-            with_cases = _with_case(st, row) or with_cases
-    if stored or with_cases:
+        hand_on(row)
+    if stored:
         _rollups_soon()
 
 
@@ -385,18 +414,17 @@ def _rollups_soon() -> None:
 
 def _with_case(st: Statements, row: Row) -> bool:
     """Store a bad rating and its case together, or neither; whether they were stored (and answered)."""
-    p, slot, values = row
     try:
         with transaction.atomic():
-            pk = _insert(st, [values]).get(values["receipt"])
+            pk = _insert(st, [row.values]).get(row.values["receipt"])
             if pk is not None:
-                _open_case(p, slot, values, pk)
+                _open_case(row, pk)
     except Exception as exc:
         logger.error("a bad rating's case did not open (%s); the full path takes it", type(exc).__name__)
         return False
     if pk is None:
         return False  # rated already
-    _answer(p, slot, values)
+    _answer(row)
     return True
 
 
@@ -410,7 +438,7 @@ def store_with_case(row: Row) -> None:
         # `_with_case` handles its own errors: this is the connection's, before or after it.
         logger.error("a case thread's connection failed (%s)", type(exc).__name__)
     finally:
-        _wake([row[0]])
+        _wake([row.pending])
 
 
 # The batch statements take arrays of any length: one generic plan serves every batch, where
@@ -506,7 +534,7 @@ class Writer:
 
         def hand_on(row: Row) -> None:
             self._case_threads().submit(store_with_case, row)
-            handed.add(id(row[0]))
+            handed.add(id(row.pending))
 
         try:
             # The writer keeps its connection (and its prepared statements) while it runs;
@@ -631,11 +659,10 @@ def _body(environ: dict[str, Any]) -> bytes | None:
     return body if len(body) == length else None
 
 
-def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int, bytes] | None:
+def respond(environ: dict[str, Any], writer: Writer) -> tuple[int, bytes] | None:
     """The fast path's answer to a WSGI request, or None for the full path.
 
-    With a `writer`, the rating is stored in its next batch (a bad one with its case on a case
-    thread); without, at once on this thread.
+    The rating is stored in the writer's next batch (a bad one with its case on a case thread).
     """
     if environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "POST":
         return None
@@ -651,9 +678,6 @@ def respond(environ: dict[str, Any], writer: Writer | None = None) -> tuple[int,
         pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
-        if writer is None:
-            store([pending])
-            return pending.result
         # The key's lookup may have borrowed a connection: back to the pool before waiting, for
         # the case thread that may store this rating.
         close_old_connections()
@@ -716,7 +740,7 @@ class RatingFastPath:
 
     def __init__(self, app: WSGIApp, writer: Writer | None = None) -> None:
         self.app = app
-        self.writer = writer
+        self.writer = writer or Writer()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:

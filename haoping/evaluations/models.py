@@ -6,38 +6,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
+
+# The catalogues are the rules' (R1, R8), read from here by the many places that show them.
+from haoping.evaluations.rules import LEVEL_LABELS as LEVEL_LABELS
+from haoping.evaluations.rules import QUESTION_LABELS as QUESTION_LABELS
+from haoping.evaluations.rules import REASON_LABELS as REASON_LABELS
 from haoping.fields import EncryptedTextField
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord, Visit
-
-# R1: the five levels and their names.
-LEVEL_LABELS = {
-    5: _("Very satisfied"),
-    4: _("Satisfied"),
-    3: _("Basically satisfied"),
-    2: _("Dissatisfied"),
-    1: _("Very dissatisfied"),
-}
-
-# R8: reason tags a bad rating may carry.
-REASON_LABELS = {
-    "attitude": _("Poor service attitude"),
-    "efficiency": _("Slow, long waiting"),
-    "process": _("Complicated procedure"),
-    "materials": _("Too many materials required"),
-    "repeat_visits": _("Had to come back several times"),
-    "guidance": _("Unclear guidance"),
-    "system": _("Online system hard to use"),
-    "environment": _("Poor environment or facilities"),
-    "other": _("Other"),
-}
-
-# R8: the online questionnaire; each answered 1–5, suggestions as text.
-QUESTION_LABELS = {
-    "guide_clear": _("The service guide was clear"),
-    "procedure_convenient": _("The procedure was convenient"),
-    "materials_streamlined": _("The materials were streamlined"),
-    "interface_friendly": _("The interface was friendly"),
-}
 
 
 class Evaluation(models.Model):
@@ -108,6 +83,9 @@ class Evaluation(models.Model):
     # Stored with phone and ID numbers masked; the original, when it held any, encrypted beside it.
     comment = models.TextField(_("comment"), blank=True)
     comment_sealed = EncryptedTextField(_("comment as written (encrypted)"), blank=True, editable=False)
+    # Likewise the questionnaire's suggestion (R8): masked in `answers`, the original here. The row
+    # MAC covers what is read (the masked texts), as for the comment.
+    suggestion_sealed = EncryptedTextField(_("suggestion as written (encrypted)"), blank=True, editable=False)
     # One receipt per submission; a batch or theme rating shares it across its rows.
     receipt = models.CharField(_("receipt"), max_length=20)
     client_ref = models.CharField(_("client reference"), max_length=80, blank=True)
@@ -182,3 +160,31 @@ class ChainCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number} ≤{self.last_seq}"
+
+
+class BlockedEvaluator(models.Model):
+    """恶意评价人员信息库 (R15). Matched by keyed digests only; the clear numbers are never stored here."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    # NULL, not '', when unknown, so that an empty digest never matches.
+    phone_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    id_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    # The case whose rating was found malicious (rectification decides that; a name, not an import).
+    case = models.ForeignKey(
+        "rectification.BadReviewCase", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    added_by_label = models.CharField(_("added by"), max_length=150)
+    added_at = models.DateTimeField(_("added at"))
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by_label = models.CharField(_("removed by"), max_length=150, blank=True)
+    removed_reason = models.TextField(_("why removed"), blank=True)
+
+    class Meta:
+        # Kept where rectification first created it.
+        db_table = "rectification_blockedevaluator"
+        verbose_name = _("blocked evaluator")
+        verbose_name_plural = _("blocked evaluators")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

@@ -3,15 +3,10 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
-from haoping.records.models import RatingSlot, ServiceRecord
-
-
-def record_evaluations(*, record: ServiceRecord) -> QuerySet[Evaluation]:
-    return Evaluation.objects.filter(record=record).order_by("rated_at", "id")
+from haoping.records.models import RatingSlot
 
 
 class SlotState(StrEnum):

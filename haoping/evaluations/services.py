@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -21,24 +22,18 @@ from django.utils.translation import gettext as _
 from haoping.accounts.access import access_visible
 from haoping.accounts.models import ApiClient
 from haoping.directory.models import Region
-from haoping.errors import Busy, Conflict, Gone, Invalid, NotFound
+from haoping.errors import Busy, Conflict, Invalid, NotFound
+from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
-from haoping.evaluations.models import QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation
+from haoping.evaluations.rules import DEFAULT_LEVEL, SUGGESTION, Content, Party, SlotFacts
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW, check_time
 
-MAX_COMMENT = 1000
-MAX_SUGGESTION = 500
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
-# Channels with a screen, where a bad rating must say why (R8); phone key-press, SMS replies
-# and paper forms may carry a bare level.
-SCREEN_CHANNELS = {"pc", "mobile", "qrcode", "pad", "kiosk"}
-CHANNELS = frozenset(Evaluation.Channel.values)
-RATED_BY = frozenset(Evaluation.RatedBy.values)
-DEFAULT_LEVEL = 3  # R2: 基本满意
 DEFAULT_RECEIPT = "DEFAULT"
 
 SLOT_RELATED = ("region", "record__item", "record__bundle", "visit__window", "bundle")
@@ -66,47 +61,29 @@ def new_receipt() -> str:
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
-def _validate_content(
-    *, level: int, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str
-) -> None:
-    # R1: five levels.
-    if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
-        raise Invalid("invalid", _("level: must be a whole number from 1 to 5"), field="level")
-    if channel not in CHANNELS:
-        raise Invalid("invalid", _("channel: unknown channel %(channel)s") % {"channel": channel}, field="channel")
-    if rated_by not in RATED_BY:
-        raise Invalid(
-            "invalid", _("rated_by: must be applicant or agent, not %(value)s") % {"value": rated_by}, field="rated_by"
-        )
-    for reason in reasons:
-        if reason not in REASON_LABELS:
-            raise Invalid("invalid", _("reasons: unknown reason %(reason)s") % {"reason": reason}, field="reasons")
-    if len(comment) > MAX_COMMENT:
-        raise Invalid("too_long", _("comment: at most %(max)d characters") % {"max": MAX_COMMENT}, field="comment")
-    for key, value in answers.items():
-        if key == "suggestion":
-            if not isinstance(value, str) or len(value) > MAX_SUGGESTION or "\x00" in value:
-                raise Invalid(
-                    "invalid",
-                    _("answers.suggestion: text of at most %(max)d characters") % {"max": MAX_SUGGESTION},
-                    field="answers",
-                )
-        elif key in QUESTION_LABELS:
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
-                raise Invalid(
-                    "invalid", _("answers.%(key)s: must be a whole number from 1 to 5") % {"key": key}, field="answers"
-                )
-        else:
-            raise Invalid("invalid", _("answers: unknown question %(key)s") % {"key": key}, field="answers")
-    # R8: a bad rating on a screen carries reason tags or text.
-    if level <= 2 and channel in SCREEN_CHANNELS and not reasons and not comment.strip():
-        raise Invalid("reason_required", _("reasons: a rating of 1 or 2 needs a reason or a comment"), field="reasons")
+def content_check(
+    *, level: Any, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str
+) -> Content:
+    """What a rating says, checked by the rules (R1, R8) before anything is looked up."""
+    content = Content(
+        level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
+    )
+    rules.content_check(content)
+    return content
+
+
+def seal_answers(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The questionnaire as stored: its free-text suggestion masked like a comment, and the original
+    to seal beside it (`seal_free_text`), empty when masking changed nothing."""
+    suggestion = answers.get(SUGGESTION)
+    if not isinstance(suggestion, str):
+        return answers, ""
+    masked, sealed = seal_free_text(suggestion)
+    return {**answers, SUGGESTION: masked}, sealed
 
 
 def _blocked(person: str) -> Exists:
-    """R15: whether the record's applicant or agent is in the registry (matched by keyed digests)."""
-    from haoping.rectification.models import BlockedEvaluator
-
+    """Whether the record's applicant or agent is in the registry (R15), matched by keyed digests."""
     live = BlockedEvaluator.objects.filter(removed_at__isnull=True)
     return Exists(
         live.filter(
@@ -116,20 +93,36 @@ def _blocked(person: str) -> Exists:
     )
 
 
-def _evaluator_blocked(slot: RatingSlot, target: RatingSlot, rated_by: str) -> bool:
-    person = "agent" if rated_by == Evaluation.RatedBy.AGENT else "applicant"
-    if slot.kind != RatingSlot.Kind.THEME:
-        return bool(getattr(slot, f"{person}_blocked"))
-    # A theme's slot has no record of its own; ask about the person on the rated records.
-    return RatingSlot.objects.filter(pk=target.pk).annotate(hit=_blocked(person)).values_list("hit", flat=True)[0]
+def _slots() -> QuerySet[RatingSlot]:
+    """Ratable services with the facts the rules ask about: rated yet, and each party's registry entry."""
+    return RatingSlot.objects.select_related(*SLOT_RELATED).annotate(
+        applicant_blocked=_blocked("applicant"),
+        agent_blocked=_blocked("agent"),
+        rated=Exists(Evaluation.objects.filter(slot_id=OuterRef("pk"))),
+    )
+
+
+def slot_facts(slot: RatingSlot) -> SlotFacts:
+    """The facts of a slot from `_slots()`, as the rules take them."""
+    record, visit = slot.record, slot.visit
+    agent_id = record.agent_id if record else None
+    return SlotFacts(
+        key=slot.pk,
+        kind=slot.kind,
+        opens_at=slot.opens_at,
+        closes_at=slot.closes_at,
+        rated=bool(slot.rated),  # type: ignore[attr-defined]
+        applicant=Party(record.applicant_id if record else None, bool(slot.applicant_blocked)),  # type: ignore[attr-defined]
+        agent=None if agent_id is None else Party(agent_id, bool(slot.agent_blocked)),  # type: ignore[attr-defined]
+        visit_window_id=visit.window_id if visit else None,
+        visit_day=timezone.localtime(visit.at).date() if visit else None,
+    )
 
 
 def _resolve_slot(
     *, client: ApiClient | None, token: str | None, record_no: str | None, visit_id: int | None, bundle_no: str | None
 ) -> RatingSlot:
-    slots = RatingSlot.objects.select_related(*SLOT_RELATED).annotate(
-        applicant_blocked=_blocked("applicant"), agent_blocked=_blocked("agent")
-    )
+    slots = _slots()
     given = [name for name, value in (("token", token), ("record_no", record_no), ("bundle_no", bundle_no)) if value]
     if len(given) != 1:
         raise Invalid("invalid", _("token, record_no or bundle_no: give exactly one"), field="token")
@@ -169,45 +162,19 @@ def _resolve_slot(
     return slot
 
 
-def _unrated(slots: QuerySet[RatingSlot]) -> QuerySet[RatingSlot]:
-    return slots.filter(evaluations__isnull=True)
-
-
 def _targets(slot: RatingSlot, at: dt.datetime) -> list[RatingSlot]:
     """The ratable services one submission rates (R5, R6), or a 409/410 explaining why none."""
     if slot.kind == RatingSlot.Kind.THEME:
-        # R6: the overall rating goes to every linked record not rated on its own.
-        linked = RatingSlot.objects.select_related(*SLOT_RELATED).filter(
-            kind=RatingSlot.Kind.COMPLETION, record__bundle=slot.bundle
-        )
-        unrated = list(_unrated(linked))
-        open_now = [s for s in unrated if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
-        if open_now:
-            return open_now
-        if unrated and at < min(s.opens_at for s in unrated) - MAX_CLOCK_SKEW:
-            raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
-        if unrated:
-            raise Gone("window_closed", _("the rating period of this service has ended"))
-        if linked.exists():
-            raise Conflict("already_rated", _("this service has been rated already"))
-        raise Conflict("not_completed", _("no record of this theme is completed yet"))
-
-    group = [slot]
-    bundle = slot.record.bundle if slot.record else None
-    if bundle is not None and bundle.kind == Bundle.Kind.BATCH:
-        # R5: one rating for the whole batch, applied to every record of it.
-        same = RatingSlot.objects.select_related(*SLOT_RELATED).filter(kind=slot.kind, record__bundle=bundle)
-        if slot.visit is not None:
-            day = timezone.localtime(slot.visit.at).date()
-            same = same.filter(visit__window_id=slot.visit.window_id, visit__at__date=day)
-        group = [slot] + [s for s in _unrated(same.exclude(pk=slot.pk)) if s.opens_at <= at <= s.closes_at]  # type: ignore[operator]
-    if at > slot.closes_at:  # type: ignore[operator]
-        if slot.evaluations.exists():
-            raise Conflict("already_rated", _("this service has been rated already"))
-        raise Gone("window_closed", _("the rating period of this service has ended"))
-    if at < slot.opens_at - MAX_CLOCK_SKEW:
-        raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
-    return group
+        linked = list(_slots().filter(kind=RatingSlot.Kind.COMPLETION, record__bundle=slot.bundle).order_by("pk"))
+        keys = rules.theme_targets([slot_facts(s) for s in linked], at, skew=MAX_CLOCK_SKEW)
+    else:
+        bundle = slot.record.bundle if slot.record else None
+        linked = [slot]
+        if bundle is not None and bundle.kind == Bundle.Kind.BATCH:
+            linked += list(_slots().filter(kind=slot.kind, record__bundle=bundle).exclude(pk=slot.pk).order_by("pk"))
+        keys = rules.batch_targets(slot_facts(slot), [slot_facts(s) for s in linked], at, skew=MAX_CLOCK_SKEW)
+    by_key = {s.pk: s for s in linked}
+    return [by_key[key] for key in keys]
 
 
 # What an evaluation copies from its ratable service, as lookup paths from the slot. The fast
@@ -295,12 +262,11 @@ def evaluation_submit(
     answers = answers or {}
     reasons = reasons or []
     comment = comment.strip()
-    _validate_content(
-        level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
-    )
+    content_check(level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment)
     if len(client_ref) > 64:
         raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
     comment, comment_sealed = seal_free_text(comment)
+    answers, suggestion_sealed = seal_answers(answers)
     now = timezone.now()
     if rated_at is not None:
         if channel != Evaluation.Channel.PAPER:
@@ -315,11 +281,9 @@ def evaluation_submit(
     if replay:
         return replay
     targets = _targets(slot, at)
-    # R7: an agent may rate only what an agent handled.
-    if rated_by == Evaluation.RatedBy.AGENT and not any(t.record and t.record.agent_id for t in targets):
-        raise Invalid("invalid", _("rated_by: this service had no agent"), field="rated_by")
+    who = rules.evaluator(rated_by, [slot_facts(t) for t in targets])
     receipt = new_receipt()
-    blocked = _evaluator_blocked(slot, targets[0], rated_by)
+    blocked = not rules.counted(who)
     rows = [
         evaluation_build(
             target,
@@ -333,6 +297,7 @@ def evaluation_submit(
             reasons=reasons,
             comment=comment,
             comment_sealed=comment_sealed,
+            suggestion_sealed=suggestion_sealed,
             receipt=receipt,
             client_ref=ref,
             overall=slot.kind == RatingSlot.Kind.THEME,
@@ -341,7 +306,7 @@ def evaluation_submit(
         for target in targets
     ]
     try:
-        _retrying(lambda: _store(rows, targets[0], rated_by, now, opens_case=level <= 2 and not blocked))
+        _retrying(lambda: _store(rows, targets[0].region, who, now))
     except IntegrityError as exc:
         # R4/R7: someone rated this service first, on this channel or another.
         replay = _replay(slot, ref, level)
@@ -352,14 +317,14 @@ def evaluation_submit(
     return Submission(receipt=receipt, evaluations=rows)
 
 
-def _store(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime, *, opens_case: bool) -> None:
+def _store(rows: list[Evaluation], region: Region, who: rules.Party, now: dt.datetime) -> None:
     for row in rows:  # as built, should an earlier try have numbered them before it failed
         row.pk, row._state.adding = None, True
-    if opens_case:
+    if rules.opens_case(rows[0].level, who):
         # R12: a bad rating and its case are stored together, or neither is.
         with transaction.atomic():
             Evaluation.objects.bulk_create(rows)
-            _open_case(rows, target, rated_by, now)
+            bad_rating_case_open(evaluations=rows, region=region, evaluator_id=who.person_id, now=now)
     else:
         _insert(rows)
 
@@ -390,34 +355,30 @@ def _retrying(write: Callable[[], None]) -> None:
             time.sleep(pause)
 
 
-def _open_case(rows: list[Evaluation], target: RatingSlot, rated_by: str, now: dt.datetime) -> None:
-    record = target.record
-    assert record is not None
-    bad_rating_case_open(
-        evaluations=rows,
-        region=target.region,
-        rated_by=rated_by,
-        applicant_id=record.applicant_id,
-        agent_id=record.agent_id,
-        now=now,
-    )
+class CaseOpener(Protocol):
+    def __call__(
+        self, *, evaluations: Sequence[Evaluation], region: Region, evaluator_id: int | None, now: dt.datetime
+    ) -> object: ...
+
+
+# R12: what opens a bad rating's case; rectification, which reads the evaluations, says so from its
+# app's `ready` (`bad_rating_case_opener`), so that evaluations never imports it.
+_case_opener: CaseOpener | None = None
+
+
+def bad_rating_case_opener(open_case: CaseOpener) -> None:
+    global _case_opener
+    _case_opener = open_case
 
 
 def bad_rating_case_open(
-    *,
-    evaluations: list[Evaluation],
-    region: Region,
-    rated_by: str,
-    applicant_id: int | None,
-    agent_id: int | None,
-    now: dt.datetime,
+    *, evaluations: list[Evaluation], region: Region, evaluator_id: int | None, now: dt.datetime
 ) -> None:
-    """R12: the case of a bad rating, inside the rating's transaction; the evaluator is whichever of
-    applicant and agent rated (R7)."""
-    from haoping.rectification.services import case_open
-
-    evaluator_id = agent_id if rated_by == Evaluation.RatedBy.AGENT else applicant_id
-    case_open(evaluations=evaluations, region=region, evaluator_id=evaluator_id, now=now)
+    """R12: the case of a bad rating, inside the rating's transaction; `evaluator_id` is whoever
+    rated (`rules.evaluator`, R7)."""
+    if _case_opener is None:
+        raise ImproperlyConfigured("no app opens the cases of bad ratings")
+    _case_opener(evaluations=evaluations, region=region, evaluator_id=evaluator_id, now=now)
 
 
 def _insert(rows: list[Evaluation]) -> None:
@@ -460,7 +421,10 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     first = rated.order_by("id").first()
     if first is None:
         return None
-    fields = ("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed", "blocked")
+    fields = (
+        *("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed"),
+        *("suggestion_sealed", "blocked"),
+    )
     copy = {f: getattr(first, f) for f in fields}
     ev = evaluation_build(
         slot,
@@ -518,3 +482,59 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) ->
         created += Evaluation.objects.filter(
             slot_id__in=[s.pk for s in due], source=Evaluation.Source.DEFAULT, created_at=now
         ).count()
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry of malicious evaluators (R15): read by every rating, written by rectification once
+# a manager has found a rating malicious.
+
+
+def _digest_match(phone_digest: str | None, id_digest: str | None) -> Q:
+    q = Q(pk__in=[])
+    if phone_digest:
+        q |= Q(phone_digest=phone_digest)
+    if id_digest:
+        q |= Q(id_digest=id_digest)
+    return q
+
+
+@transaction.atomic
+def blocked_evaluator_add(
+    *,
+    region_id: int,
+    phone_digest: str | None,
+    id_digest: str | None,
+    case_id: int,
+    reason: str,
+    added_by_label: str,
+    now: dt.datetime,
+) -> BlockedEvaluator:
+    """R15: enter a person in the registry, matched from now on by either keyed digest."""
+    if not (phone_digest or id_digest):
+        raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
+    if BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(_digest_match(phone_digest, id_digest)).exists():
+        raise Conflict("already_blocked", _("this evaluator is in the registry already"))
+    return BlockedEvaluator.objects.create(
+        region_id=region_id,
+        phone_digest=phone_digest or None,
+        id_digest=id_digest or None,
+        case_id=case_id,
+        reason=reason,
+        added_by_label=added_by_label[:150],
+        added_at=now,
+    )
+
+
+@transaction.atomic
+def blocked_evaluator_remove(
+    *, entry: BlockedEvaluator, reason: str, removed_by_label: str, now: dt.datetime
+) -> BlockedEvaluator:
+    """R15: take an entry out of the registry; the person's later ratings count again."""
+    entry = BlockedEvaluator.objects.select_for_update().select_related("region").get(pk=entry.pk)
+    if entry.removed_at is not None:
+        raise Conflict("already_removed", _("this entry has been removed already"))
+    entry.removed_at = now
+    entry.removed_by_label = removed_by_label[:150]
+    entry.removed_reason = reason
+    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason"])
+    return entry

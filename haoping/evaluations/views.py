@@ -17,10 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.exceptions import Ratelimited
 
-from haoping.errors import Busy, DomainError, Forbidden, NotFound
+from haoping.errors import Busy, DomainError, Forbidden, Invalid, NotFound
+from haoping.evaluations import rules
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.rules import MAX_COMMENT, MAX_SUGGESTION, Content
 from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
-from haoping.evaluations.services import MAX_COMMENT, MAX_SUGGESTION, evaluation_submit
+from haoping.evaluations.services import evaluation_submit
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.records.links import evaluation_url
@@ -72,14 +74,20 @@ class RatingForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean() or {}
         level = data.get("level")
-        # R8: a bad rating says why.
-        if (
-            isinstance(level, int)
-            and level <= 2
-            and not data.get("reasons")
-            and not (data.get("comment") or "").strip()
-        ):
-            self.add_error("reasons", _("For a rating of 1 or 2, choose a reason or write a comment."))
+        if isinstance(level, int):
+            # R8, as the page says it: every channel of this page is a screen.
+            content = Content(
+                level=level,
+                channel=Evaluation.Channel.MOBILE,
+                rated_by=Evaluation.RatedBy.APPLICANT,
+                answers={},
+                reasons=data.get("reasons") or [],
+                comment=data.get("comment") or "",
+            )
+            try:
+                rules.bad_rating_reason_check(content)
+            except Invalid:
+                self.add_error("reasons", _("For a rating of 1 or 2, choose a reason or write a comment."))
         return data
 
     def answers(self) -> dict[str, object]:

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
 from haoping.evaluations.models import Evaluation
+from haoping.rectification.models import BadReviewCase
 
 # Stored counts; `valid_bad` is derived (bad − invalid_bad).
 COUNTS = ("total", "active", "defaults", "active_good", "bad", "invalid_bad", "replied", "rectified", "satisfied")
@@ -41,8 +42,6 @@ def case_aggregates() -> dict[str, Count]:
     """The counts of bad reviews that depend on their case; each counts only bad reviews, so they
     can also be taken over the bad reviews alone (`BAD`), which is how the rollups read them: over a
     few rows PostgreSQL looks each case up by its index rather than hashing the whole case table."""
-    from haoping.rectification.models import BadReviewCase
-
     cases = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"))
     # The subqueries go straight into the filters: aggregating over annotations made Django wrap the
     # query and lose them on PostgreSQL.
@@ -81,8 +80,6 @@ def counted(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
 def valid_bad(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
     """The bad reviews among `evaluations` that count: not blocked, and not found mistaken or
     malicious nor upheld on appeal."""
-    from haoping.rectification.models import BadReviewCase
-
     invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
     return counted(evaluations).filter(BAD).exclude(Exists(invalid))
 

@@ -37,6 +37,7 @@ from haoping.indicators.counting import (
 from haoping.indicators.models import DailyCount, MonthlyCount
 from haoping.indicators.services import ALL_CHANNELS, KIND_FIELDS, day_bounds, month_end, tune_plans
 from haoping.lib.masking import redact_text
+from haoping.rectification.models import BadReviewCase
 
 # The rows of each channel, rather than the all-channels rows.
 PER_CHANNEL = "per-channel"
@@ -508,8 +509,6 @@ def problem_examples(
 ) -> dict[int, list[Example]]:
     """The latest comments of each object's valid bad reviews, `per` at most, numbers removed (R10),
     each with the case that answers it. A batch or theme rating (one receipt) is one example."""
-    from haoping.rectification.models import BadReviewCase
-
     field = KIND_FIELDS[DailyCount.Kind(kind)]
     start, end = day_bounds(first, last)
     rows = valid_bad(

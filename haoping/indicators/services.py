@@ -14,15 +14,12 @@ suite asserts under 200 ms for a demo-sized day (tests/test_rollup_locks.py).
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import json
-import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import DateField, F, Func, Max, Min, Q, Sum, Value
 from django.db.models.functions import Substr, TruncDate, TruncMonth
@@ -43,6 +40,7 @@ from haoping.indicators.counting import (
 )
 from haoping.indicators.models import CountedCase, DailyCount, MonthlyCount, ProblemTerm, RollupMark
 from haoping.indicators.problems import terms
+from haoping.rectification.models import BadReviewCase, CaseEvent
 
 # Object kind → the evaluation's field naming it.
 KIND_FIELDS = {
@@ -54,45 +52,6 @@ KIND_FIELDS = {
     DailyCount.Kind.ITEM: "item_id",
     DailyCount.Kind.STAFF: "staff_id",
 }
-_paused: contextvars.ContextVar[bool] = contextvars.ContextVar("rollups_paused", default=False)
-
-
-def rollups_soon() -> None:
-    """Ask for an update once the current transaction commits (outside the request's own work)."""
-    if not _paused.get() and getattr(settings, "HAOPING_ROLLUPS_ENQUEUE", True):
-        transaction.on_commit(_enqueue)
-
-
-# A burst of ratings asks for one update: the first one schedules it this long ahead, and those
-# committed before it runs are recounted with it, so each process queues at most one a second.
-COALESCE_SECONDS = 1.0
-_next_enqueue = 0.0
-
-
-def _enqueue() -> None:
-    from huey.contrib.djhuey import HUEY
-
-    from haoping.indicators.tasks import update_rollups
-
-    global _next_enqueue
-    now = time.monotonic()
-    if now < _next_enqueue:
-        return
-    _next_enqueue = now + COALESCE_SECONDS
-    if HUEY.immediate:
-        update_rollups()  # huey's immediate mode keeps scheduled tasks and never runs them
-    else:
-        update_rollups.schedule(delay=COALESCE_SECONDS)
-
-
-@contextlib.contextmanager
-def rollups_paused() -> Iterator[None]:
-    """For bulk loads (the demo), which rebuild the rollups once at the end."""
-    token = _paused.set(True)
-    try:
-        yield
-    finally:
-        _paused.reset(token)
 
 
 def tune_plans() -> None:
@@ -363,8 +322,6 @@ MARKED = ("evaluations", "case_events")
 
 
 def _marked_models() -> dict[str, Any]:
-    from haoping.rectification.models import CaseEvent
-
     return {"evaluations": Evaluation, "case_events": CaseEvent}
 
 
@@ -689,8 +646,6 @@ def _evaluations_step(size: int) -> int:
 
 def _cases_step(size: int) -> int:
     """Count the outcome of the cases of up to `size` case steps not read yet; the number read."""
-    from haoping.rectification.models import BadReviewCase, CaseEvent
-
     marks = _marks()
     mark = marks["case_events"]
     events = list(CaseEvent.objects.filter(_pending(mark)).order_by("pk").values_list("pk", "case_id")[:size])
@@ -716,8 +671,6 @@ def _cases_step(size: int) -> int:
 
 def counted_cases_reset() -> None:
     """Count every case's outcome as it stands (for a recount of everything)."""
-    from haoping.rectification.models import BadReviewCase
-
     CountedCase.objects.all().delete()
     rows = [
         CountedCase(region_id=region_id, receipt=receipt, **dict(zip(CASE_FLAGS, flags, strict=True)))

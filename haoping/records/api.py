@@ -8,7 +8,6 @@ from pydantic import ConfigDict, Field
 
 from haoping.apidocs import code_list, doc
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
-from haoping.evaluations.selectors import record_evaluations
 from haoping.records import services
 from haoping.records.links import link_pair
 from haoping.records.models import Applicant, Bundle, ServiceRecord
@@ -335,6 +334,6 @@ def get_record(request: ApiRequest, record_no: RecordNoPath) -> dict[str, object
                 "rated_by": ev.rated_by or None,
                 "rated_at": ev.rated_at,
             }
-            for ev in record_evaluations(record=record)
+            for ev in record.evaluations.order_by("rated_at", "id")
         ],
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model
@@ -267,16 +267,29 @@ def record_create(
     return record
 
 
-def _complete(record: ServiceRecord, completed_at: dt.datetime) -> RatingSlot:
-    from haoping.evaluations.services import evaluation_inherit
+# What else happens when a record completes, each given its new completion slot: evaluations
+# registers R5/R6's inheritance (`evaluation_inherit`) from its app's `ready`, so that records,
+# which evaluations reads, never imports it.
+class CompletionFollower(Protocol):
+    def __call__(self, *, slot: RatingSlot) -> object: ...
 
+
+_completion_followers: list[CompletionFollower] = []
+
+
+def completion_follower(follow: CompletionFollower) -> None:
+    if follow not in _completion_followers:
+        _completion_followers.append(follow)
+
+
+def _complete(record: ServiceRecord, completed_at: dt.datetime) -> RatingSlot:
     record.status = ServiceRecord.Status.COMPLETED
     record.completed_at = completed_at
     record.save(update_fields=["status", "completed_at"])
     # R4: every record is rated once at completion.
     slot = slot_open(kind=RatingSlot.Kind.COMPLETION, region=record.region, at=completed_at, record=record)
-    # R5/R6: a batch or theme rated already covers a record that completes afterwards.
-    evaluation_inherit(slot=slot)
+    for follow in _completion_followers:
+        follow(slot=slot)
     return slot
 
 

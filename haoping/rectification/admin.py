@@ -9,7 +9,6 @@ from haoping.admin_base import ReadOnlyAdmin
 from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
-    BlockedEvaluator,
     CaseEvent,
     Message,
     SpotCheck,
@@ -42,15 +41,6 @@ class BadReviewCaseAdmin(ReadOnlyAdmin):
 class AppealAdmin(ReadOnlyAdmin):
     list_display = ["id", "case", "state", "filed_at", "decide_due", "decided_at"]
     list_filter = ["state", "region"]
-
-
-@admin.register(BlockedEvaluator)
-class BlockedEvaluatorAdmin(ReadOnlyAdmin):
-    """Additions and removals go through the console, where they are audited."""
-
-    list_display = ["id", "region", "case", "added_at", "added_by_label", "removed_at"]
-    list_filter = ["region"]
-    exclude = ["phone_digest", "id_digest"]
 
 
 class SpotCheckItemInline(admin.TabularInline):

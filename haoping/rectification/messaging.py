@@ -17,7 +17,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from haoping.lib.inserts import insert
 from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.sms import SmsTemplate, sms_signature
 
@@ -53,10 +52,10 @@ def message_send(*, at: dt.datetime | None = None, **fields: object) -> Message:
     backend = _backend()
     moment = at or timezone.now()
     if getattr(backend, "delivers_by_storing", False):
-        message = insert(Message(created_at=moment, sent_at=moment, backend=type(backend).__name__, **fields))
+        message = Message.objects.create(created_at=moment, sent_at=moment, backend=type(backend).__name__, **fields)
         backend.send(message)
         return message
-    message = insert(Message(created_at=moment, **fields))
+    message = Message.objects.create(created_at=moment, **fields)
     transaction.on_commit(lambda: _deliver(backend, message, at))
     return message
 

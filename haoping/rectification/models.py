@@ -251,29 +251,6 @@ class Consultation(models.Model):
         return f"{self.case_id} {self.unit_id}"
 
 
-class BlockedEvaluator(models.Model):
-    """恶意评价人员信息库 (R15). Matched by keyed digests only; the clear numbers are never stored here."""
-
-    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
-    # NULL, not '', when unknown, so that an empty digest never matches.
-    phone_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
-    id_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
-    case = models.ForeignKey(BadReviewCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
-    reason = models.TextField(_("reason"))
-    added_by_label = models.CharField(_("added by"), max_length=150)
-    added_at = models.DateTimeField(_("added at"))
-    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
-    removed_by_label = models.CharField(_("removed by"), max_length=150, blank=True)
-    removed_reason = models.TextField(_("why removed"), blank=True)
-
-    class Meta:
-        verbose_name = _("blocked evaluator")
-        verbose_name_plural = _("blocked evaluators")
-
-    def __str__(self) -> str:
-        return f"#{self.pk}"
-
-
 class SpotCheck(models.Model):
     """R13: a manager's random sample of closed cases, each checked."""
 

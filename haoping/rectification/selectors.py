@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, access_identity, case_scope, within_region
 from haoping.errors import NotFound
+from haoping.evaluations.models import BlockedEvaluator
 from haoping.lib.masking import mask_text, redact_text
 from haoping.records.services import phone_tail_digest
 from haoping.rectification.deadlines import (
@@ -30,7 +31,6 @@ from haoping.rectification.deadlines import (
 from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
-    BlockedEvaluator,
     CaseEvent,
     Evidence,
     Message,

@@ -18,7 +18,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -38,11 +37,12 @@ from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
 from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
-from haoping.evaluations.models import Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation
+from haoping.evaluations.services import blocked_evaluator_add as registry_add
+from haoping.evaluations.services import blocked_evaluator_remove as registry_remove
 from haoping.fields import seal_free_text
-from haoping.indicators.services import rollups_soon
-from haoping.lib.inserts import insert
 from haoping.lib.masking import mask_id_number, mask_name, mask_phone
+from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
 from haoping.rectification import sms
 from haoping.rectification.deadlines import (
@@ -58,7 +58,6 @@ from haoping.rectification.messaging import message_send, message_to_evaluator
 from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
-    BlockedEvaluator,
     CaseEvent,
     Consultation,
     Evidence,
@@ -144,39 +143,35 @@ def case_open(
     lead = evaluations[0]
     policy = policy_for_region(region)
     contact = rules_for(policy.case_deadlines).contact.after(now)
-    case = insert(
-        BadReviewCase(
-            region_id=lead.region_id,
-            evaluation=lead,
-            receipt=lead.receipt,
-            record_id=lead.record_id,
-            item_id=lead.item_id,
-            unit_id=lead.department_id,
-            institution_id=lead.institution_id,
-            window_id=lead.window_id,
-            staff_id=lead.staff_id,
-            level=lead.level,
-            evaluator_id=evaluator_id,
-            deadline_rules=policy.case_deadlines,
-            opened_at=now,
-            dispatched_at=now,
-            contact_due=contact.at,
-            step_started_at=now,
-            due_at=contact.at,
-            warn_at=_warn_at(now, contact.at, policy.warn_percent),
-            provisional=contact.provisional,
-            public_id=new_public_id(),
-        )
+    case = BadReviewCase.objects.create(
+        region_id=lead.region_id,
+        evaluation=lead,
+        receipt=lead.receipt,
+        record_id=lead.record_id,
+        item_id=lead.item_id,
+        unit_id=lead.department_id,
+        institution_id=lead.institution_id,
+        window_id=lead.window_id,
+        staff_id=lead.staff_id,
+        level=lead.level,
+        evaluator_id=evaluator_id,
+        deadline_rules=policy.case_deadlines,
+        opened_at=now,
+        dispatched_at=now,
+        contact_due=contact.at,
+        step_started_at=now,
+        due_at=contact.at,
+        warn_at=_warn_at(now, contact.at, policy.warn_percent),
+        provisional=contact.provisional,
+        public_id=new_public_id(),
     )
-    insert(
-        CaseEvent(
-            case=case,
-            at=now,
-            action="open",
-            to_state=S.OPEN,
-            actor_label=_("the system"),
-            data={"records": len(evaluations)},
-        )
+    CaseEvent.objects.create(
+        case=case,
+        at=now,
+        action="open",
+        to_state=S.OPEN,
+        actor_label=_("the system"),
+        data={"records": len(evaluations)},
     )
     message_send(
         at=now,
@@ -1070,23 +1065,18 @@ def blocked_evaluator_add(*, actor: Actor, case: BadReviewCase, reason: str) -> 
     if not (case.invalid and case.invalid_reason == BadReviewCase.Invalidity.MALICIOUS):
         raise Conflict("not_malicious", _("only an evaluator whose rating was found malicious may be added"))
     person = case.evaluator
-    if person is None or not (person.phone_digest or person.id_digest):
+    if person is None:
         raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
     reason = _note(reason, "reason", required=True)
-    existing = BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(
-        _digest_match(person.phone_digest, person.id_digest)
-    )
-    if existing.exists():
-        raise Conflict("already_blocked", _("this evaluator is in the registry already"))
     now = timezone.now()
-    entry = BlockedEvaluator.objects.create(
+    entry = registry_add(
         region_id=case.region_id,
-        phone_digest=person.phone_digest or None,
-        id_digest=person.id_digest or None,
-        case=case,
+        phone_digest=person.phone_digest,
+        id_digest=person.id_digest,
+        case_id=case.pk,
         reason=reason,
-        added_by_label=str(actor.label)[:150],
-        added_at=now,
+        added_by_label=str(actor.label),
+        now=now,
     )
     _event(case, actor=actor, action="block_evaluator", at=now, note=reason, data={"entry": entry.pk})
     audit_record(
@@ -1098,28 +1088,13 @@ def blocked_evaluator_add(*, actor: Actor, case: BadReviewCase, reason: str) -> 
     return entry
 
 
-def _digest_match(phone_digest: str, id_digest: str) -> Q:
-    q = Q(pk__in=[])
-    if phone_digest:
-        q |= Q(phone_digest=phone_digest)
-    if id_digest:
-        q |= Q(id_digest=id_digest)
-    return q
-
-
 @transaction.atomic
 def blocked_evaluator_remove(*, actor: Actor, entry: BlockedEvaluator, reason: str) -> BlockedEvaluator:
     if not actor.has("manager"):
         raise Forbidden("forbidden", _("only a manager may remove from the registry"))
-    entry = BlockedEvaluator.objects.select_for_update().select_related("region").get(pk=entry.pk)
-    access_case_region(actor, entry.region)
-    if entry.removed_at is not None:
-        raise Conflict("already_removed", _("this entry has been removed already"))
+    access_case_region(actor, BlockedEvaluator.objects.select_related("region").get(pk=entry.pk).region)
     reason = _note(reason, "reason", required=True)
-    entry.removed_at = timezone.now()
-    entry.removed_by_label = str(actor.label)[:150]
-    entry.removed_reason = reason
-    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason"])
+    entry = registry_remove(entry=entry, reason=reason, removed_by_label=str(actor.label), now=timezone.now())
     audit_record(
         actor=actor.user or actor.client or actor.label,
         action=AuditEntry.Action.UNBLOCK_EVALUATOR,

@@ -3,6 +3,7 @@ identifies the evaluator reaches the rated staff member."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from haoping.accounts.models import Membership
 from haoping.directory.models import Department, Staff
-from haoping.evaluations.chain import chain_verify
+from haoping.evaluations.chain import chain_verify, row_mac
 from haoping.evaluations.models import Evaluation
 from haoping.rectification.models import Appeal, BadReviewCase, CaseEvent, Message
 from haoping.rectification.tests.support import act_ok, detail
@@ -145,6 +146,39 @@ def test_comments_are_stored_masked_with_the_original_encrypted(
     api.post("/records", plain)
     api.post("/evaluations", {"record_no": plain["record_no"], "level": 5, "channel": "pc", "comment": "很好"})
     assert Evaluation.objects.get(record__record_no=plain["record_no"]).comment_sealed == ""
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_suggestions_are_stored_masked_with_the_original_encrypted(
+    world: dict[str, Any], record_payload: Any, fast: bool
+) -> None:
+    body = record_payload()
+    api = world["api"]
+    api.fast = fast
+    api.post("/records", body)
+    suggestion = "有问题请打 13812345678 找我"
+    answers = {"guide_clear": 4, "suggestion": suggestion}
+    res = api.post("/evaluations", {"record_no": body["record_no"], "level": 5, "channel": "pc", "answers": answers})
+    assert res.status_code == 201, res.content
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT answers, suggestion_sealed FROM evaluations_evaluation")
+        stored, sealed = cursor.fetchone()
+    stored = json.loads(stored) if isinstance(stored, str) else stored
+    assert stored == {"guide_clear": 4, "suggestion": "有问题请打 138****5678 找我"}
+    assert sealed.startswith("sm4gcm1:") and "5678" not in sealed
+    ev = Evaluation.objects.get()
+    assert (ev.answers["suggestion"], ev.suggestion_sealed) == (stored["suggestion"], suggestion)
+    # The row MAC covers the masked questionnaire as stored.
+    assert ev.row_mac == row_mac(ev)
+    assert chain_verify()[1] is None
+    plain = record_payload()
+    api.post("/records", plain)
+    api.post(
+        "/evaluations",
+        {"record_no": plain["record_no"], "level": 5, "channel": "pc", "answers": {"suggestion": "很好"}},
+    )
+    ev = Evaluation.objects.get(record__record_no=plain["record_no"])
+    assert (ev.answers, ev.suggestion_sealed) == ({"suggestion": "很好"}, "")
 
 
 def test_appeal_texts_are_stored_masked_with_the_originals_encrypted(

@@ -24,11 +24,11 @@ from haoping.demo.ratings import KEEP_OPEN
 from haoping.directory.models import Region, ServiceItem
 from haoping.directory.services import region_create
 from haoping.evaluations.chain import chain_verify
-from haoping.evaluations.models import REASON_LABELS, ChainSeal, Evaluation
+from haoping.evaluations.models import REASON_LABELS, BlockedEvaluator, ChainSeal, Evaluation
 from haoping.evaluations.views import RECEIPT_FORMAT
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
-from haoping.rectification.models import Appeal, BadReviewCase, BlockedEvaluator, Consultation, SpotCheckItem
+from haoping.rectification.models import Appeal, BadReviewCase, Consultation, SpotCheckItem
 
 RECORDS = 300
 WINDOW = dt.timedelta(days=7)  # the national default rating window (R2)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from conftest import iso
+from conftest import iso, rating_writer
 from haoping.evaluations.models import Evaluation
 
 CHANNELS = ["pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"]
@@ -226,6 +226,52 @@ def test_r7_a_bad_ratings_case_names_whoever_rated(world: dict[str, Any], record
     assert case.evaluator_id == expected and case.record.agent_id != case.record.applicant_id
 
 
+@pytest.mark.parametrize(
+    ("blocked", "by", "counted"),
+    [("applicant", "agent", True), ("agent", "applicant", True), ("agent", "agent", False)]
+    + [("applicant", "applicant", False)],
+)
+def test_r7_r15_only_the_evaluators_own_registry_entry_counts(
+    world: dict[str, Any], record_payload: Any, blocked: str, by: str, counted: bool
+) -> None:
+    """Whoever rated, agent or applicant, is the one the registry is asked about, never the other."""
+    from haoping.evaluations.models import BlockedEvaluator
+    from haoping.records.models import ServiceRecord
+    from haoping.rectification.models import BadReviewCase
+    from haoping.rectification.tests.support import person
+
+    api = world["api"]
+    troll, clean = person(1), person(2)
+    parties = {"applicant": troll, "agent": clean} if blocked == "applicant" else {"applicant": clean, "agent": troll}
+    created = register(api, record_payload(record_no="AGREG", **parties))
+    record = ServiceRecord.objects.select_related("applicant", "agent").get(record_no="AGREG")
+    listed = record.applicant if blocked == "applicant" else record.agent
+    BlockedEvaluator.objects.create(
+        region=world["district"],
+        phone_digest=listed.phone_digest,
+        id_digest=listed.id_digest,
+        case=_some_case(world, record_payload),
+        reason="恶意差评",
+        added_by_label="管理员",
+        added_at=timezone.now(),
+    )
+    res = rate(api, token=token_of(created["completion"]["evaluation_url"]), rated_by=by, level=1, reasons=["attitude"])
+    assert res.status_code == 201, res.json()
+    assert Evaluation.objects.get(record__record_no="AGREG").blocked is not counted
+    # R12 with R15: a counted bad rating opens its case, one from the registry none.
+    assert BadReviewCase.objects.filter(record__record_no="AGREG").exists() is counted
+
+
+def _some_case(world: dict[str, Any], record_payload: Any) -> Any:
+    """A case for the registry entry to cite (whose it is does not matter here)."""
+    from haoping.rectification.models import BadReviewCase
+
+    body = record_payload(record_no="CITED")
+    register(world["api"], body)
+    assert rate(world["api"], record_no="CITED", level=1, reasons=["attitude"]).status_code == 201
+    return BadReviewCase.objects.get(record__record_no="CITED")
+
+
 def test_r7_rated_by_agent_needs_an_agent(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     created = register(api, record_payload(record_no="NOAG"))
@@ -312,6 +358,8 @@ def test_a_token_rating_is_one_lookup_and_one_insert(
 ) -> None:
     """The write path stays thin: nothing derived is computed inside the rating request."""
     api = world["api"]
+    # The fast path's rating writer on this test's connection, whose queries are counted here.
+    rating_writer(share=True)
     first = token_of(register(api, record_payload())["completion"]["evaluation_url"])
     second = token_of(register(api, record_payload())["completion"]["evaluation_url"])
     assert rate(api, token=first).status_code == 201  # the key is cached from here on

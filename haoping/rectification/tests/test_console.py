@@ -233,5 +233,5 @@ def test_the_admin_shows_cases_without_the_evaluator(case: BadReviewCase) -> Non
     assert page.status_code == 200
     html = page.content.decode()
     assert "CON-1" in html and PHONE not in html and "138****5678" not in html
-    assert client.get("/admin/rectification/blockedevaluator/").status_code == 200
+    assert client.get("/admin/evaluations/blockedevaluator/").status_code == 200
     assert client.get("/admin/accounts/membership/").status_code == 200

@@ -10,9 +10,9 @@ import pytest
 
 from haoping.directory.models import Department
 from haoping.errors import Conflict, Forbidden
-from haoping.evaluations.models import Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.evaluations.services import defaults_record
-from haoping.rectification.models import BadReviewCase, BlockedEvaluator, CaseEvent, Message
+from haoping.rectification.models import BadReviewCase, CaseEvent, Message
 from haoping.rectification.services import blocked_evaluator_add, blocked_evaluator_remove
 from haoping.rectification.tests.conftest import Clock
 from haoping.rectification.tests.support import (

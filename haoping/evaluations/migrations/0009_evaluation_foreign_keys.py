@@ -48,7 +48,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("directory", "0003_policy_decided_by"),
-        ("evaluations", "0006_comment_sealed"),
+        ("evaluations", "0008_suggestion_sealed"),
         ("records", "0001_initial"),
     ]
 

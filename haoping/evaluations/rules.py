@@ -1,0 +1,249 @@
+"""The rating rules (DESIGN.md R1–R8, R15), stated once, over plain facts.
+
+Every path that takes a rating (the API's `evaluation_submit`, the fast path's writer, and any
+channel to come) looks up the facts its own way, then asks these functions: none of them reads the
+database. A refusal is the domain error the API answers with; a path that cannot answer it (the
+fast path) hands the rating to one that can.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from haoping.errors import Conflict, Gone, Invalid
+
+# R1: the five levels and their names.
+LEVEL_LABELS = {
+    5: gettext_lazy("Very satisfied"),
+    4: gettext_lazy("Satisfied"),
+    3: gettext_lazy("Basically satisfied"),
+    2: gettext_lazy("Dissatisfied"),
+    1: gettext_lazy("Very dissatisfied"),
+}
+
+# R8: reason tags a bad rating may carry.
+REASON_LABELS = {
+    "attitude": gettext_lazy("Poor service attitude"),
+    "efficiency": gettext_lazy("Slow, long waiting"),
+    "process": gettext_lazy("Complicated procedure"),
+    "materials": gettext_lazy("Too many materials required"),
+    "repeat_visits": gettext_lazy("Had to come back several times"),
+    "guidance": gettext_lazy("Unclear guidance"),
+    "system": gettext_lazy("Online system hard to use"),
+    "environment": gettext_lazy("Poor environment or facilities"),
+    "other": gettext_lazy("Other"),
+}
+
+# R8: the online questionnaire; each answered 1–5, suggestions as text.
+QUESTION_LABELS = {
+    "guide_clear": gettext_lazy("The service guide was clear"),
+    "procedure_convenient": gettext_lazy("The procedure was convenient"),
+    "materials_streamlined": gettext_lazy("The materials were streamlined"),
+    "interface_friendly": gettext_lazy("The interface was friendly"),
+}
+
+LEVELS = range(1, 6)
+DEFAULT_LEVEL = 3  # R2: 基本满意
+CHANNELS = frozenset({"pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"})
+# Channels with a screen, where a bad rating must say why (R8); phone key-press, SMS replies and
+# paper forms may carry a bare level.
+SCREEN_CHANNELS = frozenset({"pc", "mobile", "qrcode", "pad", "kiosk"})
+APPLICANT, AGENT = "applicant", "agent"
+RATED_BY = frozenset({APPLICANT, AGENT})
+MAX_COMMENT = 1000
+MAX_SUGGESTION = 500
+SUGGESTION = "suggestion"
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a rating says, as submitted (the comment already stripped)."""
+
+    level: Any
+    channel: str
+    rated_by: str
+    answers: Mapping[str, Any]
+    reasons: Sequence[str]
+    comment: str
+
+
+@dataclass(frozen=True)
+class Party:
+    """One person on a record, as the registry sees them."""
+
+    person_id: int | None
+    blocked: bool  # R15: in the registry of malicious evaluators
+
+
+class Parties(Protocol):
+    """Who was served: the applicant, and the agent if one handled it (a slot's facts, a record)."""
+
+    @property
+    def applicant(self) -> Party: ...
+
+    @property
+    def agent(self) -> Party | None: ...
+
+
+@dataclass(frozen=True)
+class RecordParties:
+    applicant: Party
+    agent: Party | None
+
+
+@dataclass(frozen=True)
+class SlotFacts:
+    """A ratable service as a lookup found it."""
+
+    key: int
+    kind: str  # completion, visit or theme
+    opens_at: dt.datetime
+    closes_at: dt.datetime | None  # None for a theme, whose linked records carry the windows
+    rated: bool
+    applicant: Party
+    agent: Party | None  # None: no agent handled the service
+    visit_window_id: int | None = None
+    visit_day: dt.date | None = None
+
+
+def level_check(level: Any) -> None:
+    """R1: five levels, 1 to 5, as a whole number."""
+    if not isinstance(level, int) or isinstance(level, bool) or level not in LEVELS:
+        raise Invalid("invalid", _("level: must be a whole number from 1 to 5"), field="level")
+
+
+def is_bad(level: int) -> bool:
+    """R1: levels 1–2 are a bad rating (差评)."""
+    return level <= 2
+
+
+def questionnaire_check(answers: Mapping[str, Any]) -> None:
+    """R8: the online questionnaire: each question answered 1–5, the suggestion as short text."""
+    for key, value in answers.items():
+        if key == SUGGESTION:
+            if not isinstance(value, str) or len(value) > MAX_SUGGESTION or "\x00" in value:
+                raise Invalid(
+                    "invalid",
+                    _("answers.suggestion: text of at most %(max)d characters") % {"max": MAX_SUGGESTION},
+                    field="answers",
+                )
+        elif key in QUESTION_LABELS:
+            if not isinstance(value, int) or isinstance(value, bool) or value not in LEVELS:
+                raise Invalid(
+                    "invalid", _("answers.%(key)s: must be a whole number from 1 to 5") % {"key": key}, field="answers"
+                )
+        else:
+            raise Invalid("invalid", _("answers: unknown question %(key)s") % {"key": key}, field="answers")
+
+
+def bad_rating_reason_check(content: Content) -> None:
+    """R8: a bad rating on a screen carries reason tags or text."""
+    on_screen = content.channel in SCREEN_CHANNELS
+    if is_bad(content.level) and on_screen and not content.reasons and not content.comment.strip():
+        raise Invalid("reason_required", _("reasons: a rating of 1 or 2 needs a reason or a comment"), field="reasons")
+
+
+def content_check(content: Content) -> None:
+    """R1, R8: what a rating says, before anything is looked up."""
+    level_check(content.level)
+    if content.channel not in CHANNELS:
+        raise Invalid(
+            "invalid", _("channel: unknown channel %(channel)s") % {"channel": content.channel}, field="channel"
+        )
+    if content.rated_by not in RATED_BY:
+        raise Invalid(
+            "invalid",
+            _("rated_by: must be applicant or agent, not %(value)s") % {"value": content.rated_by},
+            field="rated_by",
+        )
+    for reason in content.reasons:
+        if reason not in REASON_LABELS:
+            raise Invalid("invalid", _("reasons: unknown reason %(reason)s") % {"reason": reason}, field="reasons")
+    if len(content.comment) > MAX_COMMENT:
+        raise Invalid("too_long", _("comment: at most %(max)d characters") % {"max": MAX_COMMENT}, field="comment")
+    questionnaire_check(content.answers)
+    bad_rating_reason_check(content)
+
+
+def window_open(slot: SlotFacts, at: dt.datetime) -> bool:
+    """R2, R3: whether `at` falls in the service's rating window (from the service to its close)."""
+    return slot.closes_at is not None and slot.opens_at <= at <= slot.closes_at
+
+
+def window_check(slot: SlotFacts, at: dt.datetime, *, skew: dt.timedelta) -> None:
+    """R2, R3: a rating within the window, later than the service (by the clocks' `skew` at most);
+    past the window the service has its default rating (R2), or was rated already (R4)."""
+    if slot.closes_at is None or at > slot.closes_at:
+        rated_once_check(slot.rated)
+        raise Gone("window_closed", _("the rating period of this service has ended"))
+    if at < slot.opens_at - skew:
+        raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
+
+
+def rated_once_check(rated: bool) -> None:
+    """R4 (with R5, R7): each service is rated once, whichever channel or party rates."""
+    if rated:
+        raise Conflict("already_rated", _("this service has been rated already"))
+
+
+def batch_targets(slot: SlotFacts, batch: Sequence[SlotFacts], at: dt.datetime, *, skew: dt.timedelta) -> list[int]:
+    """R5: one rating of a batch goes to every record of it rated the same way (its completion, or
+    its visit to the same window on the same day) that is unrated and open now. `batch` holds the
+    batch's slots of the same kind; the keys of the slots rated, `slot` first."""
+    window_check(slot, at, skew=skew)
+    same = [
+        s.key
+        for s in batch
+        if s.key != slot.key
+        and s.kind == slot.kind
+        and not s.rated
+        and window_open(s, at)
+        and (slot.visit_window_id is None or (s.visit_window_id, s.visit_day) == (slot.visit_window_id, slot.visit_day))
+    ]
+    return [slot.key, *same]
+
+
+def theme_targets(linked: Sequence[SlotFacts], at: dt.datetime, *, skew: dt.timedelta) -> list[int]:
+    """R6: a theme's overall rating goes to every completed linked record not rated on its own and
+    open now; `linked` holds those records' completions."""
+    unrated = [s for s in linked if not s.rated]
+    open_now = [s.key for s in unrated if window_open(s, at)]
+    if open_now:
+        return open_now
+    if unrated and at < min(s.opens_at for s in unrated) - skew:
+        raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
+    if unrated:
+        raise Gone("window_closed", _("the rating period of this service has ended"))
+    if linked:
+        rated_once_check(True)
+    raise Conflict("not_completed", _("no record of this theme is completed yet"))
+
+
+def evaluator(rated_by: str, targets: Sequence[Parties]) -> Party:
+    """R7 with R15: who rated, and so whose registry entry counts and whom a case answers.
+
+    Agent and applicant share one rating (R7): an agent may rate only what an agent handled, and
+    then the agent is the evaluator, never the applicant behind them.
+    """
+    if rated_by == AGENT:
+        agents = [t.agent for t in targets if t.agent is not None]
+        if not agents:
+            raise Invalid("invalid", _("rated_by: this service had no agent"), field="rated_by")
+        return agents[0]
+    return targets[0].applicant
+
+
+def counted(who: Party) -> bool:
+    """R15: a rating from someone in the registry is kept for audit and counted nowhere."""
+    return not who.blocked
+
+
+def opens_case(level: int, who: Party) -> bool:
+    """R12 with R1, R15: a bad rating opens a case, unless its evaluator is in the registry."""
+    return is_bad(level) and counted(who)

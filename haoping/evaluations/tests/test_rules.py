@@ -1,0 +1,267 @@
+"""The rating rules on their own (haoping.evaluations.rules): plain facts in, a decision out, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from haoping.errors import Conflict, DomainError, Gone, Invalid
+from haoping.evaluations import rules
+from haoping.evaluations.models import Evaluation
+from haoping.evaluations.rules import Content, Party, SlotFacts
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+DAY = dt.timedelta(days=1)
+SKEW = dt.timedelta(minutes=10)
+APPLICANT = Party(person_id=1, blocked=False)
+AGENT = Party(person_id=2, blocked=False)
+
+
+def slot(key: int = 1, **facts: Any) -> SlotFacts:
+    values: dict[str, Any] = {
+        "key": key,
+        "kind": "completion",
+        "opens_at": T0,
+        "closes_at": T0 + 7 * DAY,
+        "rated": False,
+        "applicant": APPLICANT,
+        "agent": None,
+    }
+    return SlotFacts(**{**values, **facts})
+
+
+def content(**given: Any) -> Content:
+    values: dict[str, Any] = {
+        "level": 5,
+        "channel": "pad",
+        "rated_by": "applicant",
+        "answers": {},
+        "reasons": [],
+        "comment": "",
+    }
+    return Content(**{**values, **given})
+
+
+def outcome(call: Any) -> Any:
+    """What a rule decides: its value, or the code of the error it refuses with."""
+    try:
+        return call()
+    except DomainError as exc:
+        return type(exc).__name__, exc.code
+
+
+def test_the_catalogues_match_the_model() -> None:
+    assert rules.CHANNELS == set(Evaluation.Channel.values)
+    assert rules.RATED_BY == set(Evaluation.RatedBy.values)
+    assert rules.SCREEN_CHANNELS < rules.CHANNELS
+
+
+@pytest.mark.parametrize(
+    ("level", "expected"),
+    [(1, None), (3, None), (5, None), (0, ("Invalid", "invalid")), (6, ("Invalid", "invalid"))]
+    + [(-1, ("Invalid", "invalid")), ("5", ("Invalid", "invalid")), (4.0, ("Invalid", "invalid"))]
+    + [(True, ("Invalid", "invalid")), (None, ("Invalid", "invalid"))],
+)
+def test_r1_level_check(level: Any, expected: Any) -> None:
+    assert outcome(lambda: rules.level_check(level)) == expected
+
+
+@pytest.mark.parametrize(("level", "bad"), [(1, True), (2, True), (3, False), (4, False), (5, False)])
+def test_r1_levels_one_and_two_are_bad(level: int, bad: bool) -> None:
+    assert rules.is_bad(level) is bad
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({}, None),
+        ({"level": 7}, ("Invalid", "invalid")),
+        ({"channel": "fax"}, ("Invalid", "invalid")),
+        ({"rated_by": "neighbour"}, ("Invalid", "invalid")),
+        ({"reasons": ["attitude", "weather"]}, ("Invalid", "invalid")),
+        ({"comment": "x" * rules.MAX_COMMENT}, None),
+        ({"comment": "x" * (rules.MAX_COMMENT + 1)}, ("Invalid", "too_long")),
+        ({"answers": {"guide_clear": 4, "suggestion": "更快"}}, None),
+    ],
+)
+def test_r1_r8_content_check(given: dict[str, Any], expected: Any) -> None:
+    assert outcome(lambda: rules.content_check(content(**given))) == expected
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({}, None),
+        ({"guide_clear": 1, "procedure_convenient": 5}, None),
+        ({"guide_clear": 0}, ("Invalid", "invalid")),
+        ({"guide_clear": 6}, ("Invalid", "invalid")),
+        ({"guide_clear": True}, ("Invalid", "invalid")),
+        ({"guide_clear": "5"}, ("Invalid", "invalid")),
+        ({"mood": 5}, ("Invalid", "invalid")),
+        ({"suggestion": "s" * rules.MAX_SUGGESTION}, None),
+        ({"suggestion": "s" * (rules.MAX_SUGGESTION + 1)}, ("Invalid", "invalid")),
+        ({"suggestion": "a\x00b"}, ("Invalid", "invalid")),
+        ({"suggestion": 5}, ("Invalid", "invalid")),
+    ],
+)
+def test_r8_questionnaire_check(answers: dict[str, Any], expected: Any) -> None:
+    assert outcome(lambda: rules.questionnaire_check(answers)) == expected
+
+
+REASON_REQUIRED = ("Invalid", "reason_required")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"level": 1}, REASON_REQUIRED),
+        ({"level": 2, "channel": "mobile"}, REASON_REQUIRED),
+        ({"level": 2, "comment": "   "}, REASON_REQUIRED),
+        ({"level": 3}, None),
+        ({"level": 1, "reasons": ["attitude"]}, None),
+        ({"level": 1, "comment": "排队太久"}, None),
+        # Key-press, SMS and paper carry a bare level.
+        ({"level": 1, "channel": "phone"}, None),
+        ({"level": 1, "channel": "sms"}, None),
+        ({"level": 1, "channel": "paper"}, None),
+    ],
+)
+def test_r8_a_bad_rating_on_a_screen_says_why(given: dict[str, Any], expected: Any) -> None:
+    assert outcome(lambda: rules.bad_rating_reason_check(content(**given))) == expected
+    assert outcome(lambda: rules.content_check(content(**given))) == expected
+
+
+@pytest.mark.parametrize(
+    ("at", "facts", "expected"),
+    [
+        (T0, {}, True),
+        (T0 + 7 * DAY, {}, True),
+        (T0 - dt.timedelta(seconds=1), {}, False),
+        (T0 + 7 * DAY + dt.timedelta(seconds=1), {}, False),
+        (T0, {"closes_at": None}, False),
+    ],
+)
+def test_r2_r3_window_open(at: dt.datetime, facts: dict[str, Any], expected: bool) -> None:
+    assert rules.window_open(slot(**facts), at) is expected
+
+
+@pytest.mark.parametrize(
+    ("at", "facts", "expected"),
+    [
+        (T0, {}, None),
+        (T0 + 3 * DAY, {}, None),
+        (T0 + 7 * DAY, {}, None),
+        # R3: no earlier than the service, give or take the clocks' skew.
+        (T0 - SKEW, {}, None),
+        (T0 - SKEW - dt.timedelta(seconds=1), {}, ("Invalid", "invalid")),
+        # R2: past the window the default rating stands...
+        (T0 + 7 * DAY + dt.timedelta(seconds=1), {}, ("Gone", "window_closed")),
+        # ... or the service was rated already (R4).
+        (T0 + 8 * DAY, {"rated": True}, ("Conflict", "already_rated")),
+        (T0, {"closes_at": None}, ("Gone", "window_closed")),
+    ],
+)
+def test_r2_r3_window_check(at: dt.datetime, facts: dict[str, Any], expected: Any) -> None:
+    assert outcome(lambda: rules.window_check(slot(**facts), at, skew=SKEW)) == expected
+
+
+@pytest.mark.parametrize(("rated", "expected"), [(False, None), (True, ("Conflict", "already_rated"))])
+def test_r4_rated_once(rated: bool, expected: Any) -> None:
+    assert outcome(lambda: rules.rated_once_check(rated)) == expected
+
+
+VISIT = {"kind": "visit", "visit_window_id": 7, "visit_day": T0.date()}
+
+
+@pytest.mark.parametrize(
+    ("rated", "others", "at", "expected"),
+    [
+        # Alone: the slot itself.
+        (slot(1), [], T0, [1]),
+        # R5: every unrated, open record of the batch, the rated one first.
+        (slot(1), [slot(2), slot(3)], T0, [1, 2, 3]),
+        (slot(1), [slot(1), slot(2)], T0, [1, 2]),
+        (slot(1), [slot(2, rated=True), slot(3)], T0, [1, 3]),
+        (slot(1), [slot(2, opens_at=T0 + DAY), slot(3)], T0, [1, 3]),
+        (slot(1), [slot(2, closes_at=T0 - DAY), slot(3)], T0, [1, 3]),
+        (slot(1), [slot(2, kind="visit"), slot(3)], T0, [1, 3]),
+        # Visits: only those to the same window on the same day.
+        (slot(1, **VISIT), [slot(2, **VISIT), slot(3, **{**VISIT, "visit_window_id": 8})], T0, [1, 2]),
+        (slot(1, **VISIT), [slot(2, **{**VISIT, "visit_day": (T0 + DAY).date()})], T0, [1]),
+        # The slot named must itself be ratable now.
+        (slot(1), [slot(2)], T0 + 8 * DAY, ("Gone", "window_closed")),
+        (slot(1, rated=True), [slot(2)], T0 + 8 * DAY, ("Conflict", "already_rated")),
+        (slot(1), [slot(2)], T0 - DAY, ("Invalid", "invalid")),
+    ],
+)
+def test_r5_batch_targets(rated: SlotFacts, others: list[SlotFacts], at: dt.datetime, expected: Any) -> None:
+    assert outcome(lambda: rules.batch_targets(rated, others, at, skew=SKEW)) == expected
+
+
+@pytest.mark.parametrize(
+    ("linked", "at", "expected"),
+    [
+        ([slot(1), slot(2)], T0, [1, 2]),
+        ([slot(1, rated=True), slot(2)], T0, [2]),
+        ([slot(1, opens_at=T0 + DAY), slot(2)], T0, [2]),
+        ([slot(1, opens_at=T0 + DAY)], T0, ("Invalid", "invalid")),
+        ([slot(1, opens_at=T0 + dt.timedelta(minutes=5))], T0, ("Gone", "window_closed")),
+        ([slot(1)], T0 + 8 * DAY, ("Gone", "window_closed")),
+        ([slot(1, rated=True), slot(2, rated=True)], T0, ("Conflict", "already_rated")),
+        ([], T0, ("Conflict", "not_completed")),
+    ],
+)
+def test_r6_theme_targets(linked: list[SlotFacts], at: dt.datetime, expected: Any) -> None:
+    assert outcome(lambda: rules.theme_targets(linked, at, skew=SKEW)) == expected
+
+
+BLOCKED_APPLICANT = Party(person_id=1, blocked=True)
+BLOCKED_AGENT = Party(person_id=2, blocked=True)
+
+
+@pytest.mark.parametrize(
+    ("rated_by", "targets", "expected"),
+    [
+        ("applicant", [slot()], APPLICANT),
+        ("applicant", [slot(agent=AGENT)], APPLICANT),
+        ("agent", [slot(agent=AGENT)], AGENT),
+        ("agent", [slot()], ("Invalid", "invalid")),
+        # A theme or batch: the first record an agent handled.
+        ("agent", [slot(1), slot(2, agent=AGENT)], AGENT),
+        ("applicant", [slot(1, applicant=BLOCKED_APPLICANT), slot(2)], BLOCKED_APPLICANT),
+        # R15 through R7: whose registry entry counts is the evaluator's, never the other party's.
+        ("agent", [slot(applicant=BLOCKED_APPLICANT, agent=AGENT)], AGENT),
+        ("applicant", [slot(agent=BLOCKED_AGENT)], APPLICANT),
+        ("agent", [slot(agent=BLOCKED_AGENT)], BLOCKED_AGENT),
+    ],
+)
+def test_r7_evaluator(rated_by: str, targets: list[SlotFacts], expected: Any) -> None:
+    assert outcome(lambda: rules.evaluator(rated_by, targets)) == expected
+
+
+@pytest.mark.parametrize(("who", "counted"), [(APPLICANT, True), (BLOCKED_APPLICANT, False)])
+def test_r15_a_blocked_evaluator_counts_nowhere(who: Party, counted: bool) -> None:
+    assert rules.counted(who) is counted
+
+
+@pytest.mark.parametrize(
+    ("level", "who", "opens"),
+    [(1, APPLICANT, True), (2, APPLICANT, True), (3, APPLICANT, False), (5, APPLICANT, False)]
+    + [(1, BLOCKED_APPLICANT, False), (5, BLOCKED_APPLICANT, False)],
+)
+def test_r12_r15_a_bad_rating_opens_a_case_unless_blocked(level: int, who: Party, opens: bool) -> None:
+    assert rules.opens_case(level, who) is opens
+
+
+def test_refusals_are_the_apis_errors() -> None:
+    assert isinstance(outcome_error(lambda: rules.level_check(0)), Invalid)
+    assert isinstance(outcome_error(lambda: rules.window_check(slot(), T0 + 8 * DAY, skew=SKEW)), Gone)
+    assert isinstance(outcome_error(lambda: rules.rated_once_check(True)), Conflict)
+
+
+def outcome_error(call: Any) -> DomainError:
+    with pytest.raises(DomainError) as raised:
+        call()
+    return raised.value
