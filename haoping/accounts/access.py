@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from haoping.accounts.models import ApiClient, Membership
-from haoping.directory.models import Region, ServiceItem, Staff
+from haoping.directory.models import Region, ServiceItem, Staff, subtree_q
 from haoping.directory.selectors import region_contains
 from haoping.errors import Forbidden, Invalid, NotFound
 
@@ -37,8 +37,7 @@ def access_item(client: ApiClient, item: ServiceItem, field: str) -> None:
 def within_region(region: Region | str, field: str = "region") -> Q:
     """The rows whose `field` (a foreign key to Region, "" for regions themselves) lies in the
     subtree of `region` (a region, or a region's path). Every region scope is this one filter."""
-    path = region if isinstance(region, str) else region.path
-    return Q(**{f"{field}__path__startswith" if field else "path__startswith": path})
+    return subtree_q(region if isinstance(region, str) else region.path, field)
 
 
 def staff_home(staff: Staff) -> Region | None:

@@ -11,7 +11,6 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from haoping.accounts.access import within_region
 from haoping.directory.models import (
     Department,
     Institution,
@@ -20,6 +19,7 @@ from haoping.directory.models import (
     ServiceItem,
     Staff,
     Window,
+    subtree_q,
 )
 from haoping.errors import Invalid
 
@@ -399,6 +399,6 @@ def _write_batch(section: str, rows: list[dict[str, Any]], report: ImportReport)
 
 
 def _move_descendants(old_path: str, new_path: str) -> None:
-    for child in Region.objects.filter(within_region(old_path, field="")).exclude(path=new_path):
+    for child in Region.objects.filter(subtree_q(old_path, field="")).exclude(path=new_path):
         child.path = new_path + child.path[len(old_path) :]
         child.save(update_fields=["path"])

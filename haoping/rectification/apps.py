@@ -14,3 +14,16 @@ class RectificationConfig(AppConfig):
 
         # R12: a bad rating opens its case here, in the rating's own transaction.
         bad_rating_case_opener(case_open)
+        _sms_signature_checked()
+
+
+def _sms_signature_checked() -> None:
+    """The region policy's SMS signature must fit every text template sent with it: the policy
+    lives in the directory, which knows nothing of the texts, so the check is added from here."""
+    from haoping.directory.models import RegionPolicy
+    from haoping.rectification.sms import validate_signature
+
+    field = RegionPolicy._meta.get_field("sms_signature")
+    if validate_signature not in field._validators:  # type: ignore[attr-defined,union-attr]
+        field._validators.append(validate_signature)  # type: ignore[attr-defined,union-attr]
+        field.__dict__.pop("validators", None)  # the cached list, if it was read before

@@ -19,7 +19,10 @@ def test_no_region_scope_is_restated_outside_access() -> None:
     found = []
     for source in sorted(PACKAGE.rglob("*.py")):
         relative = source.relative_to(PACKAGE)
-        if relative == Path("accounts/access.py") or "tests" in relative.parts or "migrations" in relative.parts:
+        # The filter itself is defined with the region tree (directory/models.py), and taken from access.
+        if relative in (Path("accounts/access.py"), Path("directory/models.py")) or {"tests", "migrations"} & set(
+            relative.parts
+        ):
             continue
         for number, line in enumerate(source.read_text(encoding="utf-8").splitlines(), 1):
             if RESTATED.search(line):
