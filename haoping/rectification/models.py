@@ -340,6 +340,9 @@ class Message(models.Model):
         INVALIDATION = "invalidation", _("invalidation")
         EXTENSION = "extension", _("extension")
         CONSULTATION = "consultation", _("consultation")
+        # To the rated staff member (R10: nothing in them identifies the rater).
+        REVIEW = "review", _("bad review of your service")
+        CLOSED = "closed", _("case closed")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(

@@ -32,6 +32,7 @@ from haoping.accounts.access import (
     actor_system,
     manages,
 )
+from haoping.accounts.models import Membership
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
@@ -41,7 +42,7 @@ from haoping.evaluations.models import Evaluation
 from haoping.fields import seal_free_text
 from haoping.indicators.services import rollups_soon
 from haoping.lib.inserts import insert
-from haoping.lib.masking import mask_id_number, mask_name, mask_phone
+from haoping.lib.masking import mask_id_number, mask_name, mask_phone, redact_text
 from haoping.records.links import new_public_id
 from haoping.rectification.deadlines import (
     APPEAL_DECIDE,
@@ -177,7 +178,84 @@ def case_open(
         text=_("A new bad review (case %(id)s) is in your queue; contact the evaluator by %(due)s.")
         % {"id": case.pk, "due": _fmt(contact.at)},
     )
+    _tell_staff_of_review(case, lead, now)
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Notices to the rated staff member. R10: nothing in them identifies the rater: no record number,
+# no channel, no time finer than the day, and the comment with every personal detail removed.
+
+
+def _staff_users(case: BadReviewCase) -> list[int]:
+    """The console users of the rated staff member (none when the rating names no one, or they have no login)."""
+    if case.staff_id is None:
+        return []
+    return list(
+        Membership.objects.filter(role=Membership.Role.STAFF, staff_id=case.staff_id).values_list("user_id", flat=True)
+    )
+
+
+def _for_staff(case: BadReviewCase, text: str) -> str:
+    """Free text as the rated staff member may read it (R10)."""
+    record = case.record
+    names = [p.name for p in (record.applicant, record.agent, case.evaluator) if p is not None and p.name]
+    return redact_text(text, names=names)
+
+
+def _tell_staff(case: BadReviewCase, users: list[int], *, kind: str, text: str, at: dt.datetime) -> None:
+    for user_id in users:
+        message_send(at=at, kind=kind, case=case, to_user_id=user_id, text=text)
+
+
+def _day(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d")
+
+
+def _tell_staff_of_review(case: BadReviewCase, evaluation: Evaluation, now: dt.datetime) -> None:
+    """The rated staff member learns of the bad review, and until when they may appeal it (R14)."""
+    users = _staff_users(case)
+    if not users:
+        return
+    values = {
+        "item": case.item.name,
+        "level": evaluation.get_level_display(),
+        "day": _day(now),
+        "due": _day(appeal_window(case).at),
+    }
+    comment = _for_staff(case, evaluation.comment.strip())
+    if comment:
+        text = _(
+            "A bad review (%(level)s) of your service of %(item)s came in on %(day)s. What was written: "
+            "%(comment)s You may appeal it until the end of %(due)s."
+        ) % {**values, "comment": comment}
+    else:
+        text = (
+            _(
+                "A bad review (%(level)s) of your service of %(item)s came in on %(day)s. "
+                "You may appeal it until the end of %(due)s."
+            )
+            % values
+        )
+    _tell_staff(case, users, kind=Message.Kind.REVIEW, text=text, at=now)
+
+
+def _tell_staff_of_closing(case: BadReviewCase, now: dt.datetime) -> None:
+    users = _staff_users(case)
+    if not users:
+        return
+    if case.invalid:
+        outcome = _("the rating is not adopted (%(why)s)") % {"why": case.get_invalid_reason_display()}
+    elif case.satisfied:
+        outcome = _("it was rectified and the evaluator is satisfied")
+    else:
+        outcome = _("the rating stands")
+    text = _("The bad review of your service of %(item)s (case %(id)s) is closed: %(outcome)s.") % {
+        "item": case.item.name,
+        "id": case.pk,
+        "outcome": outcome,
+    }
+    _tell_staff(case, users, kind=Message.Kind.CLOSED, text=text, at=now)
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -669,6 +747,8 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     """Who is told about a transition."""
     last = case.events.order_by("-id").first()
     note = last.note if last else ""
+    if case.state == S.CLOSED:
+        _tell_staff_of_closing(case, now)
     if action == "dispatch":
         message_send(
             at=now,
@@ -954,6 +1034,7 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
             data=data,
         )
         _transition(case, actor=actor, action="uphold_appeal", target=S.CLOSED, change=change, now=now)
+        _tell_staff_of_closing(case, now)
     elif upheld:
         # R14: upheld means not adopted, even when the case was closed while the appeal waited.
         case.invalid = True
@@ -965,6 +1046,15 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     # Both sides are told: the appellant and the evaluator.
     decision = _("upheld: the rating is not adopted") if upheld else _("rejected: the case goes on")
     text = _("The appeal against case %(id)s was %(decision)s.") % {"id": case.pk, "decision": decision}
+    if appeal.decision_note:
+        text = _("The appeal against case %(id)s was %(decision)s. The decision says: %(note)s") % {
+            "id": case.pk,
+            "decision": decision,
+            "note": appeal.decision_note,
+        }
+    if appeal.filed_by_id is not None and appeal.filed_by_id in _staff_users(case):
+        # The rated staff member's own appeal: told as they may read it (R10).
+        text = _for_staff(case, text)
     message_send(
         at=now,
         kind=Message.Kind.APPEAL,

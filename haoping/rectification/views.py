@@ -39,6 +39,7 @@ from haoping.rectification.models import Appeal, BadReviewCase, Evidence, Messag
 from haoping.rectification.selectors import (
     CaseFilters,
     appeal_is_late,
+    appeals_filed,
     appeals_pending,
     blocked_visible,
     case_allowed_actions,
@@ -49,6 +50,7 @@ from haoping.rectification.selectors import (
     case_step_deadlines,
     case_step_name,
     case_text_shown,
+    cases_not_appealed,
     cases_visible,
     spot_checks_visible,
 )
@@ -421,8 +423,30 @@ def appeal_decision(request: HttpRequest, appeal_id: int) -> HttpResponse:
 def appeals(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     now = timezone.now()
+    if not access_identity(actor):
+        return _own_appeals(request, actor, now)
     rows = [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals_pending(actor=actor)[:200]]
     return render(request, "console/appeals.html", {"actor": actor, "rows": rows})
+
+
+def _own_appeals(request: HttpRequest, actor: Actor, now: dt.datetime) -> HttpResponse:
+    """R14, for the rated staff member: the bad reviews they may still appeal, until when, and their
+    own appeals with their state and deadlines."""
+    open_cases = []
+    for case in cases_not_appealed(actor=actor)[:200]:
+        closes = appeal_window(case)
+        if now <= closes.at:
+            open_cases.append({"case": case, "closes": closes})
+    rows = []
+    for appeal in appeals_filed(actor=actor)[:200]:
+        shown = case_text_shown(actor=actor, case=appeal.case)
+        appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
+        rows.append({"appeal": appeal, "late": appeal_is_late(appeal, now)})
+    return render(
+        request,
+        "console/own_appeals.html",
+        {"actor": actor, "open_cases": open_cases, "rows": rows, "appeal_days": APPEAL_FILE.amount},
+    )
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -622,7 +646,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
     messages = list(Message.objects.filter(mine).select_related(*people)[:200])
     for message in messages:  # R10, as on the case page; read for this page only, never saved
         message.text = case_text_shown(actor=actor, case=message.case)(message.text)
-    return render(request, "console/inbox.html", {"actor": actor, "messages": messages})
+    # R10: the rated staff member reads the day only; a notice's minute is the rating's.
+    return render(
+        request, "console/inbox.html", {"actor": actor, "messages": messages, "day_only": not access_identity(actor)}
+    )
 
 
 # Evaluators open this link from a text message, often in browsers that drop cookies: a signed
