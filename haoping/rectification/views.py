@@ -287,6 +287,8 @@ def _case_page(
         "nearly_due": case_nearly_due(case, now),
         "extension": extension_outcome(case),
         "step_deadlines": case_step_deadlines(case, now),
+        # R10: the rated staff member reads the day only; the first deadline is counted from the rating's minute.
+        "step_format": "Y-m-d H:i" if can_see_identity else "Y-m-d",
         "events": events,
         "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
