@@ -83,7 +83,8 @@ class FormField:
     kind: str = "textarea"  # textarea, text, number, select, multiselect, yesno, files
     required: bool = True
     choices: list[tuple[str, Any]] = field(default_factory=list)
-    value: str = ""  # what the handler typed, when the form comes back to them
+    # What was typed or chosen, when the form comes back (several codes for a multiselect).
+    value: str | list[str] = ""
 
 
 NOTE = FormField("note", gettext_lazy("Note"), required=False)
@@ -222,8 +223,13 @@ def _case_page(
     error: DomainError | None = None,
     revealed: dict[str, str] | None = None,
     kept: tuple[str, dict[str, Any]] | None = None,
+    confirm: bool = False,
+    appeal_reasons: str = "",
+    decision: dict[str, Any] | None = None,
 ) -> HttpResponse:
-    """The case page; `kept` is an action's form sent back with what was typed into it."""
+    """The case page; `kept` is an action's form sent back with what was typed into it (after an
+    error, or to `confirm` a note that holds personal data); `appeal_reasons` and `decision` are the
+    appeal's and the appeal decision's forms sent back after an error."""
     now = timezone.now()
     ev = case.evaluation
     actions = case_allowed_actions(actor=actor, case=case)
@@ -246,12 +252,18 @@ def _case_page(
                 spec = replace(spec, label=_evidence_label())
             if spec.name == "days_unit":
                 spec = replace(spec, value=extension_unit_by_policy(case))
-            if kept is not None and kept[0] == action and isinstance(kept[1].get(spec.name), str):
-                spec = replace(spec, value=kept[1][spec.name])
+            if kept is not None and kept[0] == action and spec.name in kept[1]:
+                spec = replace(spec, value=_typed(kept[1][spec.name]))
             specs.append(spec)
-        confirm = kept is not None and kept[0] == action
+        returned = kept is not None and kept[0] == action
         forms.append(
-            {"action": action, "label": ACTION_LABELS.get(action, action), "fields": specs, "confirm": confirm}
+            {
+                "action": action,
+                "label": ACTION_LABELS.get(action, action),
+                "fields": specs,
+                "confirm": returned and confirm,
+                "returned": returned,
+            }
         )
     can_see_identity = access_identity(actor)
     appeals = list(case.appeals.order_by("id"))
@@ -295,7 +307,9 @@ def _case_page(
         "appeals": [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals],
         "forms": forms,
         "error": error,
-        "personal_warning": kept is not None,
+        "personal_warning": confirm,
+        "appeal_reasons": appeal_reasons,
+        "decision": decision or {},
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
@@ -337,6 +351,15 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return _case_page(request, actor, case)
 
 
+def _typed(value: Any) -> str | list[str]:
+    """A value as the form shows it again: text as typed, a choice's code, several codes as a list."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return "" if value is None else str(value)
+
+
 def _holds_personal_data(case: BadReviewCase, fields: dict[str, Any]) -> bool:
     record = case.record
     names = [p.name for p in (record.applicant, record.agent, case.evaluator) if p is not None]
@@ -355,7 +378,7 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
     if not request.POST.get("personal_ok") and _holds_personal_data(case, fields):
         # R10: a warning before a note with personal data is saved where the rated staff member
         # and others read it; sending the form again (as returned, text kept) saves it.
-        return _case_page(request, actor, case, kept=(action, fields))
+        return _case_page(request, actor, case, kept=(action, fields), confirm=True)
     try:
         case_act(
             actor=actor,
@@ -365,7 +388,8 @@ def case_action(request: HttpRequest, case_id: int, action: str) -> HttpResponse
             files=request.FILES.getlist("evidence"),
         )
     except DomainError as exc:
-        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc)
+        # Everything typed comes back with the error; only the files must be chosen again.
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, kept=(action, fields))
     return redirect("console-case", case_id=case.pk)
 
 
@@ -400,7 +424,8 @@ def case_appeal(request: HttpRequest, case_id: int) -> HttpResponse:
             actor=actor, case=case, reasons=request.POST.get("reasons", ""), files=request.FILES.getlist("evidence")
         )
     except DomainError as exc:
-        return _case_page(request, actor, case, error=exc)
+        reasons = request.POST.get("reasons", "")
+        return _case_page(request, actor, case_get(actor=actor, case_id=case_id), error=exc, appeal_reasons=reasons)
     return redirect("console-case", case_id=case.pk)
 
 
@@ -417,7 +442,8 @@ def appeal_decision(request: HttpRequest, appeal_id: int) -> HttpResponse:
             raise DomainError("required", _("upheld: choose whether the appeal is upheld"), status=422)
         appeal_decide(actor=actor, appeal=appeal, upheld=upheld, note=request.POST.get("note", ""))
     except DomainError as exc:
-        return _case_page(request, actor, case_get(actor=actor, case_id=appeal.case_id), error=exc)
+        typed = {"appeal": appeal.pk, "upheld": request.POST.get("upheld", ""), "note": request.POST.get("note", "")}
+        return _case_page(request, actor, case_get(actor=actor, case_id=appeal.case_id), error=exc, decision=typed)
     return redirect("console-case", case_id=appeal.case_id)
 
 
