@@ -128,7 +128,7 @@ def case_step_name(case: BadReviewCase) -> str:
     step = step_of(case.state)
     if step is None or case.due_at is None:
         return ""
-    if step == CLASSIFY and case_classification_bundled(case):
+    if step in (CONTACT, CLASSIFY) and case_classification_bundled(case):
         return str(_BUNDLED_CONTACT)
     return str(STEP_NAMES[step])
 

@@ -178,7 +178,6 @@ def case_open(
         text=_("A new bad review (case %(id)s) is in your queue; contact the evaluator by %(due)s.")
         % {"id": case.pk, "due": _fmt(contact.at)},
     )
-    _tell_staff_of_review(case, lead, now)
     return case
 
 
@@ -212,15 +211,17 @@ def _day(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d")
 
 
-def _tell_staff_of_review(case: BadReviewCase, evaluation: Evaluation, now: dt.datetime) -> None:
-    """The rated staff member learns of the bad review, and until when they may appeal it (R14)."""
+def _tell_staff_of_review(case: BadReviewCase, evaluation: Evaluation, now: dt.datetime) -> bool:
+    """The rated staff member learns of the bad review, and until when they may appeal it (R14).
+    Sent by the sweep, so that the rating's request stays as short as it is; False when there is
+    no one to tell (no staff member named, or no console login)."""
     users = _staff_users(case)
     if not users:
-        return
+        return False
     values = {
         "item": case.item.name,
         "level": evaluation.get_level_display(),
-        "day": _day(now),
+        "day": _day(case.opened_at),
         "due": _day(appeal_window(case).at),
     }
     comment = _for_staff(case, evaluation.comment.strip())
@@ -238,6 +239,7 @@ def _tell_staff_of_review(case: BadReviewCase, evaluation: Evaluation, now: dt.d
             % values
         )
     _tell_staff(case, users, kind=Message.Kind.REVIEW, text=text, at=now)
+    return True
 
 
 def _tell_staff_of_closing(case: BadReviewCase, now: dt.datetime) -> None:
@@ -476,9 +478,8 @@ def _contact(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.
         return Change(fields={"contacted_at": now}, note=note), S.CONTACTED
     # R12: classification is a step of its own; a contact made on time is never late for it.
     due = span.after(now)
-    return Change(fields={"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}, note=note), (
-        S.CONTACTED
-    )
+    step = {"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}
+    return Change(fields=step, note=note), S.CONTACTED
 
 
 def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
@@ -1281,16 +1282,25 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
 class SweepResult:
     warned: int = 0
     overdue: int = 0
+    # Rated staff members told of a new bad review.
+    told: int = 0
 
 
 def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
-    """Warn handlers whose time is mostly used, mark overdue cases and escalate them to the manager.
+    """Tell rated staff members of new bad reviews, warn handlers whose time is mostly used, mark
+    overdue cases and escalate them to the manager.
 
     Idempotent and safe to run concurrently: each case is claimed with a conditional update.
     """
     now = now or timezone.now()
     result = SweepResult()
     system = actor_system()
+    untold = BadReviewCase.objects.filter(staff_told_at__isnull=True, staff__isnull=False, opened_at__lte=now)
+    for case in untold.select_related("item", "evaluation", "record__applicant", "record__agent", "evaluator"):
+        with transaction.atomic():
+            if not BadReviewCase.objects.filter(pk=case.pk, staff_told_at__isnull=True).update(staff_told_at=now):
+                continue
+            result.told += _tell_staff_of_review(case, case.evaluation, now)
     warn = BadReviewCase.objects.filter(warn_at__lte=now, warned_at__isnull=True, due_at__gt=now).exclude(
         state=S.CLOSED
     )

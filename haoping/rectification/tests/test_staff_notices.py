@@ -1,5 +1,6 @@
-"""The rated staff member is told when a bad review of their service arrives, when its case closes and
-when their appeal is decided; nothing in these notices identifies the rater (R10). Their 申诉 page lists
+"""The rated staff member is told when a bad review of their service arrives (by the sweep, outside the
+rating's request), when its case closes and when their appeal is decided; nothing in these notices
+identifies the rater (R10). Their 申诉 page lists
 what they may still appeal and their own appeals with state and deadlines (R14).
 
 The case opens Tuesday 2026-09-29 10:00; the 2 working days to appeal are 9/30 and 10/8."""
@@ -14,7 +15,7 @@ from django.test import Client
 from haoping.accounts.access import Actor
 from haoping.directory.models import Staff
 from haoping.rectification.models import BadReviewCase, Message
-from haoping.rectification.services import appeal_decide
+from haoping.rectification.services import appeal_decide, cases_sweep
 from haoping.rectification.tests.conftest import Clock
 from haoping.rectification.tests.support import (
     act_ok,
@@ -52,6 +53,11 @@ def test_the_rated_staff_member_learns_of_a_bad_review_without_who_gave_it(
 ) -> None:
     staff = staff_actor()
     record_no, case = bad_rating(world, record_payload)
+    assert not Message.objects.filter(kind="review").exists()
+    # The sweep tells them, once; the day named is the rating's, not the sweep's.
+    clock.set(at(2026, 9, 30, 0, 4))
+    assert cases_sweep().told == 1
+    assert cases_sweep().told == 0
     notice = Message.objects.get(case=case, kind="review")
     assert notice.to_user_id == staff.user.pk and notice.to_unit_id is None and notice.to_evaluator_id is None
     assert notice.text == (
@@ -62,7 +68,7 @@ def test_the_rated_staff_member_learns_of_a_bad_review_without_who_gave_it(
         assert secret not in notice.text
     # In the inbox, by the day only: a notice's minute is the rating's.
     page = signed_in(staff).get("/console/messages/").content.decode()
-    assert "差评通知" in page and "2026-09-29</td>" in page and "2026-09-29 10:00" not in page
+    assert "差评通知" in page and "2026-09-30</td>" in page and "00:04" not in page
 
 
 def test_no_notice_without_a_rated_staff_member_with_a_login(
@@ -71,7 +77,11 @@ def test_no_notice_without_a_rated_staff_member_with_a_login(
     _record_no, case = bad_rating(world, record_payload)  # S001 has no console login yet
     _record_no, other = bad_rating(world, record_payload, staff_no=None, window_code=None)
     assert other.staff_id is None
+    assert cases_sweep().told == 0
     assert not Message.objects.filter(kind="review").exists()
+    # Told once: a login made later does not bring the old review up again.
+    staff_actor()
+    assert cases_sweep().told == 0
 
 
 def test_the_staff_member_is_told_when_the_case_closes(

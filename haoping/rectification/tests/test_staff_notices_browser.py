@@ -13,7 +13,7 @@ from haoping.accounts.models import Membership
 from haoping.browser import ARTIFACTS, chromium_page
 from haoping.directory.models import Staff
 from haoping.rectification.models import BadReviewCase
-from haoping.rectification.services import appeal_decide
+from haoping.rectification.services import appeal_decide, cases_sweep
 from haoping.rectification.tests.support import console_actor, rate, register
 
 
@@ -28,6 +28,7 @@ def test_the_rated_staff_member_reads_notices_and_their_appeals(
     register(world["api"], body)
     rate(world["api"], record_no=body["record_no"], level=1, comment="我是张三，窗口人员一直在玩手机，态度很差")
     case = BadReviewCase.objects.get(record__record_no=body["record_no"])
+    assert cases_sweep().told == 1
 
     with chromium_page(viewport={"width": width, "height": 900}) as page:
         page.goto(live_server.url + "/console/login/")

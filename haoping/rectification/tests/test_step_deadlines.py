@@ -119,6 +119,7 @@ def test_rules_that_give_contact_and_classification_one_deadline_say_so(
     monkeypatch.setitem(deadlines.PRESETS, "siping", bundled)
     set_policy(world["district"], case_deadlines="siping")
     case = bad_case(world, record_payload)
+    assert '<span class="step-name">联系核实及分类定性</span> 2026-10-01 10:00' in page(world, "/console/")
     clock.set(CONTACTED)
     act_ok(world["api"], case.pk, "contact", note="已电话联系评价人，核实属实")
     case.refresh_from_db()
