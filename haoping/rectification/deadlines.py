@@ -47,10 +47,14 @@ class Rules:
         return self.for_category(category) or self.general
 
     def step(self, state: str, category: str) -> Span | None:
-        """The span the step a case is in is counted by: contact, then handling (None when nothing is due)."""
-        if state in ("open", "contacted"):
+        """The span the step a case is in is counted by (step_of): contact, classification (the
+        contact's where the rules bundle them), then handling; None when nothing is due."""
+        step = step_of(state)
+        if step == CONTACT:
             return self.contact
-        if state in ("handling", "extension_requested", "invalidation_requested"):
+        if step == CLASSIFY:
+            return self.classify or self.contact
+        if step == HANDLING:
             return self.handling(category)
         return None
 

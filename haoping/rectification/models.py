@@ -83,6 +83,8 @@ class BadReviewCase(models.Model):
     overdue_at = models.DateTimeField(_("overdue since"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     was_overdue = models.BooleanField(_("has been overdue"), default=False)
+    # When the sweep told the rated staff member of this bad review (kept out of the rating's request).
+    staff_told_at = models.DateTimeField(_("rated staff member told at"), null=True, blank=True)
 
     contacted_at = models.DateTimeField(_("contacted at"), null=True, blank=True)
     classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
@@ -113,6 +115,11 @@ class BadReviewCase(models.Model):
             models.Index(fields=["region", "state", "due_at"]),
             models.Index(fields=["state", "due_at"]),
             models.Index(fields=["warn_at"], condition=models.Q(warned_at__isnull=True), name="case_to_warn"),
+            models.Index(
+                fields=["opened_at"],
+                condition=models.Q(staff_told_at__isnull=True, staff__isnull=False),
+                name="case_staff_to_tell",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,6 +315,9 @@ class Message(models.Model):
         EXTENSION = "extension", _("extension")
         CONSULTATION = "consultation", _("consultation")
         SUPERVISION = "supervision", _("manager's instruction")
+        # To the rated staff member (R10: nothing in them identifies the rater).
+        REVIEW = "review", _("bad review of your service")
+        CLOSED = "closed", _("case closed")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(

@@ -272,7 +272,7 @@ def case_step_name(case: BadReviewCase) -> str:
     step = step_of(case.state)
     if step is None or case.due_at is None:
         return ""
-    if step == CLASSIFY and case_classification_bundled(case):
+    if step in (CONTACT, CLASSIFY) and case_classification_bundled(case):
         return str(_BUNDLED_CONTACT)
     return str(STEP_NAMES[step])
 
@@ -386,6 +386,25 @@ def appeals_pending(*, actor: Actor) -> QuerySet[Appeal]:
         .filter(state=Appeal.State.PENDING, case__in=cases_visible(actor))
         .order_by("decide_due")
     )
+
+
+def appeals_filed(*, actor: Actor) -> QuerySet[Appeal]:
+    """The appeals this console user filed, newest first: a rated staff member's own (R14)."""
+    if actor.user is None:
+        return Appeal.objects.none()
+    return (
+        Appeal.objects.select_related(
+            "case", "case__item", "case__record__applicant", "case__record__agent", "case__evaluator"
+        )
+        .filter(filed_by=actor.user, case__in=cases_visible(actor))
+        .order_by("-filed_at", "-id")
+    )
+
+
+def cases_not_appealed(*, actor: Actor) -> QuerySet[BadReviewCase]:
+    """The actor's open cases without an appeal (whether the time to appeal is still running is
+    rectification.services.appeal_window's to say)."""
+    return cases_visible(actor).exclude(state=S.CLOSED).filter(appeals__isnull=True).order_by("-opened_at", "-id")
 
 
 def blocked_visible(*, actor: Actor) -> QuerySet[BlockedEvaluator]:

@@ -32,6 +32,7 @@ from haoping.accounts.access import (
     manages,
     within_region,
 )
+from haoping.accounts.models import Membership
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.directory.models import Department, Region
@@ -41,7 +42,7 @@ from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.evaluations.services import blocked_evaluator_add as registry_add
 from haoping.evaluations.services import blocked_evaluator_remove as registry_remove
 from haoping.fields import seal_free_text
-from haoping.lib.masking import mask_id_number, mask_name, mask_phone
+from haoping.lib.masking import mask_id_number, mask_name, mask_phone, redact_text
 from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
 from haoping.rectification import sms
@@ -182,6 +183,85 @@ def case_open(
         % {"id": case.pk, "due": _fmt(contact.at)},
     )
     return case
+
+
+# ---------------------------------------------------------------------------------------------
+# Notices to the rated staff member. R10: nothing in them identifies the rater: no record number,
+# no channel, no time finer than the day, and the comment with every personal detail removed.
+
+
+def _staff_users(case: BadReviewCase) -> list[int]:
+    """The console users of the rated staff member (none when the rating names no one, or they have no login)."""
+    if case.staff_id is None:
+        return []
+    return list(
+        Membership.objects.filter(role=Membership.Role.STAFF, staff_id=case.staff_id).values_list("user_id", flat=True)
+    )
+
+
+def _for_staff(case: BadReviewCase, text: str) -> str:
+    """Free text as the rated staff member may read it (R10)."""
+    record = case.record
+    names = [p.name for p in (record.applicant, record.agent, case.evaluator) if p is not None and p.name]
+    return redact_text(text, names=names)
+
+
+def _tell_staff(case: BadReviewCase, users: list[int], *, kind: str, text: str, at: dt.datetime) -> None:
+    for user_id in users:
+        message_send(at=at, kind=kind, case=case, to_user_id=user_id, text=text)
+
+
+def _day(moment: dt.datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d")
+
+
+def _tell_staff_of_review(case: BadReviewCase, evaluation: Evaluation, now: dt.datetime) -> bool:
+    """The rated staff member learns of the bad review, and until when they may appeal it (R14).
+    Sent by the sweep, so that the rating's request stays as short as it is; False when there is
+    no one to tell (no staff member named, or no console login)."""
+    users = _staff_users(case)
+    if not users:
+        return False
+    values = {
+        "item": case.item.name,
+        "level": evaluation.get_level_display(),
+        "day": _day(case.opened_at),
+        "due": _day(appeal_window(case).at),
+    }
+    comment = _for_staff(case, evaluation.comment.strip())
+    if comment:
+        text = _(
+            "A bad review (%(level)s) of your service of %(item)s came in on %(day)s. What was written: "
+            "%(comment)s You may appeal it until the end of %(due)s."
+        ) % {**values, "comment": comment}
+    else:
+        text = (
+            _(
+                "A bad review (%(level)s) of your service of %(item)s came in on %(day)s. "
+                "You may appeal it until the end of %(due)s."
+            )
+            % values
+        )
+    _tell_staff(case, users, kind=Message.Kind.REVIEW, text=text, at=now)
+    return True
+
+
+def _tell_staff_of_closing(case: BadReviewCase, now: dt.datetime) -> None:
+    users = _staff_users(case)
+    if not users:
+        return
+    if case.invalid:
+        outcome = _("the rating is not adopted (%(why)s)") % {"why": case.get_invalid_reason_display()}
+    elif case.satisfied:
+        outcome = _("it was rectified and the evaluator is satisfied")
+    else:
+        outcome = _("the rating stands")
+    text = _("The bad review of your service of %(item)s (case %(id)s) is closed: %(outcome)s.") % {
+        "item": case.item.name,
+        "id": case.pk,
+        "outcome": outcome,
+    }
+    _tell_staff(case, users, kind=Message.Kind.CLOSED, text=text, at=now)
 
 
 def _fmt(moment: dt.datetime) -> str:
@@ -406,9 +486,8 @@ def _contact(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.
         return Change(fields={"contacted_at": now}, note=note), S.CONTACTED
     # R12: classification is a step of its own; a contact made on time is never late for it.
     due = span.after(now)
-    return Change(fields={"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}, note=note), (
-        S.CONTACTED
-    )
+    step = {"contacted_at": now, "classify_due": due.at, **_step(case, start=now, due=due)}
+    return Change(fields=step, note=note), S.CONTACTED
 
 
 def _classify(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
@@ -696,6 +775,8 @@ def _after(case: BadReviewCase, action: str, now: dt.datetime) -> None:
     """Who is told about a transition."""
     last = case.events.order_by("-id").first()
     note = last.note if last else ""
+    if case.state == S.CLOSED:
+        _tell_staff_of_closing(case, now)
     if action in ("supervise", "comment"):
         data = last.data if last else {}
         text = (
@@ -984,6 +1065,7 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
             data=data,
         )
         _transition(case, actor=actor, action="uphold_appeal", target=S.CLOSED, change=change, now=now)
+        _tell_staff_of_closing(case, now)
     elif upheld:
         # R14: upheld means not adopted, even when the case was closed while the appeal waited.
         case.invalid = True
@@ -995,6 +1077,15 @@ def appeal_decide(*, actor: Actor, appeal: Appeal, upheld: bool, note: str = "")
     # Both sides are told: the appellant and the evaluator.
     decision = _("upheld: the rating is not adopted") if upheld else _("rejected: the case goes on")
     text = _("The appeal against case %(id)s was %(decision)s.") % {"id": case.pk, "decision": decision}
+    if appeal.decision_note:
+        text = _("The appeal against case %(id)s was %(decision)s. The decision says: %(note)s") % {
+            "id": case.pk,
+            "decision": decision,
+            "note": appeal.decision_note,
+        }
+    if appeal.filed_by_id is not None and appeal.filed_by_id in _staff_users(case):
+        # The rated staff member's own appeal: told as they may read it (R10).
+        text = _for_staff(case, text)
     message_send(
         at=now,
         kind=Message.Kind.APPEAL,
@@ -1219,16 +1310,25 @@ def messages_mark_read(*, actor: Actor, user: Any, message_ids: Sequence[int]) -
 class SweepResult:
     warned: int = 0
     overdue: int = 0
+    # Rated staff members told of a new bad review.
+    told: int = 0
 
 
 def cases_sweep(*, now: dt.datetime | None = None) -> SweepResult:
-    """Warn handlers whose time is mostly used, mark overdue cases and escalate them to the manager.
+    """Tell rated staff members of new bad reviews, warn handlers whose time is mostly used, mark
+    overdue cases and escalate them to the manager.
 
     Idempotent and safe to run concurrently: each case is claimed with a conditional update.
     """
     now = now or timezone.now()
     result = SweepResult()
     system = actor_system()
+    untold = BadReviewCase.objects.filter(staff_told_at__isnull=True, staff__isnull=False, opened_at__lte=now)
+    for case in untold.select_related("item", "evaluation", "record__applicant", "record__agent", "evaluator"):
+        with transaction.atomic():
+            if not BadReviewCase.objects.filter(pk=case.pk, staff_told_at__isnull=True).update(staff_told_at=now):
+                continue
+            result.told += _tell_staff_of_review(case, case.evaluation, now)
     warn = BadReviewCase.objects.filter(warn_at__lte=now, warned_at__isnull=True, due_at__gt=now).exclude(
         state=S.CLOSED
     )

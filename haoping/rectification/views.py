@@ -38,6 +38,7 @@ from haoping.rectification.models import Appeal, BadReviewCase, Message, SpotChe
 from haoping.rectification.selectors import (
     CaseFilters,
     appeal_is_late,
+    appeals_filed,
     appeals_pending,
     blocked_visible,
     case_allowed_actions,
@@ -49,6 +50,7 @@ from haoping.rectification.selectors import (
     case_step_name,
     case_text_shown,
     case_time_left,
+    cases_not_appealed,
     cases_visible,
     evidence_visible,
     messages_for,
@@ -212,9 +214,11 @@ def _case_page(
     kept: tuple[str, dict[str, Any]] | None = None,
     confirm: bool = False,
     appeal_reasons: str = "",
+    decision: dict[str, Any] | None = None,
 ) -> HttpResponse:
     """The case page; `kept` is an action's form sent back with what was typed into it (after an
-    error, or to `confirm` a note that holds personal data)."""
+    error, or to `confirm` a note that holds personal data); `appeal_reasons` and `decision` are the
+    appeal's and the appeal decision's forms sent back after an error."""
     now = timezone.now()
     if error is not None:
         error = error_labelled(error, FIELD_LABELS)
@@ -282,6 +286,8 @@ def _case_page(
         "nearly_due": case_nearly_due(case, now),
         "extension": extension_outcome(case),
         "step_deadlines": case_step_deadlines(case, now),
+        # R10: the rated staff member reads the day only; the first deadline is counted from the rating's minute.
+        "step_format": "Y-m-d H:i" if can_see_identity else "Y-m-d",
         "events": events,
         "evidence": evidence,
         "consultations": case.consultations.select_related("unit"),
@@ -291,11 +297,12 @@ def _case_page(
         "personal_warning": confirm,
         # R10: the time left names the deadline, and so the minute of the rating: not for the rated staff.
         "time_left": case_time_left(case, now) if can_see_identity else None,
+        "appeal_reasons": appeal_reasons,
+        "decision": decision or {},
         "can_see_identity": can_see_identity,
         "contact": case_evaluator_masked(case) if can_see_identity else None,
         "revealed": revealed,
         "can_appeal": can_appeal,
-        "appeal_reasons": appeal_reasons,
         "appeal_closes": appeal_closes,
         "appeal_open": appeal_closes is not None and now <= appeal_closes.at,
         "appeal_days": APPEAL_FILE.amount,
@@ -424,7 +431,8 @@ def appeal_decision(request: HttpRequest, appeal_id: int) -> HttpResponse:
             raise DomainError("required", _("upheld: choose whether the appeal is upheld"), status=422)
         appeal_decide(actor=actor, appeal=appeal, upheld=upheld, note=request.POST.get("note", ""))
     except DomainError as exc:
-        return _case_page(request, actor, case_get(actor=actor, case_id=appeal.case_id), error=exc)
+        typed = {"appeal": appeal.pk, "upheld": request.POST.get("upheld", ""), "note": request.POST.get("note", "")}
+        return _case_page(request, actor, case_get(actor=actor, case_id=appeal.case_id), error=exc, decision=typed)
     return redirect("console-case", case_id=appeal.case_id)
 
 
@@ -432,8 +440,30 @@ def appeal_decision(request: HttpRequest, appeal_id: int) -> HttpResponse:
 def appeals(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     now = timezone.now()
+    if not access_identity(actor):
+        return _own_appeals(request, actor, now)
     rows = [{"appeal": a, "late": appeal_is_late(a, now)} for a in appeals_pending(actor=actor)[:200]]
     return render(request, "console/appeals.html", {"actor": actor, "rows": rows})
+
+
+def _own_appeals(request: HttpRequest, actor: Actor, now: dt.datetime) -> HttpResponse:
+    """R14, for the rated staff member: the bad reviews they may still appeal, until when, and their
+    own appeals with their state and deadlines."""
+    open_cases = []
+    for case in cases_not_appealed(actor=actor)[:200]:
+        closes = appeal_window(case)
+        if now <= closes.at:
+            open_cases.append({"case": case, "closes": closes})
+    rows = []
+    for appeal in appeals_filed(actor=actor)[:200]:
+        shown = case_text_shown(actor=actor, case=appeal.case)
+        appeal.reasons, appeal.decision_note = shown(appeal.reasons), shown(appeal.decision_note)
+        rows.append({"appeal": appeal, "late": appeal_is_late(appeal, now)})
+    return render(
+        request,
+        "console/own_appeals.html",
+        {"actor": actor, "open_cases": open_cases, "rows": rows, "appeal_days": APPEAL_FILE.amount},
+    )
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

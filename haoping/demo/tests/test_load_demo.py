@@ -197,7 +197,7 @@ def test_output_gives_a_revisit_link_that_works(loaded: dict[str, Any]) -> None:
 
 def test_output_gives_a_receipt_code_and_its_page(loaded: dict[str, Any]) -> None:
     ((code, url),) = re.findall(
-        r"可以试查的评价回执编号：(\S+)（.*\n\s+http://[^/]+(/r/\S+/done/\S+/)", loaded["output"]
+        r"可以试查的评价回执编号：(\S+?)（.*\n\s+http://[^/]+(/r/\S+/done/\S+/)", loaded["output"]
     )
     assert RECEIPT_FORMAT.fullmatch(code)
     assert url.endswith(f"/{code}/")

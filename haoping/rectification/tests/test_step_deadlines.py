@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from haoping.accounts.models import Membership
-from haoping.directory.models import Department
+from haoping.directory.models import Department, Staff
 from haoping.rectification import deadlines
 from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.services import SweepResult, cases_sweep
@@ -119,6 +119,7 @@ def test_rules_that_give_contact_and_classification_one_deadline_say_so(
     monkeypatch.setitem(deadlines.PRESETS, "siping", bundled)
     set_policy(world["district"], case_deadlines="siping")
     case = bad_case(world, record_payload)
+    assert '<span class="step-name">联系核实及分类定性</span> 2026-10-01 10:00' in page(world, "/console/")
     clock.set(CONTACTED)
     act_ok(world["api"], case.pk, "contact", note="已电话联系评价人，核实属实")
     case.refresh_from_db()
@@ -143,3 +144,17 @@ def test_a_contact_after_its_deadline_stays_late_in_the_history_but_the_next_ste
     assert (case.overdue_at, case.escalated_at, case.was_overdue, case.due_at) == (None, None, True, eod(2026, 10, 8))
     text = page(world, f"/console/cases/{case.pk}/")
     assert '2026-10-01 12:00 完成</span> <span class="tag late">超时完成</span>' in text
+
+
+def test_the_rated_staff_member_reads_the_step_deadlines_by_the_day(
+    world: dict[str, Any], record_payload: Any, clock: Clock
+) -> None:
+    """R10: the contact deadline is counted from the minute of the rating."""
+    case = bad_case(world, record_payload)
+    user = get_user_model().objects.create_user(username="wangfang")
+    Membership.objects.create(user=user, role="staff", staff=Staff.objects.get(staff_no="S001"))
+    client = Client()
+    client.force_login(user)
+    text = client.get(f"/console/cases/{case.pk}/").content.decode()
+    assert '<dt>联系核实</dt><dd class="step running" data-step="contact">2026-10-01\n' in text
+    assert "2026-10-01 10:00" not in text
