@@ -46,8 +46,8 @@ class Evaluation(models.Model):
         Visit, verbose_name=_("visit"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     # Who was rated, copied from the record or visit so that indicators need no joins. The database
-    # checks them on every insert too: a rating never names a directory row that is not there
-    # (bench/README.md: the checks cost less than the noise of a paired run).
+    # checks them on every insert too, so a rating never names a directory row that is not there
+    # (their cost, a few per cent of a rating's CPU: bench/README.md, paired runs).
     item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT)
     department = models.ForeignKey(Department, verbose_name=_("department"), on_delete=models.PROTECT)
     institution = models.ForeignKey(
