@@ -104,3 +104,33 @@ def sm2_verify(public_key: str, data: bytes, signature: str) -> bool:
         return bool(verifier.verify_with_sm3(signature, data))
     except (ValueError, TypeError, IndexError):
         return False
+
+
+# gmssl draws SM2 encryption's ephemeral key from `random` too, and takes no key from the caller:
+# a predictable ephemeral key reveals the plaintext, so its draws come from `secrets` instead.
+gmssl_sm2.func.random_hex = lambda length: secrets.token_hex((length + 1) // 2)[:length]
+
+
+def sm2_encrypt(public_key: str, data: bytes) -> str:
+    """SM2 public-key encryption (GB/T 32918.4), ciphertext C1‖C3‖C2 as hex, as the standard orders it."""
+    cipher = gmssl_sm2.CryptSM2(public_key=public_key, private_key="", mode=1)
+    return bytes(cipher.encrypt(data)).hex()
+
+
+def sm2_decrypt(private_key: str, ciphertext: str) -> bytes:
+    """The plaintext of `sm2_encrypt`'s ciphertext, its C3 digest checked (gmssl computes it but
+    does not compare it, so an altered ciphertext would decrypt to garbage unnoticed)."""
+    cipher = gmssl_sm2.CryptSM2(public_key="", private_key=private_key, mode=1)
+    width = 2 * cipher.para_len
+    try:
+        raw = bytes.fromhex(ciphertext)
+        plain = cipher.decrypt(raw)
+        if plain is None:
+            raise DecryptionError("SM2 ciphertext failed its check")
+        point = cipher._kg(int(private_key, 16), raw.hex()[:width])
+    except (ValueError, TypeError, IndexError) as exc:
+        raise DecryptionError("not an SM2 ciphertext for this key") from exc
+    x2, y2 = bytes.fromhex(point[: cipher.para_len]), bytes.fromhex(point[cipher.para_len : width])
+    if not constant_time_equal(sm3(x2 + bytes(plain) + y2), raw[width // 2 : width // 2 + 32]):
+        raise DecryptionError("SM2 ciphertext failed its check")
+    return bytes(plain)
