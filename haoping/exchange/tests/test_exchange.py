@@ -1,0 +1,259 @@
+"""Upload to the upper-level platform: each preset's codes written out by hand, the stand-in
+upstream checking signatures, retries, refused rows, and rows never counted twice."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+
+from haoping.directory.models import ServiceItem
+from haoping.exchange.models import Batch, CodeEntry, CodeTable, Endpoint, OutgoingRow
+from haoping.exchange.services import exchange_push, exchange_sweep
+from haoping.exchange.tests.upstream import Upstream
+from haoping.lib.gm import sm2_private_key, sm2_public_key
+
+# A national item code: 31 characters (a 33-character one also names the handle item).
+TASK_CODE = "11320102MB1234567X3000117009000"
+ID_NUMBER = "320102199001011234"
+APP_MARK, APP_WORD = "xuanwu-hcp", "s3cret-word"
+
+
+def sm3_hex(data: bytes) -> str:
+    digest = hashes.Hash(hashes.SM3())
+    digest.update(data)
+    return digest.finalize().hex()
+
+
+@pytest.fixture
+def keys() -> dict[str, str]:
+    ours, platform = sm2_private_key(os.urandom(32)), sm2_private_key(os.urandom(32))
+    return {
+        "private": ours,
+        "public": sm2_public_key(ours),
+        "platform_private": platform,
+        "platform_public": sm2_public_key(platform),
+    }
+
+
+@pytest.fixture
+def upstream(keys: dict[str, str]) -> Iterator[Upstream]:
+    server = Upstream(app_mark=APP_MARK, app_word=APP_WORD, public_key=keys["public"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def national_item(world: dict[str, Any]) -> ServiceItem:
+    return ServiceItem.objects.create(
+        code=TASK_CODE, name="食品经营许可证核发", type="行政许可", department=world["item"].department, promised_days=5
+    )
+
+
+def endpoint_for(
+    world: dict[str, Any], keys: dict[str, str], upstream: Upstream, preset: str, **extra: Any
+) -> Endpoint:
+    return Endpoint.objects.create(
+        region=world["city"],
+        code_table=CodeTable.objects.get(slug=preset),
+        url=upstream.url,
+        tenancy_id="320000000000",
+        app_mark=APP_MARK,
+        app_word=APP_WORD,
+        sign_private_key=keys["private"],
+        sign_public_key=keys["public"],
+        data_source="165",
+        **extra,
+    )
+
+
+def rated_record(world: dict[str, Any], record_payload: Any, **rating: Any) -> str:
+    body = record_payload(item_code=TASK_CODE, on_the_spot=False)
+    body["applicant"]["id_number"] = ID_NUMBER
+    res = world["api"].post("/records", body)
+    assert res.status_code == 201, res.json()
+    rating = {"record_no": body["record_no"], "level": 5, "channel": "pad", **rating}
+    res = world["api"].post("/evaluations", rating)
+    assert res.status_code == 201, res.json()
+    return str(body["record_no"])
+
+
+# The codes each preset sends for one rating: SMS, level 2, reason "attitude", a natural person,
+# a promised (承诺件) 行政许可 item handled on site. Written out from the sources (field notes §1c).
+PRESETS = {
+    "national": {"pf": "7", "satisfaction": "2", "userProp": "1", "promisetime": "2", "taskType": "01"},
+    "national-sms6": {"pf": "6", "satisfaction": "2", "userProp": "1", "promisetime": "1", "taskType": "01"},
+    "gbt39046": {"pf": "7", "satisfaction": "4", "userProp": "1", "promisetime": "2", "taskType": "01"},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_a_rating_goes_up_with_the_codes_of_the_region_preset(
+    world: dict[str, Any],
+    record_payload: Any,
+    keys: dict[str, str],
+    upstream: Upstream,
+    national_item: Any,
+    preset: str,
+) -> None:
+    endpoint = endpoint_for(world, keys, upstream, preset)
+    table = endpoint.code_table
+    table.content_version = "2.0"
+    table.save(update_fields=["content_version"])
+    CodeEntry.objects.create(table=table, field="evalDetail", local="reason:attitude", code="601")
+    record_no = rated_record(
+        world, record_payload, level=2, channel="sms", reasons=["attitude"], comment="态度差，回电13812345678"
+    )
+
+    exchange_sweep()
+    result = exchange_push(sleep=lambda s: None)
+
+    assert (result.sent, result.rejected, result.transport_errors) == (2, 0, 0)
+    assert upstream.headers[0]["C-Tenancy-Id"] == "320000000000"
+    service = upstream.services[(record_no, "1")]
+    evaluation = upstream.evaluations[(record_no, "1")]
+    expected = PRESETS[preset]
+    assert {k: evaluation[k] for k in ("pf", "satisfaction")} == {k: expected[k] for k in ("pf", "satisfaction")}
+    assert evaluation["evalDetail"] == "601"
+    assert {k: service[k] for k in ("userProp", "promisetime", "projectType", "taskType")} == {
+        "userProp": expected["userProp"],
+        "promisetime": expected["promisetime"],
+        "projectType": expected["promisetime"],
+        "taskType": expected["taskType"],
+    }
+    assert service["taskCode"] == TASK_CODE
+    assert service["areaCode"] == "320102000000"
+    assert service["deptCode"] == "D-MKT"
+    assert service["proStatus"] == "3"
+    assert service["serviceName"] == "办结"
+    assert service["proChannel"] == "2"
+    assert service["dataSource"] == "165"
+    # The ID number only as its hash; the comment as stored, its phone number masked.
+    assert service["certKey"] == sm3_hex(ID_NUMBER.encode())
+    assert ID_NUMBER not in json.dumps([*upstream.services.values(), *upstream.evaluations.values()])
+    assert "13812345678" not in evaluation["writingEvaluation"]
+    assert evaluation["writingEvaluation"].startswith("态度差")
+    assert len(evaluation["assessTime"]) == 19 and evaluation["assessTime"][10] == " "
+    row = OutgoingRow.objects.get(kind="evaluation")
+    assert row.content_version == "2.0"
+
+
+def test_self_built_items_are_not_pushed(world: dict[str, Any], record_payload: Any, keys: Any, upstream: Any) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    # A self-built item: eight zeros where the national part of the code would be.
+    ServiceItem.objects.create(
+        code="11320102MB1234567X300000000XW01", name="自建事项", department=world["item"].department
+    )
+    body = record_payload(item_code="11320102MB1234567X300000000XW01")
+    assert world["api"].post("/records", body).status_code == 201
+    assert (
+        world["api"].post("/evaluations", {"record_no": body["record_no"], "level": 5, "channel": "pad"}).status_code
+        == 201
+    )
+
+    assert exchange_sweep().created == 0
+    assert not OutgoingRow.objects.exists()
+
+
+def test_the_upstream_fails_twice_then_takes_the_batch_once(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national", platform_public_key=keys["platform_public"])
+    upstream.private_key = keys["platform_private"]  # the rows travel SM2-encrypted
+    record_no = rated_record(world, record_payload)
+    exchange_sweep()
+    upstream.fail_next = 2
+    waits: list[float] = []
+
+    result = exchange_push(sleep=waits.append, base_delay=0.5)
+
+    assert upstream.calls == 3 and upstream.bad_signatures == 0
+    assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0
+    assert result.sent == 2
+    assert upstream.received == 2
+    assert set(upstream.services) == {(record_no, "1")} and set(upstream.evaluations) == {(record_no, "1")}
+    batch = Batch.objects.get()
+    assert (batch.tries, batch.outcome, batch.message) == (3, "ok", "success")
+    # A second run sends nothing more.
+    exchange_sweep()
+    assert exchange_push(sleep=lambda s: None).batches == 0
+    assert upstream.calls == 3
+
+
+def test_an_upstream_down_leaves_rows_waiting_with_the_error(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    rated_record(world, record_payload)
+    exchange_sweep()
+    upstream.fail_next = 3
+
+    result = exchange_push(sleep=lambda s: None)
+
+    assert result.transport_errors == 2 and upstream.received == 0
+    rows = list(OutgoingRow.objects.order_by("pk"))
+    assert {r.status for r in rows} == {"transport_error"}
+    assert all("503" in r.reason and r.next_attempt_at is not None for r in rows)
+    assert Batch.objects.get().outcome == "transport_error"
+    # Not due yet: the next run leaves them alone.
+    assert exchange_push(sleep=lambda s: None).batches == 0
+
+
+def test_rows_refused_upstream_keep_the_reason_and_the_rest_go_through(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    refused = rated_record(world, record_payload)
+    accepted = rated_record(world, record_payload)
+    upstream.refuse[f"service:{refused}:1"] = "事项编码不存在"
+    exchange_sweep()
+
+    result = exchange_push(sleep=lambda s: None)
+
+    assert (result.sent, result.rejected) == (2, 2)
+    service = OutgoingRow.objects.get(project_no=refused, kind="service")
+    assert (service.status, service.reason) == ("rejected", "事项编码不存在")
+    # Sent in order in the same batch, its evaluation is refused for want of the service.
+    evaluation = OutgoingRow.objects.get(project_no=refused, kind="evaluation")
+    assert (evaluation.status, evaluation.reason) == ("rejected", "没有对应的服务数据")
+    assert (accepted, "1") in upstream.evaluations and (refused, "1") not in upstream.evaluations
+    assert Batch.objects.get().outcome == "ok"
+
+
+def test_a_bad_rating_without_codes_or_text_is_held_back_with_the_reason(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    rated_record(world, record_payload, level=1, channel="phone")  # a bare key-press, no reason
+
+    exchange_sweep()
+
+    row = OutgoingRow.objects.get(kind="evaluation")
+    assert row.status == "rejected" and row.reason.startswith("evalDetail")
+
+
+def test_sweeps_and_pushes_twice_make_and_send_each_row_once(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    first = rated_record(world, record_payload)
+    assert exchange_sweep().created == 2
+    assert exchange_sweep().created == 0
+    exchange_push(sleep=lambda s: None)
+    # A batch whose answer was lost goes again with the same keys: the upstream keeps one of each.
+    OutgoingRow.objects.update(status="pending")
+    exchange_push(sleep=lambda s: None)
+    second = rated_record(world, record_payload)
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+
+    keys_made = list(OutgoingRow.objects.values_list("natural_key", flat=True))
+    assert sorted(keys_made) == sorted(
+        [f"service:{first}:1", f"evaluation:{first}:1", f"service:{second}:1", f"evaluation:{second}:1"]
+    )
+    assert set(upstream.services) == {(first, "1"), (second, "1")}
+    assert len(upstream.evaluations) == 2
