@@ -257,3 +257,37 @@ def test_sweeps_and_pushes_twice_make_and_send_each_row_once(
     )
     assert set(upstream.services) == {(first, "1"), (second, "1")}
     assert len(upstream.evaluations) == 2
+
+
+def test_case_steps_go_up_after_their_rating_with_what_the_upper_level_counts(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from haoping.rectification.models import BadReviewCase
+    from haoping.rectification.tests.support import act_ok, to_handling, to_replied
+
+    endpoint_for(world, keys, upstream, "national")
+    api = world["api"]
+    answered = rated_record(world, record_payload, level=1, reasons=["attitude"], comment="态度很差")
+    invalid = rated_record(world, record_payload, level=2, reasons=["efficiency"], comment="乱评")
+    exchange_sweep()
+    case = BadReviewCase.objects.get(record__record_no=answered)
+    to_replied(api, case.pk)
+    act_ok(api, case.pk, "revisit", satisfied=False, note="仍不满意")
+    other = BadReviewCase.objects.get(record__record_no=invalid)
+    to_handling(api, other.pk, "malicious")
+    act_ok(api, other.pk, "request_invalidation", reason="恶意")
+    act_ok(world["manager_api"], other.pk, "approve_invalidation")
+
+    exchange_sweep()
+    assert exchange_sweep().created == 0
+    exchange_push(sleep=lambda s: None)
+
+    steps = {(s["projectNo"], s["handleStep"]): s for s in upstream.steps}
+    assert set(steps) == {(answered, "replied"), (answered, "revisited"), (invalid, "invalidated")}
+    assert steps[(answered, "revisited")]["revisitResult"] == "0"
+    assert steps[(invalid, "invalidated")]["invalidType"] == "malicious"
+    assert steps[(answered, "replied")]["assessNumber"] == "1"
+    # The evaluation went before its steps.
+    rows = list(OutgoingRow.objects.filter(project_no=answered).order_by("pk").values_list("kind", flat=True))
+    assert rows[:2] == ["service", "evaluation"] and set(rows[2:]) == {"case_step"}
+    assert not OutgoingRow.objects.exclude(status="sent").exists()
