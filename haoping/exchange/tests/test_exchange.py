@@ -291,3 +291,30 @@ def test_case_steps_go_up_after_their_rating_with_what_the_upper_level_counts(
     rows = list(OutgoingRow.objects.filter(project_no=answered).order_by("pk").values_list("kind", flat=True))
     assert rows[:2] == ["service", "evaluation"] and set(rows[2:]) == {"case_step"}
     assert not OutgoingRow.objects.exclude(status="sent").exists()
+
+
+def test_the_command_and_the_scheduled_task_sweep_and_send_outside_the_rating(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any, huey_immediate: Any
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from haoping.exchange.tasks import push_exchange
+
+    endpoint = endpoint_for(world, keys, upstream, "national", every_minutes=30)
+    first = rated_record(world, record_payload)
+    # The rating itself made no row: the sweep does, later.
+    assert not OutgoingRow.objects.exists()
+    out = StringIO()
+    call_command("exchange_push", stdout=out)
+    assert "sent 2" in out.getvalue()
+    assert set(upstream.evaluations) == {(first, "1")}
+
+    second = rated_record(world, record_payload)
+    endpoint.refresh_from_db()
+    push_exchange()  # the endpoint sent a moment ago and sends every 30 minutes: rows made, not sent
+    assert OutgoingRow.objects.filter(project_no=second, status="pending").count() == 2
+    Endpoint.objects.filter(pk=endpoint.pk).update(last_run_at=None)
+    push_exchange()
+    assert set(upstream.evaluations) == {(first, "1"), (second, "1")}
