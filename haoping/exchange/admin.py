@@ -49,6 +49,7 @@ class EndpointForm(forms.ModelForm):
             "every_minutes",
             "data_source",
             "project_no_prefix",
+            "rating_link_pattern",
         ]
 
     def clean(self) -> dict[str, Any]:

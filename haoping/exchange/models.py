@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +93,19 @@ class Endpoint(models.Model):
     # Some provinces prefix record numbers with their code ("按照省里标准", field notes §1a).
     project_no_prefix = models.CharField(_("projectNo prefix"), max_length=12, blank=True)
     last_run_at = models.DateTimeField(_("last sent at"), null=True, blank=True, editable=False)
+    # Where the province hosts the rating page, the region's rating links point there, signed
+    # (field notes §1d, pattern A); blank: our own rating page.
+    rating_link_pattern = models.CharField(
+        _("rating page of the upper platform"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "An address with {projectNo}, {serviceNumber}, {areaCode}, {time}, {appMark} and {sign} "
+            "in it, e.g. https://example.gov.cn/pj?projectNo={projectNo}&time={time}&sign={sign}. "
+            "Blank: rating links lead to this system's own page."
+        ),
+        validators=[RegexValidator(r"^https?://.*\{projectNo\}.*", _("give an address with {projectNo} in it"))],
+    )
 
     class Meta:
         verbose_name = _("upper-level endpoint")
@@ -99,6 +113,10 @@ class Endpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region} → {self.url}"
+
+    def clean(self) -> None:
+        if self.rating_link_pattern and "{sign}" not in self.rating_link_pattern:
+            raise ValidationError({"rating_link_pattern": _("the address must carry the signature: put {sign} in it")})
 
 
 class OutgoingRow(models.Model):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.evaluations.rules import LEVELS, QUESTION_LABELS, REASON_LABELS, SUGGESTION, is_bad
 from haoping.lib.gm import sm3
@@ -175,7 +176,7 @@ def parse_time(value: Any, fld: str) -> dt.datetime:
     try:
         naive = dt.datetime.strptime(str(value), TIME_FORMAT)
     except ValueError as exc:
-        raise RowError(fld, "a time as yyyy-MM-dd HH:mm:ss") from exc
+        raise RowError(fld, _("a time as yyyy-MM-dd HH:mm:ss")) from exc
     return timezone.make_aware(naive)
 
 
@@ -219,10 +220,10 @@ def service_row(facts: ServiceFacts, codes: Codes) -> tuple[dict[str, str], list
     problems = Problems()
     tasks = task_codes(facts.item_code)
     if tasks is None:
-        problems.add("taskCode", "a self-built item has no national code")
+        problems.add("taskCode", _("a self-built item has no national code"))
         tasks = ("", "")
     if not 1 <= facts.service_number <= MAX_SERVICE_NUMBER:
-        problems.add("serviceNumber", "at most 99 services per record")
+        problems.add("serviceNumber", _("at most 99 services per record"))
     done = facts.completed_at is not None
     row = {
         "projectNo": facts.project_no,
@@ -247,7 +248,7 @@ def service_row(facts: ServiceFacts, codes: Codes) -> tuple[dict[str, str], list
     }
     row["promisetime"] = row["projectType"]
     if row["taskType"] and row["taskType"] not in TASK_TYPES:
-        problems.add("taskType", f"not a national item type: {row['taskType']}")
+        problems.add("taskType", _("not a national item type: %(code)s") % {"code": row["taskType"]})
     return row, problems.items
 
 
@@ -270,13 +271,13 @@ def evaluation_row(facts: EvaluationFacts, codes: Codes) -> tuple[dict[str, str]
     }
     # The platform refuses a bad rating that says neither what nor why (差评必须勾选详情或填写文字评价).
     if is_bad(facts.level) and not row["evalDetail"] and not row["writingEvaluation"].strip():
-        problems.add("evalDetail", "a bad rating needs content codes or a comment")
+        problems.add("evalDetail", _("a bad rating needs content codes or a comment"))
     return row, problems.items
 
 
 def case_step_row(facts: CaseStepFacts) -> dict[str, str]:
     if facts.step not in CASE_STEPS:
-        raise RowError("handleStep", f"unknown step {facts.step}")
+        raise RowError("handleStep", _("unknown step %(step)s") % {"step": facts.step})
     return {
         "projectNo": facts.project_no,
         "assessNumber": str(facts.assess_number),
@@ -305,7 +306,7 @@ def case_step_key(row: Mapping[str, str]) -> str:
 def _code(codes: Codes, problems: Problems, fld: str, local: str) -> str:
     code = codes.code(fld, local)
     if code is None:
-        problems.add(fld, f"no code for {local or '-'}")
+        problems.add(fld, _("no code for %(value)s") % {"value": local or "-"})
         return ""
     return code
 
@@ -352,20 +353,20 @@ def _text(row: Mapping[str, Any], fld: str, *, required: bool = True, max_length
     value = row.get(fld)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise RowError(fld, "required")
+            raise RowError(fld, _("required"))
         return ""
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise RowError(fld, "must be text")
+        raise RowError(fld, _("must be text"))
     text = str(value).strip()
     if len(text) > max_length:
-        raise RowError(fld, f"at most {max_length} characters")
+        raise RowError(fld, _("at most %(max)d characters") % {"max": max_length})
     return text
 
 
 def _number(row: Mapping[str, Any], fld: str, high: int) -> int:
     text = _text(row, fld)
     if not text.isdigit() or not 1 <= int(text) <= high:
-        raise RowError(fld, f"a whole number from 1 to {high}")
+        raise RowError(fld, _("a whole number from 1 to %(high)d") % {"high": high})
     return int(text)
 
 
@@ -373,22 +374,22 @@ def _back(codes: Codes, row: Mapping[str, Any], fld: str, code_field: str | None
     code = _text(row, fld)
     local = codes.local(code_field or fld, code)
     if local is None:
-        raise RowError(fld, f"unknown code {code}")
+        raise RowError(fld, _("unknown code %(code)s") % {"code": code})
     return local
 
 
 def parse_service_row(row: Mapping[str, Any], codes: Codes) -> ParsedService:
     """A service row as our facts; RowError names the first field that does not fit."""
     if not isinstance(row, Mapping):
-        raise RowError("row", "must be an object")
+        raise RowError("row", _("must be an object"))
     status = _text(row, "proStatus")
     if status not in {"1", PRO_STATUS_ACCEPTED, PRO_STATUS_DONE}:
-        raise RowError("proStatus", "1, 2 or 3")
+        raise RowError("proStatus", _("1, 2 or 3"))
     accepted = parse_time(_text(row, "acceptDate"), "acceptDate") if status != "1" else None
     completed = parse_time(_text(row, "resultDate"), "resultDate") if status == PRO_STATUS_DONE else None
     area = _text(row, "areaCode")
     if not re.fullmatch(r"\d{12}", area):
-        raise RowError("areaCode", "12 digits")
+        raise RowError("areaCode", _("12 digits"))
     task_code = _text(row, "taskHandleItem", required=False) or _text(row, "taskCode")
     promise = row.get("promisetime") or row.get("projectType")
     return ParsedService(
@@ -413,12 +414,12 @@ def parse_service_row(row: Mapping[str, Any], codes: Codes) -> ParsedService:
 def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluation:
     """An evaluation row as our facts; RowError names the first field that does not fit."""
     if not isinstance(row, Mapping):
-        raise RowError("row", "must be an object")
+        raise RowError("row", _("must be an object"))
     channel = _back(codes, row, "pf")
     level_text = _back(codes, row, "satisfaction")
     level = int(level_text) if level_text.isdigit() else 0
     if level not in LEVELS:
-        raise RowError("satisfaction", f"unknown code {row.get('satisfaction')}")
+        raise RowError("satisfaction", _("unknown code %(code)s") % {"code": row.get("satisfaction")})
     reasons: list[str] = []
     answers: dict[str, int] = {}
     unknown: list[str] = []
@@ -435,7 +436,7 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
             unknown.append(code)
     comment = _text(row, "writingEvaluation", required=False, max_length=1000)
     if is_bad(level) and not detail and not comment:
-        raise RowError("evalDetail", "a bad rating needs content codes or a comment")
+        raise RowError("evalDetail", _("a bad rating needs content codes or a comment"))
     return ParsedEvaluation(
         project_no=_text(row, "projectNo", max_length=80),
         assess_number=_number(row, "assessNumber", MAX_SERVICE_NUMBER),

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from haoping.accounts.access import within_region
 from haoping.audit.services import audit_record
@@ -424,12 +425,13 @@ def _push_batch(
         answer = transport.send([r.payload for r in rows], creds, now=timezone.now, on_try=tried, **options)
     except transport.TransportError as exc:
         now = timezone.now()
-        batch.outcome, batch.message, batch.finished_at = Batch.Outcome.TRANSPORT_ERROR, str(exc), now
+        message = _("the platform could not be reached: %(error)s") % {"error": exc}
+        batch.outcome, batch.message, batch.finished_at = Batch.Outcome.TRANSPORT_ERROR, message, now
         batch.save(update_fields=["outcome", "message", "finished_at", "tries"])
         for row in rows:
             row.attempts += 1
             row.status = OutgoingRow.Status.TRANSPORT_ERROR
-            row.reason = str(exc)
+            row.reason = message
             row.next_attempt_at = now + min(RETRY_CAP, RETRY_AFTER * 2 ** (row.attempts - 1))
         OutgoingRow.objects.bulk_update(rows, ["attempts", "status", "reason", "next_attempt_at"])
         result.transport_errors += len(rows)

@@ -318,3 +318,42 @@ def test_the_command_and_the_scheduled_task_sweep_and_send_outside_the_rating(
     Endpoint.objects.filter(pk=endpoint.pk).update(last_run_at=None)
     push_exchange()
     assert set(upstream.evaluations) == {(first, "1"), (second, "1")}
+
+
+def test_a_region_whose_province_hosts_the_rating_page_gets_signed_deep_links(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.exceptions import ValidationError
+
+    from haoping.exchange.links import deep_link_input, rating_link
+    from haoping.lib.gm import sm2_verify
+    from haoping.records.models import RatingSlot
+
+    endpoint = endpoint_for(world, keys, upstream, "national")
+    body = record_payload(item_code=TASK_CODE)
+    assert world["api"].post("/records", body).status_code == 201
+    slot = RatingSlot.objects.get(record__record_no=body["record_no"], kind="completion")
+    # No page named: our own rating page.
+    assert "/r/" in rating_link(slot) and "sign=" not in rating_link(slot)
+
+    endpoint.rating_link_pattern = "https://hcp.example.gov.cn/pj?projectNo={projectNo}&serviceNumber={serviceNumber}&areaCode={areaCode}&time={time}&sign={sign}"
+    endpoint.full_clean()
+    endpoint.save()
+    link = rating_link(slot)
+
+    query = {k: v[0] for k, v in parse_qs(urlsplit(link).query).items()}
+    assert link.startswith("https://hcp.example.gov.cn/pj?")
+    assert (query["projectNo"], query["serviceNumber"], query["areaCode"]) == (body["record_no"], "1", "320102000000")
+    signed = deep_link_input(query["projectNo"], "1", query["time"], APP_MARK)
+    assert sm2_verify(keys["public"], signed, query["sign"])
+    assert not sm2_verify(
+        keys["public"], deep_link_input(query["projectNo"], "2", query["time"], APP_MARK), query["sign"]
+    )
+    # The service the page rates is the one the push sends, made once.
+    assert rating_link(slot) and exchange_sweep().created == 0
+    assert OutgoingRow.objects.filter(kind="service").count() == 1
+    endpoint.rating_link_pattern = "https://hcp.example.gov.cn/pj?projectNo={projectNo}"
+    with pytest.raises(ValidationError):
+        endpoint.full_clean()
