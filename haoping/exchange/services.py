@@ -148,6 +148,26 @@ class _Maker:
         taken = OutgoingRow.objects.filter(record=record, kind=OutgoingRow.Kind.SERVICE)
         # Numbered in the order the sweep meets the record's services (1…99), once for good.
         number = taken.count() + 1
+        project_no = endpoint.project_no_prefix + record.record_no
+        payload, problems = self._service_payload(slot, endpoint, number)
+        return self._add(
+            region=record.region,
+            endpoint=endpoint,
+            kind=OutgoingRow.Kind.SERVICE,
+            natural_key=national.service_key(project_no, number),
+            source_key=f"slot:{slot.pk}",
+            record=record,
+            project_no=project_no,
+            seq=number * 100,
+            payload=payload,
+            problems=problems,
+        )
+
+    def _service_payload(
+        self, slot: RatingSlot, endpoint: Endpoint, number: int
+    ) -> tuple[dict[str, str], list[national.RowError]]:
+        record = slot.record
+        assert record is not None
         done = slot.kind == RatingSlot.Kind.COMPLETION
         project_no = endpoint.project_no_prefix + record.record_no
         facts = national.ServiceFacts(
@@ -168,19 +188,7 @@ class _Maker:
             mode=record.mode,
             data_source=endpoint.data_source,
         )
-        payload, problems = national.service_row(facts, self.endpoints.codes_of(endpoint))
-        return self._add(
-            region=record.region,
-            endpoint=endpoint,
-            kind=OutgoingRow.Kind.SERVICE,
-            natural_key=national.service_key(project_no, number),
-            source_key=f"slot:{slot.pk}",
-            record=record,
-            project_no=project_no,
-            seq=number * 100,
-            payload=payload,
-            problems=problems,
-        )
+        return national.service_row(facts, self.endpoints.codes_of(endpoint))
 
     def _service_of(self, ev: Evaluation) -> OutgoingRow | None:
         slot = ev.slot
@@ -200,6 +208,25 @@ class _Maker:
         service = self._service_of(ev)
         if service is None:
             return None
+        number = int(service.payload["serviceNumber"])
+        payload, problems, version = self._evaluation_payload(ev, service)
+        return self._add(
+            region=service.region,
+            endpoint=service.endpoint,
+            kind=OutgoingRow.Kind.EVALUATION,
+            natural_key=national.evaluation_key(service.project_no, number),
+            source_key=f"evaluation:{ev.pk}",
+            record=service.record,
+            project_no=service.project_no,
+            seq=number * 100 + 1,
+            payload=payload,
+            content_version=version,
+            problems=problems,
+        )
+
+    def _evaluation_payload(
+        self, ev: Evaluation, service: OutgoingRow
+    ) -> tuple[dict[str, str], list[national.RowError], str]:
         endpoint = service.endpoint
         codes = self.endpoints.codes_of(endpoint)
         number = int(service.payload["serviceNumber"])
@@ -218,19 +245,27 @@ class _Maker:
             data_source=endpoint.data_source,
         )
         payload, problems = national.evaluation_row(facts, codes)
-        return self._add(
-            region=service.region,
-            endpoint=endpoint,
-            kind=OutgoingRow.Kind.EVALUATION,
-            natural_key=national.evaluation_key(service.project_no, number),
-            source_key=f"evaluation:{ev.pk}",
-            record=service.record,
-            project_no=service.project_no,
-            seq=number * 100 + 1,
-            payload=payload,
-            content_version=codes.content_version if payload["evalDetail"] else "",
-            problems=problems,
-        )
+        return payload, problems, codes.content_version if payload["evalDetail"] else ""
+
+    def rebuild(self, row: OutgoingRow) -> None:
+        """The row made again from its source with the code table as it is now (a manager fixed a
+        code, say): same key and number, new content; pending unless still refused here."""
+        kind, _sep, pk = row.source_key.partition(":")
+        problems: list[national.RowError] = []
+        if kind == "slot":
+            slot = RatingSlot.objects.select_related(*_RECORD_PATHS).filter(pk=int(pk)).first()
+            if slot is not None:
+                number = int(row.natural_key.rpartition(":")[2])
+                row.payload, problems = self._service_payload(slot, row.endpoint, number)
+        elif kind == "evaluation":
+            ev = Evaluation.objects.select_related("slot", "record").filter(pk=int(pk)).first()
+            service = self._service_of(ev) if ev is not None else None
+            if ev is not None and service is not None:
+                row.payload, problems, row.content_version = self._evaluation_payload(ev, service)
+        row.status = OutgoingRow.Status.REJECTED if problems else OutgoingRow.Status.PENDING
+        row.reason = "; ".join(str(p) for p in problems)
+        row.next_attempt_at = None
+        row.save(update_fields=["payload", "content_version", "status", "reason", "next_attempt_at"])
 
     def case_steps(self, case_ids: Iterable[int]) -> None:
         outcomes = case_outcomes()
@@ -458,8 +493,12 @@ def exchange_resend(*, user: Any, region: Region, statuses: Iterable[str]) -> in
     """A manager sends the region's rejected or undelivered rows again (after fixing a code table,
     say): they are due at once, and the next push takes them. Audited."""
     wanted = [s for s in statuses if s in (OutgoingRow.Status.REJECTED, OutgoingRow.Status.TRANSPORT_ERROR)]
-    rows = OutgoingRow.objects.filter(within_region(region), status__in=wanted)
-    count = rows.update(status=OutgoingRow.Status.PENDING, next_attempt_at=None)
+    rows = OutgoingRow.objects.filter(within_region(region), status__in=wanted).select_related("endpoint")
+    maker = _Maker(_Endpoints())
+    count = 0
+    for row in rows.order_by("pk").iterator(chunk_size=500):
+        maker.rebuild(row)
+        count += 1
     audit_record(
         actor=user, action="exchange_resend", target=f"region:{region.code}", reason=",".join(wanted) + f" ({count})"
     )

@@ -357,3 +357,28 @@ def test_a_region_whose_province_hosts_the_rating_page_gets_signed_deep_links(
     endpoint.rating_link_pattern = "https://hcp.example.gov.cn/pj?projectNo={projectNo}"
     with pytest.raises(ValidationError):
         endpoint.full_clean()
+
+
+def test_a_code_fixed_in_the_table_goes_up_on_resend(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from haoping.exchange.services import exchange_resend
+
+    endpoint = endpoint_for(world, keys, upstream, "national")
+    CodeEntry.objects.filter(table=endpoint.code_table, field="userProp", local="person").delete()
+    record_no = rated_record(world, record_payload)
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+    service = OutgoingRow.objects.get(kind="service")
+    assert service.status == "rejected" and service.reason.startswith("userProp")
+    assert upstream.calls == 0  # the evaluation waits for its service
+
+    CodeEntry.objects.create(table=endpoint.code_table, field="userProp", local="person", code="1")
+    user = get_user_model().objects.create_user(username="manager")
+    assert exchange_resend(user=user, region=world["district"], statuses=["rejected"]) == 1
+    exchange_push(sleep=lambda s: None)
+
+    assert upstream.services[(record_no, "1")]["userProp"] == "1"
+    assert (record_no, "1") in upstream.evaluations
