@@ -29,8 +29,17 @@ class CodeEntryAdmin(admin.ModelAdmin):
 
 class EndpointForm(forms.ModelForm):
     # The secrets are written here, never shown back; left blank, they stay as they are.
-    app_word = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
-    sign_private_key = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False)
+    url = forms.URLField(label=Endpoint._meta.get_field("url").verbose_name, max_length=300, assume_scheme="https")
+    app_word = forms.CharField(
+        label=Endpoint._meta.get_field("app_word").verbose_name,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
+    sign_private_key = forms.CharField(
+        label=Endpoint._meta.get_field("sign_private_key").verbose_name,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
 
     class Meta:
         model = Endpoint
