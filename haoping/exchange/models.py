@@ -166,7 +166,10 @@ class OutgoingRow(models.Model):
             models.UniqueConstraint(fields=["region", "source_key"], name="exchange_row_once_per_source"),
         ]
         indexes = [
-            models.Index(fields=["endpoint", "status", "record", "seq"], name="exchange_row_to_send"),
+            # The push reads the due rows oldest first, each checked against the earlier rows of
+            # its record.
+            models.Index(fields=["endpoint", "status", "id"], name="exchange_row_due"),
+            models.Index(fields=["record", "seq"], name="exchange_row_in_record"),
             models.Index(fields=["region", "status", "created_at"], name="exchange_row_state"),
         ]
 

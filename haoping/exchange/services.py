@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,9 @@ BATCH = 500
 LOOKBACK = 10_000
 MAX_GAPS = 200
 MARKS = ("slots", "evaluations", "case_events")
+# A row's order in its record: the service number's hundreds, then 0 the service, 1 its evaluation,
+# 2… the case steps.
+SEQ_PER_SERVICE = 100
 # A row that failed transport is tried again after this, doubled per attempt (with jitter in the call).
 RETRY_AFTER = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
@@ -98,7 +102,9 @@ def _step(name: str, endpoints: _Endpoints) -> tuple[int, int]:
         return 0, 0
     maker = _Maker(endpoints)
     if name == "slots":
-        for slot in RatingSlot.objects.filter(pk__in=ids, record__isnull=False).select_related(*_RECORD_PATHS):
+        slots = RatingSlot.objects.filter(pk__in=ids, record__isnull=False).select_related(*_RECORD_PATHS)
+        # In the order they were opened: a record's services are numbered so.
+        for slot in slots.order_by("pk"):
             maker.service(slot)
     elif name == "evaluations":
         found = Evaluation.objects.filter(pk__in=ids).select_related("slot", "record", *_RECORD_PATHS)
@@ -158,7 +164,7 @@ class _Maker:
             source_key=f"slot:{slot.pk}",
             record=record,
             project_no=project_no,
-            seq=number * 100,
+            seq=number * SEQ_PER_SERVICE,
             payload=payload,
             problems=problems,
         )
@@ -218,7 +224,7 @@ class _Maker:
             source_key=f"evaluation:{ev.pk}",
             record=service.record,
             project_no=service.project_no,
-            seq=number * 100 + 1,
+            seq=number * SEQ_PER_SERVICE + 1,
             payload=payload,
             content_version=version,
             problems=problems,
@@ -306,7 +312,7 @@ class _Maker:
                         source_key=key[:80],
                         record=ev_row.record,
                         project_no=ev_row.project_no,
-                        seq=number * 100 + 2 + national.CASE_STEPS.index(step),
+                        seq=number * SEQ_PER_SERVICE + 2 + national.CASE_STEPS.index(step),
                         payload=payload,
                         problems=[],
                     )
@@ -374,34 +380,20 @@ def credentials(endpoint: Endpoint) -> transport.Credentials:
 
 
 def _next_batch(endpoint: Endpoint, now: dt.datetime) -> list[OutgoingRow]:
-    """Rows due, oldest first, at most a batch; a row waits while an earlier row of its record
-    (its service, for an evaluation) is not accepted yet, so the order per record holds."""
+    """Rows due, oldest first, at most a batch. A row waits while a row it follows is not accepted
+    (an evaluation its service, a case step its evaluation: the rows of one service number, whose
+    `seq` share the hundreds), so the order per record holds and nothing else is held up."""
+    first_of_service = OuterRef("seq") - Mod(OuterRef("seq"), SEQ_PER_SERVICE)
+    earlier = OutgoingRow.objects.filter(
+        endpoint=endpoint, record_id=OuterRef("record_id"), seq__lt=OuterRef("seq"), seq__gte=first_of_service
+    ).exclude(status=OutgoingRow.Status.SENT)
     due = (
         OutgoingRow.objects.filter(endpoint=endpoint, status__in=SENDABLE)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .order_by("pk")[: endpoint.batch_size * 5]
+        .filter(~Exists(earlier))
+        .order_by("pk")
     )
-    candidates = list(due)
-    if not candidates:
-        return []
-    unsent: dict[int, list[tuple[int, int]]] = {}
-    for pk, record_id, seq in (
-        OutgoingRow.objects.filter(record_id__in={r.record_id for r in candidates}, endpoint=endpoint)
-        .exclude(status=OutgoingRow.Status.SENT)
-        .values_list("pk", "record_id", "seq")
-    ):
-        unsent.setdefault(record_id, []).append((seq, pk))
-    chosen: list[OutgoingRow] = []
-    taken: set[int] = set()
-    for row in candidates:
-        earlier = [pk for seq, pk in unsent.get(row.record_id, []) if seq < row.seq and pk not in taken]
-        if earlier:
-            continue
-        chosen.append(row)
-        taken.add(row.pk)
-        if len(chosen) == endpoint.batch_size:
-            break
-    return chosen
+    return list(due[: endpoint.batch_size])
 
 
 @dataclass

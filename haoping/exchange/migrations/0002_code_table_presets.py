@@ -29,8 +29,17 @@ PRESETS: list[dict[str, Any]] = [
         "description": "pf 1 PC端、2 移动端、3 二维码、4 政务大厅平板电脑、5 政务大厅其他终端、6 电话、7 短信；"
         "纸质评价表与超时默认评价记为 5，可按省里要求修改。satisfaction 5 非常满意 … 1 非常不满意。",
         "codes": {
-            "pf": {"pc": "1", "mobile": "2", "qrcode": "3", "pad": "4", "kiosk": "5", "phone": "6", "sms": "7",
-                   "paper": "5", "default": "5"},
+            "pf": {
+                "pc": "1",
+                "mobile": "2",
+                "qrcode": "3",
+                "pad": "4",
+                "kiosk": "5",
+                "phone": "6",
+                "sms": "7",
+                "paper": "5",
+                "default": "5",
+            },
             "satisfaction": LEVELS,
             "userProp": {"person": "1", "legal_person": "2", "other": "9"},
             "taskType": TASK_TYPES,
@@ -44,8 +53,17 @@ PRESETS: list[dict[str, Any]] = [
         "description": "pf 6 短信、7 系统默认评价；电话与纸质评价表记为 5。promisetime 1 承诺件、2 即办件；"
         "userProp 1 个人、2 法人。",
         "codes": {
-            "pf": {"pc": "1", "mobile": "2", "qrcode": "3", "pad": "4", "kiosk": "5", "phone": "5", "sms": "6",
-                   "paper": "5", "default": "7"},
+            "pf": {
+                "pc": "1",
+                "mobile": "2",
+                "qrcode": "3",
+                "pad": "4",
+                "kiosk": "5",
+                "phone": "5",
+                "sms": "6",
+                "paper": "5",
+                "default": "7",
+            },
             "satisfaction": LEVELS,
             "userProp": {"person": "1", "legal_person": "2", "other": "2"},
             "taskType": TASK_TYPES,
@@ -59,8 +77,17 @@ PRESETS: list[dict[str, Any]] = [
         "description": "满意度代码 1 非常满意 … 5 非常不满意（附录 A.8）；服务对象 1 自然人、2 企业法人、6 其他组织（A.4）；"
         "办件类型 1 即办件、2 承诺件（A.6）。",
         "codes": {
-            "pf": {"pc": "1", "mobile": "2", "qrcode": "3", "pad": "4", "kiosk": "5", "phone": "6", "sms": "7",
-                   "paper": "5", "default": "5"},
+            "pf": {
+                "pc": "1",
+                "mobile": "2",
+                "qrcode": "3",
+                "pad": "4",
+                "kiosk": "5",
+                "phone": "6",
+                "sms": "7",
+                "paper": "5",
+                "default": "5",
+            },
             "satisfaction": {str(n): str(6 - n) for n in range(1, 6)},
             "userProp": {"person": "1", "legal_person": "2", "other": "6"},
             "taskType": TASK_TYPES,

@@ -171,17 +171,18 @@ def test_the_upstream_fails_twice_then_takes_the_batch_once(
 
     result = exchange_push(sleep=waits.append, base_delay=0.5)
 
-    assert upstream.calls == 3 and upstream.bad_signatures == 0
+    # Three tries for the service's batch, then one for its evaluation's (a row follows its service).
+    assert upstream.calls == 4 and upstream.bad_signatures == 0
     assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and 0 <= waits[1] <= 1.0
     assert result.sent == 2
     assert upstream.received == 2
     assert set(upstream.services) == {(record_no, "1")} and set(upstream.evaluations) == {(record_no, "1")}
-    batch = Batch.objects.get()
-    assert (batch.tries, batch.outcome, batch.message) == (3, "ok", "success")
+    first, second = Batch.objects.order_by("pk")
+    assert (first.tries, first.outcome, first.message, second.tries) == (3, "ok", "success", 1)
     # A second run sends nothing more.
     exchange_sweep()
     assert exchange_push(sleep=lambda s: None).batches == 0
-    assert upstream.calls == 3
+    assert upstream.calls == 4
 
 
 def test_an_upstream_down_leaves_rows_waiting_with_the_error(
@@ -194,10 +195,12 @@ def test_an_upstream_down_leaves_rows_waiting_with_the_error(
 
     result = exchange_push(sleep=lambda s: None)
 
-    assert result.transport_errors == 2 and upstream.received == 0
-    rows = list(OutgoingRow.objects.order_by("pk"))
-    assert {r.status for r in rows} == {"transport_error"}
-    assert all("503" in r.reason and r.next_attempt_at is not None for r in rows)
+    assert result.transport_errors == 1 and upstream.received == 0
+    service, evaluation = OutgoingRow.objects.order_by("pk")
+    assert service.status == "transport_error" and "503" in service.reason and service.next_attempt_at is not None
+    assert service.reason.startswith("无法送达上级平台")
+    # The evaluation waits for its service.
+    assert evaluation.status == "pending"
     assert Batch.objects.get().outcome == "transport_error"
     # Not due yet: the next run leaves them alone.
     assert exchange_push(sleep=lambda s: None).batches == 0
@@ -214,14 +217,13 @@ def test_rows_refused_upstream_keep_the_reason_and_the_rest_go_through(
 
     result = exchange_push(sleep=lambda s: None)
 
-    assert (result.sent, result.rejected) == (2, 2)
+    assert (result.sent, result.rejected) == (2, 1)
     service = OutgoingRow.objects.get(project_no=refused, kind="service")
     assert (service.status, service.reason) == ("rejected", "事项编码不存在")
-    # Sent in order in the same batch, its evaluation is refused for want of the service.
-    evaluation = OutgoingRow.objects.get(project_no=refused, kind="evaluation")
-    assert (evaluation.status, evaluation.reason) == ("rejected", "没有对应的服务数据")
+    # Its evaluation waits for the service instead of being refused for want of it.
+    assert OutgoingRow.objects.get(project_no=refused, kind="evaluation").status == "pending"
     assert (accepted, "1") in upstream.evaluations and (refused, "1") not in upstream.evaluations
-    assert Batch.objects.get().outcome == "ok"
+    assert set(Batch.objects.values_list("outcome", flat=True)) == {"ok"}
 
 
 def test_a_bad_rating_without_codes_or_text_is_held_back_with_the_reason(
@@ -382,3 +384,39 @@ def test_a_code_fixed_in_the_table_goes_up_on_resend(
 
     assert upstream.services[(record_no, "1")]["userProp"] == "1"
     assert (record_no, "1") in upstream.evaluations
+
+
+def test_a_rating_held_back_holds_up_only_what_follows_it(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from django.utils import timezone
+
+    endpoint_for(world, keys, upstream, "national")
+    api = world["api"]
+    body = record_payload(item_code=TASK_CODE, on_the_spot=False, completed_at=None)
+    assert api.post("/records", body).status_code == 201
+    now = timezone.now()
+    visit = api.post(f"/records/{body['record_no']}/visits", {"window_code": "W-XW-01", "at": now.isoformat()})
+    assert visit.status_code == 201, visit.json()
+    # A bare key-press 1 on the phone: no reason, no text, so the platform would refuse it.
+    rating = {"record_no": body["record_no"], "visit_id": visit.json()["visit_id"], "level": 1, "channel": "phone"}
+    answered = api.post("/evaluations", rating)
+    assert answered.status_code == 201, answered.json()
+    done = api.post(f"/records/{body['record_no']}/complete", {"completed_at": now.isoformat()})
+    assert done.status_code == 200, done.json()
+
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+
+    record_no = body["record_no"]
+    held = OutgoingRow.objects.get(kind="evaluation")
+    assert held.status == "rejected" and held.reason.startswith("evalDetail")
+    # The visit (申报) and the completion (办结) both went up; only the refused rating stayed.
+    assert upstream.services[(record_no, "1")]["serviceName"] == "申报"
+    assert upstream.services[(record_no, "2")]["serviceName"] == "办结"
+    assert upstream.services[(record_no, "2")]["proStatus"] == "3"
+    assert (
+        upstream.services[(record_no, "1")]["proStatus"] == "2"
+        and upstream.services[(record_no, "1")]["resultDate"] == ""
+    )
+    assert upstream.evaluations == {}
