@@ -40,6 +40,8 @@ SEQ_PER_SERVICE = 100
 # A row that failed transport is tried again after this, doubled per attempt (with jitter in the call).
 RETRY_AFTER = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
+# Longer than a batch's tries with their pauses (transport.TIMEOUT each).
+LEASE = dt.timedelta(minutes=10)
 
 
 def codes_for(table: CodeTable) -> national.Codes:
@@ -396,6 +398,20 @@ def _next_batch(endpoint: Endpoint, now: dt.datetime) -> list[OutgoingRow]:
     return list(due[: endpoint.batch_size])
 
 
+def _claim(rows: list[OutgoingRow]) -> list[OutgoingRow]:
+    """The rows this push may send: each taken by a conditional update that leases it for longer
+    than a call with its retries lasts, so that a command run beside the scheduled push never sends
+    a row twice at once (the lease ends when the row's outcome is written)."""
+    now = timezone.now()
+    lease = now + LEASE
+    ids = [r.pk for r in rows]
+    OutgoingRow.objects.filter(pk__in=ids, status__in=SENDABLE).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    ).update(next_attempt_at=lease)
+    mine = set(OutgoingRow.objects.filter(pk__in=ids, next_attempt_at=lease).values_list("pk", flat=True))
+    return [r for r in rows if r.pk in mine]
+
+
 @dataclass
 class PushResult:
     batches: int = 0
@@ -425,7 +441,7 @@ def exchange_push(
         ):
             continue
         creds = credentials(ep)
-        while rows := _next_batch(ep, timezone.now()):
+        while rows := _claim(_next_batch(ep, timezone.now())):
             result.batches += 1
             ok = _push_batch(ep, creds, rows, result, tries=tries, base_delay=base_delay, sleep=sleep)
             if not ok:

@@ -420,3 +420,22 @@ def test_a_rating_held_back_holds_up_only_what_follows_it(
         and upstream.services[(record_no, "1")]["resultDate"] == ""
     )
     assert upstream.evaluations == {}
+
+
+def test_two_pushes_at_once_never_take_the_same_rows(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from django.utils import timezone
+
+    from haoping.exchange.services import _claim, _next_batch
+
+    endpoint = endpoint_for(world, keys, upstream, "national")
+    rated_record(world, record_payload)
+    exchange_sweep()
+    first = _next_batch(endpoint, timezone.now())
+    second = _next_batch(endpoint, timezone.now())
+    assert [r.kind for r in first] == [r.kind for r in second] == ["service"]
+
+    assert len(_claim(first)) == 1
+    assert _claim(second) == []
+    assert _next_batch(endpoint, timezone.now()) == []
