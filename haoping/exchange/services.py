@@ -96,8 +96,14 @@ def exchange_sweep() -> SweepResult:
 
 @transaction.atomic
 def _step(name: str, endpoints: _Endpoints) -> tuple[int, int]:
-    ExchangeMark.objects.get_or_create(name=name)
-    mark = ExchangeMark.objects.select_for_update().get(name=name)
+    for each in {"slots", name}:
+        ExchangeMark.objects.get_or_create(name=each)
+    # Service rows are numbered per record by counting them: whichever step makes one (an
+    # evaluation's service may come first) holds the services' lock, always taken first.
+    locked = {
+        m.name: m for m in ExchangeMark.objects.select_for_update().filter(name__in={"slots", name}).order_by("-name")
+    }
+    mark = locked[name]
     model: Any = {"slots": RatingSlot, "evaluations": Evaluation, "case_events": CaseEvent}[name]
     ids = list(model.objects.filter(_pending(mark)).order_by("pk").values_list("pk", flat=True)[:BATCH])
     if not ids:
