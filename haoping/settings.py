@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "haoping.indicators",
     "haoping.reports",
     "haoping.ops",
+    "haoping.exchange",
     "haoping.demo",
 ]
 

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from haoping.api import api
 from haoping.evaluations import views as evaluation_views
+from haoping.exchange import views as exchange_views
 from haoping.indicators import views as dashboards
 from haoping.ops import views as ops
 from haoping.rectification import views as console
@@ -30,6 +31,7 @@ urlpatterns = [
     ),
     path("console/logout/", auth_views.LogoutView.as_view(next_page="/console/login/"), name="console-logout"),
     path("console/", console.queue, name="console"),
+    path("console/exchange/", exchange_views.exchange, name="console-exchange"),
     path("console/cases/<int:case_id>/", console.case_detail, name="console-case"),
     path("console/cases/<int:case_id>/act/<str:action>/", console.case_action, name="console-case-action"),
     path("console/cases/<int:case_id>/reveal/", console.case_reveal, name="console-case-reveal"),

@@ -85,22 +85,62 @@ def sm2_private_key(seed: bytes) -> str:
     return f"{int.from_bytes(seed, 'big') % (SM2_ORDER - 2) + 1:064x}"
 
 
+def _sm2(private_key: str, public_key: str, mode: int = 0) -> gmssl_sm2.CryptSM2:
+    """gmssl's SM2 object for a key pair. Its constructor drops a "04" prefix with `lstrip("04")`,
+    which strips every leading 0 and 4 of a public key that starts with "04" (1 key in 256): such a
+    key would sign and verify wrongly, so the key is set again as given (x‖y, 128 hex digits, or
+    the 130 of the uncompressed form)."""
+    crypt = gmssl_sm2.CryptSM2(public_key="", private_key=private_key, mode=mode)
+    crypt.public_key = public_key[2:] if len(public_key) == 130 and public_key.startswith("04") else public_key
+    return crypt
+
+
 def sm2_public_key(private_key: str) -> str:
     """The public key (hex, x‖y) of a private key."""
-    signer = gmssl_sm2.CryptSM2(public_key="", private_key=private_key)
+    signer = _sm2(private_key, "")
     return str(signer._kg(int(private_key, 16), gmssl_sm2.default_ecc_table["g"]))
 
 
 def sm2_sign(private_key: str, public_key: str, data: bytes) -> str:
-    signer = gmssl_sm2.CryptSM2(public_key=public_key, private_key=private_key)
+    signer = _sm2(private_key, public_key)
     # gmssl draws its per-signature nonce from `random`; a predictable nonce reveals the key.
     nonce = f"{secrets.randbelow(SM2_ORDER - 1) + 1:064x}"
     return str(signer.sign_with_sm3(data, nonce))
 
 
 def sm2_verify(public_key: str, data: bytes, signature: str) -> bool:
-    verifier = gmssl_sm2.CryptSM2(public_key=public_key, private_key="")
+    verifier = _sm2("", public_key)
     try:
         return bool(verifier.verify_with_sm3(signature, data))
     except (ValueError, TypeError, IndexError):
         return False
+
+
+# gmssl draws SM2 encryption's ephemeral key from `random` too, and takes no key from the caller:
+# a predictable ephemeral key reveals the plaintext, so its draws come from `secrets` instead.
+gmssl_sm2.func.random_hex = lambda length: secrets.token_hex((length + 1) // 2)[:length]
+
+
+def sm2_encrypt(public_key: str, data: bytes) -> str:
+    """SM2 public-key encryption (GB/T 32918.4), ciphertext C1‖C3‖C2 as hex, as the standard orders it."""
+    cipher = _sm2("", public_key, mode=1)
+    return bytes(cipher.encrypt(data)).hex()
+
+
+def sm2_decrypt(private_key: str, ciphertext: str) -> bytes:
+    """The plaintext of `sm2_encrypt`'s ciphertext, its C3 digest checked (gmssl computes it but
+    does not compare it, so an altered ciphertext would decrypt to garbage unnoticed)."""
+    cipher = _sm2(private_key, "", mode=1)
+    width = 2 * cipher.para_len
+    try:
+        raw = bytes.fromhex(ciphertext)
+        plain = cipher.decrypt(raw)
+        if plain is None:
+            raise DecryptionError("SM2 ciphertext failed its check")
+        point = cipher._kg(int(private_key, 16), raw.hex()[:width])
+    except (ValueError, TypeError, IndexError) as exc:
+        raise DecryptionError("not an SM2 ciphertext for this key") from exc
+    x2, y2 = bytes.fromhex(point[: cipher.para_len]), bytes.fromhex(point[cipher.para_len : width])
+    if not constant_time_equal(sm3(x2 + bytes(plain) + y2), raw[width // 2 : width // 2 + 32]):
+        raise DecryptionError("SM2 ciphertext failed its check")
+    return bytes(plain)

@@ -56,7 +56,8 @@ class Job:
 EVALUATIONS_SWEEP = Job("evaluations-sweep", _("default ratings and chain sealing"), dt.timedelta(minutes=5))
 ROLLUPS_UPDATE = Job("rollups-update", _("indicator rollups"), dt.timedelta(minutes=1))
 CASES_SWEEP = Job("cases-sweep", _("case deadline sweep"), dt.timedelta(minutes=5))
-JOBS = (EVALUATIONS_SWEEP, ROLLUPS_UPDATE, CASES_SWEEP)
+EXCHANGE_PUSH = Job("exchange-push", _("upload to the upper-level platform"), dt.timedelta(minutes=1))
+JOBS = (EVALUATIONS_SWEEP, ROLLUPS_UPDATE, CASES_SWEEP, EXCHANGE_PUSH)
 
 
 def recorded(job: Job) -> Callable[[F], F]:

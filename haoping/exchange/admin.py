@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from haoping.admin_base import ReadOnlyAdmin
+from haoping.exchange.models import Batch, CodeEntry, CodeTable, Endpoint, OutgoingRow
+
+
+class CodeEntryInline(admin.TabularInline):
+    model = CodeEntry
+    extra = 1
+
+
+@admin.register(CodeTable)
+class CodeTableAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "content_version"]
+    inlines = [CodeEntryInline]
+
+
+@admin.register(CodeEntry)
+class CodeEntryAdmin(admin.ModelAdmin):
+    list_display = ["table", "field", "local", "code"]
+    list_filter = ["table", "field"]
+
+
+class EndpointForm(forms.ModelForm):
+    # The secrets are written here, never shown back; left blank, they stay as they are.
+    url = forms.URLField(label=Endpoint._meta.get_field("url").verbose_name, max_length=300, assume_scheme="https")
+    app_word = forms.CharField(
+        label=Endpoint._meta.get_field("app_word").verbose_name,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
+    sign_private_key = forms.CharField(
+        label=Endpoint._meta.get_field("sign_private_key").verbose_name,
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+    )
+
+    class Meta:
+        model = Endpoint
+        fields = [
+            "region",
+            "code_table",
+            "active",
+            "url",
+            "tenancy_id",
+            "app_mark",
+            "app_word",
+            "sign_private_key",
+            "sign_public_key",
+            "platform_public_key",
+            "batch_size",
+            "every_minutes",
+            "data_source",
+            "project_no_prefix",
+            "rating_link_pattern",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("app_word", "sign_private_key"):
+            if not data.get(name):
+                if self.instance.pk is None:
+                    self.add_error(name, forms.ValidationError(forms.Field.default_error_messages["required"]))
+                else:
+                    data[name] = getattr(self.instance, name)
+        return data
+
+
+@admin.register(Endpoint)
+class EndpointAdmin(admin.ModelAdmin):
+    form = EndpointForm
+    list_display = ["region", "url", "code_table", "active", "batch_size", "every_minutes", "last_run_at"]
+    readonly_fields = ["last_run_at"]
+
+    def save_model(self, request: HttpRequest, obj: Endpoint, form: Any, change: bool) -> None:
+        obj.app_word = form.cleaned_data["app_word"]
+        obj.sign_private_key = form.cleaned_data["sign_private_key"]
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(OutgoingRow)
+class OutgoingRowAdmin(ReadOnlyAdmin):
+    list_display = ["natural_key", "kind", "region", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["natural_key", "project_no"]
+
+
+@admin.register(Batch)
+class BatchAdmin(ReadOnlyAdmin):
+    list_display = ["pk", "endpoint", "started_at", "size", "tries", "outcome", "http_status"]
