@@ -298,18 +298,22 @@ def start_server(args: argparse.Namespace, env: dict[str, str], workdir: Path) -
         desc += f", {args.db_options}"
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(proc, port, log, desc)
-    deadline = time.monotonic() + 30
+    return listening(Server(proc, port, log, desc), 30)
+
+
+def listening(server: Server, seconds: float, name: str = "server") -> Server:
+    """`server` once it accepts connections; exits with its log if it stops or is not up in time."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited:\n{log.read_text()[-3000:]}")
+        if server.proc.poll() is not None:
+            raise SystemExit(f"{name} exited:\n{server.log.read_text()[-3000:]}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=0.5):
                 return server
         except OSError:
             time.sleep(0.2)
     server.stop()
-    raise SystemExit("server did not start listening within 30 s")
+    raise SystemExit(f"{name} did not start listening within {seconds:g} s")
 
 
 # ----------------------------------------------------------------------------------------------

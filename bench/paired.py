@@ -38,7 +38,6 @@ import json
 import os
 import random
 import shlex
-import socket
 import statistics
 import subprocess
 import sys
@@ -145,18 +144,7 @@ def start(side: Side, args: argparse.Namespace, env: dict[str, str], workdir: Pa
         proc = subprocess.Popen(
             cmd, cwd=side.root, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True
         )
-    server = ingest.Server(proc, port, log, " ".join(cmd[1:]))
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"[{side.name}] server exited:\n{log.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise SystemExit(f"[{side.name}] server did not start listening within 60 s")
+    return ingest.listening(ingest.Server(proc, port, log, " ".join(cmd[1:])), 60, f"[{side.name}] server")
 
 
 def one_round(side: Side, n: int, args: argparse.Namespace, workdir: Path) -> dict[str, object]:
