@@ -373,6 +373,13 @@ def records_write(checked: Sequence[CheckedRecord]) -> list[RecordResult]:
 def record_register(*, client: ApiClient, row: RecordRow) -> RecordResult:
     """Register one record (`POST /records`); the same row sent again is answered as it was."""
     checked = record_check(client=client, row=row, lookups=directory_lookups())
+    if not row.bundle_no:
+        # Most numbers are new: the insert itself finds out, and only a number already taken costs
+        # the look-up (a bundle is checked before the number is, as it always was).
+        try:
+            return records_write([checked])[0]
+        except IntegrityError:
+            pass
     # Only a registration that would otherwise succeed learns whether its number is free.
     taken = records_taken([row.record_no]).get(row.record_no)
     if number_check(client=client, record_no=row.record_no, taken=taken, digest=checked.digest):

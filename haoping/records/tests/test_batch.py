@@ -131,7 +131,7 @@ def test_single_registration_reads_nothing_from_the_directory(world: dict[str, A
     sqls = [q["sql"] for q in queries.captured_queries]
     # Before: 15 statements, five of them directory reads and one the region's policy.
     assert not [s for s in sqls if 'FROM "directory_' in s], sqls
-    assert len([s for s in sqls if not s.startswith(("SAVEPOINT", "RELEASE"))]) <= 4
+    assert len([s for s in sqls if not s.startswith(("SAVEPOINT", "RELEASE"))]) <= 3
 
 
 def test_an_item_moved_to_another_region_is_seen_by_the_next_record(world: dict[str, Any], record_payload: Any) -> None:

@@ -211,7 +211,7 @@ def test_registration_query_count(
     world: dict[str, Any], record_payload: Any, django_assert_max_num_queries: Any
 ) -> None:
     world["api"].post("/records", record_payload())  # warms the key cache
-    # The number's lookup, then the applicant, the record and its rating slot, in a savepoint; the
+    # The applicant, the record and its rating slot, in a savepoint (the insert finds a number taken); the
     # directory's rows come from the process's cache.
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert world["api"].post("/records", record_payload()).status_code == 201
