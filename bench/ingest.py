@@ -39,7 +39,8 @@ import psycopg  # the only non-stdlib import: setup and checks talk to PostgreSQ
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DB_NAME = "haoping_bench"
+# Another name keeps runs on a shared machine apart (each drops and creates its database).
+DB_NAME = os.environ.get("HAOPING_BENCH_DB", "haoping_bench")
 SEED_DB = "haoping_bench_seed"
 PG = dict(host="127.0.0.1", port=5432, user="postgres")
 MASTER_KEY = "6b" * 32  # fixed, so that tokens stay valid across runs (--reuse-seed)
@@ -944,8 +945,14 @@ def main() -> None:
                 ("S", args.record_clients, 0),
                 ("M", args.batch_clients, args.batch_size),
             ):
+                before = proc_cpu()
                 got = asyncio.run(drive_intake(server.port, key, prefix, clients, args.record_seconds, size, run))
+                used = cpu_split(before, proc_cpu(), pids)
                 intake[got.kind] = intake_report(got, verify_records(f"{prefix}{run}-", got.acknowledged))
+                intake[got.kind]["cpu_ms_per_record"] = {
+                    k: round(used[k] / max(len(got.acknowledged), 1) * 1e3, 3) for k in ("server", "postgres")
+                }
+                intake[got.kind]["other_cores"] = round(used["other"] / got.seconds, 2)
                 if got.samples:
                     intake[got.kind]["samples"] = {str(k): v.decode(errors="replace") for k, v in got.samples.items()}
 
@@ -1034,6 +1041,9 @@ def main() -> None:
                 f"records {what}  {got['records_acknowledged']} → {per_s:,.0f} records/s"
                 f"  ({ratio:.2f} × the {rate:,.0f} ratings/s)"
                 f"  request p50 {got['request_p50_ms']} ms p99 {got['request_p99_ms']} ms"
+                f"  cpu per record: server {got['cpu_ms_per_record']['server']} ms,"  # type: ignore[index]
+                f" PostgreSQL {got['cpu_ms_per_record']['postgres']} ms"  # type: ignore[index]
+                f"  (other processes {got['other_cores']} cores)"
                 f"  statuses {got['statuses']}"
                 + (f"  transport errors {got['errors']}" if got["errors"] else "")
                 + (f"  samples {got['samples']}" if "samples" in got else "")

@@ -248,3 +248,24 @@ def test_batched_bundles_follow_the_bundle_rules(world: dict[str, Any], record_p
     assert [r["status"] for r in results] == [201, 201, 422]
     assert results[0]["theme"] and results[0]["theme"] == results[1]["theme"]
     assert results[2]["error"]["field"] == "bundle.kind"
+
+
+def test_a_directory_change_in_another_process_reaches_this_one(world: dict[str, Any]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from haoping.directory.signals import directory_version
+    from haoping.records.lookups import directory_lookups
+
+    lookups = directory_lookups()
+    assert lookups.get(ServiceItem, "ITEM-001") is not None
+    # Another process of the deployment (the admin's, the import's) changes the directory.
+    changed = "from haoping.directory.signals import directory_changed; directory_changed()"
+    env = {**os.environ, "HAOPING_VAR_DIR": str(settings.VAR_DIR)}
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", changed], cwd=settings.BASE_DIR, env=env, check=True, timeout=60
+    )
+    assert directory_lookups() is not lookups and directory_lookups().version == directory_version()
