@@ -269,3 +269,16 @@ def test_a_directory_change_in_another_process_reaches_this_one(world: dict[str,
         [sys.executable, "manage.py", "shell", "-c", changed], cwd=settings.BASE_DIR, env=env, check=True, timeout=60
     )
     assert directory_lookups() is not lookups and directory_lookups().version == directory_version()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_full_batch_holds_no_transaction_for_long(world: dict[str, Any], record_payload: Any) -> None:
+    """The bound stated at WRITE_CHUNK: no transaction of a batch lasts 200 ms."""
+    from haoping.indicators.tests.locking import timed_transactions
+
+    rows = [record_payload(record_no=f"LONG-{i:04d}") for i in range(MAX_BATCH)]
+    with timed_transactions() as seen:
+        res = world["api"].post("/records/batch", {"records": rows})
+    assert [r["status"] for r in res.json()["results"]] == [201] * MAX_BATCH
+    assert len(seen.durations) >= MAX_BATCH // 200
+    assert seen.longest_ms < 200, f"a batch held a transaction for {seen.longest_ms:.0f} ms"
