@@ -31,6 +31,7 @@ KINDS: dict[type[Model], tuple[str, tuple[str, ...]]] = {
 # A directory has tens of thousands of rows at most; codes that do not exist are remembered too,
 # up to this many per kind, so that a client repeating a wrong code costs no query either.
 MAX_ROWS = 200_000
+_MISSING = object()
 
 
 class DirectoryLookups:
@@ -39,29 +40,33 @@ class DirectoryLookups:
         self.rows: dict[type[Model], dict[str, Any]] = {model: {} for model in KINDS}
         self.window_days: dict[int, int] = {}
 
-    def load(self, model: type[Model], codes: Iterable[str | None]) -> None:
-        """Read the rows of `codes` not known yet, in one query."""
+    def load(self, model: type[Model], codes: Iterable[str | None]) -> dict[str, Any]:
+        """Read the rows of `codes` not known yet, in one query; the rows of `codes` found."""
         known = self.rows[model]
-        missing = {code for code in codes if code and code not in known}
+        asked = {code for code in codes if code}
+        missing = {code for code in asked if code not in known}
         if not missing:
-            return
+            return {code: known.get(code) for code in asked}
         if len(known) + len(missing) > MAX_ROWS:
             known.clear()
         key, related = KINDS[model]
-        found = {
-            getattr(obj, key): obj
-            for obj in model._default_manager.select_related(*related).filter(**{f"{key}__in": missing})
-        }
+        rows = model._default_manager.select_related(*related).filter(**{f"{key}__in": missing})
+        found = {getattr(obj, key): obj for obj in rows}
         for code in missing:
             known[code] = found.get(code)
+        return {code: found.get(code) if code in missing else known.get(code) for code in asked}
 
     def get(self, model: type[Model], code: str | None) -> Any:
         """The row with this code, or None if there is none."""
         if not code:
             return None
-        if code not in self.rows[model]:
-            self.load(model, [code])
-        return self.rows[model][code]
+        known = self.rows[model]
+        if code in known:
+            # Another thread may clear the table between the test and the read: read it again then.
+            obj = known.get(code, _MISSING)
+            if obj is not _MISSING:
+                return obj
+        return self.load(model, [code]).get(code)
 
     def rating_window_days(self, region: Region) -> int:
         """R2: the rating window of the region's policy in force now."""
