@@ -39,7 +39,8 @@ import psycopg  # the only non-stdlib import: setup and checks talk to PostgreSQ
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DB_NAME = "haoping_bench"
+# Another name keeps runs on a shared machine apart (each drops and creates its database).
+DB_NAME = os.environ.get("HAOPING_BENCH_DB", "haoping_bench")
 SEED_DB = "haoping_bench_seed"
 PG = dict(host="127.0.0.1", port=5432, user="postgres")
 MASTER_KEY = "6b" * 32  # fixed, so that tokens stay valid across runs (--reuse-seed)
@@ -390,12 +391,12 @@ def build_request(path: str, key: str, body: dict, port: int) -> bytes:
     ).encode() + data
 
 
-def record_body(i: int, run: str, now: dt.datetime) -> dict:
+def record_body(i: int, run: str, now: dt.datetime, prefix: str = "B") -> dict:
     tz = dt.timezone(dt.timedelta(hours=8))
     accepted = (now - dt.timedelta(hours=3)).astimezone(tz)
     w = i % 4 + 1
     return {
-        "record_no": f"B{run}-{i:07d}",
+        "record_no": f"{prefix}{run}-{i:07d}",
         "item_code": f"ITEM-{i % 5 + 1:03d}",
         "institution_code": "H-XW",
         "window_code": f"W-XW-{w:02d}",
@@ -667,6 +668,114 @@ def verify(accepted_tokens: list[str], history: tuple[int, int]) -> dict[str, ob
     }
 
 
+# ----------------------------------------------------------------------------------------------
+# Record intake: what business systems push before anything can be rated
+
+
+@dataclass
+class Intake:
+    """One timed run of record intake: single `POST /records`, or batches of `POST /records/batch`."""
+
+    kind: str
+    clients: int
+    seconds: float = 0.0
+    requests: int = 0
+    acknowledged: list[str] = field(default_factory=list)  # record numbers answered 201
+    statuses: dict[int, int] = field(default_factory=dict)  # per request (single) or per row (batch)
+    errors: dict[str, int] = field(default_factory=dict)
+    samples: dict[int, bytes] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)  # seconds per request
+
+    @property
+    def per_s(self) -> float:
+        return len(self.acknowledged) / self.seconds if self.seconds else 0.0
+
+
+async def drive_intake(port: int, key: str, prefix: str, clients: int, seconds: float, batch: int, run: str) -> Intake:
+    """Register new completed records, each number once, with `clients` connections for `seconds`:
+    one record a request (`batch` 0) or `batch` records a request."""
+    now = dt.datetime.now(dt.UTC)
+    out = Intake("batch" if batch else "single", clients)
+    numbers = iter(range(10**7))
+    conns = [Conn(port) for _ in range(clients)]
+    await asyncio.gather(*(c.open() for c in conns))
+    perf = time.perf_counter
+    started = perf()
+    deadline = started + seconds
+
+    async def worker(conn: Conn) -> None:
+        while perf() < deadline:
+            if batch:
+                rows = [record_body(next(numbers), run, now, prefix) for _ in range(batch)]
+                raw = build_request("/api/v1/records/batch", key, {"records": rows}, port)
+            else:
+                row = record_body(next(numbers), run, now, prefix)
+                raw = build_request("/api/v1/records", key, row, port)
+            t0 = perf()
+            try:
+                status, body = await conn.request(raw)
+            except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+                out.errors[type(exc).__name__] = out.errors.get(type(exc).__name__, 0) + 1
+                conn.close()
+                continue
+            out.latencies.append(perf() - t0)
+            out.requests += 1
+            if batch and status == 200:
+                for result in json.loads(body)["results"]:
+                    out.statuses[result["status"]] = out.statuses.get(result["status"], 0) + 1
+                    if result["status"] == 201:
+                        out.acknowledged.append(result["record_no"])
+                    elif result["status"] not in out.samples:
+                        out.samples[result["status"]] = json.dumps(result, ensure_ascii=False)[:300].encode()
+                continue
+            out.statuses[status] = out.statuses.get(status, 0) + 1
+            if status == 201 and not batch:
+                out.acknowledged.append(row["record_no"])
+            elif status not in out.samples:
+                out.samples[status] = body[:300]
+
+    await asyncio.gather(*(worker(c) for c in conns))
+    out.seconds = perf() - started
+    for c in conns:
+        c.close()
+    return out
+
+
+def verify_records(prefix: str, acknowledged: list[str]) -> dict[str, object]:
+    """Every acknowledged record stored exactly once with its one completion slot, and nothing else
+    under the run's numbers."""
+    rows = pg_query(
+        "SELECT r.record_no, count(s.id) FROM records_servicerecord r"
+        " LEFT JOIN records_ratingslot s ON s.record_id = r.id AND s.kind = 'completion'"
+        " WHERE r.record_no LIKE %s GROUP BY r.record_no",
+        (prefix + "%",),
+    )
+    stored = {no for no, _slots in rows}
+    return {
+        "stored": len(rows),
+        "acknowledged": len(acknowledged),
+        "acknowledged_distinct": len(set(acknowledged)),
+        "slots_not_one": sum(1 for _no, slots in rows if slots != 1),
+        "exact": stored == set(acknowledged) and len(acknowledged) == len(rows) and all(n == 1 for _no, n in rows),
+    }
+
+
+def intake_report(result: Intake, check: dict[str, object]) -> dict[str, object]:
+    lat = sorted(result.latencies)
+    return {
+        "clients": result.clients,
+        "seconds": round(result.seconds, 2),
+        "requests": result.requests,
+        "records_acknowledged": len(result.acknowledged),
+        "records_per_s": round(result.per_s, 1),
+        "request_p50_ms": round(percentile(lat, 50) * 1000, 1),
+        "request_p99_ms": round(percentile(lat, 99) * 1000, 1),
+        "statuses": {str(k): v for k, v in sorted(result.statuses.items())},
+        "errors": result.errors,
+        "db_check": check,
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument(
@@ -751,6 +860,15 @@ def main() -> None:
         default="",
         help="shell command run during the timed run; {pids} is replaced by the worker pids",
     )
+    ap.add_argument(
+        "--record-seconds",
+        type=float,
+        default=30.0,
+        help="length of each timed record-intake run after the ratings (single, then batch; 0: none)",
+    )
+    ap.add_argument("--record-clients", type=int, default=16, help="connections registering single records")
+    ap.add_argument("--batch-clients", type=int, default=4, help="connections sending record batches")
+    ap.add_argument("--batch-size", type=int, default=1000, help="records per batch request")
     ap.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = ap.parse_args()
 
@@ -822,6 +940,25 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(profiler.pid, signal.SIGINT)
                 profiler.wait()
+        # The records business systems push, on the same server right after the ratings: one a
+        # request, then in batches; each run with its own numbers, checked against the database.
+        intake: dict[str, dict[str, object]] = {}
+        if args.record_seconds:
+            run = f"{int(time.time()) % 100000:05d}"
+            for prefix, clients, size in (
+                ("S", args.record_clients, 0),
+                ("M", args.batch_clients, args.batch_size),
+            ):
+                before = proc_cpu()
+                got = asyncio.run(drive_intake(server.port, key, prefix, clients, args.record_seconds, size, run))
+                used = cpu_split(before, proc_cpu(), pids)
+                intake[got.kind] = intake_report(got, verify_records(f"{prefix}{run}-", got.acknowledged))
+                intake[got.kind]["cpu_ms_per_record"] = {
+                    k: round(used[k] / max(len(got.acknowledged), 1) * 1e3, 3) for k in ("server", "postgres")
+                }
+                intake[got.kind]["other_cores"] = round(used["other"] / got.seconds, 2)
+                if got.samples:
+                    intake[got.kind]["samples"] = {str(k): v.decode(errors="replace") for k, v in got.samples.items()}
 
         # 5. report
         elapsed = out.finished - out.started
@@ -860,6 +997,7 @@ def main() -> None:
             "other_processes_cpu_s": {k: round(v, 1) for k, v in top_others.items()},
             "db_check": check,
             "bad_percent": args.bad_percent,
+            "records": intake,
         }
         print()
         print(
@@ -893,9 +1031,42 @@ def main() -> None:
             f"{check['accepted']} accepted (warm-up + run) → "
             + ("EXACT: every accepted rating stored once, nothing else" if check["exact"] else "MISMATCH")
         )
+        rate = ok / elapsed
+        for kind, got in intake.items():
+            what = (
+                f"{kind:6s} ({got['clients']} connections"
+                + (f", {args.batch_size} a request" if kind == "batch" else "")
+                + f", {got['seconds']:.0f} s)"
+            )
+            per_s = float(got["records_per_s"])  # type: ignore[arg-type]
+            ratio = per_s / rate if rate else float("nan")
+            db = got["db_check"]
+            print(
+                f"records {what}  {got['records_acknowledged']} → {per_s:,.0f} records/s"
+                f"  ({ratio:.2f} × the {rate:,.0f} ratings/s)"
+                f"  request p50 {got['request_p50_ms']} ms p99 {got['request_p99_ms']} ms"
+                f"  cpu per record: server {got['cpu_ms_per_record']['server']} ms,"  # type: ignore[index]
+                f" PostgreSQL {got['cpu_ms_per_record']['postgres']} ms"  # type: ignore[index]
+                f"  (other processes {got['other_cores']} cores)"
+                f"  statuses {got['statuses']}"
+                + (f"  transport errors {got['errors']}" if got["errors"] else "")
+                + (f"  samples {got['samples']}" if "samples" in got else "")
+            )
+            print(
+                f"  database        {db['stored']} stored, {db['acknowledged']} acknowledged → "  # type: ignore[index]
+                + (
+                    "EXACT: every acknowledged record stored once with one completion slot"
+                    if db["exact"]  # type: ignore[index]
+                    else "MISMATCH"
+                )
+            )
         if args.json:
             Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2))
-        if not check["exact"] or errors or set(w.statuses) != {201}:
+        records_ok = all(
+            got["db_check"]["exact"] and set(got["statuses"]) == {"201"} and not got["errors"]  # type: ignore[index]
+            for got in intake.values()
+        )
+        if not check["exact"] or errors or set(w.statuses) != {201} or not records_ok:
             sys.exit(1)
     finally:
         # 6. clean up

@@ -10,3 +10,6 @@ class DirectoryConfig(AppConfig):
 
     def ready(self) -> None:
         from haoping import checks  # noqa: F401  (registers system checks)
+        from haoping.directory import signals
+
+        signals.connect()

@@ -21,6 +21,7 @@ from haoping.directory.models import (
     Window,
     subtree_q,
 )
+from haoping.directory.signals import directory_changed
 from haoping.errors import Invalid
 
 # Sheet / key order matters: later kinds refer to earlier ones.
@@ -166,7 +167,11 @@ def directory_import(*, data: dict[str, Any]) -> ImportReport:
     if errors:
         raise ImportErrors(errors)
     report = ImportReport()
-    _write(plan, report)
+    try:
+        _write(plan, report)
+    finally:
+        # Bulk writes send no signals; even an interrupted import may have committed batches.
+        directory_changed()
     return report
 
 

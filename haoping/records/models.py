@@ -70,6 +70,9 @@ class ServiceRecord(models.Model):
         COMPLETED = "completed", _("completed")
 
     record_no = models.CharField(_("record number"), max_length=64, unique=True)
+    # Keyed SM3 of the row that registered it (haoping.records.services.RecordRow.digest): the
+    # same row sent again is a replay, a different one under the same number a conflict.
+    body_digest = models.CharField(_("registration digest"), max_length=64, blank=True, editable=False)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
     item = models.ForeignKey(ServiceItem, verbose_name=_("service item"), on_delete=models.PROTECT)
     institution = models.ForeignKey(
