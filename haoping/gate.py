@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from haoping.accounts.selectors import cached_api_client
 from haoping.evaluations import fastpath
 from haoping.evaluations.fastpath import HEADERS, _as_a_request, _bearer
+from haoping.lib.numbers import whole_number
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 Message = dict[str, Any]
@@ -58,7 +59,7 @@ def _headers(scope: Message) -> dict[str, str]:
 
 def _content_length(headers: dict[str, str]) -> int | None:
     length = headers.get("content-length", "")
-    return int(length) if length.isdigit() else None
+    return whole_number(length)
 
 
 async def _keyed(headers: dict[str, str]) -> bool:

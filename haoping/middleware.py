@@ -7,6 +7,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from haoping.schemas import CONTROL_IN_TEXT
+
 API_PREFIX = "/api/v1/"
 
 
@@ -70,3 +72,28 @@ class HeadWithoutBodyMiddleware:
             response.content = b""
             response["Content-Length"] = length
         return response
+
+
+class ControlCharactersRefusedMiddleware:
+    """A page's query (filters, searches) with control characters is a 400 naming the parameter.
+
+    Text with a NUL cannot be compared in PostgreSQL; no field of a page holds one, so the whole
+    request is refused before a view sees it. The API names such fields in its own 422s."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith(API_PREFIX):
+            for name, values in request.GET.lists():
+                if CONTROL_IN_TEXT.search(name) or any(CONTROL_IN_TEXT.search(v) for v in values):
+                    from haoping.error_pages import error_page
+
+                    shown = CONTROL_IN_TEXT.sub("", name)[:40]
+                    return error_page(
+                        request,
+                        400,
+                        detail=_("The parameter “%(name)s” holds control characters, which no field accepts.")
+                        % {"name": shown},
+                    )
+        return self.get_response(request)

@@ -31,7 +31,7 @@ from haoping.accounts.models import ApiClient
 from haoping.demo import catalog as words
 from haoping.demo.catalog import CITY_CODE, GIVEN_CHARS, SURNAMES
 from haoping.demo.ratings import KEEP_OPEN
-from haoping.directory.models import Department, Region
+from haoping.directory.models import Department, Region, path_within
 from haoping.directory.selectors import policy_for_region
 from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
@@ -229,7 +229,7 @@ class Cast:
 
     def manager(self, region_id: int) -> Actor:
         path = self.units.regions[region_id].path
-        return next(a for a in self.managers if a.region is not None and path.startswith(a.region.path))
+        return next(a for a in self.managers if a.region is not None and path_within(path, a.region.path))
 
     def city_manager(self) -> Actor:
         return self.manager(self.units.city().pk)

@@ -8,6 +8,12 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
+def path_within(path: str, ancestor: str) -> bool:
+    """Whether the region at `path` lies in the subtree at `ancestor` (itself included): the same
+    test as subtree_q, for a path already read."""
+    return path.startswith(ancestor)
+
+
 def subtree_q(path: str, field: str = "region") -> models.Q:
     """The rows whose `field` (a foreign key to Region; "" for regions themselves) lies in the
     subtree at `path`. Paths end with "/", so a sibling whose code starts alike is not inside.

@@ -5,11 +5,11 @@ from typing import Any
 
 from django.db import connection
 
-from haoping.directory.models import Region, RegionPolicy
+from haoping.directory.models import Region, RegionPolicy, path_within
 
 
 def region_contains(ancestor: Region, region: Region) -> bool:
-    return region.path.startswith(ancestor.path)
+    return path_within(region.path, ancestor.path)
 
 
 def _policies_sql(count: int) -> str:

@@ -23,6 +23,7 @@ from haoping.directory.models import (
 )
 from haoping.directory.signals import directory_changed
 from haoping.errors import Invalid
+from haoping.schemas import CONTROL_IN_TEXT
 
 # Sheet / key order matters: later kinds refer to earlier ones.
 SECTIONS: dict[str, list[str]] = {
@@ -96,9 +97,12 @@ def read_directory_upload(*, name: str, content: bytes) -> dict[str, list[dict[s
             raise ImportErrors([_("%(file)s: not valid JSON: %(error)s") % {"file": name, "error": exc}]) from exc
         if not isinstance(data, dict):
             raise ImportErrors([_("%(file)s: the top level must be an object") % {"file": name}])
+        _control_characters_refused(name, data)
         return data
     if suffix == ".xlsx":
-        return _read_workbook(name, content)
+        workbook = _read_workbook(name, content)
+        _control_characters_refused(name, workbook)
+        return workbook
     raise ImportErrors([_("%(file)s: only .json and .xlsx files can be imported") % {"file": name}])
 
 
@@ -110,19 +114,38 @@ def _read_workbook(name: str, content: bytes) -> dict[str, list[dict[str, Any]]]
     except Exception as exc:  # openpyxl raises zip, XML and key errors alike for a broken file
         raise ImportErrors([_("%(file)s: not a readable .xlsx workbook") % {"file": name}]) from exc
     data: dict[str, list[dict[str, Any]]] = {}
-    for sheet in workbook.worksheets:
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
-            continue
-        names = [str(h).strip() if h is not None else "" for h in header]
-        records = []
-        for values in rows:
-            if all(v is None or str(v).strip() == "" for v in values):
+    try:
+        # A read-only workbook parses each sheet as it is read: a broken sheet fails here.
+        for sheet in workbook.worksheets:
+            rows = sheet.iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
                 continue
-            records.append({n: v for n, v in zip(names, values, strict=False) if n})
-        data[sheet.title.strip()] = records
+            names = [str(h).strip() if h is not None else "" for h in header]
+            records = []
+            for values in rows:
+                if all(v is None or str(v).strip() == "" for v in values):
+                    continue
+                records.append({n: v for n, v in zip(names, values, strict=False) if n})
+            data[sheet.title.strip()] = records
+    except Exception as exc:  # as above: whatever a damaged sheet raises
+        raise ImportErrors([_("%(file)s: not a readable .xlsx workbook") % {"file": name}]) from exc
     return data
+
+
+def _control_characters_refused(name: str, data: dict[str, Any]) -> None:
+    """No name or code holds control characters (a NUL cannot even be compared in PostgreSQL)."""
+    problems = []
+    for section, rows in data.items():
+        for number, row in enumerate(rows if isinstance(rows, list) else [], 1):
+            for column, value in row.items() if isinstance(row, dict) else []:
+                if isinstance(value, str) and CONTROL_IN_TEXT.search(value):
+                    problems.append(
+                        _("%(file)s: %(section)s row %(row)d, %(column)s: control characters are not allowed")
+                        % {"file": name, "section": section, "row": number, "column": column}
+                    )
+    if problems:
+        raise ImportErrors(problems)
 
 
 def directory_import(*, data: dict[str, Any]) -> ImportReport:

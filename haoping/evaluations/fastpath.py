@@ -52,7 +52,7 @@ from django.utils import timezone
 from django_permissions_policy import PermissionsPolicyMiddleware
 
 from haoping.accounts.selectors import api_client_for_key, cached_api_client
-from haoping.directory.models import Region
+from haoping.directory.models import Region, path_within
 from haoping.errors import DomainError
 from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
@@ -60,8 +60,8 @@ from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Party, SlotFacts
 from haoping.evaluations.services import (
     SLOT_VALUES,
-    _blocked,
     bad_rating_case_open,
+    blocked_exists,
     content_check,
     new_receipt,
     rated_ids,
@@ -153,7 +153,7 @@ def _lookup(field: str, filters: dict[str, Any]) -> tuple[str, tuple[Any, ...], 
     sentinel = ["fastpath-sentinel"]
     slots = (
         RatingSlot.objects.filter(**{f"{field}__any": sentinel}, **filters)
-        .annotate(applicant_blocked=_blocked("applicant"), agent_blocked=_blocked("agent"))
+        .annotate(applicant_blocked=blocked_exists("applicant"), agent_blocked=blocked_exists("agent"))
         .values_list(*LOOKUP)
     )
     sql, params = slots.query.sql_with_params()
@@ -306,7 +306,7 @@ def _accepts(p: Pending, found: dict[str, Any]) -> Party | None:
     if (
         found["record__bundle_id"] is not None  # R5, R6: bundles take the full path
         or (p.finder == "visit" and found["record__record_no"] != p.record_no)
-        or not found["region__path"].startswith(p.region_path)  # outside the key's region
+        or not path_within(found["region__path"], p.region_path)  # outside the key's region
     ):
         return None
     facts = _facts(found)

@@ -82,7 +82,7 @@ def seal_answers(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return {**answers, SUGGESTION: masked}, sealed
 
 
-def _blocked(person: str) -> Exists:
+def blocked_exists(person: str) -> Exists:
     """Whether the record's applicant or agent is in the registry (R15), matched by keyed digests."""
     live = BlockedEvaluator.objects.filter(removed_at__isnull=True)
     return Exists(
@@ -96,8 +96,8 @@ def _blocked(person: str) -> Exists:
 def _slots() -> QuerySet[RatingSlot]:
     """Ratable services with the facts the rules ask about: rated yet, and each party's registry entry."""
     return RatingSlot.objects.select_related(*SLOT_RELATED).annotate(
-        applicant_blocked=_blocked("applicant"),
-        agent_blocked=_blocked("agent"),
+        applicant_blocked=blocked_exists("applicant"),
+        agent_blocked=blocked_exists("agent"),
         rated=Exists(Evaluation.objects.filter(slot_id=OuterRef("pk"))),
     )
 

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from haoping.evaluations.rules import LEVELS, QUESTION_LABELS, REASON_LABELS, SUGGESTION, is_bad
 from haoping.lib.gm import sm3
+from haoping.lib.numbers import whole_number
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # yyyy-MM-dd HH:mm:ss, Beijing time
 MAX_SERVICE_NUMBER = 99
@@ -143,7 +144,7 @@ class EvaluationFacts:
     level: int
     reasons: Sequence[str]
     answers: Mapping[str, Any]
-    comment: str  # as stored: phone and ID numbers masked
+    comment: str  # redacted: no phone or ID number, no personal name (R10)
     rated_at: dt.datetime
     data_source: str
 
@@ -365,9 +366,10 @@ def _text(row: Mapping[str, Any], fld: str, *, required: bool = True, max_length
 
 def _number(row: Mapping[str, Any], fld: str, high: int) -> int:
     text = _text(row, fld)
-    if not text.isdigit() or not 1 <= int(text) <= high:
+    number = whole_number(text)
+    if number is None or not 1 <= number <= high:
         raise RowError(fld, _("a whole number from 1 to %(high)d") % {"high": high})
-    return int(text)
+    return number
 
 
 def _back(codes: Codes, row: Mapping[str, Any], fld: str, code_field: str | None = None) -> str:
@@ -417,7 +419,7 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
         raise RowError("row", _("must be an object"))
     channel = _back(codes, row, "pf")
     level_text = _back(codes, row, "satisfaction")
-    level = int(level_text) if level_text.isdigit() else 0
+    level = whole_number(level_text) or 0
     if level not in LEVELS:
         raise RowError("satisfaction", _("unknown code %(code)s") % {"code": row.get("satisfaction")})
     reasons: list[str] = []

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 
 from haoping.accounts.access import within_region
 from haoping.audit.services import audit_record
-from haoping.directory.models import Region
+from haoping.directory.models import Region, path_within
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Party, counted
 from haoping.exchange import national, transport
 from haoping.exchange.models import Batch, CodeTable, Endpoint, ExchangeMark, OutgoingRow
 from haoping.indicators.counting import case_outcomes
+from haoping.lib.masking import redact_text
 from haoping.records.models import RatingSlot
 from haoping.rectification.models import BadReviewCase, CaseEvent
 
@@ -60,7 +61,7 @@ class _Endpoints:
 
     def for_region(self, region: Region) -> Endpoint | None:
         if region.pk not in self.found:
-            best = [(len(path), e) for path, e in self.by_path.items() if region.path.startswith(path)]
+            best = [(len(path), e) for path, e in self.by_path.items() if path_within(region.path, path)]
             self.found[region.pk] = max(best, key=lambda pair: pair[0])[1] if best else None
         return self.found[region.pk]
 
@@ -254,7 +255,8 @@ class _Maker:
             level=ev.level,
             reasons=list(ev.reasons or []),
             answers=dict(ev.answers or {}),
-            comment=ev.comment,
+            # R10: what goes up names nobody (the rater or anyone else named in the comment).
+            comment=redact_text(ev.comment),
             rated_at=ev.rated_at,
             data_source=endpoint.data_source,
         )

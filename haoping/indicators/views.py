@@ -48,6 +48,7 @@ from haoping.indicators.selectors import (
     region_overview,
     staff_comments,
 )
+from haoping.lib.numbers import whole_number
 from haoping.rectification.selectors import cases_visible, overdue_q
 
 
@@ -483,7 +484,8 @@ def _rank_link(kind: str, obj: Named, period: str) -> str:
 
 
 def _int(value: str | None, default: int) -> int:
-    return int(value) if value and value.isdigit() and int(value) <= 100_000 else default
+    number = whole_number(value)
+    return number if number is not None and number <= 100_000 else default
 
 
 def _number(value: str) -> bool:

@@ -15,6 +15,7 @@ from pydantic import ValidationError as PydanticValidationError
 from haoping.apidocs import code_list, doc
 from haoping.errors import DomainError, Invalid
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.lib.numbers import whole_number
 from haoping.records import services
 from haoping.records.links import link_pair
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord
@@ -346,8 +347,7 @@ def batch_body(run: Callable[..., Any]) -> Callable[..., Any]:
 
         length = request.META.get("CONTENT_LENGTH") or ""
         if (
-            length.isdigit()
-            and settings.DATA_UPLOAD_MAX_MEMORY_SIZE < int(length) <= MAX_BATCH_BYTES
+            settings.DATA_UPLOAD_MAX_MEMORY_SIZE < (whole_number(length) or 0) <= MAX_BATCH_BYTES
             and ApiKeyAuth()(request) is not None
         ):
             request._body = request.read(int(length))  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from haoping import keys
 from haoping.accounts.access import access_item, access_region, access_staff, unknown_code
 from haoping.accounts.models import ApiClient
-from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window
+from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window, path_within
 from haoping.directory.selectors import policy_for_region
 from haoping.errors import Conflict, DomainError, Invalid
 from haoping.fields import lookup_digest
@@ -292,7 +292,7 @@ def number_check(*, client: ApiClient, record_no: str, taken: Taken | None, dige
     """
     if taken is None:
         return False
-    if not taken.region_path.startswith(client.region.path):
+    if not path_within(taken.region_path, client.region.path):
         raise number_unusable("record_no")
     if taken.digest and constant_time_equal(taken.digest.encode(), digest.encode()):
         return True

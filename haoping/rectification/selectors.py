@@ -18,6 +18,7 @@ from haoping.accounts.access import Actor, access_identity, case_scope, within_r
 from haoping.errors import NotFound
 from haoping.evaluations.models import BlockedEvaluator
 from haoping.lib.masking import mask_text, redact_text
+from haoping.lib.numbers import whole_number
 from haoping.records.services import phone_tail_digest
 from haoping.rectification.deadlines import (
     CLASSIFY,
@@ -96,7 +97,7 @@ def case_search_q(text: str, *, identity: bool) -> Q:
     if not identity:
         return q
     q |= Q(receipt=text) | Q(record__record_no=text)
-    if len(text) == 4 and text.isdigit():
+    if len(text) == 4 and whole_number(text) is not None:
         tail = phone_tail_digest(text)
         q |= Q(evaluator__phone_tail_digest=tail)
         q |= Q(record__applicant__phone_tail_digest=tail) | Q(record__agent__phone_tail_digest=tail)

@@ -87,10 +87,16 @@ def sms_signature(region: Region | None) -> str:
 
 
 def _fit(value: str, limit: int) -> str:
+    """`value` within `limit` characters as a carrier counts them (sms_length), ending in … if cut."""
     value = " ".join(value.split())
-    if len(value) <= limit:
+    if sms_length(value) <= limit:
         return value
-    return value[: limit - 1] + ELLIPSIS
+    kept = ""
+    for char in value:
+        if sms_length(kept + char) > limit - 1:
+            break
+        kept += char
+    return kept + ELLIPSIS
 
 
 @dataclass(frozen=True)

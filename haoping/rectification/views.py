@@ -32,6 +32,7 @@ from haoping.evaluations.models import REASON_LABELS
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
+from haoping.lib.numbers import whole_number
 from haoping.rectification.deadlines import APPEAL_FILE
 from haoping.rectification.links import public_id_from_revisit_token
 from haoping.rectification.models import Appeal, BadReviewCase, Message, SpotCheckItem
@@ -127,7 +128,8 @@ def _fields_from_post(request: HttpRequest, action: str) -> dict[str, Any]:
             continue
         value = request.POST.get(spec.name, "")
         if spec.kind == "number":
-            fields[spec.name] = int(value) if value.strip().isdigit() else value
+            number = whole_number(value.strip())
+            fields[spec.name] = number if number is not None else value
         elif spec.kind == "yesno":
             fields[spec.name] = {"yes": True, "no": False}.get(value, value or None)
         else:
@@ -601,7 +603,7 @@ def spot_checks(request: HttpRequest) -> HttpResponse:
                 closed_from=_date(request.POST.get("from")) or timezone.localdate() - dt.timedelta(days=30),
                 closed_to=_date(request.POST.get("to")) or timezone.localdate(),
                 share=float(share) / 100 if _number(share) else None,
-                count=int(count) if count.isdigit() else None,
+                count=whole_number(count),
             )
             return redirect("console-spot-check", check_id=check.pk)
         except DomainError as exc:

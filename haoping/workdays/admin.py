@@ -9,6 +9,7 @@ from django.utils.dates import WEEKDAYS
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from haoping.lib.numbers import whole_number
 from haoping.workdays.models import CalendarDay
 from haoping.workdays.services import calendar_day_set
 
@@ -23,8 +24,9 @@ class YearListFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
-        if value and value.isdigit():
-            return queryset.filter(day__year=int(value))
+        year = whole_number(value)
+        if year is not None and 1 <= year <= 9999:
+            return queryset.filter(day__year=year)
         return queryset
 
 

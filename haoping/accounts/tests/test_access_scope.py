@@ -12,7 +12,11 @@ from haoping.directory.models import Department, Institution, Region, Staff
 
 PACKAGE = Path(__file__).resolve().parents[2]
 # What restating a scope looks like: the subtree filter, or a staff member's home worked out by hand.
-RESTATED = re.compile(r"path__startswith|institution\.region if [\w.]*institution else")
+RESTATED = re.compile(
+    r"path__startswith"
+    r"|\.startswith\([\w.]*(region|parent|ancestor)[\w.]*path\)"
+    r"|institution\.region if [\w.]*institution else"
+)
 
 
 def test_no_region_scope_is_restated_outside_access() -> None:

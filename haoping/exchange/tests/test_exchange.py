@@ -106,7 +106,12 @@ def test_a_rating_goes_up_with_the_codes_of_the_region_preset(
     table.save(update_fields=["content_version"])
     CodeEntry.objects.create(table=table, field="evalDetail", local="reason:attitude", code="601")
     record_no = rated_record(
-        world, record_payload, level=2, channel="sms", reasons=["attitude"], comment="态度差，回电13812345678"
+        world,
+        record_payload,
+        level=2,
+        channel="sms",
+        reasons=["attitude"],
+        comment="态度差，王师傅不理人，回电13812345678",
     )
 
     exchange_sweep()
@@ -132,10 +137,12 @@ def test_a_rating_goes_up_with_the_codes_of_the_region_preset(
     assert service["serviceName"] == "办结"
     assert service["proChannel"] == "2"
     assert service["dataSource"] == "165"
-    # The ID number only as its hash; the comment as stored, its phone number masked.
+    # The ID number only as its hash; the comment redacted.
     assert service["certKey"] == sm3_hex(ID_NUMBER.encode())
     assert ID_NUMBER not in json.dumps([*upstream.services.values(), *upstream.evaluations.values()])
     assert "13812345678" not in evaluation["writingEvaluation"]
+    # R10: nobody named in a comment is named upward either.
+    assert "王师傅" not in evaluation["writingEvaluation"]
     assert evaluation["writingEvaluation"].startswith("态度差")
     assert len(evaluation["assessTime"]) == 19 and evaluation["assessTime"][10] == " "
     row = OutgoingRow.objects.get(kind="evaluation")

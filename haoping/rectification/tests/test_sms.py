@@ -142,3 +142,11 @@ def test_the_region_policy_form_refuses_a_bad_signature(world: dict[str, Any]) -
     assert "sms_signature" in refused.value.message_dict
     policy.sms_signature = "某区好差评"
     policy.full_clean()
+
+
+def test_a_name_beyond_the_bmp_is_cut_as_carriers_count_it(settings: Any) -> None:
+    # Rare characters of place and person names (CJK Extension B) take two UCS-2 units each.
+    settings.SITE_URL = LONG_SITE
+    text = ANSWER_READY.render(signature=LONGEST_SIGNATURE, link=LONG_SITE + "/v/a/", item="𠀀" * 200)
+    assert sms_segments(text) <= settings.HAOPING_SMS_MAX_SEGMENTS
+    assert "…" in text and sms_length(text) <= sms_length(ANSWER_READY.longest(signature=LONGEST_SIGNATURE))
