@@ -49,6 +49,11 @@ def codes_for(table: CodeTable) -> national.Codes:
     return national.codes_from_entries(table.content_version, table.entries.values_list("field", "local", "code"))
 
 
+def endpoint_for_region(region: Region) -> Endpoint | None:
+    """The endpoint a region's rows go to: its own, else its nearest ancestor's (None: nowhere yet)."""
+    return _Endpoints().for_region(region)
+
+
 class _Endpoints:
     """Each region's endpoint: its own, else its nearest ancestor's (one lookup per region a sweep meets)."""
 

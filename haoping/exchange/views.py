@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from haoping.accounts.access import actor_for_user
 from haoping.exchange.models import OutgoingRow
 from haoping.exchange.selectors import delivery_state
-from haoping.exchange.services import exchange_resend
+from haoping.exchange.services import endpoint_for_region, exchange_resend
 
 
 @login_required
@@ -37,6 +37,7 @@ def exchange(request: HttpRequest) -> HttpResponse:
         {
             "actor": actor,
             "state": state,
+            "endpoint": endpoint_for_region(actor.region),
             "status_counts": [(status, labels[status], n) for status, n in state.counts.items()],
             "error": error,
         },

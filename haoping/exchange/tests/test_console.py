@@ -84,6 +84,8 @@ def test_a_manager_sees_counts_reasons_and_the_oldest_wait(world: dict[str, Any]
         # The pending row made 50 minutes ago is the oldest waiting.
         assert value(html, "oldest").replace("\xa0", " ").startswith("50")
         assert "向上级平台上报" in html and "Upload" not in html
+        # The district's rows go to the city's platform: no word of a missing one.
+        assert 'id="no-endpoint"' not in html
 
 
 def test_other_regions_and_other_roles_see_nothing(world: dict[str, Any], rows: Any) -> None:
@@ -137,3 +139,9 @@ def test_the_page_fits_phone_and_desktop(world: dict[str, Any], rows: Any, live_
         page.get_by_role("button", name="重新上报").click()
         page.wait_for_load_state()
         assert page.locator('[data-status="rejected"]').inner_text() == "0"
+
+
+def test_a_region_with_no_platform_above_it_is_told_so(world: dict[str, Any]) -> None:
+    html = login("district", "manager", region=world["district"]).get("/console/exchange/").content.decode()
+    # The page says why nothing goes up, and where a platform is added.
+    assert 'id="no-endpoint"' in html and "本辖区尚未配置上级平台" in html and "上级平台接口" in html
