@@ -423,11 +423,15 @@ RowError = Annotated[
 RowRecordNo = Annotated[str, Field(description=doc("The row's record number, as sent (empty if it had none)."))]
 
 
-class RecordRowOut(Schema):
+# What every batch answers for each row (a docstring would become the schema's English description).
+class RowOut(Schema):
     index: RowIndex
     record_no: RowRecordNo
     status: RowStatus
     error: RowError = None
+
+
+class RecordRowOut(RowOut):
     record_status: str | None = Field(
         None,
         description=code_list(doc("The record's status; null if the row was refused."), ServiceRecord.Status),
@@ -443,11 +447,7 @@ class RecordBatchOut(Schema):
     results: list[RecordRowOut] = Field(description=doc("One result per row, in the order of the rows."))
 
 
-class VisitRowOut(Schema):
-    index: RowIndex
-    record_no: RowRecordNo
-    status: RowStatus
-    error: RowError = None
+class VisitRowOut(RowOut):
     visit: VisitOut | None = Field(None, description=doc("The visit stored (or sent before); null if refused."))
 
 
@@ -455,20 +455,9 @@ class VisitBatchOut(Schema):
     results: list[VisitRowOut] = Field(description=doc("One result per row, in the order of the rows."))
 
 
-class CompleteRowOut(Schema):
-    index: RowIndex
-    record_no: RowRecordNo
-    status: RowStatus
-    error: RowError = None
-    record_status: str | None = Field(
-        None,
-        description=code_list(doc("The record's status; null if the row was refused."), ServiceRecord.Status),
-        json_schema_extra={"enum": [*ServiceRecord.Status.values, None]},
-    )
-    completion: Completion = None
-    theme: Annotated[
-        LinkOut | None, Field(description=doc("For a theme (一件事): the link to rate all its records at once (R6)."))
-    ] = None
+# A completion's row answers as a record's: its status and rating links.
+class CompleteRowOut(RecordRowOut):
+    pass
 
 
 class CompleteBatchOut(Schema):
