@@ -31,42 +31,66 @@ def mask_id_number(id_number: str) -> str:
 
 
 # Numbers typed into free text, in any of the ways people write them: digits ASCII or full-width,
-# grouped by spaces, hyphens or dashes (138-1234-5678, 138 1234 5678, 320102 19900101 123X), a
-# phone with its country code (+86 138…, 86-138…). A separator is one character between two
-# digits; a number ends where no digit follows at once. Grouped numbers that merely look like one
-# (an order number in groups) are masked too: showing too little is the safe mistake.
+# grouped by spaces of any width, hyphens or dashes, dots, slashes or underscores, even a few of them
+# in a row or characters that show as nothing (138-1234-5678, 138 1234 5678, 138.1234.5678,
+# 138 - 1234 - 5678, 320102 19900101 123X), a phone with its country code (+86 138…, 0086 138…,
+# 86-138…, (+86)138…). A number ends where no digit follows at once. Grouped numbers that merely
+# look like one (an order number in groups) are masked too: showing too little is the safe mistake.
 _D = "[0-9０-９]"
-_SEP = "[ \\t\\u00a0\\u3000\\-‐‑‒–—－]"
+# One separator: a space of any width, a zero-width character, a hyphen, dash or minus sign, a dot,
+# a middle dot, a slash, an underscore (ASCII or full-width).
+_SEP = "[\\s\u200b-\u200d\u2060\ufeff\\-‐‑‒–—―－﹣−.．·・/／_＿]"
+# Between two digits: at most three separators.
+_GAP = f"{_SEP}{{0,3}}"
 _NOT_DIGIT_BEFORE = "(?<![0-9０-９])"
 _NOT_DIGIT_AFTER = f"(?!{_D})"
+_COUNTRY = f"(?:[+＋]|00|００)?{_GAP}(?:86|８６)"
 # A mobile number: 11 digits from 1, after an optional country code.
 _PHONE_IN_TEXT = re.compile(
-    f"{_NOT_DIGIT_BEFORE}(?:[+＋]?{_SEP}?(?:86|８６){_SEP}*|[(（][+＋]?(?:86|８６)[)）]{_SEP}*)?"
-    f"[1１](?:{_SEP}?{_D}){{10}}{_NOT_DIGIT_AFTER}"
+    f"{_NOT_DIGIT_BEFORE}(?:{_COUNTRY}{_SEP}*|[(（]{_GAP}{_COUNTRY}{_GAP}[)）]{_SEP}*)?"
+    f"[1１](?:{_GAP}{_D}){{10}}{_NOT_DIGIT_AFTER}"
 )
-# A resident ID number: 17 digits and a check character (a digit or X).
+_NOT_ALNUM_BEFORE = "(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+_NOT_ALNUM_AFTER = "(?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+
+
+def _digit(chars: str) -> str:
+    """One digit position: `chars` (ASCII digits) in ASCII or full width."""
+    return "[" + chars + "".join(chr(ord(c) + 0xFEE0) for c in chars if c.isdigit()) + "]"
+
+
+def _then(*positions: str) -> str:
+    return _GAP.join(positions)
+
+
+# A resident ID number: 17 digits and a check character (a digit or X); or a first-generation one
+# (15 digits, still in old records and on old cards): a region code, the birth date as yymmdd, a
+# sequence number. Only a valid month and day make 15 digits an ID number.
+_MONTH = f"(?:{_then(_digit('0'), _digit('123456789'))}|{_then(_digit('1'), _digit('012'))})"
+_DAY = f"(?:{_then(_digit('0'), _digit('123456789'))}|{_then(_digit('12'), _D)}|{_then(_digit('3'), _digit('01'))})"
 _ID_IN_TEXT = re.compile(
-    f"(?<![0-9０-９A-Za-zＡ-Ｚａ-ｚ]){_D}(?:{_SEP}?{_D}){{16}}{_SEP}?[0-9０-９XxＸｘ](?![0-9０-９A-Za-zＡ-Ｚａ-ｚ])"
+    f"{_NOT_ALNUM_BEFORE}{_D}(?:{_GAP}{_D}){{16}}{_GAP}[0-9０-９XxＸｘ]{_NOT_ALNUM_AFTER}"
+    f"|{_NOT_ALNUM_BEFORE}{_then(_digit('12345678'), *[_D] * 7, _MONTH, _DAY, _D, _D, _D)}{_NOT_ALNUM_AFTER}"
 )
 
 
 # A landline: an area code (0 and two or three digits, maybe in brackets) and a 7- or 8-digit
 # number (010-12345678, (025)84561234, 0571 8765 4321); or a 400/800 service number (400-820-8820).
 _LANDLINE_IN_TEXT = re.compile(
-    f"{_NOT_DIGIT_BEFORE}(?:[(（]{_SEP}?[0０]{_D}{{2,3}}{_SEP}?[)）]{_SEP}*|[0０]{_D}{{2,3}}{_SEP}?)"
-    f"[1-9１-９](?:{_SEP}?{_D}){{6,7}}{_NOT_DIGIT_AFTER}"
-    f"|{_NOT_DIGIT_BEFORE}[48４８][0０][0０](?:{_SEP}?{_D}){{7}}{_NOT_DIGIT_AFTER}"
+    f"{_NOT_DIGIT_BEFORE}(?:[(（]{_GAP}[0０]{_D}{{2,3}}{_GAP}[)）]{_SEP}*|[0０]{_D}{{2,3}}{_GAP})"
+    f"[1-9１-９](?:{_GAP}{_D}){{6,7}}{_NOT_DIGIT_AFTER}"
+    f"|{_NOT_DIGIT_BEFORE}[48４８][0０][0０](?:{_GAP}{_D}){{7}}{_NOT_DIGIT_AFTER}"
 )
 
 
 # What `mask_text` leaves of them: text stored masked is redacted as thoroughly as the original.
-_MASKED_IN_TEXT = re.compile(r"(?<![0-9])(?:\d{3}\*{3,5}\d{4}|\d{4}\*{10}[0-9Xx]{4})(?![0-9])")
+_MASKED_IN_TEXT = re.compile(r"(?<![0-9])(?:\d{3}\*{3,5}\d{4}|\d{4}\*{10}[0-9Xx]{4}|\d{4}\*{7}\d{4})(?![0-9])")
 
 
 def _digits(found: str) -> str:
     """The number as digits only, country code dropped."""
-    plain = re.sub(r"[^0-9Xx+]", "", found.translate(_NARROW))
-    return plain[3:] if plain.startswith("+86") else plain[2:] if len(plain) == 13 else plain
+    plain = re.sub(r"[^0-9Xx]", "", found.translate(_NARROW))
+    return plain[4:] if len(plain) == 15 and plain.startswith("0086") else plain[2:] if len(plain) == 13 else plain
 
 
 _ANY_DIGIT = re.compile("[0-9０-９]")

@@ -42,6 +42,20 @@ def test_masks() -> None:
         "(+86) 138 1234 5678",
         "１３８１２３４５６７８",
         "１３８ １２３４ ５６７８",
+        "138.1234.5678",
+        "138/1234/5678",
+        "138_1234_5678",
+        "138 - 1234 - 5678",
+        "138  1234  5678",
+        "138\u20091234\u20095678",  # thin spaces
+        "138\u200b1234\u200b5678",  # zero-width spaces, invisible on a screen
+        "138·1234·5678",
+        "0086 138 1234 5678",
+        "0086-13812345678",
+        "008613812345678",
+        "(0086)138-1234-5678",
+        "+86.138.1234.5678",
+        "＋８６－１３８．１２３４．５６７８",
     ],
 )
 def test_phones_are_found_in_every_separator_style(written: str) -> None:
@@ -58,12 +72,29 @@ def test_phones_are_found_in_every_separator_style(written: str) -> None:
         "3201 0219 9001 0112 3X",
         "320102-19900101-123x",
         "３２０１０２１９９００１０１１２３Ｘ",
+        "320102.19900101.123X",
+        "320102/19900101/123X",
+        "320102 - 19900101 - 123X",
     ],
 )
 def test_id_numbers_are_found_in_every_separator_style(written: str) -> None:
     text = f"身份证{written}。"
     assert mask_text(text).replace("x", "X") == "身份证3201**********123X。"
     assert redact_text(text) == "身份证***。"
+
+
+@pytest.mark.parametrize("written", ["320102900101123", "320102-900101-123", "３２０１０２ ９００１０１ １２３"])
+def test_first_generation_id_numbers_of_15_digits_are_found(written: str) -> None:
+    text = f"老身份证{written}。"
+    assert mask_text(text) == "老身份证3201*******1123。"
+    assert redact_text(text) == "老身份证***。"
+    assert redact_text(mask_text(text)) == "老身份证***。"
+
+
+def test_fifteen_digits_without_a_birth_date_are_not_an_id_number() -> None:
+    # Month 13, day 32: an order number, not an ID number.
+    untouched = "单号320102901301123，流水号320102900132123"
+    assert mask_text(untouched) == untouched and redact_text(untouched) == untouched
 
 
 def test_numbers_side_by_side_and_ordinary_figures() -> None:
