@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haoping.fields import EncryptedTextField
+
 
 class AuditEntry(models.Model):
     """Who saw or changed something sensitive, and why. Written by `audit_record` only."""
@@ -20,7 +22,9 @@ class AuditEntry(models.Model):
     actor_label = models.CharField(_("actor"), max_length=150)
     action = models.CharField(_("action"), max_length=40, choices=Action.choices)
     target = models.CharField(_("target"), max_length=200)
+    # Stored masked; as written, encrypted beside it when masking changed it (seal_free_text).
     reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reason_sealed = EncryptedTextField(_("reason as written (encrypted)"), blank=True, editable=False)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
     class Meta:

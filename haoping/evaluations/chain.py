@@ -140,14 +140,16 @@ def anchor_entry(cp: Any) -> dict[str, Any]:
 
 def chain_anchors(*, after: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
     """The signed checkpoints numbered after `after`, oldest first, as the exchange sends them to
-    the upper-level platform: each verifiable there with the public key it carries."""
+    the upper-level platform (haoping.exchange.national.checkpoint_row): each verifiable there with
+    this system's public key, which it also carries."""
     from haoping.evaluations.models import ChainCheckpoint
 
     return [anchor_entry(cp) for cp in ChainCheckpoint.objects.filter(number__gt=after).order_by("number")[:limit]]
 
 
-def anchor_valid(entry: dict[str, Any]) -> bool:
-    """Whether an anchored entry is a checkpoint this system signed, unaltered."""
+def anchor_valid(entry: dict[str, Any], public_key: str | None = None) -> bool:
+    """Whether an anchored entry is a checkpoint signed with `public_key` (by default this
+    system's chain key), unaltered."""
     try:
         payload = checkpoint_payload(
             number=entry["number"],
@@ -161,7 +163,8 @@ def anchor_valid(entry: dict[str, Any]) -> bool:
         digest = sm3(_canonical(payload)).hex()
     except (KeyError, TypeError):
         return False
-    return digest == entry.get("digest") and sm2_verify(keys.chain_public_key(), digest.encode(), entry["signature"])
+    signer = public_key if public_key is not None else keys.chain_public_key()
+    return digest == entry.get("digest") and sm2_verify(signer, digest.encode(), str(entry.get("signature", "")))
 
 
 def _checkpoint_create(*, last_seq: int, head: str, batch_counts: Counter[str] | None, now: dt.datetime) -> Any:

@@ -173,12 +173,15 @@ class BlockedEvaluator(models.Model):
     case = models.ForeignKey(
         "rectification.BadReviewCase", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"
     )
+    # Stored masked; as written, encrypted beside it when masking changed it (seal_free_text).
     reason = models.TextField(_("reason"))
+    reason_sealed = EncryptedTextField(_("reason as written (encrypted)"), blank=True, editable=False)
     added_by_label = models.CharField(_("added by"), max_length=150)
     added_at = models.DateTimeField(_("added at"))
     removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     removed_by_label = models.CharField(_("removed by"), max_length=150, blank=True)
     removed_reason = models.TextField(_("why removed"), blank=True)
+    removed_reason_sealed = EncryptedTextField(_("why removed, as written (encrypted)"), blank=True, editable=False)
 
     class Meta:
         # Kept where rectification first created it.

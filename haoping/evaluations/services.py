@@ -514,12 +514,14 @@ def blocked_evaluator_add(
         raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
     if BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(_digest_match(phone_digest, id_digest)).exists():
         raise Conflict("already_blocked", _("this evaluator is in the registry already"))
+    reason, reason_sealed = seal_free_text(reason)
     return BlockedEvaluator.objects.create(
         region_id=region_id,
         phone_digest=phone_digest or None,
         id_digest=id_digest or None,
         case_id=case_id,
         reason=reason,
+        reason_sealed=reason_sealed,
         added_by_label=added_by_label[:150],
         added_at=now,
     )
@@ -535,6 +537,6 @@ def blocked_evaluator_remove(
         raise Conflict("already_removed", _("this entry has been removed already"))
     entry.removed_at = now
     entry.removed_by_label = removed_by_label[:150]
-    entry.removed_reason = reason
-    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason"])
+    entry.removed_reason, entry.removed_reason_sealed = seal_free_text(reason)
+    entry.save(update_fields=["removed_at", "removed_by_label", "removed_reason", "removed_reason_sealed"])
     return entry

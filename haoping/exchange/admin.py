@@ -59,6 +59,7 @@ class EndpointForm(forms.ModelForm):
             "data_source",
             "project_no_prefix",
             "rating_link_pattern",
+            "send_checkpoints",
         ]
 
     def clean(self) -> dict[str, Any]:

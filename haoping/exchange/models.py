@@ -107,6 +107,18 @@ class Endpoint(models.Model):
         validators=[RegexValidator(r"^https?://.*\{projectNo\}.*", _("give an address with {projectNo} in it"))],
     )
 
+    # Whether the evaluation chain's signed checkpoints go up too (docs/exchange.md, checkpoint
+    # rows): only to an upper platform that takes them; the national interface does not.
+    send_checkpoints = models.BooleanField(
+        _("send the chain's checkpoints"),
+        default=False,
+        help_text=_(
+            "Also send each signed checkpoint of the evaluation chain, so that the upper platform holds "
+            "this system's chain to it. Only for an upper platform that takes checkpoint rows (a "
+            "好差评 system of the level above); the national interface does not."
+        ),
+    )
+
     class Meta:
         verbose_name = _("upper-level endpoint")
         verbose_name_plural = _("upper-level endpoints")
@@ -120,12 +132,14 @@ class Endpoint(models.Model):
 
 
 class OutgoingRow(models.Model):
-    """One row for the upper platform: a service, an evaluation, or a case step."""
+    """One row for the upper platform: a service, an evaluation, a case step, or a checkpoint of
+    the evaluation chain (which belongs to no record)."""
 
     class Kind(models.TextChoices):
         SERVICE = "service", _("service")
         EVALUATION = "evaluation", _("evaluation")
         CASE_STEP = "case_step", _("case step")
+        CHECKPOINT = "checkpoint", _("chain checkpoint")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be sent")
@@ -139,11 +153,16 @@ class OutgoingRow(models.Model):
     # The upstream's identity of the row ("service:<projectNo>:<serviceNumber>", …): a row is
     # made once per key, and a retried batch carries the same keys.
     natural_key = models.CharField(_("key"), max_length=160)
-    # Where the row comes from ("slot:<id>", "evaluation:<id>", "case:<id>:<step>:<time>").
+    # Where the row comes from ("slot:<id>", "evaluation:<id>", "case:<id>:<step>:<time>",
+    # "checkpoint:<number>").
     source_key = models.CharField(_("source"), max_length=80)
-    record = models.ForeignKey(ServiceRecord, verbose_name=_("service record"), on_delete=models.PROTECT)
-    project_no = models.CharField(_("projectNo"), max_length=80)
-    # Order within the record: a service before its evaluation, the evaluation before its case.
+    # None for a checkpoint.
+    record = models.ForeignKey(
+        ServiceRecord, verbose_name=_("service record"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    project_no = models.CharField(_("projectNo"), max_length=80, blank=True)
+    # Order within the record: a service before its evaluation, the evaluation before its case; a
+    # checkpoint's number, after the checkpoint before it.
     seq = models.PositiveIntegerField(_("order in the record"))
     payload = models.JSONField(_("row as sent"))
     # An evaluation's evalDetail codes belong to this version of the content catalogue.

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from haoping.evaluations.chain import anchor_valid
 from haoping.evaluations.rules import LEVELS, QUESTION_LABELS, REASON_LABELS, SUGGESTION, is_bad
 from haoping.lib.gm import sm3
 from haoping.lib.numbers import whole_number
@@ -75,6 +76,12 @@ CASE_STEP_FIELDS = (
     "dataSource",
 )
 CASE_STEPS = ("invalidated", "replied", "rectified", "revisited")
+# The evaluation chain's signed checkpoints (haoping.evaluations.chain), for an upper platform that
+# keeps a lower system's checkpoints to hold its chain to (docs/exchange.md, "Checkpoint rows"). Not
+# a national row: the national rows carry no `rowKind`, a checkpoint row always carries this one.
+ROW_KIND = "rowKind"
+CHECKPOINT = "chainCheckpoint"
+CHECKPOINT_FIELDS = (ROW_KIND, "checkpointNumber", "checkpoint", "areaCodes", "dataSource")
 
 
 class RowError(ValueError):
@@ -291,6 +298,26 @@ def case_step_row(facts: CaseStepFacts) -> dict[str, str]:
     }
 
 
+def checkpoint_row(entry: Mapping[str, Any], *, area_codes: Mapping[str, str], data_source: str) -> dict[str, Any]:
+    """A signed checkpoint as it goes up: the entry exactly as the anchor log holds it (so that its
+    signature still checks), the 12-digit area code of each region it counts, our system's code."""
+    return {
+        ROW_KIND: CHECKPOINT,
+        "checkpointNumber": str(entry["number"]),
+        "checkpoint": dict(entry),
+        "areaCodes": {region: area_codes[region] for region in sorted(entry["regions"])},
+        "dataSource": data_source,
+    }
+
+
+def is_checkpoint_row(row: Any) -> bool:
+    return isinstance(row, Mapping) and row.get(ROW_KIND) == CHECKPOINT
+
+
+def checkpoint_key(number: int | str) -> str:
+    return f"checkpoint:{number}"
+
+
 def service_key(project_no: str, service_number: int | str) -> str:
     return f"service:{project_no}:{service_number}"
 
@@ -452,4 +479,35 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
         comment=comment,
         rated_at=parse_time(_text(row, "assessTime"), "assessTime"),
         data_source=_text(row, "dataSource", required=False, max_length=10),
+    )
+
+
+@dataclass(frozen=True)
+class ParsedCheckpoint:
+    number: int
+    entry: dict[str, Any]  # as signed: verifiable again at any time
+    area_codes: dict[str, str]  # the sender's region id → 12-digit area code
+    data_source: str
+
+
+def parse_checkpoint_row(row: Mapping[str, Any], *, public_key: str) -> ParsedCheckpoint:
+    """A lower system's checkpoint row, its signature checked with `public_key`: the key that system
+    registered, never the one the row carries. RowError names the field that does not fit."""
+    if not is_checkpoint_row(row):
+        raise RowError(ROW_KIND, _("must be %(kind)s") % {"kind": CHECKPOINT})
+    entry = row.get("checkpoint")
+    if not isinstance(entry, Mapping):
+        raise RowError("checkpoint", _("must be an object"))
+    number = whole_number(_text(row, "checkpointNumber", max_length=20))
+    if number is None or number < 1 or entry.get("number") != number:
+        raise RowError("checkpointNumber", _("must be the checkpoint's number"))
+    if not anchor_valid(dict(entry), public_key):
+        raise RowError("checkpoint", _("the signature does not match the checkpoint"))
+    codes = row.get("areaCodes")
+    if not isinstance(codes, Mapping) or set(codes) != set(entry["regions"]):
+        raise RowError("areaCodes", _("must give the area code of each region counted"))
+    if not all(isinstance(code, str) and re.fullmatch(r"\d{12}", code) for code in codes.values()):
+        raise RowError("areaCodes", _("12 digits"))
+    return ParsedCheckpoint(
+        number=number, entry=dict(entry), area_codes=dict(codes), data_source=_text(row, "dataSource", max_length=10)
     )

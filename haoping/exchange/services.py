@@ -1,5 +1,6 @@
-"""Writes of the exchange: the sweep that turns new ratable services, evaluations and case steps
-into outgoing rows, the push that sends them, and a manager's resend.
+"""Writes of the exchange: the sweep that turns new ratable services, evaluations, case steps and
+the evaluation chain's checkpoints into outgoing rows, the push that sends them, and a manager's
+resend.
 
 Nothing here runs inside a rating or case request: the sweep reads what was stored since its
 marks (as the rollups do, haoping.indicators.services), so the rating path pays nothing.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Mod
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 from haoping.accounts.access import within_region
 from haoping.audit.services import audit_record
 from haoping.directory.models import Region, path_within
+from haoping.evaluations.chain import chain_anchors
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Party, counted
 from haoping.exchange import national, transport
@@ -97,7 +99,46 @@ def exchange_sweep() -> SweepResult:
             result.created += created
             if read == 0:
                 break
+    for endpoint in endpoints.by_path.values():
+        if endpoint.send_checkpoints:
+            while created := _checkpoint_rows(endpoint):
+                result.read += created
+                result.created += created
     return result
+
+
+@transaction.atomic
+def _checkpoint_rows(endpoint: Endpoint) -> int:
+    """Rows for the chain's signed checkpoints the endpoint has no row for yet, a batch of them,
+    oldest first; the first run sends the whole history. The checkpoints are the deployment's: each
+    counts the evaluations of every region, as signed."""
+    # One sweep at a time makes an endpoint's checkpoint rows.
+    Endpoint.objects.select_for_update().filter(pk=endpoint.pk).values_list("pk").first()
+    made = OutgoingRow.objects.filter(endpoint=endpoint, kind=OutgoingRow.Kind.CHECKPOINT).aggregate(last=Max("seq"))
+    entries = chain_anchors(after=made["last"] or 0, limit=BATCH)
+    if not entries:
+        return 0
+    ids = {int(region) for entry in entries for region in entry["regions"]}
+    codes = {
+        str(pk): national.area_code(code) for pk, code in Region.objects.filter(pk__in=ids).values_list("pk", "code")
+    }
+    now = timezone.now()
+    OutgoingRow.objects.bulk_create(
+        OutgoingRow(
+            region=endpoint.region,
+            endpoint=endpoint,
+            kind=OutgoingRow.Kind.CHECKPOINT,
+            natural_key=national.checkpoint_key(entry["number"]),
+            source_key=national.checkpoint_key(entry["number"]),
+            record=None,
+            project_no="",
+            seq=entry["number"],
+            payload=national.checkpoint_row(entry, area_codes=codes, data_source=endpoint.data_source),
+            created_at=now,
+        )
+        for entry in entries
+    )
+    return len(entries)
 
 
 @transaction.atomic
@@ -397,15 +438,24 @@ def credentials(endpoint: Endpoint) -> transport.Credentials:
 def _next_batch(endpoint: Endpoint, now: dt.datetime) -> list[OutgoingRow]:
     """Rows due, oldest first, at most a batch. A row waits while a row it follows is not accepted
     (an evaluation its service, a case step its evaluation: the rows of one service number, whose
-    `seq` share the hundreds), so the order per record holds and nothing else is held up."""
+    `seq` share the hundreds; a checkpoint the checkpoints before it), so the order per record and
+    of the chain holds and nothing else is held up. Rows of one batch go in order."""
     first_of_service = OuterRef("seq") - Mod(OuterRef("seq"), SEQ_PER_SERVICE)
     earlier = OutgoingRow.objects.filter(
         endpoint=endpoint, record_id=OuterRef("record_id"), seq__lt=OuterRef("seq"), seq__gte=first_of_service
     ).exclude(status=OutgoingRow.Status.SENT)
+    # A checkpoint row (only: the kinds must match) waits while an earlier one is refused, or waits
+    # out a failed call or another push's lease; the earlier ones due now go before it in its call.
+    held_checkpoint = OutgoingRow.objects.filter(
+        Q(status=OutgoingRow.Status.REJECTED) | Q(status__in=SENDABLE, next_attempt_at__gt=now),
+        endpoint=endpoint,
+        kind=OutgoingRow.Kind.CHECKPOINT,
+        seq__lt=OuterRef("seq"),
+    ).filter(kind=OuterRef("kind"))
     due = (
         OutgoingRow.objects.filter(endpoint=endpoint, status__in=SENDABLE)
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .filter(~Exists(earlier))
+        .filter(~Exists(earlier), ~Exists(held_checkpoint))
         .order_by("pk")
     )
     return list(due[: endpoint.batch_size])

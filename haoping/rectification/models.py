@@ -289,6 +289,7 @@ class SpotCheckItem(models.Model):
     case = models.ForeignKey(BadReviewCase, verbose_name=_("case"), on_delete=models.PROTECT, related_name="+")
     result = models.CharField(_("result"), max_length=8, choices=Result.choices, default=Result.PENDING)
     note = models.TextField(_("note"), blank=True)
+    note_sealed = EncryptedTextField(_("note as written (encrypted)"), blank=True, editable=False)
     checked_by_label = models.CharField(_("checked by"), max_length=150, blank=True)
     checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
 

@@ -1258,10 +1258,10 @@ def spot_check_record(*, actor: Actor, item: SpotCheckItem, passed: bool, note: 
         raise Conflict("already_checked", _("this case has been checked already"))
     note = _note(note, "note", required=not passed)
     item.result = SpotCheckItem.Result.PASSED if passed else SpotCheckItem.Result.FAILED
-    item.note = note
+    item.note, item.note_sealed = seal_free_text(note)
     item.checked_by_label = str(actor.label)[:150]
     item.checked_at = timezone.now()
-    item.save(update_fields=["result", "note", "checked_by_label", "checked_at"])
+    item.save(update_fields=["result", "note", "note_sealed", "checked_by_label", "checked_at"])
     case = item.case
     _event(
         case,

@@ -212,3 +212,65 @@ def test_appeal_texts_are_stored_masked_with_the_originals_encrypted(
     assert sealed_reasons.startswith("sm4gcm1:") and sealed_note.startswith("sm4gcm1:")
     stored = Appeal.objects.get()
     assert (stored.reasons_sealed, stored.decision_note_sealed) == (reasons, note)
+
+
+def test_registry_spot_check_and_audit_texts_are_stored_masked_with_the_originals_encrypted(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    from haoping.audit.models import AuditEntry
+    from haoping.evaluations.models import BlockedEvaluator
+    from haoping.rectification.models import SpotCheck, SpotCheckItem
+    from haoping.rectification.services import blocked_evaluator_add, blocked_evaluator_remove, spot_check_record
+    from haoping.rectification.tests.support import act_ok, console_actor, to_handling
+
+    api = world["api"]
+    body = record_payload()
+    assert api.post("/records", body).status_code == 201
+    rating = {"record_no": body["record_no"], "level": 1, "channel": "pc", "comment": "差"}
+    assert api.post("/evaluations", rating).status_code == 201
+    case = BadReviewCase.objects.get()
+    to_handling(api, case.pk, "malicious")
+    act_ok(api, case.pk, "request_invalidation", reason="报复性差评")
+    act_ok(world["manager_api"], case.pk, "approve_invalidation", note="同意")
+    manager = console_actor("xw", "manager", region=world["district"])
+    reason = "该号码 " + PHONE_STYLES[4] + " 多次恶意差评"
+    entry = blocked_evaluator_add(actor=manager, case=case, reason=reason)
+    removal = "经复核，身份证 " + ID_STYLES[2] + " 另有其人"
+    blocked_evaluator_remove(actor=manager, entry=entry, reason=removal)
+    check = SpotCheck.objects.create(
+        region=world["district"],
+        drawn_by_label="xw",
+        drawn_at=timezone.now(),
+        closed_from=timezone.localdate(),
+        closed_to=timezone.localdate(),
+        population=1,
+    )
+    note = "已回访 " + PHONE_STYLES[5] + "，整改属实"
+    spot_check_record(
+        actor=manager, item=SpotCheckItem.objects.create(spot_check=check, case=case), passed=True, note=note
+    )
+
+    entry = BlockedEvaluator.objects.get()
+    item = SpotCheckItem.objects.get()
+    audits = list(AuditEntry.objects.filter(action__in=["block_evaluator", "unblock_evaluator"]).order_by("pk"))
+    stored = [entry.reason, entry.removed_reason, item.note, *(a.reason for a in audits)]
+    assert stored == [
+        "该号码 138****5678 多次恶意差评",
+        "经复核，身份证 3201**********123X 另有其人",
+        "已回访 138****5678，整改属实",
+        "该号码 138****5678 多次恶意差评",
+        "经复核，身份证 3201**********123X 另有其人",
+    ]
+    sealed = [entry.reason_sealed, entry.removed_reason_sealed, item.note_sealed, *(a.reason_sealed for a in audits)]
+    assert sealed == [reason, removal, note, reason, removal]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reason_sealed, removed_reason_sealed FROM rectification_blockedevaluator")
+        assert all(value.startswith("sm4gcm1:") for value in cursor.fetchone())
+        cursor.execute("SELECT note_sealed FROM rectification_spotcheckitem")
+        assert cursor.fetchone()[0].startswith("sm4gcm1:")
+        cursor.execute("SELECT reason_sealed FROM audit_auditentry WHERE reason_sealed <> ''")
+        assert all(value.startswith("sm4gcm1:") for (value,) in cursor.fetchall())
+    # The registry page shows the reasons masked.
+    page = _login("xw2", "manager", region=world["district"]).get("/console/blocked/").content.decode()
+    assert "该号码 138****5678 多次恶意差评" in page and "3201**********123X" in page
+    assert not IN_FULL.search(page.replace("2026", "")), page

@@ -446,3 +446,140 @@ def test_two_pushes_at_once_never_take_the_same_rows(
     assert len(_claim(first)) == 1
     assert _claim(second) == []
     assert _next_batch(endpoint, timezone.now()) == []
+
+
+# The evaluation chain's signed checkpoints (docs/exchange.md, checkpoint rows).
+
+
+def _two_checkpoints(world: dict[str, Any], record_payload: Any) -> list[dict[str, Any]]:
+    from haoping.evaluations.chain import anchor_log_read, chain_seal
+
+    rated_record(world, record_payload)
+    rated_record(world, record_payload)
+    assert chain_seal() == 2
+    rated_record(world, record_payload)
+    assert chain_seal() == 1
+    entries = [e for e in anchor_log_read() if e is not None]
+    assert [e["number"] for e in entries] == [1, 2]
+    return entries
+
+
+def test_the_chains_signed_checkpoints_go_up_in_order_to_an_endpoint_that_takes_them(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from haoping.keys import chain_public_key
+
+    upstream.chain_public_key = chain_public_key()  # the key this system registered upstream
+    endpoint_for(world, keys, upstream, "national", send_checkpoints=True)
+    anchored = _two_checkpoints(world, record_payload)
+
+    exchange_sweep()
+    result = exchange_push(sleep=lambda s: None)
+
+    # Each checkpoint exactly as the anchor log outside the database holds it, its signature
+    # checked upstream with our registered key.
+    assert upstream.checkpoints == {e["number"]: e for e in anchored}
+    assert upstream.checkpoints[2]["regions"] == {str(world["district"].pk): 3}
+    rows = list(OutgoingRow.objects.filter(kind="checkpoint").order_by("seq"))
+    assert [(r.natural_key, r.seq, r.status, r.record_id) for r in rows] == [
+        ("checkpoint:1", 1, "sent", None),
+        ("checkpoint:2", 2, "sent", None),
+    ]
+    payload = rows[1].payload
+    assert payload["rowKind"] == "chainCheckpoint" and payload["checkpointNumber"] == "2"
+    assert payload["areaCodes"] == {str(world["district"].pk): "320102000000"}
+    assert payload["dataSource"] == "165"
+    assert result.sent == 3 * 2 + 2  # three services, three ratings, two checkpoints
+    # Nothing twice: a second sweep makes no row, a second push sends nothing.
+    assert exchange_sweep().created == 0
+    assert exchange_push(sleep=lambda s: None).sent == 0
+
+
+def test_an_endpoint_that_does_not_take_checkpoints_gets_none(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    endpoint_for(world, keys, upstream, "national")
+    _two_checkpoints(world, record_payload)
+
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+
+    assert not OutgoingRow.objects.filter(kind="checkpoint").exists()
+    assert upstream.checkpoints == {} and len(upstream.evaluations) == 3
+
+
+def _console_of_a_city_manager(world: dict[str, Any]) -> Any:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from haoping.accounts.models import Membership
+
+    user = get_user_model().objects.create_user(username="city-manager", password="pw-city-manager")
+    Membership.objects.create(user=user, role=Membership.Role.MANAGER, region=world["city"])
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_checkpoint_refused_upstream_holds_up_the_later_ones_until_it_is_resent(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any
+) -> None:
+    from django.contrib.auth import get_user_model
+
+    from haoping.evaluations.chain import chain_seal
+    from haoping.exchange.services import exchange_resend
+    from haoping.keys import chain_public_key
+
+    upstream.chain_public_key = chain_public_key()
+    upstream.refuse["checkpoint:1"] = "暂不接收"
+    endpoint_for(world, keys, upstream, "national", send_checkpoints=True)
+    _two_checkpoints(world, record_payload)
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+    # The platform answered each row of the call: the first refused, the second taken.
+    assert sorted(upstream.checkpoints) == [2]
+
+    rated_record(world, record_payload)
+    assert chain_seal() == 1
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+
+    states = dict(OutgoingRow.objects.filter(kind="checkpoint").values_list("natural_key", "status"))
+    assert states == {"checkpoint:1": "rejected", "checkpoint:2": "sent", "checkpoint:3": "pending"}
+    assert sorted(upstream.checkpoints) == [2] and len(upstream.evaluations) == 4  # nothing else held up
+    # The city's managers see the refused checkpoint, by its key, with the platform's reason.
+    page = _console_of_a_city_manager(world).get("/console/exchange/")
+    assert page.status_code == 200
+    assert "评价链检查点 checkpoint:1" in page.content.decode() and "暂不接收" in page.content.decode()
+
+    del upstream.refuse["checkpoint:1"]
+    user = get_user_model().objects.create_user(username="manager")
+    assert exchange_resend(user=user, region=world["city"], statuses=["rejected"]) == 1
+    exchange_push(sleep=lambda s: None)
+    assert sorted(upstream.checkpoints) == [1, 2, 3]
+
+
+def test_a_checkpoint_row_is_taken_only_unaltered_and_signed_with_the_registered_key(
+    world: dict[str, Any], record_payload: Any, national_item: Any
+) -> None:
+    from haoping.exchange import national
+    from haoping.keys import chain_public_key
+
+    entry = _two_checkpoints(world, record_payload)[1]
+    codes = {str(world["district"].pk): "320102000000"}
+    row = national.checkpoint_row(entry, area_codes=codes, data_source="165")
+    parsed = national.parse_checkpoint_row(row, public_key=chain_public_key())
+    assert (parsed.number, parsed.entry, parsed.area_codes) == (2, entry, codes)
+
+    # Another system's key, the one the row carries replaced, a count lowered, a national row.
+    stranger = sm2_public_key(sm2_private_key(os.urandom(32)))
+    with pytest.raises(national.RowError, match="^checkpoint:"):
+        national.parse_checkpoint_row(row, public_key=stranger)
+    forged = {**row, "checkpoint": {**entry, "public_key": stranger}}
+    with pytest.raises(national.RowError, match="^checkpoint:"):
+        national.parse_checkpoint_row(forged, public_key=stranger)
+    lowered = {**row, "checkpoint": {**entry, "regions": {str(world["district"].pk): 2}}}
+    with pytest.raises(national.RowError, match="^checkpoint:"):
+        national.parse_checkpoint_row(lowered, public_key=chain_public_key())
+    with pytest.raises(national.RowError, match="^rowKind:"):
+        national.parse_checkpoint_row({"projectNo": "X"}, public_key=chain_public_key())

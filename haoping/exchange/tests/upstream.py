@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from haoping.exchange import national
 from haoping.lib.gm import sm2_decrypt, sm2_verify
 
 PORTS = range(8840, 8899)
@@ -25,6 +26,9 @@ class Upstream:
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.evaluations: dict[tuple[str, str], dict[str, Any]] = {}
         self.steps: list[dict[str, Any]] = []
+        # A lower system's chain checkpoints, checked with the key it registered, by number.
+        self.chain_public_key = ""
+        self.checkpoints: dict[int, dict[str, Any]] = {}
         self.received = 0  # rows taken, duplicates included
         self.headers: list[dict[str, str]] = []
         self.server = self._bind()
@@ -88,6 +92,8 @@ class Upstream:
 
     def take(self, row: dict[str, Any]) -> str | None:
         """None when the row is taken (or was already), else the reason it is refused."""
+        if national.is_checkpoint_row(row):
+            return self.take_checkpoint(row)
         project = row["projectNo"]
         if "handleStep" in row:
             key = f"case:{project}:{row['assessNumber']}:{row['handleStep']}"
@@ -106,4 +112,16 @@ class Upstream:
             self.evaluations[(project, row["assessNumber"])] = row
         else:
             self.services[(project, row["serviceNumber"])] = row
+        return None
+
+    def take_checkpoint(self, row: dict[str, Any]) -> str | None:
+        key = national.checkpoint_key(row.get("checkpointNumber"))
+        if key in self.refuse:
+            return self.refuse[key]
+        try:
+            parsed = national.parse_checkpoint_row(row, public_key=self.chain_public_key)
+        except national.RowError as exc:
+            return str(exc)
+        self.received += 1
+        self.checkpoints[parsed.number] = parsed.entry
         return None
