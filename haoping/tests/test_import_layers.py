@@ -109,3 +109,32 @@ def test_the_check_finds_a_cycle() -> None:
     graph: dict[str, dict[str, set[str]]] = {"a": {"b": {"x"}}, "b": {"c": {"y"}}, "c": {"a": {"z"}}}
     assert _cycle(graph) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b": {"x"}}, "b": {}}) is None
+
+
+RULES = ("haoping/records/rules.py", "haoping/evaluations/rules.py")
+# What a rule may read: the standard library, translated text, a query's condition (`Q`, which
+# reads nothing until a query runs it), the API's errors, and the records' rules.
+RULES_MAY_IMPORT = {"django.utils.translation", "django.db.models", "haoping.errors", "haoping.records.rules"}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            if node.module == "django.db.models":
+                assert {a.name for a in node.names} == {"Q"}, f"{path}: imports {[a.name for a in node.names]}"
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_rules_read_no_app() -> None:
+    """The rating rules decide over plain facts: no model, no query, no other module of an app."""
+    for shown in RULES:
+        path = ROOT.parent / shown
+        outside = {
+            m for m in _imported_modules(path) if m.split(".")[0] in {"django", "haoping"} and m not in RULES_MAY_IMPORT
+        }
+        assert outside == set(), f"{shown} imports {sorted(outside)}"
+        assert ".objects" not in path.read_text(), f"{shown} runs a query"
