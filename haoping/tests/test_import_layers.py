@@ -14,16 +14,6 @@ from pathlib import Path
 import haoping
 
 ROOT = Path(haoping.__file__).parent
-# haoping.accounts.access reads rectification's consultations for a handler's case scope; that
-# module is being reworked on its own, and until then this one edge is the known exception.
-# The records API answers a record with its ratings and documents their code lists: the API sits
-# above every app, and this module of it reads the evaluations' models.
-KNOWN = {
-    ("accounts", "rectification", "haoping/accounts/access.py"),
-    ("records", "evaluations", "haoping/records/api.py"),
-}
-
-
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests")
 
 
@@ -57,7 +47,7 @@ def package_graph() -> dict[str, dict[str, set[str]]]:
         shown = str(path.relative_to(ROOT.parent))
         for name in _imports(path):
             target = name.split(".")[1]
-            if target in PACKAGES and target != source and (source, target, shown) not in KNOWN:
+            if target in PACKAGES and target != source:
                 graph[source][target].add(shown)
     return graph
 
