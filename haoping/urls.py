@@ -10,6 +10,7 @@ from haoping.evaluations import views as evaluation_views
 from haoping.exchange import views as exchange_views
 from haoping.indicators import views as dashboards
 from haoping.ops import views as ops
+from haoping.pads import views as pads
 from haoping.rectification import views as console
 
 urlpatterns = [
@@ -24,6 +25,7 @@ urlpatterns = [
     path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
+    path("pad/", include("haoping.pads.urls")),
     path(
         "console/login/",
         auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
@@ -52,6 +54,7 @@ urlpatterns = [
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
     path("console/reports/", include("haoping.reports.urls")),
     path("console/health/", ops.health, name="console-health"),
+    path("console/pads/", pads.console_pads, name="console-pads"),
 ]
 
 # Chinese pages for applicants and for staff (haoping.error_pages); /api/ keeps its JSON errors.
