@@ -7,9 +7,11 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client, RequestFactory
 
 from haoping import error_pages
+from haoping.accounts.models import Membership
 from haoping.evaluations.tests.test_rating_page import page_path
 
 APPLICANT_HINTS = ("二维码", "12345")
@@ -61,6 +63,23 @@ def test_server_error_for_applicants_and_for_staff(world: dict[str, Any], record
     assert "系统管理员" in html
     admin = error_pages.server_error(RequestFactory().get("/admin/records/"))
     assert 'href="/admin/"' in admin.content.decode() and "返回管理后台" in admin.content.decode()
+
+
+def test_a_signed_in_staff_member_gets_staff_pages_over_http(world: dict[str, Any]) -> None:
+    user = get_user_model().objects.create_user(username="manager", password="x")
+    Membership.objects.create(user=user, role="manager", region=world["district"])
+    client = Client(raise_request_exception=False)
+    client.force_login(user)
+    missing = client.get("/console/cases/987654/")
+    assert missing.status_code == 404
+    assert_for_staff(missing.content.decode())
+    assert "请从工作台首页重新进入" in missing.content.decode()
+    with mock.patch("haoping.rectification.views.case_list", side_effect=RuntimeError("boom")):
+        failed = client.get("/console/")
+    assert failed.status_code == 500
+    html = failed.content.decode()
+    assert_for_staff(html)
+    assert "系统管理员" in html and "boom" not in html
 
 
 def test_bad_request_and_permission_denied_pages(db: Any) -> None:

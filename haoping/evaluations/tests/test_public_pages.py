@@ -116,6 +116,9 @@ def test_head_answers_like_get_without_a_body(world: dict[str, Any], record_payl
     assert int(head["Content-Length"]) > 1000 and head["Content-Type"].startswith("text/html")
     qr = client.head(url + "qr.svg")
     assert qr.status_code == 200 and qr.content == b"" and qr["Content-Type"] == "image/svg+xml"
+    png = client.head(url + "qr.png")
+    assert png.status_code == 200 and png.content == b"" and png["Content-Type"] == "image/png"
+    assert int(png["Content-Length"]) == len(client.get(url + "qr.png").content) > 0
 
 
 def test_the_qr_codes_are_images_of_the_link(world: dict[str, Any], record_payload: Any) -> None:

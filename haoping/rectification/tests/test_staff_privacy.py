@@ -21,6 +21,8 @@ from haoping.rectification.tests.support import at
 from haoping.rectification.tests.test_console import PNG, login
 from haoping.rectification.workflow import ACTIONS
 
+# What a handler or manager may write about the evaluator: the rated staff member reads none of it.
+PERSONAL = "李四（电话 138-1234-5678，身份证 320102 19900101 1234）"
 # An odd minute, so that any time counted from the rating is recognisable on a page.
 RATED = (2026, 9, 29, 10, 37)
 
@@ -73,7 +75,11 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
     photo = io.BytesIO(PNG)
     photo.name = "通话记录.png"
     with django_capture_on_commit_callbacks(execute=True):
-        handler.post(f"/console/cases/{case.pk}/act/contact/", {"note": "已联系", "evidence": photo})
+        contacted = handler.post(
+            f"/console/cases/{case.pk}/act/contact/",
+            {"note": f"已电话联系评价人{PERSONAL}", "evidence": photo, "personal_ok": "1"},
+        )
+    assert contacted.status_code == 302, contacted.content.decode()[:2000]
     appeal_file = io.BytesIO(PNG)
     appeal_file.name = "申诉材料.png"
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,7 +92,12 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
     unit_file = Evidence.objects.get(appeal__isnull=True)
     own_file = Evidence.objects.get(appeal__isnull=False)
     # The decision comes back to the staff member's inbox.
-    manager.post(f"/console/appeals/{case.appeals.get().pk}/decide/", {"upheld": "no", "note": "驳回"})
+    decided = manager.post(
+        f"/console/appeals/{case.appeals.get().pk}/decide/",
+        {"upheld": "no", "note": f"经核实，评价人{PERSONAL}所述属实，驳回", "personal_ok": "1"},
+    )
+    assert decided.status_code == 302, decided.content.decode()[:2000]
+    assert "李四" in case.appeals.get().decision_note  # stored as written, numbers masked
     # Spot checks and reports are managers' pages: the staff member gets 404 whatever the number.
 
     values = {
@@ -126,6 +137,8 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
         "channel": channel,
         "name in the comment": "李四",
         "phone": "13812345678",
+        "masked phone": "138****5678",
+        "ID number": "3201",
     }
     reached = []
     for method, url in urls:
@@ -141,9 +154,13 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
         for what, secret in secrets.items():
             assert secret not in text, f"{method.upper()} {url} shows the {what}"
     # The pages that matter were read, not skipped: the queue, the case page, the inbox, their own ratings.
-    for must in ("/console/", f"/console/cases/{case.pk}/", "/console/messages/", "/console/my/"):
+    # The appeal's decision (with its note) is on the case page, their appeals page and in the inbox.
+    for must in ("/console/", f"/console/cases/{case.pk}/", "/console/messages/", "/console/my/", "/console/appeals/"):
         assert must in reached, must
     assert f"/console/evidence/{own_file.pk}/" in reached
+    # They do read the decision, without what names the evaluator.
+    for url in (f"/console/cases/{case.pk}/", "/console/appeals/", "/console/messages/"):
+        assert "所述属实，驳回" in staff.get(url).content.decode(), url
 
 
 def test_the_staff_member_still_sees_the_item_day_reasons_and_redacted_comment(
