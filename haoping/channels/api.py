@@ -49,7 +49,6 @@ ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 410, 415, 422
     "/keypress", response={200: KeypressOut, 201: KeypressOut, **ERRORS}, summary="Rate a call by its key press"
 )
 def keypress(request: ApiRequest, payload: KeypressIn) -> Status:
-    """After a call, the key the caller pressed rates the call's record on channel `phone`, through the region's key map. No key pressed is no rating (never a default good one); a call unknown or rated already is answered 404 or 409. Send the same `call_ref` again after a timeout: the first rating is answered with 200, not counted twice."""
     submission, level = keypress_rate(
         client=request.auth, record_no=payload.record_no, digits=payload.digits, call_ref=payload.call_ref
     )
