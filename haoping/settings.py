@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "haoping.ops",
     "haoping.exchange",
     "haoping.pads",
+    "haoping.channels",
     "haoping.demo",
 ]
 

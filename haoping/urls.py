@@ -26,6 +26,7 @@ urlpatterns = [
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
     path("pad/", include("haoping.pads.urls")),
+    path("", include("haoping.channels.urls")),
     path(
         "console/login/",
         auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
