@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "haoping.reports",
     "haoping.ops",
     "haoping.exchange",
+    "haoping.disclosure",
     "haoping.demo",
 ]
 
