@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "haoping.reports",
     "haoping.ops",
     "haoping.exchange",
+    "haoping.channels",
     "haoping.disclosure",
     "haoping.demo",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
+    path("", include("haoping.channels.urls")),
     path(
         "console/login/",
         auth_views.LoginView.as_view(template_name="console/login.html", redirect_authenticated_user=True),
