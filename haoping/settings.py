@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "haoping.exchange",
     "haoping.pads",
     "haoping.channels",
+    "haoping.disclosure",
     "haoping.demo",
 ]
 

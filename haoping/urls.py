@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from haoping.api import api
+from haoping.disclosure import views as disclosure_views
 from haoping.evaluations import views as evaluation_views
 from haoping.exchange import views as exchange_views
 from haoping.indicators import views as dashboards
@@ -56,6 +57,9 @@ urlpatterns = [
     path("console/reports/", include("haoping.reports.urls")),
     path("console/health/", ops.health, name="console-health"),
     path("console/pads/", pads.console_pads, name="console-pads"),
+    path("console/disclosure/", disclosure_views.console_page, name="console-disclosure"),
+    # R19: published results, open to anyone.
+    path("gongkai/", include("haoping.disclosure.urls")),
 ]
 
 # Chinese pages for applicants and for staff (haoping.error_pages); /api/ keeps its JSON errors.
