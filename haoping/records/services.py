@@ -147,8 +147,8 @@ def _bundle(
             field="bundle.kind",
         )
     if bundle.kind == Bundle.Kind.BATCH:
-        # Every record of a batch is of one item: the first one's is the batch's.
-        batch_item_id = bundle.records.order_by("pk").values_list("item_id", flat=True).first()
+        # Every record of a batch is of one item: any one's is the batch's.
+        batch_item_id = next(iter(bundle.records.values_list("item_id", flat=True)[:1]), None)
         rules.batch_item_check(bundle.kind, batch_item_id, item.pk)
     return bundle
 
