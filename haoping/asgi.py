@@ -18,11 +18,14 @@ django_application = get_asgi_application()
 
 from haoping.evaluations.fastpath import AsyncRatingFastPath, Writer  # noqa: E402  (needs the apps loaded)
 from haoping.gate import RequestGate  # noqa: E402
+from haoping.recordpath import AsyncRecordFastPath, RecordWriter  # noqa: E402
 
-# Every request passes the gate first, before any of its body is read. The common rating is then
-# answered on the event loop and stored in batches by one writer thread per process; everything
-# else goes through Django.
-application = RequestGate(AsyncRatingFastPath(django_application, writer=Writer()))
+# Every request passes the gate first, before any of its body is read. The common rating and the
+# common record registration are then answered on the event loop and stored in batches, each by
+# one writer thread per process; everything else goes through Django.
+application = RequestGate(
+    AsyncRatingFastPath(AsyncRecordFastPath(django_application, writer=RecordWriter()), writer=Writer())
+)
 # What is loaded by now (settings, apps, models) lives as long as the process: keep it out of the
 # collector's full passes, which otherwise stall a request that builds many objects (a province's
 # ranking) by tens of milliseconds.

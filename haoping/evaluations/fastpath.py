@@ -23,7 +23,6 @@ rated once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import functools
@@ -32,8 +31,6 @@ import json
 import logging
 import re
 import threading
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -68,6 +65,7 @@ from haoping.evaluations.services import (
     seal_answers,
 )
 from haoping.fields import seal_free_text
+from haoping.lib.batching import BatchThread
 from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
@@ -231,9 +229,6 @@ class Pending:
     comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
     suggestion_sealed: str = ""  # likewise the questionnaire's suggestion (`seal_answers`)
     result: tuple[int, bytes] | None = None
-    # Whoever waits for this rating: a thread (`done`), or an event loop (`waiter`).
-    done: threading.Event | None = None
-    waiter: tuple[asyncio.AbstractEventLoop, asyncio.Future[None]] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -438,8 +433,6 @@ def store_with_case(row: Row) -> None:
     except Exception as exc:
         # `_with_case` handles its own errors: this is the connection's, before or after it.
         logger.error("a case thread's connection failed (%s)", type(exc).__name__)
-    finally:
-        _wake([row.pending])
 
 
 # The batch statements take arrays of any length: one generic plan serves every batch, where
@@ -456,7 +449,7 @@ def _discard() -> None:
     connection.close()
 
 
-class Writer:
+class Writer(BatchThread[Pending]):
     """One thread per process that stores the fast path's ratings in batches.
 
     Request threads hand over checked ratings and wait; the writer takes all that are waiting
@@ -466,56 +459,36 @@ class Writer:
     """
 
     def __init__(self, gather: float | None = None, pause: float = PAUSE) -> None:
-        self.gather = settings.HAOPING_RATING_GATHER_MS / 1000 if gather is None else gather
-        self.pause = pause
-        self._queue: deque[Pending] = deque()
-        self._ready = threading.Condition()
-        self._thread: threading.Thread | None = None
-        self._stopping = False
+        super().__init__(
+            name="rating-writer",
+            max_batch=MAX_BATCH,
+            gather=settings.HAOPING_RATING_GATHER_MS / 1000 if gather is None else gather,
+            pause=pause,
+        )
         self._planned: Any = None
         self._cases: ThreadPoolExecutor | None = None
+        self._cases_lock = threading.Lock()
 
-    def submit(self, pending: Pending) -> tuple[int, bytes] | None:
+    def submit(self, pending: Pending) -> tuple[int, bytes] | None:  # type: ignore[override]
         """Store `pending` in the next batch; its answer, once committed (None: the full path's)."""
-        pending.done = threading.Event()
-        self._enqueue(pending)
-        pending.done.wait()
+        super().submit(pending)
         return pending.result
 
-    async def submit_async(self, pending: Pending) -> tuple[int, bytes] | None:
+    async def submit_async(self, pending: Pending) -> tuple[int, bytes] | None:  # type: ignore[override]
         """As `submit`, for a request served by an event loop."""
-        loop = asyncio.get_running_loop()
-        pending.waiter = (loop, loop.create_future())
-        self._enqueue(pending)
-        await pending.waiter[1]
+        await super().submit_async(pending)
         return pending.result
-
-    def _enqueue(self, pending: Pending) -> None:
-        with self._ready:
-            if self._thread is None or not self._thread.is_alive():
-                self._stopping = False
-                self._thread = threading.Thread(target=self._run, name="rating-writer", daemon=True)
-                self._thread.start()
-            self._queue.append(pending)
-            # The first rating wakes a waiting writer, a full batch one that is gathering.
-            if len(self._queue) == 1 or len(self._queue) >= MAX_BATCH:
-                self._ready.notify()
 
     def stop(self) -> None:
         """Store what is queued, then end the threads (a later rating starts new ones)."""
-        with self._ready:
-            self._stopping = True
-            self._ready.notify()
-            thread = self._thread
-        if thread is not None:
-            thread.join()
-        with self._ready:
+        super().stop()
+        with self._cases_lock:
             cases, self._cases = self._cases, None
         if cases is not None:
             cases.shutdown(wait=True)
 
     def _case_threads(self) -> ThreadPoolExecutor:
-        with self._ready:
+        with self._cases_lock:
             if self._cases is None:
                 self._cases = ThreadPoolExecutor(CASE_THREADS, thread_name_prefix="rating-case")
             return self._cases
@@ -528,14 +501,19 @@ class Writer:
                 cursor.execute(GENERIC_PLANS)
             self._planned = connection.connection
 
-    def _store(self, batch: list[Pending]) -> None:
-        """Store `batch`, then wake those waiting for its ratings, except the bad ones handed on
-        to a case thread, which answers each once stored."""
-        handed: set[int] = set()
+    def _with_case(self, row: Row) -> None:
+        try:
+            store_with_case(row)
+        finally:
+            self.wake([row.pending])
+
+    def flush(self, batch: list[Pending]) -> list[Pending]:
+        """Store `batch`; the bad ratings handed on to a case thread, which answers each once stored."""
+        handed: list[Pending] = []
 
         def hand_on(row: Row) -> None:
-            self._case_threads().submit(store_with_case, row)
-            handed.add(id(row.pending))
+            handed.append(row.pending)
+            self._case_threads().submit(self._with_case, row)
 
         try:
             # The writer keeps its connection (and its prepared statements) while it runs;
@@ -548,29 +526,9 @@ class Writer:
             # Ratings answered so far are committed; the full path takes each of the others again.
             # Only the error's type is logged: a database error's text may quote a comment.
             logger.error("a rating batch failed (%s); the full path takes the ratings not stored", type(exc).__name__)
-        finally:
-            _wake([p for p in batch if id(p) not in handed])
+        return handed
 
-    def _run(self) -> None:
-        while True:
-            with self._ready:
-                while not self._queue and not self._stopping:
-                    self._ready.wait()
-                if not self._queue:
-                    self._thread = None  # the next rating starts a new writer
-                    break
-                # Gather while ratings keep arriving, up to a full batch or the longest wait.
-                deadline = time.monotonic() + self.gather
-                while len(self._queue) < MAX_BATCH and not self._stopping:
-                    seen = len(self._queue)
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._ready.wait(min(left, self.pause))
-                    if len(self._queue) == seen:
-                        break
-                batch = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_BATCH))]
-            self._store(batch)
+    def thread_ending(self) -> None:
         self._planned = None
         try:
             if connection.connection is not None:
@@ -579,27 +537,6 @@ class Writer:
             connection.close()
         except DatabaseError:
             _discard()
-
-
-def _wake(batch: list[Pending]) -> None:
-    """Wake whoever waits for each rating: a thread, or an event loop (once per loop and batch)."""
-    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-    for p in batch:
-        if p.done is not None:
-            p.done.set()
-        if p.waiter is not None:
-            futures.setdefault(p.waiter[0], []).append(p.waiter[1])
-    for loop, waiting in futures.items():
-        try:
-            loop.call_soon_threadsafe(_resolve, waiting)
-        except RuntimeError:
-            pass  # that loop is closed: nobody waits there any more
-
-
-def _resolve(futures: list[asyncio.Future[None]]) -> None:
-    for future in futures:
-        if not future.done():
-            future.set_result(None)
 
 
 def _bearer(authorization: str) -> str:
@@ -633,7 +570,8 @@ def _on_postgresql() -> bool:
 
 def _parsed(host: str, content_type: str, raw: bytes) -> Any:
     """The JSON body of a request the fast path may take, else None."""
-    if not content_type.startswith("application/json") or not _host_allowed(host):
+    # Sent as the API's parser takes it (anything else is Django's to take or refuse).
+    if content_type.partition(";")[0].strip() != "application/json" or not _host_allowed(host):
         return None
     try:
         text = raw.decode()
@@ -705,32 +643,6 @@ def _client_looked_up(authorization: str) -> Any:
         return _client(authorization)
 
 
-async def respond_async(fields: list[tuple[str, str]], raw: bytes, writer: Writer) -> tuple[int, bytes] | None:
-    """As `respond`, for a request with these header fields (names in lower case) whose whole body
-    is `raw`. The event loop never waits for the database: the writer stores a rating (and its case
-    threads a bad one with its case), a worker thread looks up a key not yet in the cache."""
-    headers = dict(fields)
-    if len(headers) != len(fields):
-        return None  # a repeated header: Django reads it as it reads any other request
-    body = _parsed(headers.get("host", ""), headers.get("content-type", ""), raw)
-    if body is None:
-        return None
-    authorization = headers.get("authorization", "")
-    key = _bearer(authorization)
-    if not key:
-        return None
-    try:
-        known, client = cached_api_client(key)
-        if not known:
-            client = await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
-        pending = prepare(body, client)
-        if pending is None:
-            return None
-    except DatabaseError:
-        return None
-    return await writer.submit_async(pending)
-
-
 StartResponse = Callable[..., Any]
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -757,36 +669,96 @@ class RatingFastPath:
 HEADER_BYTES = [(name.lower().encode(), value.encode()) for name, value in HEADERS]
 
 
-class AsyncRatingFastPath:
-    """ASGI middleware in front of Django: the fast path's answers, else Django's."""
+class AsyncFastPath:
+    """ASGI middleware that answers one kind of JSON POST itself, before the application behind it,
+    and hands the application everything else, and every request it declines, body and all.
 
-    def __init__(self, app: ASGIApp, writer: Writer) -> None:
+    The whole body is read (up to `max_body`) and checked on the event loop, which never waits for
+    the database: a worker thread looks up a key not yet in the cache, and `answer` hands the work
+    to a batch thread (`haoping.lib.batching`). `answer` returns the status and JSON body, or None
+    for the application to answer the request as if nobody had read it.
+    """
+
+    path = ""
+    max_body = MAX_BODY
+
+    def __init__(self, app: ASGIApp, writer: Any) -> None:
         self.app = app
         self.writer = writer
 
+    async def answer(self, body: Any, client: Any) -> tuple[int, bytes] | None:
+        raise NotImplementedError
+
+    async def respond(self, fields: list[tuple[str, str]], raw: bytes) -> tuple[int, bytes] | None:
+        """The answer to a request with these header fields (names in lower case) whose whole body
+        is `raw`, or None for the application behind."""
+        headers = dict(fields)
+        if len(headers) != len(fields):
+            return None  # a repeated header: Django reads it as it reads any other request
+        body = _parsed(headers.get("host", ""), headers.get("content-type", ""), raw)
+        if body is None:
+            return None
+        authorization = headers.get("authorization", "")
+        key = _bearer(authorization)
+        if not key:
+            return None
+        try:
+            known, client = cached_api_client(key)
+            if not known:
+                client = await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
+            if client is None:
+                return None
+            return await self.answer(body, client)
+        except DatabaseError:
+            # The application meets the same fault and answers it as it answers any other.
+            return None
+
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or scope["path"] != PATH or scope["method"] != "POST":
+        if (
+            scope["type"] != "http"
+            or scope["path"] != self.path
+            or scope["method"] != "POST"
+            or scope.get("query_string")
+        ):
             return await self.app(scope, receive, send)
         chunks: list[bytes] = []
         size, more = 0, True
-        while more and size <= MAX_BODY:
+        while more and size <= self.max_body:
             message = await receive()
             if message["type"] != "http.request":
                 return await self.app(scope, _replayed(chunks, message, receive), send)
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             more = message.get("more_body", False)
-        whole = not more and size <= MAX_BODY
+        whole = not more and size <= self.max_body
         fields = [(name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"]]
-        answered = await respond_async(fields, b"".join(chunks), self.writer) if whole else None
+        answered = await self.respond(fields, b"".join(chunks)) if whole else None
         if answered is None:
-            # Django reads the body from the start, as if nobody had.
+            # The application reads the body from the start, as if nobody had.
             pending = {"type": "http.request", "body": b"".join(chunks), "more_body": more}
             return await self.app(scope, _replayed([], pending, receive), send)
         status, body = answered
         headers = [*HEADER_BYTES, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class AsyncRatingFastPath(AsyncFastPath):
+    """The rating fast path in front of Django (or another fast path): its answers, else Django's.
+
+    The writer stores a rating, and its case threads a bad one with its case."""
+
+    path = PATH
+    writer: Writer
+
+    def __init__(self, app: ASGIApp, writer: Writer) -> None:
+        super().__init__(app, writer)
+
+    async def answer(self, body: Any, client: Any) -> tuple[int, bytes] | None:
+        pending = prepare(body, client)
+        if pending is None:
+            return None
+        return await self.writer.submit_async(pending)
 
 
 def _replayed(chunks: list[bytes], message: dict[str, Any], receive: Any) -> Any:

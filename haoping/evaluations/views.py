@@ -103,9 +103,11 @@ class RatingForm(forms.Form):
 
 
 def _channel(request: HttpRequest) -> str:
-    # A link printed in a QR code carries ?via=qr; a link opened on a computer may say ?via=pc.
+    # A link printed in a QR code carries ?via=qr; a link opened on a computer may say ?via=pc; an
+    # SMS invitation's short link (haoping.channels) leads here with ?via=sms.
     via = request.GET.get("via") or request.POST.get("via")
-    return {"qr": Evaluation.Channel.QRCODE, "pc": Evaluation.Channel.PC}.get(via or "", Evaluation.Channel.MOBILE)
+    channels = {"qr": Evaluation.Channel.QRCODE, "pc": Evaluation.Channel.PC, "sms": Evaluation.Channel.SMS}
+    return channels.get(via or "", Evaluation.Channel.MOBILE)
 
 
 def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:

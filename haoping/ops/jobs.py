@@ -57,7 +57,8 @@ EVALUATIONS_SWEEP = Job("evaluations-sweep", _("default ratings and chain sealin
 ROLLUPS_UPDATE = Job("rollups-update", _("indicator rollups"), dt.timedelta(minutes=1))
 CASES_SWEEP = Job("cases-sweep", _("case deadline sweep"), dt.timedelta(minutes=5))
 EXCHANGE_PUSH = Job("exchange-push", _("upload to the upper-level platform"), dt.timedelta(minutes=1))
-JOBS = (EVALUATIONS_SWEEP, ROLLUPS_UPDATE, CASES_SWEEP, EXCHANGE_PUSH)
+INVITATIONS_SEND = Job("invitations-send", _("SMS invitations and reminders"), dt.timedelta(minutes=5))
+JOBS = (EVALUATIONS_SWEEP, ROLLUPS_UPDATE, CASES_SWEEP, EXCHANGE_PUSH, INVITATIONS_SEND)
 
 
 def recorded(job: Job) -> Callable[[F], F]:

@@ -247,7 +247,8 @@ def _party(data: PartyIn | None) -> services.PartyData | None:
     return services.PartyData(kind=data.kind, name=data.name, phone=data.phone, id_number=data.id_number)
 
 
-def _record_row(payload: RecordIn) -> services.RecordRow:
+def record_row(payload: RecordIn) -> services.RecordRow:
+    """The record a request (or a batch's row) sends, as the services take it."""
     return services.RecordRow(
         record_no=payload.record_no,
         item_code=payload.item_code,
@@ -278,10 +279,13 @@ def _record_row(payload: RecordIn) -> services.RecordRow:
     ),
 )
 def create_record(request: ApiRequest, payload: RecordIn) -> Status:
-    result = services.record_register(client=request.auth, row=_record_row(payload))
-    return Status(
-        200 if result.replayed else 201, {"record_no": result.record_no, "status": result.status, **result.links}
-    )
+    result = services.record_register(client=request.auth, row=record_row(payload))
+    return Status(*record_answer(result))
+
+
+def record_answer(result: services.RecordResult) -> tuple[int, dict[str, object]]:
+    """What `POST /records` answers for a registration (RecordCreatedOut): 201, or 200 for a replay."""
+    return 200 if result.replayed else 201, {"record_no": result.record_no, "status": result.status, **result.links}
 
 
 @router.post(
@@ -514,7 +518,7 @@ def _row_out(
     ),
 )
 def create_records(request: ApiRequest, payload: RecordBatchIn) -> dict[str, object]:
-    rows = _rows(payload.records, RecordIn, _record_row)
+    rows = _rows(payload.records, RecordIn, record_row)
     outcomes = services.records_register(client=request.auth, rows=rows)
     return {
         "results": [_row_out(o, lambda r: {"record_status": r.status, **r.links}, payload.records) for o in outcomes]

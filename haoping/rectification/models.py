@@ -319,6 +319,10 @@ class Message(models.Model):
         # To the rated staff member (R10: nothing in them identifies the rater).
         REVIEW = "review", _("bad review of your service")
         CLOSED = "closed", _("case closed")
+        # R22: to applicants, about a service to rate (haoping.channels).
+        INVITATION = "invitation", _("invitation to rate")
+        REMINDER = "reminder", _("reminder to rate")
+        REPLY = "sms_reply", _("answer to an SMS reply")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(

@@ -1,0 +1,22 @@
+"""Reads for the channels: a region's channel policy, an invitation by its short code."""
+
+from __future__ import annotations
+
+from haoping.channels.models import ChannelPolicy, Invitation
+from haoping.directory.models import Region
+
+
+def channel_policy_for(region: Region) -> ChannelPolicy:
+    """The nearest channel policy on the way up to the root; the defaults if there is none."""
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    found = {p.region.code: p for p in ChannelPolicy.objects.filter(region__code__in=codes).select_related("region")}
+    for code in reversed(codes):
+        if code in found:
+            return found[code]
+    return ChannelPolicy(region=region)
+
+
+def invitation_for_code(code: str) -> Invitation | None:
+    if len(code) != 8:
+        return None
+    return Invitation.objects.select_related("slot").filter(code=code).first()
