@@ -391,6 +391,7 @@ def flaky(live_server: Any) -> Iterator[Any]:
         proxy.stop()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("failure", ["refused", "answer_lost"])
 def test_a_batch_that_fails_twice_then_goes_through_is_stored_once(
     county: dict[str, Any], signing: dict[str, str], flaky: Any, failure: str
