@@ -102,9 +102,15 @@ def test_the_check_finds_a_cycle() -> None:
 
 
 RULES = ("haoping/records/rules.py", "haoping/evaluations/rules.py")
-# What a rule may read: the standard library, translated text, a query's condition (`Q`, which
+# What a rule may read: the standard library, translated text, local time, a query's condition (`Q`, which
 # reads nothing until a query runs it), the API's errors, and the records' rules.
-RULES_MAY_IMPORT = {"django.utils.translation", "django.db.models", "haoping.errors", "haoping.records.rules"}
+RULES_MAY_IMPORT = {
+    "django.utils.translation",
+    "django.utils.timezone",
+    "django.db.models",
+    "haoping.errors",
+    "haoping.records.rules",
+}
 
 
 def _imported_modules(path: Path) -> set[str]:
