@@ -117,7 +117,9 @@ def _imported_modules(path: Path) -> set[str]:
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+            # `from django.utils import timezone` imports django.utils.timezone.
+            named = {f"{node.module}.{alias.name}" for alias in node.names}
+            found.update({node.module} if node.module in RULES_MAY_IMPORT or not named <= RULES_MAY_IMPORT else named)
             if node.module == "django.db.models":
                 assert {a.name for a in node.names} == {"Q"}, f"{path}: imports {[a.name for a in node.names]}"
         elif isinstance(node, ast.Import):
