@@ -5,12 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from haoping import accessibility
 from haoping.api import api
 from haoping.disclosure import views as disclosure_views
 from haoping.evaluations import views as evaluation_views
 from haoping.exchange import views as exchange_views
 from haoping.indicators import views as dashboards
 from haoping.ops import views as ops
+from haoping.pads import views as pads
 from haoping.rectification import views as console
 
 urlpatterns = [
@@ -25,6 +27,10 @@ urlpatterns = [
     path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
+    path("text-size/", accessibility.text_size, name="text-size"),
+    path("pad/", include("haoping.pads.urls")),
+    path("h/<str:code>/", pads.hall_page, name="hall-rate"),
+    path("h/<str:code>/qr.svg", pads.hall_qr, name="hall-qr"),
     path("", include("haoping.channels.urls")),
     path(
         "console/login/",
@@ -54,6 +60,7 @@ urlpatterns = [
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
     path("console/reports/", include("haoping.reports.urls")),
     path("console/health/", ops.health, name="console-health"),
+    path("console/pads/", pads.console_pads, name="console-pads"),
     path("console/disclosure/", disclosure_views.console_page, name="console-disclosure"),
     # R19: published results, open to anyone.
     path("gongkai/", include("haoping.disclosure.urls")),
