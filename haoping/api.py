@@ -54,6 +54,12 @@ class JsonOnlyParser(Parser):
 
 # The operations whose modules carry no description of their own.
 OPERATION_DOCS = {
+    "haoping_channels_api_keypress": gettext_noop(
+        "After a call, the key the caller pressed rates the call's record on channel `phone`, through the "
+        "region's key map. No key pressed is no rating (never a default good one); a call unknown or rated "
+        "already is answered 404 or 409. Send the same `call_ref` again after a timeout: the first rating is "
+        "answered with 200, not counted twice."
+    ),
     "haoping_evaluations_api_submit": gettext_noop(
         "A rating taken outside the rating page: by a window pad, the hotline, an SMS reply or a paper form. "
         "Name what was served with exactly one of `token` (from the rating link), `record_no`, `visit_id` or "
@@ -218,3 +224,5 @@ api.add_router("/evaluations", "haoping.evaluations.api.router")
 api.add_router("/cases", "haoping.rectification.api.router")
 api.add_router("/appeals", "haoping.rectification.api.appeals_router")
 api.add_router("/indicators", "haoping.indicators.api.router")
+api.add_router("/exchange", "haoping.exchange.api.router")
+api.add_router("/ivr", "haoping.channels.api.router")

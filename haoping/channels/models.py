@@ -13,6 +13,27 @@ from haoping.fields import EncryptedTextField
 from haoping.records.models import Applicant, RatingSlot
 
 
+def validate_key_map(value: object) -> None:
+    """Each key one of 0–9, * or #, each standing for a level of R1."""
+    from django.core.exceptions import ValidationError
+
+    from haoping.errors import Invalid
+    from haoping.evaluations.rules import level_check
+
+    if not isinstance(value, dict) or not value:
+        raise ValidationError(_('give keys and levels, e.g. {"1": 5, "2": 3, "3": 1}'))
+    for key, level in value.items():
+        if key not in KEYS:
+            raise ValidationError(_("%(key)s is not a telephone key (0–9, * or #)") % {"key": key})
+        try:
+            level_check(level)
+        except Invalid as exc:
+            raise ValidationError(f"{key}: {exc.detail}") from exc
+
+
+KEYS = frozenset("0123456789*#")
+
+
 def default_key_map() -> dict[str, int]:
     # R1 as most hotlines read it out: 1 非常满意 … 5 非常不满意.
     return {"1": 5, "2": 4, "3": 3, "4": 2, "5": 1}
@@ -43,7 +64,7 @@ class ChannelPolicy(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(60)],
     )
     # R22: the hotline's keys and the level each one stands for (R1), e.g. {"1": 5, "2": 3, "3": 1}.
-    key_map = models.JSONField(_("hotline key map"), default=default_key_map)
+    key_map = models.JSONField(_("hotline key map"), default=default_key_map, validators=[validate_key_map])
 
     class Meta:
         verbose_name = _("channel policy")
@@ -51,6 +72,12 @@ class ChannelPolicy(models.Model):
 
     def __str__(self) -> str:
         return str(self.region_id)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.send_from >= self.send_until:
+            raise ValidationError({"send_until": _("must be later than the time sending starts")})
 
 
 class Invitation(models.Model):

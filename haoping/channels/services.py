@@ -18,18 +18,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from haoping.accounts.access import access_visible
+from haoping.accounts.models import ApiClient
 from haoping.channels.models import ChannelPolicy, InboundSms, Invitation, OptOut
 from haoping.channels.replies import reply_parse
 from haoping.channels.selectors import channel_policy_for
 from haoping.channels.texts import INVITATION, REMINDER, REPLY_ANSWER
 from haoping.directory.models import Region
-from haoping.errors import DomainError
+from haoping.errors import DomainError, Invalid, NotFound
 from haoping.evaluations.models import Evaluation
-from haoping.evaluations.services import evaluation_submit
+from haoping.evaluations.services import Submission, evaluation_submit
 from haoping.fields import lookup_digest, seal_free_text
 from haoping.records.links import token_for
-from haoping.records.models import Applicant, RatingSlot
+from haoping.records.models import Applicant, RatingSlot, ServiceRecord
 from haoping.rectification.messaging import message_send
 from haoping.rectification.models import Message
 from haoping.rectification.sms import SmsTemplate, sms_signature
@@ -320,3 +323,40 @@ def _rate(
 
 def _answer(invitation: Invitation, outcome: str, at: dt.datetime) -> None:
     _send(kind=Message.Kind.REPLY, template=REPLY_ANSWER, invitation=invitation, at=at, answer=outcome)
+
+
+# ---------------------------------------------------------------------------------------------
+# The hotline's key press (R22)
+
+
+def key_level(key_map: dict[str, int], digits: str) -> int:
+    """The level a key stands for in the region's key map. No key pressed is no rating: never a
+    default, never a good one."""
+    pressed = digits.strip().rstrip("#").strip()
+    if not pressed:
+        raise Invalid("no_key_press", _("digits: no key was pressed, so there is no rating to record"), field="digits")
+    if pressed not in key_map:
+        raise Invalid(
+            "unknown_key",
+            _("digits: key %(key)s stands for no level here (keys: %(keys)s)")
+            % {"key": pressed, "keys": "、".join(sorted(key_map))},
+            field="digits",
+        )
+    return key_map[pressed]
+
+
+def keypress_rate(*, client: ApiClient, record_no: str, digits: str, call_ref: str = "") -> tuple[Submission, int]:
+    """R22: a call's key press rates its record on channel phone, through the rating service."""
+    record = ServiceRecord.objects.filter(record_no=record_no).select_related("region").first()
+    if record is None:
+        raise NotFound("not_found", _("record %(no)s not found") % {"no": record_no})
+    access_visible(client, record.region, _("record %(no)s") % {"no": record_no})
+    level = key_level(channel_policy_for(record.region).key_map, digits)
+    submission = evaluation_submit(
+        client=client,
+        record_no=record_no,
+        level=level,
+        channel=Evaluation.Channel.PHONE,
+        client_ref=f"ivr:{call_ref}" if call_ref else "",
+    )
+    return submission, level

@@ -93,6 +93,9 @@ class Evaluation(models.Model):
     overall = models.BooleanField(_("theme overall rating"), default=False)
     # R15: given by someone in the registry of malicious evaluators: kept for audit, counted nowhere.
     blocked = models.BooleanField(_("from a blocked evaluator"), default=False)
+    # R21: taken from a lower-level system (haoping.exchange.intake), named here; blank: rated here.
+    # `source` keeps how it was rated there (active or default), which Annex A counts.
+    origin = models.CharField(_("imported from"), max_length=100, blank=True)
     # Keyed SM3 over the row's content; the chain seals it (haoping.evaluations.chain).
     row_mac = models.CharField(max_length=64, editable=False)
 

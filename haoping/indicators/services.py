@@ -244,18 +244,23 @@ def _term_keys(
 def _term_rows(where: Q) -> list[ProblemTerm]:
     """Words of the valid bad reviews matching `where`, per region × day × item/department.
 
-    A batch or theme rating is one evaluator's one comment on every record it covers: its words
-    count once per item and department (once per receipt), not once per record.
+    A word counts once per evaluator in each row: a batch or theme rating is one evaluator's one
+    comment on every record it covers, and one evaluator's several comments of a day on an item
+    (or a department) say what they say once.
     """
-    bad = valid_bad(Evaluation.objects.filter(where)).values_list(
-        "region_id", "rated_at", "item_id", "department_id", "comment", "reasons", "receipt"
+    bad = list(
+        valid_bad(Evaluation.objects.filter(where)).values_list(
+            "region_id", "rated_at", "item_id", "department_id", "comment", "reasons", "receipt"
+        )
     )
+    who = _evaluators((row[0], row[6]) for row in bad)
     tz = timezone.get_default_timezone()
     seen: set[tuple[TermKey, str]] = set()
-    for region_id, rated_at, item_id, department_id, comment, reasons, receipt in bad.iterator():
+    for region_id, rated_at, item_id, department_id, comment, reasons, receipt in bad:
         day = timezone.localtime(rated_at, tz).date()
-        seen |= {(key, receipt) for key in _term_keys(region_id, day, item_id, department_id, comment, reasons)}
-    found = Counter(key for key, _receipt in seen)
+        by = who[(region_id, receipt)]
+        seen |= {(key, by) for key in _term_keys(region_id, day, item_id, department_id, comment, reasons)}
+    found = Counter(key for key, _by in seen)
     return [
         ProblemTerm(region_id=r, day=d, kind=k, object_id=o, term=t, count=n) for (r, d, k, o, t), n in found.items()
     ]
@@ -410,24 +415,15 @@ class _Change:
                 for i, n in changes:
                     row[i] += n
 
-    def add_terms(
-        self, reviews: Iterable[dict[str, Any]], sign: int, *, besides: Iterable[dict[str, Any]] = ()
-    ) -> None:
-        """Count (sign 1) or uncount (-1) the words of `reviews`, bad reviews of one receipt, in
-        the term rows that `besides` (its other reviews, counted already) do not count them in."""
-        tz = timezone.get_default_timezone()
-
-        def keys(evs: Iterable[dict[str, Any]]) -> set[TermKey]:
-            found: set[TermKey] = set()
-            for ev in evs:
-                day = timezone.localtime(ev["rated_at"], tz).date()
-                found |= _term_keys(
-                    ev["region_id"], day, ev["item_id"], ev["department_id"], ev["comment"], ev["reasons"]
-                )
-            return found
-
-        for key in keys(reviews) - keys(besides):
-            self.terms[key] += sign
+    def add_terms(self, before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]]) -> None:
+        """One evaluator's valid bad reviews counted in the term rows were `before` and are now
+        `after`: each row counts a word of theirs once, so only the rows that gain or lose one of
+        their words change."""
+        counted_before, counted_after = _review_terms(before), _review_terms(after)
+        for key in counted_after - counted_before:
+            self.terms[key] += 1
+        for key in counted_before - counted_after:
+            self.terms[key] -= 1
 
     def statements(self) -> list[Statement]:
         """The statements that write the change, built before the transaction that runs them."""
@@ -616,6 +612,69 @@ def _counted_bad(region_id: int, receipt: str, mark: RollupMark) -> list[dict[st
     return list(reviews.values(*_EVALUATION_VALUES))
 
 
+def _review_terms(reviews: Iterable[dict[str, Any]]) -> set[TermKey]:
+    tz = timezone.get_default_timezone()
+    found: set[TermKey] = set()
+    for ev in reviews:
+        day = timezone.localtime(ev["rated_at"], tz).date()
+        found |= _term_keys(ev["region_id"], day, ev["item_id"], ev["department_id"], ev["comment"], ev["reasons"])
+    return found
+
+
+def _who(receipt: str, id_digest: str | None, phone_digest: str | None) -> str:
+    """Who gave the bad reviews of a receipt, as far as the hot problems tell people apart: the
+    keyed digest of the evaluator's ID number, or else of their phone; else the one submission."""
+    if id_digest:
+        return f"id:{id_digest}"
+    if phone_digest:
+        return f"phone:{phone_digest}"
+    return f"receipt:{receipt}"
+
+
+def _evaluators(keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """(region, receipt) → who gave its bad reviews: the evaluator their case names (R7, R12)."""
+    found = {key: _who(key[1], None, None) for key in keys}
+    receipts = sorted({receipt for _, receipt in found})
+    for at in range(0, len(receipts), 500):
+        rows = BadReviewCase.objects.filter(receipt__in=receipts[at : at + 500]).values_list(
+            "region_id", "receipt", "evaluator__id_digest", "evaluator__phone_digest"
+        )
+        for region_id, receipt, id_digest, phone_digest in rows:
+            if (region_id, receipt) in found:
+                found[(region_id, receipt)] = _who(receipt, id_digest, phone_digest)
+    return found
+
+
+def _evaluators_reviews(
+    whose: dict[tuple[int, str], str], mark: RollupMark
+) -> tuple[dict[str, list[tuple[tuple[int, str], dict[str, Any]]]], dict[tuple[int, str], tuple[bool, ...]]]:
+    """Every bad review the rollups count already of the evaluators of `whose` ((region, receipt)
+    → who), by evaluator, each with its (region, receipt); and the case outcome counted for each
+    such receipt."""
+    whose = dict(whose)
+    ids = sorted({w.removeprefix("id:") for w in whose.values() if w.startswith("id:")})
+    phones = sorted({w.removeprefix("phone:") for w in whose.values() if w.startswith("phone:")})
+    wanted = set(whose.values())
+    for digests, field in ((ids, "evaluator__id_digest"), (phones, "evaluator__phone_digest")):
+        for at in range(0, len(digests), 500):
+            rows = BadReviewCase.objects.filter(**{f"{field}__in": digests[at : at + 500]}).values_list(
+                "region_id", "receipt", "evaluator__id_digest", "evaluator__phone_digest"
+            )
+            for region_id, receipt, id_digest, phone_digest in rows:
+                who = _who(receipt, id_digest, phone_digest)
+                if who in wanted:
+                    whose[(region_id, receipt)] = who
+    found: dict[str, list[tuple[tuple[int, str], dict[str, Any]]]] = defaultdict(list)
+    receipts = sorted({receipt for _, receipt in whose})
+    for at in range(0, len(receipts), 500):
+        reviews = counted(Evaluation.objects.filter(receipt__in=receipts[at : at + 500])).filter(BAD & _counted(mark))
+        for ev in reviews.values(*_EVALUATION_VALUES):
+            key = (ev["region_id"], ev["receipt"])
+            if key in whose:
+                found[whose[key]].append((key, ev))
+    return found, _counted_flags(whose)
+
+
 def _evaluations_step(size: int) -> int:
     """Count up to `size` evaluations not counted yet; the number read."""
     marks = _marks()
@@ -634,10 +693,17 @@ def _evaluations_step(size: int) -> int:
         change.add(ev, _rating_values(ev, outcome), day)
         if ev["source"] == Evaluation.Source.ACTIVE and ev["level"] <= 2 and not outcome[0]:
             valid_bad_by_receipt[(ev["region_id"], ev["receipt"])].append(ev)
-    for (region_id, receipt), reviews in valid_bad_by_receipt.items():
-        # The receipt's reviews counted already (a batch or theme stored in parts) count its words.
-        earlier = _counted_bad(region_id, receipt, mark)
-        change.add_terms(reviews, 1, besides=earlier)
+    if valid_bad_by_receipt:
+        # A word counts once per evaluator: their reviews counted already (a batch or theme stored
+        # in parts, their other comments of the day) may count it in the same rows.
+        whose = _evaluators(valid_bad_by_receipt)
+        earlier, outcomes = _evaluators_reviews(whose, mark)
+        new: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for key, reviews in valid_bad_by_receipt.items():
+            new[whose[key]] += reviews
+        for who, reviews in new.items():
+            valid = [ev for key, ev in earlier.get(who, []) if not outcomes.get(key, NO_OUTCOME)[0]]
+            change.add_terms(valid, valid + reviews)
     top, gaps = _advance(mark, [ev["pk"] for ev in found])
     # Should another update have got there first, the batch is read again.
     _write(marks, "evaluations", top, gaps, change.statements())
@@ -662,8 +728,15 @@ def _cases_step(size: int) -> int:
         for ev in reviews:
             day = timezone.localtime(ev["rated_at"], tz).date()
             change.add(ev, {n: int(b) - int(a) for n, a, b in zip(CASE_COUNTS, old, flags, strict=True)}, day)
-        if old[0] != flags[0]:  # found invalid (or no longer): its words leave (or rejoin) the terms
-            change.add_terms(reviews, -1 if flags[0] else 1)
+    # Found invalid (or no longer): its words leave (or rejoin) the terms, unless another valid
+    # review of the same evaluator counts them there.
+    invalidity = [key for key, flags in moved.items() if before.get(key, NO_OUTCOME)[0] != flags[0]]
+    if invalidity:
+        reviews_of, outcomes = _evaluators_reviews(_evaluators(invalidity), marks["evaluations"])
+        for theirs in reviews_of.values():
+            was = [ev for key, ev in theirs if not outcomes.get(key, NO_OUTCOME)[0]]
+            is_now = [ev for key, ev in theirs if not moved.get(key, outcomes.get(key, NO_OUTCOME))[0]]
+            change.add_terms(was, is_now)
     top, gaps = _advance(mark, [pk for pk, _ in events])
     _write(marks, "case_events", top, gaps, change.statements() + _counted_cases_upsert(moved))
     return len(events)

@@ -9,87 +9,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('directory', '0005_policy_sms_signature'),
-        ('records', '0003_servicerecord_body_digest'),
+        ("directory", "0005_policy_sms_signature"),
+        ("records", "0003_servicerecord_body_digest"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OptOut',
+            name="OptOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone_digest', models.CharField(editable=False, max_length=64, unique=True)),
-                ('opted_out_at', models.DateTimeField(verbose_name='opted out at')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("phone_digest", models.CharField(editable=False, max_length=64, unique=True)),
+                ("opted_out_at", models.DateTimeField(verbose_name="opted out at")),
             ],
             options={
-                'verbose_name': 'SMS opt-out',
-                'verbose_name_plural': 'SMS opt-outs',
+                "verbose_name": "SMS opt-out",
+                "verbose_name_plural": "SMS opt-outs",
             },
         ),
         migrations.CreateModel(
-            name='ChannelPolicy',
+            name="ChannelPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('send_from', models.TimeField(default=datetime.time(8, 0), verbose_name='send SMS from')),
-                ('send_until', models.TimeField(default=datetime.time(20, 0), verbose_name='send SMS until')),
-                ('reminder_day', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(2), django.core.validators.MaxValueValidator(90)], verbose_name='reminder on day')),
-                ('daily_cap', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(20)], verbose_name='at most this many messages per phone per day')),
-                ('paper_grace_days', models.PositiveSmallIntegerField(default=7, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(60)], verbose_name='paper forms: grace after the rating window (days)')),
-                ('key_map', models.JSONField(default=haoping.channels.models.default_key_map, verbose_name='hotline key map')),
-                ('region', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='channel_policy', to='directory.region', verbose_name='region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("send_from", models.TimeField(default=datetime.time(8, 0), verbose_name="send SMS from")),
+                ("send_until", models.TimeField(default=datetime.time(20, 0), verbose_name="send SMS until")),
+                (
+                    "reminder_day",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[
+                            django.core.validators.MinValueValidator(2),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                        verbose_name="reminder on day",
+                    ),
+                ),
+                (
+                    "daily_cap",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(20),
+                        ],
+                        verbose_name="at most this many messages per phone per day",
+                    ),
+                ),
+                (
+                    "paper_grace_days",
+                    models.PositiveSmallIntegerField(
+                        default=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="paper forms: grace after the rating window (days)",
+                    ),
+                ),
+                (
+                    "key_map",
+                    models.JSONField(default=haoping.channels.models.default_key_map, verbose_name="hotline key map"),
+                ),
+                (
+                    "region",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channel_policy",
+                        to="directory.region",
+                        verbose_name="region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'channel policy',
-                'verbose_name_plural': 'channel policies',
+                "verbose_name": "channel policy",
+                "verbose_name_plural": "channel policies",
             },
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(editable=False, max_length=8, unique=True, verbose_name='short code')),
-                ('rated_by', models.CharField(max_length=10, verbose_name='invited as')),
-                ('phone_digest', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('invited_at', models.DateTimeField(verbose_name='invited at')),
-                ('reminded_at', models.DateTimeField(blank=True, null=True, verbose_name='reminded at')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='directory.region', verbose_name='region')),
-                ('slot', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='invitation', to='records.ratingslot', verbose_name='ratable service')),
-                ('to', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='records.applicant', verbose_name='sent to')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(editable=False, max_length=8, unique=True, verbose_name="short code")),
+                ("rated_by", models.CharField(max_length=10, verbose_name="invited as")),
+                ("phone_digest", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("invited_at", models.DateTimeField(verbose_name="invited at")),
+                ("reminded_at", models.DateTimeField(blank=True, null=True, verbose_name="reminded at")),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="directory.region", verbose_name="region"
+                    ),
+                ),
+                (
+                    "slot",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitation",
+                        to="records.ratingslot",
+                        verbose_name="ratable service",
+                    ),
+                ),
+                (
+                    "to",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="records.applicant",
+                        verbose_name="sent to",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'invitation',
-                'verbose_name_plural': 'invitations',
+                "verbose_name": "invitation",
+                "verbose_name_plural": "invitations",
             },
         ),
         migrations.CreateModel(
-            name='InboundSms',
+            name="InboundSms",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=16, verbose_name='provider')),
-                ('provider_ref', models.CharField(blank=True, max_length=64, verbose_name='provider reference')),
-                ('phone_digest', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('text', models.TextField(verbose_name='text')),
-                ('text_sealed', haoping.fields.EncryptedTextField(blank=True, editable=False, verbose_name='text as written (encrypted)')),
-                ('received_at', models.DateTimeField(verbose_name='received at')),
-                ('outcome', models.CharField(choices=[('rated', 'rated'), ('opted_out', 'opted out'), ('unclear', 'not understood'), ('no_invitation', 'no invitation'), ('rated_already', 'rated already'), ('closed', 'rating period ended'), ('refused', 'refused')], max_length=16, verbose_name='outcome')),
-                ('receipt', models.CharField(blank=True, max_length=20, verbose_name='receipt')),
-                ('invitation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='channels.invitation', verbose_name='invitation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=16, verbose_name="provider")),
+                ("provider_ref", models.CharField(blank=True, max_length=64, verbose_name="provider reference")),
+                ("phone_digest", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("text", models.TextField(verbose_name="text")),
+                (
+                    "text_sealed",
+                    haoping.fields.EncryptedTextField(
+                        blank=True, editable=False, verbose_name="text as written (encrypted)"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(verbose_name="received at")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("rated", "rated"),
+                            ("opted_out", "opted out"),
+                            ("unclear", "not understood"),
+                            ("no_invitation", "no invitation"),
+                            ("rated_already", "rated already"),
+                            ("closed", "rating period ended"),
+                            ("refused", "refused"),
+                        ],
+                        max_length=16,
+                        verbose_name="outcome",
+                    ),
+                ),
+                ("receipt", models.CharField(blank=True, max_length=20, verbose_name="receipt")),
+                (
+                    "invitation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="channels.invitation",
+                        verbose_name="invitation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'SMS reply',
-                'verbose_name_plural': 'SMS replies',
+                "verbose_name": "SMS reply",
+                "verbose_name_plural": "SMS replies",
             },
         ),
         migrations.AddIndex(
-            model_name='invitation',
-            index=models.Index(fields=['phone_digest', 'invited_at'], name='invitation_phone_time'),
+            model_name="invitation",
+            index=models.Index(fields=["phone_digest", "invited_at"], name="invitation_phone_time"),
         ),
         migrations.AddConstraint(
-            model_name='inboundsms',
-            constraint=models.UniqueConstraint(condition=models.Q(('provider_ref', ''), _negated=True), fields=('provider', 'provider_ref'), name='inbound_sms_once_per_provider_ref'),
+            model_name="inboundsms",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("provider_ref", ""), _negated=True),
+                fields=("provider", "provider_ref"),
+                name="inbound_sms_once_per_provider_ref",
+            ),
         ),
     ]

@@ -1,8 +1,10 @@
-"""Hot problems (堵点难点, R20) count comments, not words: a phrase counts once per comment and once per
-rating however many records the rating covers; markup, Latin noise and stop words never count."""
+"""Hot problems (堵点难点, R20) count comments, not words: a phrase counts once per comment, once per
+rating however many records the rating covers, and once per evaluator on a day however many bad
+reviews they write; markup, Latin noise and stop words never count."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from typing import Any
@@ -14,7 +16,9 @@ from haoping.accounts.models import Membership
 from haoping.indicators.models import ProblemTerm
 from haoping.indicators.problems import plain_text, terms
 from haoping.indicators.services import rollups_rebuild, rollups_update
+from haoping.indicators.tests.test_rollup_properties import next_step
 from haoping.rectification.models import BadReviewCase
+from haoping.rectification.workflow import DECISIONS
 
 
 def manager(world: dict[str, Any]) -> Client:
@@ -25,7 +29,16 @@ def manager(world: dict[str, Any]) -> Client:
     return client
 
 
+_people = itertools.count(1)
+
+
+def person(n: int) -> dict[str, str]:
+    return {"kind": "person", "name": "李四", "phone": f"1390000{n:04d}", "id_number": ""}
+
+
 def rate_bad(api: Any, record_payload: Any, record_no: str, comment: str, **record: Any) -> None:
+    """A bad review with its comment, by an evaluator of its own unless `applicant` says who."""
+    record.setdefault("applicant", person(next(_people)))
     assert api.post("/records", record_payload(record_no=record_no, **record)).status_code == 201
     body = {"record_no": record_no, "level": 1, "channel": "pad", "comment": comment}
     assert api.post("/evaluations", body).status_code == 201
@@ -93,6 +106,48 @@ def test_one_comment_repeating_a_phrase_does_not_top_the_hot_problems(
     # A rebuild from scratch counts the same.
     rollups_rebuild()
     assert item_terms() == {"叫号系统": 2, "窗口": 1, "态度": 1, "排队": 1, "太久": 1}
+
+
+def test_one_evaluator_repeating_a_phrase_in_several_comments_counts_once(
+    world: dict[str, Any], record_payload: Any
+) -> None:
+    api = world["api"]
+    same = person(9001)
+    # One person's three bad reviews of the day (the third under another spelling of the name), another's one.
+    rate_bad(api, record_payload, "S1", "叫号系统坏了", item_code="ITEM-002", applicant=same)
+    rate_bad(api, record_payload, "S2", "叫号系统坏了，排队太久", item_code="ITEM-002", applicant=same)
+    rollups_update()
+    rate_bad(api, record_payload, "S3", "叫号系统坏了", item_code="ITEM-002", applicant={**same, "name": "李"})
+    rate_bad(api, record_payload, "O1", "叫号系统坏了", item_code="ITEM-002")
+    rollups_update()
+    # Hand-counted: 叫号系统 by two people; 排队, 太久 by one.
+    assert item_terms() == {"叫号系统": 2, "排队": 1, "太久": 1}
+    html = manager(world).get("/console/indicators/problems/").content.decode()
+    section = html[html.index("食品经营许可") :].split("</section>")[0]
+    assert '<span class="tag">叫号系统 2</span>' in section
+    # S2 found mistaken: its words leave, except those the person's other reviews still say.
+    invalidate(world, "S2")
+    rollups_update()
+    assert item_terms() == {"叫号系统": 2}
+    for record_no in ("S1", "S3"):
+        invalidate(world, record_no)
+    rollups_update()
+    assert item_terms() == {"叫号系统": 1}
+    incremental = item_terms()
+    rollups_rebuild()
+    assert item_terms() == incremental
+
+
+def invalidate(world: dict[str, Any], record_no: str) -> None:
+    """The case of a bad review found mistaken and its invalidation approved."""
+    case = BadReviewCase.objects.get(record__record_no=record_no)
+    while case.state not in ("closed", "resolved"):
+        step = next_step(case, True)
+        assert step is not None, case.state
+        acting = world["manager_api"] if step["action"] in DECISIONS else world["api"]
+        assert acting.post(f"/cases/{case.pk}/actions", step).status_code == 200
+        case.refresh_from_db()
+    assert case.invalid, case.state
 
 
 def test_a_batch_rating_counts_once_and_is_one_example(world: dict[str, Any], record_payload: Any) -> None:

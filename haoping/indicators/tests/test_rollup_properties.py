@@ -22,10 +22,24 @@ from haoping.rectification.workflow import DECISIONS
 _run = itertools.count()
 WINDOWS = [("W-XW-01", "S001"), ("W-XW-02", "S002")]
 CHANNELS = ["pad", "mobile", "phone", "sms", "kiosk"]
+# Who rates, and what a bad review of theirs says: a word counts once per evaluator in a row, so
+# people rate several times, some known by ID number, some by phone only, some by neither.
+EVALUATORS = [
+    ({"kind": "person", "name": "张三", "phone": "13812345678", "id_number": "320102199001011234"}, "窗口排队时间太长"),
+    ({"kind": "person", "name": "李四", "phone": "13900001111", "id_number": ""}, "排队太久，窗口人少"),
+    ({"kind": "person", "name": "王五", "phone": "", "id_number": ""}, "窗口排队时间太长"),
+]
 
 operations = st.lists(
     st.one_of(
-        st.tuples(st.just("rate"), st.integers(1, 5), st.sampled_from(CHANNELS), st.integers(0, 1), st.integers(0, 2)),
+        st.tuples(
+            st.just("rate"),
+            st.integers(1, 5),
+            st.sampled_from(CHANNELS),
+            st.integers(0, 1),
+            st.integers(0, 2),
+            st.integers(0, len(EVALUATORS) - 1),
+        ),
         st.tuples(st.just("default"), st.integers(0, 1)),
         st.tuples(st.just("step"), st.integers(0, 20), st.booleans()),
         st.tuples(st.just("update")),
@@ -62,7 +76,18 @@ def next_step(case: BadReviewCase, choice: bool) -> dict[str, Any] | None:
 @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(plan=operations)
 # A case step alone, after the day was counted: only the case history says the day changed.
-@example(plan=[("rate", 1, "pad", 0, 1), ("update",), *[("step", 0, False)] * 5, ("update",)])
+@example(plan=[("rate", 1, "pad", 0, 1, 0), ("update",), *[("step", 0, False)] * 5, ("update",)])
+# One person's two bad reviews of a day, counted apart; one found mistaken, then the other.
+@example(
+    plan=[
+        ("rate", 1, "pad", 0, 0, 1),
+        ("update",),
+        ("rate", 2, "pad", 0, 0, 1),
+        *[("step", 0, True)] * 4,
+        ("update",),
+        *[("step", 0, True)] * 4,
+    ]
+)
 def test_incremental_rollups_equal_a_rebuild(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
     # The look-back (for transactions committing out of id order) would recount recent days anyway
     # and hide a missed case step; this test runs one thing at a time, so it reads only what is new.
@@ -77,10 +102,13 @@ def test_incremental_rollups_equal_a_rebuild(world: dict[str, Any], record_paylo
     assert rows() == incremental
 
 
-def register(api: Any, record_payload: Any, record_no: str, window: int, completed: dt.datetime) -> None:
+def register(
+    api: Any, record_payload: Any, record_no: str, window: int, completed: dt.datetime, evaluator: int = 0
+) -> None:
     window_code, staff_no = WINDOWS[window]
     body = record_payload(
         record_no=record_no,
+        applicant=EVALUATORS[evaluator][0],
         window_code=window_code,
         staff_no=staff_no,
         accepted_at=iso(completed - dt.timedelta(hours=1)),
@@ -97,11 +125,11 @@ def run(world: dict[str, Any], record_payload: Any, plan: list[Any]) -> None:
         kind = op[0]
         no = f"P{n}-{i}"
         if kind == "rate":
-            _, level, channel, w, days_ago = op
+            _, level, channel, w, days_ago, who = op
             completed = now - dt.timedelta(days=days_ago, hours=1)
-            register(api, record_payload, no, w, completed)
+            register(api, record_payload, no, w, completed, who)
             rating: dict[str, Any] = {"record_no": no, "level": level, "channel": channel, "reasons": ["other"]}
-            rating["comment"] = "窗口排队时间太长" if level <= 2 else ""
+            rating["comment"] = EVALUATORS[who][1] if level <= 2 else ""
             if days_ago:  # keyed in from a paper form on a later day
                 rating.update(channel="paper", rated_at=iso(completed + dt.timedelta(minutes=30)))
             assert api.post("/evaluations", rating).status_code == 201

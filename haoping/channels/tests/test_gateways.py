@@ -1,0 +1,198 @@
+"""The providers' official SDKs, each pointed at a local stand-in of its API on 127.0.0.1: the real
+client code signs and sends the request; the stand-in checks what arrived and answers as the
+provider does."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from haoping.channels.models import Invitation
+from haoping.channels.services import invitations_send
+from haoping.channels.tests.test_invitations import day_at, served
+from haoping.rectification.models import Message
+
+Answer = Callable[[dict[str, Any]], tuple[int, dict[str, Any]]]
+
+
+class Stub:
+    """An HTTP server on 127.0.0.1 that records each request and answers with `answer`."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.requests: list[dict[str, Any]] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                seen = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                stub.requests.append(seen)
+                status, payload = answer(seen)
+                raw = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def stub() -> Iterator[Callable[[Answer], Stub]]:
+    started: list[Stub] = []
+
+    def start(answer: Answer) -> Stub:
+        started.append(Stub(answer))
+        return started[-1]
+
+    yield start
+    for s in started:
+        s.close()
+
+
+TEMPLATES = "invitation=SMS_900001,reminder=SMS_900002,sms_reply=SMS_900003,answer_ready=SMS_900004"
+
+
+def invite(register: Any) -> Message:
+    at = served()
+    register(at)
+    invitations_send(now=day_at(at, 1, 10))
+    return Message.objects.get(kind=Message.Kind.INVITATION)
+
+
+def aliyun_ok(seen: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    return 200, {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0", "RequestId": "F655A8D5"}
+
+
+def test_aliyun_sdk_sends_the_invitation(
+    settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    server = stub(aliyun_ok)
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = invite(register)
+    [request] = server.requests
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request["path"]).query))
+    query.update(dict(urllib.parse.parse_qsl(request["body"].decode())))
+    assert query["PhoneNumbers"] == "13812345678"
+    assert query["TemplateCode"] == "SMS_900001"
+    assert query["SignName"] == "政务服务好差评"
+    params = json.loads(query["TemplateParam"])
+    code = Invitation.objects.get().code
+    assert params == {"item": "企业开办", "link": f"http://127.0.0.1:8000/s/{code}/"}
+    # Signed by the SDK with the access key (ACS3-HMAC-SHA256 in the header, or a signed query).
+    assert "LTAI-test" in request["headers"].get("authorization", "") or query.get("AccessKeyId") == "LTAI-test"
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.backend == "AliyunSmsBackend"
+
+
+def test_aliyun_refusal_leaves_the_message_unsent(
+    settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    server = stub(lambda seen: (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发流控", "RequestId": "x"}))
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = invite(register)
+    assert len(server.requests) == 1
+    message.refresh_from_db()
+    assert message.sent_at is None  # stays in the outbox, the invitation stands
+    assert Invitation.objects.count() == 1
+
+
+def tc3_valid(seen: dict[str, Any], secret_id: str, secret_key: str) -> bool:
+    """Tencent Cloud's TC3-HMAC-SHA256 signature, recomputed from what arrived."""
+    headers = seen["headers"]
+    auth = headers["authorization"]
+    parts = dict(p.strip().split("=", 1) for p in auth.removeprefix("TC3-HMAC-SHA256 ").split(","))
+    credential = parts["Credential"].split("/")
+    if credential[0] != secret_id:
+        return False
+    date, service = credential[1], credential[2]
+    signed = parts["SignedHeaders"].split(";")
+    canonical_headers = "".join(f"{name}:{headers[name].strip().lower()}\n" for name in signed)
+    canonical = "\n".join(
+        ["POST", "/", "", canonical_headers, parts["SignedHeaders"], hashlib.sha256(seen["body"]).hexdigest()]
+    )
+    scope = f"{date}/{service}/tc3_request"
+    to_sign = "\n".join(
+        ["TC3-HMAC-SHA256", headers["x-tc-timestamp"], scope, hashlib.sha256(canonical.encode()).hexdigest()]
+    )
+
+    def sign(key: bytes, msg: str) -> bytes:
+        return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+
+    key = sign(sign(sign(("TC3" + secret_key).encode(), date), service), "tc3_request")
+    return hmac.compare_digest(hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest(), parts["Signature"])
+
+
+def tencent_ok(seen: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    body = json.loads(seen["body"])
+    status = {"SerialNo": "2028:1", "PhoneNumber": body["PhoneNumberSet"][0], "Fee": 1, "SessionContext": ""}
+    return 200, {"Response": {"SendStatusSet": [{**status, "Code": "Ok", "Message": "send success"}], "RequestId": "r"}}
+
+
+def test_tencent_sdk_sends_the_invitation(
+    settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    server = stub(tencent_ok)
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_ID", "AKID-test")
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_KEY", "tc-secret")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_APP_ID", "1400000001")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.TencentSmsBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        message = invite(register)
+    [request] = server.requests
+    assert request["headers"]["x-tc-action"] == "SendSms" and request["headers"]["x-tc-version"] == "2021-01-11"
+    assert tc3_valid(request, "AKID-test", "tc-secret")
+    assert not tc3_valid(request, "AKID-test", "another-secret")
+    body = json.loads(request["body"])
+    code = Invitation.objects.get().code
+    assert body["PhoneNumberSet"] == ["+8613812345678"] and body["SmsSdkAppId"] == "1400000001"
+    assert body["TemplateId"] == "SMS_900001" and body["SignName"] == "政务服务好差评"
+    assert body["TemplateParamSet"] == ["企业开办", f"http://127.0.0.1:8000/s/{code}/"]
+    message.refresh_from_db()
+    assert message.sent_at is not None and message.backend == "TencentSmsBackend"
+
+
+def test_missing_configuration_is_named(monkeypatch: Any) -> None:
+    from haoping.channels.gateways import TencentSmsBackend
+
+    monkeypatch.delenv("HAOPING_TENCENT_SECRET_ID", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="HAOPING_TENCENT_SECRET_ID"):
+        TencentSmsBackend()
