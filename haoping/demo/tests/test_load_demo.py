@@ -305,3 +305,36 @@ def test_refuses_a_database_that_holds_other_data(db: Any, settings: Any, tmp_pa
     with pytest.raises(CommandError, match="empty"):
         run(records=RECORDS)
     assert not ServiceRecord.objects.exists()
+
+
+def test_the_live_bad_reviews_never_take_a_blocked_applicants_service(db: Any, settings: Any, tmp_path: Any) -> None:
+    # In a small city the evaluator the demo blocks (R15) may have another service open; their
+    # rating would open no case, and the demo's live appeal would have none to appeal.
+    from haoping.demo import casework
+
+    settings.VAR_DIR = tmp_path
+    chosen: list[list[RatingSlot]] = []
+    fresh = casework._fresh_slots
+
+    def blocking_first(staff_ids: set[int]) -> list[RatingSlot]:
+        first = fresh(staff_ids)[0]
+        person = first.record.applicant
+        BlockedEvaluator.objects.create(
+            region_id=first.region_id,
+            phone_digest=person.phone_digest or None,
+            id_digest=person.id_digest or None,
+            case=BadReviewCase.objects.order_by("pk").first(),
+            reason="演示",
+            added_by_label="test",
+            added_at=timezone.now(),
+        )
+        chosen.append(fresh(staff_ids))
+        return chosen[-1]
+
+    with mock.patch.object(casework, "_fresh_slots", blocking_first):
+        run(records=RECORDS, seed=7)
+    blocked = BlockedEvaluator.objects.filter(reason="演示").get()
+    for slot in chosen[0]:
+        person = slot.record.applicant
+        assert blocked.phone_digest != (person.phone_digest or None) and blocked.id_digest != (person.id_digest or None)
+    assert Appeal.objects.filter(decided_at__isnull=True).exists()
