@@ -180,8 +180,9 @@ class RecordRow:
             for f in fields(self)
             if f.name not in ("applicant", "agent", "accepted_at", "completed_at")
         }
-        values["applicant"] = asdict(self.applicant)
-        values["agent"] = asdict(self.agent) if self.agent else None
+        # `asdict` of these flat rows, without its deep copies.
+        values["applicant"] = dict(vars(self.applicant))
+        values["agent"] = dict(vars(self.agent)) if self.agent else None
         for name in ("accepted_at", "completed_at"):
             value = getattr(self, name)
             values[name] = value.timestamp() if value is not None else None
