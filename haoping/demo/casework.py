@@ -253,7 +253,7 @@ def _plans() -> list[Plan]:
     taken = set(BadReviewCase.objects.values_list("region_id", "receipt"))
     grouped: dict[tuple[int, str], list[Evaluation]] = defaultdict(list)
     rows = (
-        Evaluation.objects.filter(source=Evaluation.Source.ACTIVE, level__lte=2, blocked=False)
+        Evaluation.objects.filter(rules.bad_q(), source=Evaluation.Source.ACTIVE, blocked=False)
         .select_related("record")
         .order_by("pk")
     )

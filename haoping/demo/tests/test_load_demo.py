@@ -28,6 +28,7 @@ from haoping.evaluations.models import REASON_LABELS, BlockedEvaluator, ChainSea
 from haoping.evaluations.views import RECEIPT_FORMAT
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+from haoping.records.rules import rated_per_visit
 from haoping.rectification.models import Appeal, BadReviewCase, Consultation, SpotCheckItem
 
 RECORDS = 300
@@ -91,7 +92,7 @@ def test_ratable_services_open_as_the_records_services_open_them(loaded: dict[st
             assert completion == []
         for visit in record.visits.all():
             slot = getattr(visit, "slot", None)
-            if record.rated_per_visit:
+            if rated_per_visit(record.mode, record.on_the_spot):
                 assert slot is not None and slot.opens_at == visit.at and slot.closes_at == visit.at + WINDOW
             else:
                 assert slot is None
