@@ -87,6 +87,17 @@ def test_r4_online_record_not_rated_per_visit(world: dict[str, Any], record_payl
     assert visit.json()["ratable"] is False
 
 
+@pytest.mark.parametrize(("on_the_spot", "ratable"), [(False, True), (True, False)])
+def test_r4_onsite_record_rated_per_visit_unless_on_the_spot(
+    world: dict[str, Any], record_payload: Any, on_the_spot: bool, ratable: bool
+) -> None:
+    api = world["api"]
+    register(api, record_payload(record_no="ONS1", mode="onsite", on_the_spot=on_the_spot, completed_at=None))
+    visit = api.post("/records/ONS1/visits", {"window_code": "W-XW-01", "at": iso(timezone.now())})
+    assert visit.status_code == 201, visit.json()
+    assert visit.json()["ratable"] is ratable
+
+
 def test_r4_mixed_record_rated_per_visit_and_at_completion(world: dict[str, Any], record_payload: Any) -> None:
     api = world["api"]
     now = timezone.now()
