@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "haoping.reports",
     "haoping.ops",
     "haoping.exchange",
+    "haoping.pads",
     "haoping.channels",
+    "haoping.disclosure",
     "haoping.demo",
 ]
 
@@ -209,6 +211,8 @@ HAOPING_SMS_SIGNATURE = os.environ.get("HAOPING_SMS_SIGNATURE", "")
 HAOPING_SMS_MAX_SEGMENTS = int(os.environ.get("HAOPING_SMS_MAX_SEGMENTS", "2"))
 # The rating fast path's writer waits up to this long for more ratings to store in one batch.
 HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2"))
+# A window pad asks for a rating of a service registered at its window within this many minutes.
+HAOPING_PAD_SHOW_MINUTES = int(os.environ.get("HAOPING_PAD_SHOW_MINUTES", "10"))
 # After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.

@@ -6,10 +6,12 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from haoping.api import api
+from haoping.disclosure import views as disclosure_views
 from haoping.evaluations import views as evaluation_views
 from haoping.exchange import views as exchange_views
 from haoping.indicators import views as dashboards
 from haoping.ops import views as ops
+from haoping.pads import views as pads
 from haoping.rectification import views as console
 
 urlpatterns = [
@@ -24,6 +26,7 @@ urlpatterns = [
     path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
+    path("pad/", include("haoping.pads.urls")),
     path("", include("haoping.channels.urls")),
     path(
         "console/login/",
@@ -53,6 +56,10 @@ urlpatterns = [
     path("console/my/", dashboards.my_ratings, name="indicators-my"),
     path("console/reports/", include("haoping.reports.urls")),
     path("console/health/", ops.health, name="console-health"),
+    path("console/pads/", pads.console_pads, name="console-pads"),
+    path("console/disclosure/", disclosure_views.console_page, name="console-disclosure"),
+    # R19: published results, open to anyone.
+    path("gongkai/", include("haoping.disclosure.urls")),
 ]
 
 # Chinese pages for applicants and for staff (haoping.error_pages); /api/ keeps its JSON errors.

@@ -38,6 +38,7 @@ from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
+from haoping.demo.disclosure import publications_load
 from haoping.demo.people import Party, People
 from haoping.demo.plan import Planner, RecordPlan
 from haoping.demo.ratings import Rater
@@ -151,6 +152,8 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("chain")
         rollups_rebuild()
         phases.lap("rollups")
+        publications_load()
+        phases.lap("publications")
     phases.lap("commit")
     _write_secret(API_KEY_FILE, key + "\n")
     _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")

@@ -280,6 +280,24 @@ def object_breakdown(
 
 
 @analytic
+def monthly_breakdown(
+    *, kind: str, first_month: dt.date, last_month: dt.date, within: Region, object_ids: list[int] | None = None
+) -> dict[int | None, dict[dt.date, dict[str, Any]]]:
+    """Counts and rates per calendar month from `first_month` to `last_month` (first days), per
+    object of a kind, or for a region's whole subtree (key None) — the monthly rows only."""
+    assert first_month.day == 1 and last_month.day == 1
+    if object_ids == []:
+        return {}
+    by: tuple[str, ...] = ("month",) if kind == DailyCount.Kind.REGION else ("object_id", "month")
+    grouped = _grouped(kind, first_month, month_end(last_month), within=within, object_ids=object_ids, by=by)
+    result: dict[int | None, dict[dt.date, dict[str, Any]]] = {}
+    for key, values in grouped.items():
+        pk = None if kind == DailyCount.Kind.REGION else key[0]
+        result.setdefault(pk, {})[key[-1]] = _summary(values)
+    return result
+
+
+@analytic
 def child_regions_breakdown(
     *, region: Region, first: dt.date, last: dt.date, channel: str | None = None
 ) -> list[dict[str, Any]]:

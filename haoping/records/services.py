@@ -367,6 +367,7 @@ def records_write(checked: Sequence[CheckedRecord]) -> list[RecordResult]:
         RatingSlot.objects.bulk_create(slots.values())
         for slot in slots.values():
             _follow_completion(slot)
+        _slots_opened(list(slots.values()))
     return [_result(record, slots.get(i)) for i, record in enumerate(records)]
 
 
@@ -518,6 +519,26 @@ def _follow_completion(slot: RatingSlot) -> None:
         follow(slot=slot)
 
 
+# Who else learns that ratable services opened, inside the transaction that opened them: the window
+# pads (haoping.pads) register from their app's `ready`, so that records never imports them.
+class SlotsOpenedFollower(Protocol):
+    def __call__(self, *, slots: Sequence[RatingSlot]) -> object: ...
+
+
+_slots_opened_followers: list[SlotsOpenedFollower] = []
+
+
+def slots_opened_follower(follow: SlotsOpenedFollower) -> None:
+    if follow not in _slots_opened_followers:
+        _slots_opened_followers.append(follow)
+
+
+def _slots_opened(slots: Sequence[RatingSlot]) -> None:
+    if slots:
+        for follow in _slots_opened_followers:
+            follow(slots=slots)
+
+
 def _complete(record: ServiceRecord, completed_at: dt.datetime, lookups: DirectoryLookups) -> RatingSlot:
     record.status = ServiceRecord.Status.COMPLETED
     record.completed_at = completed_at
@@ -532,6 +553,7 @@ def _complete(record: ServiceRecord, completed_at: dt.datetime, lookups: Directo
     )
     slot.save(force_insert=True)
     _follow_completion(slot)
+    _slots_opened([slot])
     return slot
 
 
@@ -595,6 +617,7 @@ def visit_create(
             visit=visit,
         )
         slot.save(force_insert=True)
+        _slots_opened([slot])
     return VisitResult(visit, slot)
 
 

@@ -1,0 +1,73 @@
+"""What a region publishes (R19, 51号 四(四)): its choice of what appears, and each published month,
+frozen as it was published; a republished month keeps the figures it replaced and says why."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from haoping.directory.models import Region
+
+
+class DisclosureSetting(models.Model):
+    """Which objects a region's published months show (a region without a row shows the defaults)."""
+
+    region = models.OneToOneField(
+        Region, verbose_name=_("region"), on_delete=models.CASCADE, related_name="disclosure_setting"
+    )
+    show_institutions = models.BooleanField(_("halls and centres"), default=True)
+    show_departments = models.BooleanField(_("departments"), default=True)
+    show_items = models.BooleanField(_("service items"), default=True)
+    # 窗口人员公示: staff members' own figures, by staff number only (R10: never who rated them).
+    show_staff = models.BooleanField(_("window staff by staff number"), default=False)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
+    updated_by_label = models.CharField(_("updated by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("disclosure setting")
+        verbose_name_plural = _("disclosure settings")
+
+    def __str__(self) -> str:
+        return str(self.region_id)
+
+
+class Publication(models.Model):
+    """One region's published month: the figures as computed from the rollups when published.
+
+    Public pages and downloads read only `figures`, so a published month never changes by itself;
+    publishing it again replaces them and records a dated correction (PublicationCorrection)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    # The first day of the month.
+    month = models.DateField(_("month"))
+    figures = models.JSONField(_("published figures"))
+    published_at = models.DateTimeField(_("published at"))
+    published_by_label = models.CharField(_("published by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        constraints = [models.UniqueConstraint(fields=["region", "month"], name="one_publication_per_region_month")]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.month:%Y-%m}"
+
+
+class PublicationCorrection(models.Model):
+    """A republished month: when, why, by whom, and the figures it replaced."""
+
+    publication = models.ForeignKey(
+        Publication, verbose_name=_("publication"), on_delete=models.CASCADE, related_name="corrections"
+    )
+    corrected_at = models.DateTimeField(_("corrected at"))
+    note = models.TextField(_("correction note"))
+    corrected_by_label = models.CharField(_("corrected by"), max_length=150)
+    replaced_figures = models.JSONField(_("figures replaced"))
+
+    class Meta:
+        verbose_name = _("publication correction")
+        verbose_name_plural = _("publication corrections")
+        ordering = ["corrected_at"]
+
+    def __str__(self) -> str:
+        return f"{self.publication_id} {self.corrected_at:%Y-%m-%d}"

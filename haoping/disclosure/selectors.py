@@ -1,0 +1,138 @@
+"""Reads of the public pages: published months (their stored figures, nothing else) and receipts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from haoping.directory.models import Region
+from haoping.disclosure.models import Publication
+from haoping.evaluations.chain import anchor_entry, anchor_valid, link_hash, row_mac
+from haoping.evaluations.models import ChainCheckpoint, ChainSeal, Evaluation
+from haoping.indicators.counting import RATES, annex_a_rates
+from haoping.rectification.models import BadReviewCase
+
+
+def publication_find(*, region_code: str, month: dt.date | None) -> Publication | None:
+    """A region's published month (its latest when `month` is None), in one query."""
+    rows = Publication.objects.select_related("region").filter(region__code=region_code)
+    if month is not None:
+        return rows.filter(month=month).first()
+    return rows.order_by("-month").first()
+
+
+def published_months(region: Region) -> list[dt.date]:
+    return list(Publication.objects.filter(region=region).order_by("-month").values_list("month", flat=True))
+
+
+def published_regions() -> list[dict[str, Any]]:
+    """Every region with a published month: its code, name and latest month."""
+    latest: dict[str, dict[str, Any]] = {}
+    for code, name, path, month in Publication.objects.order_by("region__path", "-month").values_list(
+        "region__code", "region__name", "region__path", "month"
+    ):
+        latest.setdefault(code, {"code": code, "name": name, "path": path, "month": month})
+    return list(latest.values())
+
+
+def rates_of(counts: dict[str, int]) -> list[dict[str, Any]]:
+    """The six Annex A rates of stored counts, with their names (divided when read)."""
+    rates = annex_a_rates(counts)
+    return [{"key": key, "label": str(label), "value": rates[key]} for key, label in RATES]
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    """What anyone holding a receipt may learn: never who rated, nor what they wrote (R10)."""
+
+    day: dt.date
+    item: str
+    place: str
+    level: int
+    level_label: str
+    adopted: bool
+    records: int
+    # "sealed": in the chain up to a signed checkpoint that verifies, and the checkpoints from it up
+    # to the newest one link up; "pending": stored, not sealed yet; "broken": a check failed.
+    chain: str
+    checkpoint: int | None
+    latest_checkpoint: int | None
+
+
+def _chain_state(rows: Sequence[Evaluation]) -> tuple[str, int | None, int | None]:
+    """Whether the receipt's rows verify: each row's MAC and its link, the links from there to the
+    checkpoint that covers them, that checkpoint's signature, and the digests from it to the newest
+    signed checkpoint (which is verified too)."""
+    latest = ChainCheckpoint.objects.order_by("-number").first()
+    latest_number = latest.number if latest else None
+    seals = {s.evaluation_id: s for s in ChainSeal.objects.filter(evaluation_id__in=[r.pk for r in rows])}
+    if len(seals) < len(rows):
+        broken = any(row_mac(r) != r.row_mac for r in rows)
+        return ("broken" if broken else "pending"), None, latest_number
+    for row in rows:
+        seal = seals[row.pk]
+        if row_mac(row) != seal.row_mac or row.row_mac != seal.row_mac:
+            return "broken", None, latest_number
+    first = min(s.seq for s in seals.values())
+    covering = ChainCheckpoint.objects.filter(last_seq__gte=max(s.seq for s in seals.values())).order_by("number")
+    checkpoint = covering.first()
+    if checkpoint is None or latest is None:
+        return "pending", None, latest_number
+    # The links from the one before the first row up to the checkpoint's head (one batch or so).
+    previous = ChainSeal.objects.filter(seq=first - 1).values_list("chain_hash", flat=True).first()
+    prev_hash = previous if previous is not None else ("0" * 64 if first == 1 else None)
+    if prev_hash is None:
+        return "broken", checkpoint.number, latest_number
+    expected = first
+    for seal in ChainSeal.objects.filter(seq__gte=first, seq__lte=checkpoint.last_seq).order_by("seq").iterator():
+        if (
+            seal.seq != expected
+            or link_hash(prev_hash, seal.seq, seal.evaluation_id, seal.row_mac, keyed=seal.keyed) != seal.chain_hash
+        ):
+            return "broken", checkpoint.number, latest_number
+        prev_hash = seal.chain_hash
+        expected += 1
+    if prev_hash != checkpoint.head or not anchor_valid(anchor_entry(checkpoint)):
+        return "broken", checkpoint.number, latest_number
+    digest = checkpoint.digest
+    for cp in ChainCheckpoint.objects.filter(number__gt=checkpoint.number).order_by("number").iterator():
+        if cp.prev_digest != digest:
+            return "broken", checkpoint.number, latest_number
+        digest = cp.digest
+    if latest.number != checkpoint.number and not anchor_valid(anchor_entry(latest)):
+        return "broken", checkpoint.number, latest_number
+    return "sealed", checkpoint.number, latest_number
+
+
+def receipt_check(code: str) -> ReceiptView | None:
+    """The rating given with a receipt (R10: nothing that names the rater), or None."""
+    invalid = BadReviewCase.objects.filter(region_id=OuterRef("region_id"), receipt=OuterRef("receipt"), invalid=True)
+    rows = list(
+        Evaluation.objects.filter(receipt=code, source=Evaluation.Source.ACTIVE)
+        .annotate(invalid=Exists(invalid))
+        .select_related("item", "institution", "platform")
+        .order_by("id")
+    )
+    if not rows:
+        return None
+    first = rows[0]
+    rows = [r for r in rows if r.region_id == first.region_id]
+    place = first.institution.name if first.institution else (first.platform.name if first.platform else "")
+    chain, checkpoint, latest = _chain_state(rows)
+    return ReceiptView(
+        day=timezone.localtime(first.rated_at).date(),
+        item=first.item.name,
+        place=place,
+        level=first.level,
+        level_label=str(first.get_level_display()),
+        adopted=not (first.blocked or getattr(first, "invalid", False)),
+        records=len(rows),
+        chain=chain,
+        checkpoint=checkpoint,
+        latest_checkpoint=latest,
+    )

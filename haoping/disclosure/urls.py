@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from haoping.disclosure import views
+
+urlpatterns = [
+    path("", views.index, name="gongkai"),
+    path("receipt/", views.receipt, name="gongkai-receipt"),
+    path("<str:code>/", views.region_page, name="gongkai-region"),
+    path("<str:code>/<str:month>/", views.region_page, name="gongkai-month"),
+    path("<str:code>/<str:month>/<str:table>.<str:fmt>", views.download, name="gongkai-download"),
+    path("<str:code>/<str:month>/<str:table>/<str:object_code>/", views.object_page, name="gongkai-object"),
+]

@@ -1,0 +1,323 @@
+"""Public pages at /gongkai/ (no login, no JavaScript, cacheable) and the console page where
+managers choose what their region publishes and when (R19).
+
+Published pages read only the stored figures of a published month (`Publication.figures`); the
+receipt check reads the rating and the chain, and shows nothing that names the rater (R10)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from haoping.accounts.access import Actor, actor_for_user, within_region
+from haoping.directory.models import Region
+from haoping.disclosure.models import Publication
+from haoping.disclosure.selectors import (
+    publication_find,
+    published_months,
+    published_regions,
+    rates_of,
+    receipt_check,
+)
+from haoping.disclosure.services import (
+    KINDS,
+    disclosure_setting_update,
+    month_of,
+    publication_publish,
+    setting_for,
+    shown_tables,
+)
+from haoping.errors import DomainError, error_labelled
+from haoping.indicators.counting import COUNTS, RATES, annex_a_rates
+from haoping.indicators.services import month_end
+from haoping.throttle import public_limit
+
+RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
+# Published months change only when republished: shared caches may keep a page a few minutes.
+PUBLIC_MAX_AGE = 300
+TABLES = ("summary", "trend", "regions", *KINDS)
+COUNT_COLUMNS = (*COUNTS, "valid_bad")
+
+
+def _cacheable(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+    return response
+
+
+def _publication(code: str, month_text: str | None) -> Publication:
+    month = None
+    if month_text is not None:
+        month = month_of(month_text)
+        if month is None:
+            raise Http404(_("page not found"))
+    publication = publication_find(region_code=code, month=month)
+    if publication is None:
+        # An unpublished month, or a region with nothing published: neither exists for the public.
+        raise Http404(_("page not found"))
+    return publication
+
+
+def _line(line: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **line,
+        "month_rates": rates_of(line["month"]),
+        "year_rates": rates_of(line["year"]),
+    }
+
+
+def _trend_lines(trend: list[list[Any]]) -> list[dict[str, Any]]:
+    return [{"month": month, "counts": counts, "rates": rates_of(counts)} for month, counts in trend]
+
+
+def _page_context(publication: Publication) -> dict[str, Any]:
+    figures = publication.figures
+    published = set(
+        Publication.objects.filter(
+            month=publication.month, region__code__in=[r["code"] for r in figures["regions"]]
+        ).values_list("region__code", flat=True)
+    )
+    return {
+        "publication": publication,
+        "figures": figures,
+        "region": figures["region"],
+        "month": figures["month"],
+        "rate_labels": [str(label) for _key, label in RATES],
+        "whole": _line(figures["whole"]),
+        "trend": _trend_lines(figures["whole"]["trend"]),
+        "regions": [{**_line(r), "published": r["code"] in published} for r in figures["regions"]],
+        "tables": [
+            (table, _table_title(table), [_line(line) for line in figures[table]])
+            for table in KINDS
+            if figures["shows"].get(table)
+        ],
+        "corrections": list(publication.corrections.all()),
+        "months": published_months(publication.region),
+    }
+
+
+def _table_title(table: str) -> str:
+    return {
+        "institutions": _("Halls and centres"),
+        "departments": _("Departments"),
+        "items": _("Service items"),
+        "staff": _("Window staff (by staff number)"),
+    }[table]
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    return _cacheable(render(request, "disclosure/index.html", {"regions": published_regions()}))
+
+
+@require_GET
+def region_page(request: HttpRequest, code: str, month: str | None = None) -> HttpResponse:
+    publication = _publication(code, month)
+    return _cacheable(render(request, "disclosure/region.html", _page_context(publication)))
+
+
+@require_GET
+def object_page(request: HttpRequest, code: str, month: str, table: str, object_code: str) -> HttpResponse:
+    publication = _publication(code, month)
+    figures = publication.figures
+    if table not in KINDS or table == "staff" or not figures["shows"].get(table):
+        raise Http404(_("page not found"))
+    line = next((line for line in figures[table] if line["code"] == object_code), None)
+    if line is None:
+        raise Http404(_("page not found"))
+    context = {
+        "publication": publication,
+        "figures": figures,
+        "region": figures["region"],
+        "month": figures["month"],
+        "table": table,
+        "table_title": _table_title(table),
+        "object": _line(line),
+        "trend": _trend_lines(line["trend"]),
+        "ranked": table in ("institutions", "departments"),
+        "rate_labels": [str(label) for _key, label in RATES],
+    }
+    return _cacheable(render(request, "disclosure/object.html", context))
+
+
+def _rate_cells(counts: dict[str, int]) -> list[Any]:
+    rates = annex_a_rates(counts)
+    return [_percent(rates[key]) for key, _label in RATES]
+
+
+def _percent(rate: float | None) -> float | str:
+    return "" if rate is None else round(rate * 100, 2)
+
+
+def table_rows(figures: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """A published table as flat rows (open data): counts, and rates in percent ("" for no data)."""
+    rates = [key for key, _label in RATES]
+
+    def flat(base: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+        cells = _rate_cells(counts)
+        return {**base, **{n: counts[n] for n in COUNT_COLUMNS}, **dict(zip(rates, cells, strict=True))}
+
+    region = figures["region"]
+    if table == "summary":
+        return [
+            flat({"region": region["code"], "name": region["name"], "period": period}, figures["whole"][period])
+            for period in ("month", "year")
+        ]
+    if table == "trend":
+        return [flat({"region": region["code"], "month": month}, counts) for month, counts in figures["whole"]["trend"]]
+    lines = figures.get(table) or []
+    rows = []
+    for line in lines:
+        for period in ("month", "year"):
+            base = {"code": line["code"], "name": line.get("name", ""), "period": period}
+            if "rank" in line:
+                base["rank"] = line["rank"] if period == "month" and line["rank"] is not None else ""
+            if table == "staff":
+                base.pop("name")
+            rows.append(flat(base, line[period]))
+    return rows
+
+
+def _safe_cell(value: Any) -> Any:
+    # A spreadsheet would run a cell that starts like a formula.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@require_GET
+def download(request: HttpRequest, code: str, month: str, table: str, fmt: str) -> HttpResponse:
+    publication = _publication(code, month)
+    figures = publication.figures
+    if fmt not in ("csv", "json") or table not in TABLES or (table in KINDS and not figures["shows"].get(table)):
+        raise Http404(_("page not found"))
+    rows = table_rows(figures, table)
+    name = f"{figures['region']['code']}-{figures['month']}-{table}"
+    if fmt == "json":
+        body = {
+            "region": figures["region"],
+            "month": figures["month"],
+            "published_at": publication.published_at.isoformat(),
+            "corrections": [{"at": c.corrected_at.isoformat(), "note": c.note} for c in publication.corrections.all()],
+            "table": table,
+            "rows": rows,
+        }
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False, indent=1), content_type="application/json; charset=utf-8"
+        )
+    else:
+        out = io.StringIO()
+        columns = list(rows[0]) if rows else ["code"]
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        # With a byte-order mark, so that spreadsheet programs read the Chinese names as UTF-8.
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return _cacheable(response)
+
+
+@require_GET
+@public_limit()
+def receipt(request: HttpRequest) -> HttpResponse:
+    """Anyone with a receipt code sees that the rating is stored and counted, and that the chain
+    holding it verifies; guessing is bounded by the public pages' rate limit."""
+    code = (request.GET.get("code") or "").strip().upper()
+    context: dict[str, Any] = {"code": code}
+    status = 200
+    if code:
+        if not RECEIPT_FORMAT.fullmatch(code):
+            context["error"] = _("A receipt code is 12 letters and digits, written XXXX-XXXX-XXXX.")
+            status = 400
+        else:
+            found = receipt_check(code)
+            if found is None:
+                context["error"] = _("No rating has this receipt code. Check the code and try again.")
+                status = 404
+            context["found"] = found
+    response = render(request, "disclosure/receipt.html", context, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Console
+
+
+def _manager(request: HttpRequest) -> Actor:
+    actor = actor_for_user(request.user)
+    if actor is None or actor.region is None or not actor.has("manager"):
+        raise Http404(_("page not found"))
+    return actor
+
+
+def _past_months(count: int = 24) -> list[str]:
+    month = timezone.localdate().replace(day=1)
+    found = []
+    for _i in range(count):
+        month = (month - dt.timedelta(days=1)).replace(day=1)
+        found.append(f"{month:%Y-%m}")
+    return found
+
+
+@login_required
+def console_page(request: HttpRequest) -> HttpResponse:
+    """Managers choose per region what is published and publish (or correct) a month."""
+    actor = _manager(request)
+    assert actor.region is not None
+    regions = list(Region.objects.filter(within_region(actor.region, field="")).order_by("path"))
+    by_code = {r.code: r for r in regions}
+    chosen = by_code.get(request.POST.get("region") or request.GET.get("region") or "", actor.region)
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "settings":
+                disclosure_setting_update(
+                    actor=actor,
+                    region=chosen,
+                    show_institutions=bool(request.POST.get("show_institutions")),
+                    show_departments=bool(request.POST.get("show_departments")),
+                    show_items=bool(request.POST.get("show_items")),
+                    show_staff=bool(request.POST.get("show_staff")),
+                )
+            else:
+                month = month_of(request.POST.get("month") or "")
+                if month is None:
+                    raise DomainError("bad_month", _("month: choose a month, written YYYY-MM"), field="month")
+                publication_publish(actor=actor, region=chosen, month=month, note=request.POST.get("note") or "")
+            return redirect(f"{request.path}?region={chosen.code}")
+        except DomainError as exc:
+            error = error_labelled(exc, {"month": _("Month"), "note": _("Correction note")}).detail
+            status = exc.status if exc.status < 500 else 400
+    setting = setting_for(chosen)
+    publications = (
+        Publication.objects.filter(region__in=regions)
+        .select_related("region")
+        .prefetch_related("corrections")
+        .order_by("region__path", "-month")
+    )
+    context = {
+        "actor": actor,
+        "title": _("Public disclosure"),
+        "regions": regions,
+        "chosen": chosen,
+        "shows": shown_tables(setting),
+        "months": _past_months(),
+        "publications": publications,
+        "error": error,
+        "month_end": month_end,
+    }
+    return render(request, "disclosure/console.html", context, status=status)
