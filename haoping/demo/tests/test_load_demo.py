@@ -311,9 +311,7 @@ def test_output_gives_sms_invitations_that_rate_by_link_and_by_reply(loaded: dic
     from haoping.channels.models import Invitation
 
     assert Invitation.objects.exists()
-    shown = re.findall(
-        r"(http://\S+/s/(\w{8})/)\n\s+python manage.py sms_inbound --phone (\d+) --text", loaded["output"]
-    )
+    shown = re.findall(r"(http://\S+/s/(\w{8})/)\n\s+manage.py sms_inbound --phone (\d+) --text", loaded["output"])
     assert len(shown) == 2, loaded["output"]
     (_url, code, _phone), (_url2, code2, phone2) = shown
     res = Client().get(f"/s/{code}/")

@@ -120,7 +120,7 @@ class Command(BaseCommand):
             )
             for invitation in invitations:
                 self.stdout.write(f"  {invitation.item}：{invitation.url}")
-                self.stdout.write(f'    python manage.py sms_inbound --phone {invitation.phone} --text "5 办得很快"')
+                self.stdout.write(f'    manage.py sms_inbound --phone {invitation.phone} --text "5 办得很快"')
         revisit = services.demo_revisit_link()
         if revisit is not None:
             self.stdout.write(
