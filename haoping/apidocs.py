@@ -63,6 +63,13 @@ TAGS = {
         gettext_noop("Indicators"),
         gettext_noop("The six rates of GB/T 39735 Annex A, with the counts behind them."),
     ),
+    "exchange": (
+        gettext_noop("Exchange with lower-level systems"),
+        gettext_noop(
+            "Lower-level systems (a county's 好差评 system, a vendor's) send their services, evaluations and case "
+            "steps here in the national exchange format (汇聚)."
+        ),
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from haoping import accessibility
 from haoping.api import api
 from haoping.disclosure import views as disclosure_views
 from haoping.evaluations import views as evaluation_views
@@ -26,7 +27,10 @@ urlpatterns = [
     path("r/<str:token>/qr.png", evaluation_views.rate_qr, {"kind": "png"}, name="rate-qr-png"),
     path("r/<str:token>/done/<str:receipt>/", evaluation_views.rate_done, name="rate-done"),
     path("v/<str:token>/", console.revisit, name="revisit"),
+    path("text-size/", accessibility.text_size, name="text-size"),
     path("pad/", include("haoping.pads.urls")),
+    path("h/<str:code>/", pads.hall_page, name="hall-rate"),
+    path("h/<str:code>/qr.svg", pads.hall_qr, name="hall-qr"),
     path("", include("haoping.channels.urls")),
     path(
         "console/login/",

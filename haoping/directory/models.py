@@ -212,6 +212,16 @@ class Platform(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="platforms")
+    # R22: a self-service kiosk sends the applicant to the rating page with ?return=<url>; the page
+    # goes back only to an address listed here (haoping.directory.selectors.kiosk_return_check).
+    kiosk_return_urls = models.TextField(
+        _("kiosk return addresses"),
+        blank=True,
+        help_text=_(
+            "One address per line (http or https). The rating page returns to an address that starts "
+            "with one of these, on the same host, after the rating or 60 seconds without a touch."
+        ),
+    )
 
     class Meta:
         verbose_name = _("platform")

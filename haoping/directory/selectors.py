@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
-from haoping.directory.models import Region, RegionPolicy, path_within
+from haoping.directory.models import Platform, Region, RegionPolicy, path_within
+from haoping.errors import Invalid
 
 
 def region_contains(ancestor: Region, region: Region) -> bool:
@@ -101,3 +104,34 @@ def directory_workbook(data: dict[str, list[dict[str, Any]]]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _return_matches(url: str, allowed: str) -> bool:
+    """Same scheme, host and port, and a path under the allowed one (a whole path segment)."""
+    got, base = urlsplit(url), urlsplit(allowed.strip())
+    if base.scheme not in ("http", "https") or not base.netloc:
+        return False
+    if (got.scheme, got.netloc.lower()) != (base.scheme, base.netloc.lower()):
+        return False
+    prefix = base.path or "/"
+    path = got.path or "/"
+    return path == prefix or path.startswith(prefix if prefix.endswith("/") else prefix + "/")
+
+
+def kiosk_return_check(*, url: str, region: Region) -> str:
+    """R22: the kiosk home a rating page may return to: an address listed by a self-service kiosk
+    platform of the service's region or a region above it. Anything else is refused (400 naming
+    `return`), so that a rating link can never send anyone to an address nobody listed."""
+    if len(url) > 2000 or any(ord(ch) < 0x21 for ch in url) or "\\" in url:
+        raise Invalid("invalid", _("return: not a valid address"), field="return", status=400)
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    kiosks = Platform.objects.filter(kind=Platform.Kind.KIOSK, region__code__in=codes).exclude(kiosk_return_urls="")
+    for listed in kiosks.values_list("kiosk_return_urls", flat=True):
+        if any(_return_matches(url, line) for line in listed.splitlines() if line.strip()):
+            return url
+    raise Invalid(
+        "return_not_allowed",
+        _("return: this address is not on any self-service kiosk's list of return addresses"),
+        field="return",
+        status=400,
+    )

@@ -43,6 +43,9 @@ class Publication(models.Model):
     figures = models.JSONField(_("published figures"))
     published_at = models.DateTimeField(_("published at"))
     published_by_label = models.CharField(_("published by"), max_length=150)
+    # 1 when first published, one more each time it is published again: rendered pages are cached
+    # under it, so a correction shows at once and nothing else ever changes them.
+    revision = models.PositiveIntegerField(_("revision"), default=1)
 
     class Meta:
         verbose_name = _("publication")

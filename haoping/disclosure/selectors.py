@@ -19,8 +19,9 @@ from haoping.rectification.models import BadReviewCase
 
 
 def publication_find(*, region_code: str, month: dt.date | None) -> Publication | None:
-    """A region's published month (its latest when `month` is None), in one query."""
-    rows = Publication.objects.select_related("region").filter(region__code=region_code)
+    """A region's published month (its latest when `month` is None), in one query; its figures
+    are read when first used (a page already rendered for its revision needs none of them)."""
+    rows = Publication.objects.select_related("region").defer("figures").filter(region__code=region_code)
     if month is not None:
         return rows.filter(month=month).first()
     return rows.order_by("-month").first()

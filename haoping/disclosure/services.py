@@ -241,5 +241,6 @@ def publication_publish(
         replaced_figures=existing.figures,
     )
     existing.figures = figures
-    existing.save(update_fields=["figures"])
+    existing.revision += 1
+    existing.save(update_fields=["figures", "revision"])
     return existing

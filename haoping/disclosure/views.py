@@ -11,9 +11,11 @@ import datetime as dt
 import io
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -47,6 +49,7 @@ from haoping.throttle import public_limit
 RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 # Published months change only when republished: shared caches may keep a page a few minutes.
 PUBLIC_MAX_AGE = 300
+RENDERED_TTL = 24 * 3600
 TABLES = ("summary", "trend", "regions", *KINDS)
 COUNT_COLUMNS = (*COUNTS, "valid_bad")
 
@@ -54,6 +57,25 @@ COUNT_COLUMNS = (*COUNTS, "valid_bad")
 def _cacheable(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
     return response
+
+
+def _rendered(key: str, build: Callable[[], HttpResponse]) -> HttpResponse:
+    """A published page as rendered once for its publication's revision: a city's page has hundreds
+    of rows, and its figures change only when republished (bench/README.md, "Public pages")."""
+    cached = cache.get(key)
+    if cached is None:
+        response = build()
+        cache.set(key, (response.content, response["Content-Type"], response.get("Content-Disposition")), RENDERED_TTL)
+    else:
+        content, content_type, disposition = cached
+        response = HttpResponse(content, content_type=content_type)
+        if disposition:
+            response["Content-Disposition"] = disposition
+    return _cacheable(response)
+
+
+def _key(publication: Publication, request: HttpRequest, *extra: object) -> str:
+    return ":".join(["gongkai", str(publication.pk), str(publication.revision), request.path, *map(str, extra)])
 
 
 def _publication(code: str, month_text: str | None) -> Publication:
@@ -81,13 +103,14 @@ def _trend_lines(trend: list[list[Any]]) -> list[dict[str, Any]]:
     return [{"month": month, "counts": counts, "rates": rates_of(counts)} for month, counts in trend]
 
 
-def _page_context(publication: Publication) -> dict[str, Any]:
+def _published_below(publication: Publication) -> set[str]:
+    """The regions below whose same month is published too (their lines link to them)."""
+    below = Publication.objects.filter(month=publication.month, region__parent_id=publication.region_id)
+    return set(below.values_list("region__code", flat=True))
+
+
+def _page_context(publication: Publication, published: set[str], months: list[dt.date]) -> dict[str, Any]:
     figures = publication.figures
-    published = set(
-        Publication.objects.filter(
-            month=publication.month, region__code__in=[r["code"] for r in figures["regions"]]
-        ).values_list("region__code", flat=True)
-    )
     return {
         "publication": publication,
         "figures": figures,
@@ -103,7 +126,7 @@ def _page_context(publication: Publication) -> dict[str, Any]:
             if figures["shows"].get(table)
         ],
         "corrections": list(publication.corrections.all()),
-        "months": published_months(publication.region),
+        "months": months,
     }
 
 
@@ -124,31 +147,40 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def region_page(request: HttpRequest, code: str, month: str | None = None) -> HttpResponse:
     publication = _publication(code, month)
-    return _cacheable(render(request, "disclosure/region.html", _page_context(publication)))
+    below = _published_below(publication)
+    months = published_months(publication.region)
+    return _rendered(
+        _key(publication, request, ",".join(sorted(below)), ",".join(f"{m:%Y%m}" for m in months)),
+        lambda: render(request, "disclosure/region.html", _page_context(publication, below, months)),
+    )
 
 
 @require_GET
 def object_page(request: HttpRequest, code: str, month: str, table: str, object_code: str) -> HttpResponse:
     publication = _publication(code, month)
-    figures = publication.figures
-    if table not in KINDS or table == "staff" or not figures["shows"].get(table):
+    if table not in KINDS or table == "staff":
         raise Http404(_("page not found"))
-    line = next((line for line in figures[table] if line["code"] == object_code), None)
-    if line is None:
-        raise Http404(_("page not found"))
-    context = {
-        "publication": publication,
-        "figures": figures,
-        "region": figures["region"],
-        "month": figures["month"],
-        "table": table,
-        "table_title": _table_title(table),
-        "object": _line(line),
-        "trend": _trend_lines(line["trend"]),
-        "ranked": table in ("institutions", "departments"),
-        "rate_labels": [str(label) for _key, label in RATES],
-    }
-    return _cacheable(render(request, "disclosure/object.html", context))
+
+    def build() -> HttpResponse:
+        figures = publication.figures
+        line = next((line for line in figures[table] if line["code"] == object_code), None)
+        if not figures["shows"].get(table) or line is None:
+            raise Http404(_("page not found"))
+        context = {
+            "publication": publication,
+            "figures": figures,
+            "region": figures["region"],
+            "month": figures["month"],
+            "table": table,
+            "table_title": _table_title(table),
+            "object": _line(line),
+            "trend": _trend_lines(line["trend"]),
+            "ranked": table in ("institutions", "departments"),
+            "rate_labels": [str(label) for _key, label in RATES],
+        }
+        return render(request, "disclosure/object.html", context)
+
+    return _rendered(_key(publication, request), build)
 
 
 def _rate_cells(counts: dict[str, int]) -> list[Any]:
@@ -199,8 +231,14 @@ def _safe_cell(value: Any) -> Any:
 @require_GET
 def download(request: HttpRequest, code: str, month: str, table: str, fmt: str) -> HttpResponse:
     publication = _publication(code, month)
+    if fmt not in ("csv", "json") or table not in TABLES:
+        raise Http404(_("page not found"))
+    return _rendered(_key(publication, request), lambda: _download(publication, table, fmt))
+
+
+def _download(publication: Publication, table: str, fmt: str) -> HttpResponse:
     figures = publication.figures
-    if fmt not in ("csv", "json") or table not in TABLES or (table in KINDS and not figures["shows"].get(table)):
+    if table in KINDS and not figures["shows"].get(table):
         raise Http404(_("page not found"))
     rows = table_rows(figures, table)
     name = f"{figures['region']['code']}-{figures['month']}-{table}"
@@ -226,7 +264,7 @@ def download(request: HttpRequest, code: str, month: str, table: str, fmt: str) 
         # With a byte-order mark, so that spreadsheet programs read the Chinese names as UTF-8.
         response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
-    return _cacheable(response)
+    return response
 
 
 @require_GET

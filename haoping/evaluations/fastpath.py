@@ -339,6 +339,7 @@ def _rows(batch: list[Pending], st: Statements) -> list[Row]:
                     client_ref=p.client_ref,
                     overall=False,
                     blocked=not rules.counted(who),
+                    origin="",  # rated here, not taken from a lower system
                     # Sent as the column holds it: encrypted, as the ORM would write it.
                     comment_sealed=SEALED.get_prep_value(p.comment_sealed),
                     suggestion_sealed=SEALED.get_prep_value(p.suggestion_sealed),

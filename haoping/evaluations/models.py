@@ -105,6 +105,9 @@ class Evaluation(models.Model):
         related_name="superseded_by",
         db_index=False,
     )
+    # R21: taken from a lower-level system (haoping.exchange.intake), named here; blank: rated here.
+    # `source` keeps how it was rated there (active or default), which Annex A counts.
+    origin = models.CharField(_("imported from"), max_length=100, blank=True)
     # Keyed SM3 over the row's content; the chain seals it (haoping.evaluations.chain).
     row_mac = models.CharField(max_length=64, editable=False)
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -269,3 +270,17 @@ def counted(who: Party) -> bool:
 def opens_case(level: int, who: Party) -> bool:
     """R12 with R1, R15: a bad rating opens a case, unless its evaluator is in the registry."""
     return is_bad(level) and counted(who)
+
+
+def hall_rating_evaluator(*, phone_digest: str, pad_id: int | None, at: dt.datetime) -> tuple[str, dt.date]:
+    """R11: a center's overall management is rated at most once a day per evaluator (services, once
+    per service: R4). The evaluator is the keyed digest of a mobile number confirmed by an SMS code;
+    a rating given without one at a window pad counts as that pad's for the minute, so the people
+    queueing at one window may each rate the hall, one a minute. Returns the evaluator's key and the
+    day (China time) the limit counts on; a rating with neither is refused."""
+    local = timezone.localtime(at)
+    if phone_digest:
+        return f"phone:{phone_digest}", local.date()
+    if pad_id is not None:
+        return f"pad:{pad_id}:{local:%H%M}", local.date()
+    raise Invalid("phone_required", _("phone: confirm your mobile number with the code sent to it"), field="phone")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from urllib.parse import urlencode
 
 import segno
 from django import forms
@@ -17,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.exceptions import Ratelimited
 
+from haoping.directory.selectors import kiosk_return_check
 from haoping.errors import Busy, DomainError, Forbidden, Invalid, NotFound
 from haoping.evaluations import rules
 from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
@@ -102,12 +104,21 @@ class RatingForm(forms.Form):
         return [self[f"q_{key}"] for key in QUESTION_LABELS]
 
 
-def _channel(request: HttpRequest) -> str:
+def _channel(request: HttpRequest, kiosk_return: str = "") -> str:
     # A link printed in a QR code carries ?via=qr; a link opened on a computer may say ?via=pc; an
-    # SMS invitation's short link (haoping.channels) leads here with ?via=sms.
+    # SMS invitation's short link (haoping.channels) leads here with ?via=sms; a self-service kiosk
+    # sends the applicant here with the address of its home (?return=, R22).
+    if kiosk_return:
+        return Evaluation.Channel.KIOSK
     via = request.GET.get("via") or request.POST.get("via")
     channels = {"qr": Evaluation.Channel.QRCODE, "pc": Evaluation.Channel.PC, "sms": Evaluation.Channel.SMS}
     return channels.get(via or "", Evaluation.Channel.MOBILE)
+
+
+def _kiosk_return(request: HttpRequest, slot: RatingSlot) -> str:
+    """The kiosk home to go back to (?return=), checked against the kiosks' lists; '' for none."""
+    back = request.GET.get("return") or request.POST.get("return") or ""
+    return kiosk_return_check(url=back, region=slot.region) if back else ""
 
 
 def _problem(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -163,6 +174,9 @@ STATE_MESSAGES = {
     ),
 }
 STATE_STATUS = {SlotState.RATED: 409, SlotState.CLOSED: 410, SlotState.NOT_READY: 409}
+# R22: a kiosk's receipt page goes back to the kiosk's home this long after it is shown (seconds);
+# any of its pages does after a minute without a touch (static/public/kiosk.js).
+KIOSK_RETURN_AFTER_RATING = 10
 RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 
 
@@ -221,8 +235,13 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         slot = slot_for_token(token)
     except (NotFound, Forbidden) as exc:
         return _problem(request, exc)
+    try:
+        kiosk_return = _kiosk_return(request, slot)
+    except Invalid as exc:
+        return _problem(request, exc)
     context = _service_context(slot)
     context["via"] = request.GET.get("via", "")
+    context["kiosk_return"] = kiosk_return
     state = slot_state(slot)
     if state != SlotState.OPEN:
         status = 200 if request.method != "POST" else STATE_STATUS[state]
@@ -242,7 +261,7 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             client=None,
             token=token,
             level=form.cleaned_data["level"],
-            channel=_channel(request),
+            channel=_channel(request, kiosk_return),
             rated_by=form.cleaned_data.get("rated_by") or Evaluation.RatedBy.APPLICANT,
             answers=form.answers(),
             reasons=form.cleaned_data["reasons"],
@@ -260,7 +279,10 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
             return _state_page(request, SlotState.CLOSED, context, 410)
         form.add_error(None, exc.detail)
         return _rate_form_page(request, token, context, form)
-    return redirect("rate-done", token=token, receipt=submission.receipt)
+    done = redirect("rate-done", token=token, receipt=submission.receipt)
+    if kiosk_return:
+        done["Location"] += "?" + urlencode({"return": kiosk_return})
+    return done
 
 
 @public_limit()
@@ -271,11 +293,16 @@ def rate_done(request: HttpRequest, token: str, receipt: str) -> HttpResponse:
         slot = slot_for_token(token)
     except (NotFound, Forbidden) as exc:
         return _problem(request, exc)
+    try:
+        kiosk_return = _kiosk_return(request, slot)
+    except Invalid as exc:
+        return _problem(request, exc)
     rows = submission_for_receipt(slot=slot, receipt=receipt) if RECEIPT_FORMAT.fullmatch(receipt) else []
     if not rows:
         return _problem(request, NotFound("not_found", str(_("No rating with this receipt."))))
     context = _service_context(slot)
-    context.update(receipt=receipt, evaluation=rows[0], rows=rows)
+    context.update(receipt=receipt, evaluation=rows[0], rows=rows, kiosk_return=kiosk_return)
+    context["kiosk_return_seconds"] = KIOSK_RETURN_AFTER_RATING
     return render(request, "evaluations/receipt.html", context)
 
 

@@ -7,9 +7,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from haoping.accounts.models import ApiClient
 from haoping.directory.models import Region
+from haoping.evaluations.models import Evaluation
 from haoping.fields import EncryptedTextField
-from haoping.records.models import ServiceRecord
+from haoping.records.models import RatingSlot, ServiceRecord
 
 # The national interface takes at most this many rows per call (field notes §1a: 10 pages × 100).
 MAX_BATCH = 100
@@ -81,6 +83,15 @@ class Endpoint(models.Model):
     sign_public_key = models.CharField(_("our SM2 public key"), max_length=130)
     # The platform's SM2 public key: with it, the rows travel encrypted.
     platform_public_key = models.CharField(_("platform SM2 public key"), max_length=130, blank=True)
+    # An upper 好差评 system takes rows from a key it issued (its lower-system registry); the
+    # national gateway knows only appMark and the signature: blank, no key is sent.
+    api_key = EncryptedTextField(
+        _("API key at the upper platform"),
+        blank=True,
+        help_text=_(
+            "Only for an upper 好差评 system, which issues a key to each lower system; blank for the national gateway."
+        ),
+    )
     batch_size = models.PositiveSmallIntegerField(
         _("rows per call"), default=MAX_BATCH, validators=[MinValueValidator(1), MaxValueValidator(MAX_BATCH)]
     )
@@ -236,3 +247,87 @@ class ExchangeMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.last_id}"
+
+
+class LowerSystem(models.Model):
+    """A lower-level system whose rows come in here (汇聚, R21): a county's own 好差评 system or a
+    vendor's. Its API key is bound to its region; its code table reads its codes back into ours."""
+
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    # The key it calls with; the key's region bounds the rows it may send, like any key's.
+    api_client = models.OneToOneField(
+        ApiClient, verbose_name=_("API key"), on_delete=models.PROTECT, related_name="lower_system"
+    )
+    code_table = models.ForeignKey(CodeTable, verbose_name=_("code table"), on_delete=models.PROTECT)
+    active = models.BooleanField(_("taking rows"), default=True)
+    app_mark = models.CharField(_("appMark"), max_length=100, blank=True)
+    app_word = EncryptedTextField(_("appWord"), blank=True)
+    # Set: every call must come in the envelope, signed with the key's pair (time + appMark + appWord).
+    sign_public_key = models.CharField(
+        _("its SM2 public key"),
+        max_length=130,
+        blank=True,
+        help_text=_("Set: every call must come in the signed envelope; blank: rows may come bare or unsigned."),
+    )
+    # Ours, for rows it sends SM2-encrypted to the public key we gave it.
+    decrypt_private_key = EncryptedTextField(_("our SM2 private key for its encrypted rows"), blank=True)
+    # The key of its evaluation chain: its checkpoint rows are checked with it (none taken without).
+    chain_public_key = models.CharField(_("its chain's SM2 public key"), max_length=130, blank=True)
+
+    class Meta:
+        verbose_name = _("lower-level system")
+        verbose_name_plural = _("lower-level systems")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.region_id and self.api_client_id and self.api_client.region_id != self.region_id:
+            raise ValidationError({"api_client": _("the key must belong to the system's region")})
+
+
+class IncomingRow(models.Model):
+    """One row a lower system sent, once per natural key: what became of it, and the row itself
+    (encrypted), so that a row refused here is never lost and a retried batch is never counted twice."""
+
+    class Kind(models.TextChoices):
+        SERVICE = "service", _("service")
+        EVALUATION = "evaluation", _("evaluation")
+        CASE_STEP = "case_step", _("case step")
+        CHECKPOINT = "checkpoint", _("chain checkpoint")
+        UNKNOWN = "unknown", _("not a row of the format")
+
+    class Status(models.TextChoices):
+        STORED = "stored", _("stored")
+        REFUSED = "refused", _("refused")
+
+    system = models.ForeignKey(LowerSystem, verbose_name=_("lower-level system"), on_delete=models.PROTECT)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    natural_key = models.CharField(_("key"), max_length=160)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices)
+    # The answer given for it: 201 stored, 200 the same row again, 409 a conflict, 422 invalid.
+    answer = models.PositiveSmallIntegerField(_("answer"))
+    field = models.CharField(_("field"), max_length=40, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    payload = EncryptedTextField(_("row as received"))
+    # SM3 of the row as canonical JSON: the same row again is a replay, another under its key is not.
+    digest = models.CharField(max_length=64)
+    record = models.ForeignKey(ServiceRecord, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    slot = models.ForeignKey(RatingSlot, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    received_at = models.DateTimeField(_("first received at"))
+    updated_at = models.DateTimeField(_("last received at"))
+    times = models.PositiveIntegerField(_("times received"), default=1)
+
+    class Meta:
+        verbose_name = _("incoming row")
+        verbose_name_plural = _("incoming rows")
+        constraints = [
+            models.UniqueConstraint(fields=["system", "natural_key"], name="incoming_row_once_per_key"),
+        ]
+        indexes = [models.Index(fields=["system", "status", "updated_at"], name="incoming_row_state")]
+
+    def __str__(self) -> str:
+        return self.natural_key

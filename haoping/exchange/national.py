@@ -511,3 +511,59 @@ def parse_checkpoint_row(row: Mapping[str, Any], *, public_key: str) -> ParsedCh
     return ParsedCheckpoint(
         number=number, entry=dict(entry), area_codes=dict(codes), data_source=_text(row, "dataSource", max_length=10)
     )
+
+
+@dataclass(frozen=True)
+class ParsedCaseStep:
+    project_no: str
+    assess_number: int
+    service_number: int
+    step: str  # one of CASE_STEPS
+    at: dt.datetime
+    invalid_type: str
+    satisfied: bool | None
+    data_source: str
+
+
+INVALID_TYPES = ("mistaken", "malicious", "appeal")
+
+
+def parse_case_step_row(row: Mapping[str, Any]) -> ParsedCaseStep:
+    """A case-step row (docs/exchange.md) as our facts; RowError names the first field that does not fit."""
+    if not isinstance(row, Mapping):
+        raise RowError("row", _("must be an object"))
+    step = _text(row, "handleStep", max_length=20)
+    if step not in CASE_STEPS:
+        raise RowError("handleStep", _("unknown step %(step)s") % {"step": step})
+    invalid_type = _text(row, "invalidType", required=step == "invalidated", max_length=20)
+    if step == "invalidated" and invalid_type not in INVALID_TYPES:
+        raise RowError("invalidType", _("mistaken, malicious or appeal"))
+    result = _text(row, "revisitResult", required=step == "revisited", max_length=1)
+    if step == "revisited" and result not in {"0", "1"}:
+        raise RowError("revisitResult", _("1 satisfied or 0 not satisfied"))
+    return ParsedCaseStep(
+        project_no=_text(row, "projectNo", max_length=80),
+        assess_number=_number(row, "assessNumber", MAX_SERVICE_NUMBER),
+        service_number=_number(row, "serviceNumber", MAX_SERVICE_NUMBER),
+        step=step,
+        at=parse_time(_text(row, "handleTime"), "handleTime"),
+        invalid_type=invalid_type if step == "invalidated" else "",
+        satisfied=(result == "1") if step == "revisited" else None,
+        data_source=_text(row, "dataSource", required=False, max_length=10),
+    )
+
+
+def row_kind(row: Any) -> str:
+    """Which row of the format `row` is, by its fields alone (one call may mix them, as the upload
+    sends them): "checkpoint", "case_step", "evaluation", "service", or "" for none of them."""
+    if not isinstance(row, Mapping):
+        return ""
+    if ROW_KIND in row:
+        return "checkpoint" if is_checkpoint_row(row) else ""
+    if "handleStep" in row:
+        return "case_step"
+    if "assessNumber" in row:
+        return "evaluation"
+    if "serviceNumber" in row and "proStatus" in row:
+        return "service"
+    return ""

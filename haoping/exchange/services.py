@@ -432,6 +432,7 @@ def credentials(endpoint: Endpoint) -> transport.Credentials:
         public_key=endpoint.sign_public_key,
         platform_public_key=endpoint.platform_public_key,
         tenancy_id=endpoint.tenancy_id,
+        api_key=endpoint.api_key,
     )
 
 

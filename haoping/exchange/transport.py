@@ -29,6 +29,7 @@ class Credentials:
     public_key: str
     platform_public_key: str = ""  # set: the rows travel SM2-encrypted
     tenancy_id: str = ""
+    api_key: str = ""  # set: sent as a bearer key (an upper 好差评 system's intake)
 
 
 def sign_input(time_text: str, app_mark: str, app_word: str) -> bytes:
@@ -114,6 +115,8 @@ def post(creds: Credentials, payload: dict[str, Any]) -> tuple[int, bytes]:
     headers = {"Content-Type": "application/json; charset=utf-8"}
     if creds.tenancy_id:
         headers["C-Tenancy-Id"] = creds.tenancy_id
+    if creds.api_key:
+        headers["Authorization"] = f"Bearer {creds.api_key}"
     request = urllib.request.Request(
         creds.url, data=json.dumps(payload, ensure_ascii=False).encode(), headers=headers, method="POST"
     )

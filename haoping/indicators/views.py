@@ -49,6 +49,7 @@ from haoping.indicators.selectors import (
     staff_comments,
 )
 from haoping.lib.numbers import whole_number
+from haoping.pads.selectors import hall_summary
 from haoping.rectification.selectors import cases_visible, overdue_q
 
 
@@ -246,6 +247,8 @@ def institution(request: HttpRequest, code: str) -> HttpResponse:
         ),
         "staff": _table(read(kind="staff", object_ids=list(staff)), staff, functools.partial(_staff_link, f"?{query}")),
         "title": hall.name,
+        # R11: the hall as a whole (中心总体), its own object, never part of the figures above.
+        "hall_overall": hall_summary(institution=hall, first=first, last=last),
     }
     return render(request, "indicators/institution.html", context)
 

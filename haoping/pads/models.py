@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Institution, Region, Staff, Window
+from haoping.evaluations.rules import LEVEL_LABELS
 from haoping.fields import EncryptedTextField
 from haoping.records.models import RatingSlot
 
@@ -70,7 +71,7 @@ class HallRating(models.Model):
     institution = models.ForeignKey(
         Institution, verbose_name=_("institution"), on_delete=models.PROTECT, related_name="hall_ratings"
     )
-    level = models.PositiveSmallIntegerField(_("level"))
+    level = models.PositiveSmallIntegerField(_("level"), choices=sorted(LEVEL_LABELS.items(), reverse=True))
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     comment = models.TextField(_("comment"), blank=True)
     comment_sealed = EncryptedTextField(_("comment as written (encrypted)"), blank=True, editable=False)
@@ -96,3 +97,22 @@ class HallRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution_id} {self.day} {self.level}"
+
+
+class HallCode(models.Model):
+    """A code sent by SMS to confirm a mobile number before it rates a hall (R11). Only keyed
+    digests are kept: of the number, and of the code with the number."""
+
+    phone_digest = models.CharField(max_length=64, db_index=True, editable=False)
+    code_digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("sent at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hall rating code")
+        verbose_name_plural = _("hall rating codes")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from haoping.accounts.access import Actor, within_region
-from haoping.directory.models import Staff, Window
+from haoping.directory.models import Institution, Staff, Window
 from haoping.evaluations.models import Evaluation
-from haoping.pads.models import Pad, StaffPhoto
+from haoping.pads.models import HallRating, Pad, StaffPhoto
 from haoping.records.models import RatingSlot, Visit
 
 COOKIE = "haoping_pad"
@@ -129,4 +130,36 @@ def windows_visible(*, actor: Actor) -> QuerySet[Window]:
         Window.objects.filter(within_region(actor.region, "institution__region"))
         .select_related("institution")
         .order_by("institution__code", "code")
+    )
+
+
+@dataclass(frozen=True)
+class HallSummary:
+    """R11: a hall's overall ratings over a period (中心总体), counted apart from its services'."""
+
+    total: int
+    by_level: dict[int, int]
+    good: int
+    bad: int
+
+    @property
+    def good_rate(self) -> float | None:
+        # A zero denominator is "no data", never 0 % or 100 %.
+        return self.good / self.total if self.total else None
+
+
+def hall_summary(*, institution: Institution, first: dt.date, last: dt.date) -> HallSummary:
+    rows = (
+        HallRating.objects.filter(institution=institution, day__gte=first, day__lte=last)
+        .values("level")
+        .annotate(n=Count("id"))
+    )
+    by_level = {level: 0 for level in (5, 4, 3, 2, 1)}
+    for row in rows:
+        by_level[row["level"]] = row["n"]
+    return HallSummary(
+        total=sum(by_level.values()),
+        by_level=by_level,
+        good=by_level[5] + by_level[4],
+        bad=by_level[2] + by_level[1],
     )

@@ -4,23 +4,33 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import secrets
+import unicodedata
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, manages
-from haoping.directory.models import Staff, Window
+from haoping.directory.models import Institution, Staff, Window
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
-from haoping.evaluations.services import RECEIPT_ALPHABET, Submission, evaluation_submit
-from haoping.fields import lookup_digest
-from haoping.pads.models import Pad, StaffPhoto
+from haoping.evaluations.services import RECEIPT_ALPHABET, Submission, content_check, evaluation_submit, new_receipt
+from haoping.fields import lookup_digest, seal_free_text
+from haoping.lib.gm import constant_time_equal
+from haoping.pads.models import HallCode, HallRating, Pad, StaffPhoto
 from haoping.pads.push import pad_windows_forget, slot_window_id
 from haoping.records.links import token_for
-from haoping.records.models import RatingSlot
+from haoping.records.models import Applicant, RatingSlot
+from haoping.records.services import phone_tail_digest
+from haoping.rectification.messaging import message_send
+from haoping.rectification.models import Message
+from haoping.rectification.sms import SmsTemplate, sms_signature
 
 # A device code is shown once and redeemed within this time: 8 symbols of 32 (40 bits).
 CODE_LENGTH = 8
@@ -169,3 +179,139 @@ def staff_photo_set(*, actor: Actor, staff: Staff, data: bytes, now: dt.datetime
         defaults={"image": jpeg, "uploaded_at": now or timezone.now(), "uploaded_by_label": actor.label[:150]},
     )
     return photo
+
+
+# ---------------------------------------------------------------------------------------------
+# R11: the hall as a whole (中心总体), rated from the pad's idle screen or the hall's QR code.
+
+HALL_CODE_TTL = dt.timedelta(minutes=5)
+HALL_CODE_RESEND = dt.timedelta(seconds=60)
+HALL_CODE_ATTEMPTS = 5
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+HALL_CODE = SmsTemplate(
+    code="hall_code",
+    label=gettext_lazy("code to rate the service hall"),
+    text=gettext_lazy(
+        "Your code to rate the service hall is %(code)s, valid for 5 minutes. "
+        "Ignore this text if you did not ask for it."
+    ),
+    limits={"code": 6},
+    choices={},
+)
+
+
+def mobile_normalise(phone: str) -> str:
+    """A mainland mobile number as typed (spaces, dashes, +86 or 0086, full-width digits) → 11 digits."""
+    digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in phone if not ch.isspace())
+    digits = digits.replace("-", "").replace("－", "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    if not MOBILE.fullmatch(digits):
+        raise Invalid("invalid", _("phone: enter an 11-digit mobile number"), field="phone")
+    return digits
+
+
+def _hall_code_digest(phone_digest: str, code: str) -> str:
+    return lookup_digest("hall-code", f"{phone_digest}:{code}")
+
+
+def hall_code_send(*, institution: Institution, phone: str, now: dt.datetime | None = None) -> HallCode:
+    """Send a 6-digit code to a mobile number that wants to rate the hall (R11), at most one a minute."""
+    now = now or timezone.now()
+    number = mobile_normalise(phone)
+    digest = lookup_digest("phone", number)
+    if HallCode.objects.filter(phone_digest=digest, created_at__gt=now - HALL_CODE_RESEND).exists():
+        raise Conflict(
+            "too_soon", _("phone: a code was sent to this number less than a minute ago; please wait"), status=429
+        )
+    code = f"{secrets.randbelow(10**6):06d}"
+    with transaction.atomic():
+        row = HallCode.objects.create(
+            phone_digest=digest,
+            code_digest=_hall_code_digest(digest, code),
+            created_at=now,
+            expires_at=now + HALL_CODE_TTL,
+        )
+        # The outbox sends to an evaluator: the one with this number, or a new one holding only it.
+        evaluator = Applicant.objects.filter(phone_digest=digest).order_by("-pk").first()
+        if evaluator is None:
+            evaluator = Applicant.objects.create(
+                kind=Applicant.Kind.PERSON,
+                phone=number,
+                phone_digest=digest,
+                phone_tail_digest=phone_tail_digest(number),
+            )
+        message_send(
+            at=now,
+            kind=Message.Kind.INVITATION,
+            to_evaluator=evaluator,
+            text=HALL_CODE.render(signature=sms_signature(institution.region), code=code),
+            template=HALL_CODE.code,
+            params={"code": code},
+        )
+    return row
+
+
+def _hall_code_redeem(*, phone: str, code: str, now: dt.datetime) -> str:
+    """The keyed digest of a number whose code is right; each wrong try counts, five end the code."""
+    digest = lookup_digest("phone", mobile_normalise(phone))
+    row = (
+        HallCode.objects.filter(phone_digest=digest, used_at__isnull=True, expires_at__gt=now)
+        .order_by("-created_at")
+        .first()
+    )
+    wrong = Invalid("invalid", _("code: the code is wrong or has expired; ask for a new one"), field="code")
+    if row is None or row.attempts >= HALL_CODE_ATTEMPTS:
+        raise wrong
+    if not constant_time_equal(_hall_code_digest(digest, code.strip()).encode(), row.code_digest.encode()):
+        HallCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
+        raise wrong
+    if HallCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=now) != 1:
+        raise wrong
+    return digest
+
+
+def hall_rate(
+    *,
+    institution: Institution,
+    level: Any,
+    reasons: list[str],
+    comment: str = "",
+    pad: Pad | None = None,
+    phone: str = "",
+    code: str = "",
+    now: dt.datetime | None = None,
+) -> HallRating:
+    """R11: a rating of the hall's overall management, at most once a day per evaluator
+    (`rules.hall_rating_evaluator`); kept apart from every service rating."""
+    now = now or timezone.now()
+    channel = HallRating.Channel.PAD if pad is not None else HallRating.Channel.QRCODE
+    comment = comment.strip()
+    # R1, R8: the same checks as a service rating's content.
+    content_check(level=level, channel=channel, rated_by="applicant", answers={}, reasons=reasons, comment=comment)
+    if pad is not None and pad.window.institution_id != institution.pk:
+        raise NotFound("not_found", _("this pad is not in this hall"))
+    phone_digest = _hall_code_redeem(phone=phone, code=code, now=now) if (phone or code or pad is None) else ""
+    key, day = rules.hall_rating_evaluator(phone_digest=phone_digest, pad_id=pad.pk if pad else None, at=now)
+    masked, sealed = seal_free_text(comment)
+    try:
+        with transaction.atomic():
+            return HallRating.objects.create(
+                region=institution.region,
+                institution=institution,
+                level=level,
+                reasons=reasons,
+                comment=masked,
+                comment_sealed=sealed,
+                channel=channel,
+                pad=pad,
+                evaluator_key=key,
+                day=day,
+                rated_at=now,
+                receipt=new_receipt(),
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "already_rated_today", _("this hall has been rated by you today; you may rate it again tomorrow")
+        ) from exc

@@ -11,5 +11,6 @@ urlpatterns = [
     path("dismiss/", views.pad_dismiss_view, name="pad-dismiss"),
     path("state/", views.pad_state, name="pad-state"),
     path("events/", views.pad_events, name="pad-events"),
+    path("hall/", views.pad_hall, name="pad-hall"),
     path("staff/<str:staff_no>/photo.jpg", views.staff_photo, name="pad-staff-photo"),
 ]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
+import segno
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -15,15 +18,21 @@ from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.exceptions import Ratelimited
 
 from haoping.accounts.access import actor_for_user, manages
-from haoping.directory.models import Staff
-from haoping.errors import Busy, DomainError, error_labelled
+from haoping.directory.models import Institution, Staff
+from haoping.errors import Busy, DomainError, Forbidden, error_labelled
 from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS
 from haoping.evaluations.selectors import submission_for_receipt
+from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
+from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.pads.models import Pad, StaffPhoto
 from haoping.pads.push import hub
 from haoping.pads.selectors import (
@@ -37,7 +46,16 @@ from haoping.pads.selectors import (
     staff_on_duty,
     windows_visible,
 )
-from haoping.pads.services import pad_bind, pad_dismiss, pad_rate, pad_register, pad_revoke, staff_photo_set
+from haoping.pads.services import (
+    hall_code_send,
+    hall_rate,
+    pad_bind,
+    pad_dismiss,
+    pad_rate,
+    pad_register,
+    pad_revoke,
+    staff_photo_set,
+)
 from haoping.records.models import RatingSlot
 from haoping.throttle import public_limit
 
@@ -52,7 +70,13 @@ RETRY_MS = 1000
 THANKS_SECONDS = 8
 COOKIE_AGE = 5 * 365 * 24 * 3600
 LEVELS = (5, 4, 3, 2, 1)
-FIELD_LABELS = {"reasons": _("reasons"), "code": _("device code"), "photo": _("photo")}
+FIELD_LABELS = {
+    "reasons": gettext_lazy("reasons"),
+    "photo": gettext_lazy("photo"),
+    "phone": gettext_lazy("mobile number"),
+}
+BIND_LABELS = {"code": gettext_lazy("device code")}
+HALL_LABELS = {**FIELD_LABELS, "code": gettext_lazy("verification code")}
 
 
 def _pad(request: HttpRequest) -> Pad | None:
@@ -107,7 +131,7 @@ def pad_bind_view(request: HttpRequest) -> HttpResponse:
     try:
         pad = pad_bind(code=request.POST.get("code", ""))
     except DomainError as exc:
-        error = error_labelled(exc, FIELD_LABELS)
+        error = error_labelled(exc, BIND_LABELS)
         return render(request, "pads/bind.html", {"error": error}, status=exc.status)
     response = redirect("pad")
     response.set_cookie(
@@ -319,3 +343,103 @@ def _int(value: object) -> int:
         return int(str(value))
     except (TypeError, ValueError):
         return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# R11: the hall as a whole, from the pad's idle screen (anonymous, one a minute per pad) or from
+# the hall's QR code on a phone (a mobile number confirmed by an SMS code, once a day).
+
+HALL_PURPOSE = "hall"
+
+
+def _hall_fields(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "level": _level(request.POST.get("level", "")),
+        "reasons": [r for r in request.POST.getlist("reasons") if r][:20],
+        "comment": request.POST.get("comment", "")[:2000],
+    }
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def pad_hall(request: HttpRequest) -> HttpResponse:
+    pad = _pad(request)
+    if pad is None:
+        return render(request, "pads/bind.html", {}, status=403)
+    institution = pad.window.institution
+    if request.method != "POST":
+        return _pad_page(request, pad, mode="hall")
+    fields = _hall_fields(request)
+    try:
+        rating = hall_rate(institution=institution, pad=pad, **fields)
+    except DomainError as exc:
+        return _pad_page(
+            request,
+            pad,
+            status=exc.status,
+            mode="hall",
+            error=error_labelled(exc, HALL_LABELS).detail,
+            chosen_level=fields["level"],
+            chosen_reasons=fields["reasons"],
+        )
+    return _pad_page(request, pad, mode="thanks", receipt=rating.receipt, hall_level=LEVEL_LABELS[rating.level])
+
+
+@csrf_exempt
+@public_limit(block=False)
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def hall_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The hall's own rating page, opened from its QR code (no JavaScript)."""
+    institution = Institution.objects.select_related("region").filter(code=code[:40]).first()
+    if institution is None:
+        raise Http404(_("hall not found"))
+    context: dict[str, Any] = {
+        "institution": institution,
+        "levels": [(level, LEVEL_LABELS[level]) for level in LEVELS],
+        "reason_choices": list(REASON_LABELS.items()),
+        "phone": request.POST.get("phone", "")[:30],
+    }
+    status = 200
+    if request.method == "POST":
+        if request.limited:  # type: ignore[attr-defined]
+            raise Ratelimited()
+        fields = _hall_fields(request)
+        context.update(chosen_level=fields["level"], chosen_reasons=fields["reasons"], comment=fields["comment"])
+        token_ok = form_token_valid(token=request.POST.get(FORM_TOKEN_FIELD, ""), purpose=HALL_PURPOSE, bound_to=code)
+        try:
+            if not token_ok:
+                raise Forbidden("form_token", _("This page was open too long; check your answers and send them again."))
+            if request.POST.get("action") == "send_code":
+                hall_code_send(institution=institution, phone=context["phone"])
+                context["code_sent"] = True
+            else:
+                rating = hall_rate(
+                    institution=institution,
+                    phone=context["phone"],
+                    code=request.POST.get("code", "")[:12],
+                    **fields,
+                )
+                return render(request, "pads/hall_done.html", {"institution": institution, "rating": rating})
+        except DomainError as exc:
+            context["error"] = error_labelled(exc, HALL_LABELS)
+            status = exc.status
+    elif request.limited:  # type: ignore[attr-defined]
+        raise Ratelimited()
+    context["form_token"] = form_token_issue(purpose=HALL_PURPOSE, bound_to=code)
+    return render(request, "pads/hall.html", context, status=status)
+
+
+@public_limit()
+@require_http_methods(["GET", "HEAD"])
+def hall_qr(request: HttpRequest, code: str) -> HttpResponse:
+    """The hall's QR code (SVG), shown on its pads' idle screen and printable for the hall."""
+    institution = Institution.objects.filter(code=code[:40]).first()
+    if institution is None:
+        raise Http404(_("hall not found"))
+    qr = segno.make(settings.SITE_URL + reverse("hall-rate", args=[institution.code]), error="m")
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=6, border=4)
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('directory', '0005_policy_sms_signature'),
-        ('evaluations', '0010_free_text_sealed'),
+        ('evaluations', '0011_imported_evaluations'),
         ('records', '0003_servicerecord_body_digest'),
     ]
 
