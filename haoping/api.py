@@ -220,6 +220,7 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/records", "haoping.records.api.router")
+api.add_router("/records", "haoping.evaluations.api.records_router")
 api.add_router("/evaluations", "haoping.evaluations.api.router")
 api.add_router("/cases", "haoping.rectification.api.router")
 api.add_router("/appeals", "haoping.rectification.api.appeals_router")

@@ -43,6 +43,7 @@ from haoping.demo.ratings import Rater
 from haoping.directory.models import Region
 from haoping.directory.services import directory_import
 from haoping.errors import Conflict
+from haoping.evaluations import rules
 from haoping.evaluations.chain import chain_seal
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import defaults_record
@@ -286,7 +287,7 @@ def demo_api_key() -> str:
 def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[OpenLink]:
     """Rating links of services still open and unrated, each of a different kind."""
     now = now or timezone.now()
-    open_slots = RatingSlot.objects.filter(opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True)
+    open_slots = RatingSlot.objects.filter(rules.window_open_q(now), evaluations__isnull=True)
     completion = open_slots.filter(kind=RatingSlot.Kind.COMPLETION)
     candidates = [
         (_("window visit"), open_slots.filter(kind=RatingSlot.Kind.VISIT)),
@@ -314,7 +315,7 @@ def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[O
 
 def _open_themes(now: dt.datetime) -> QuerySet[RatingSlot]:
     linked_open = RatingSlot.objects.filter(
-        kind=RatingSlot.Kind.COMPLETION, opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True
+        rules.window_open_q(now), kind=RatingSlot.Kind.COMPLETION, evaluations__isnull=True
     ).values("record__bundle_id")
     return RatingSlot.objects.filter(kind=RatingSlot.Kind.THEME, bundle_id__in=linked_open)
 
