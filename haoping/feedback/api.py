@@ -70,7 +70,15 @@ class CommentOut(Schema):
 ERRORS = {status: ErrorOut for status in (400, 401, 403, 404, 409, 415, 422)}
 
 
-@router.post("", response={200: CommentOut, 201: CommentOut, **ERRORS}, summary="Pass on a social comment")
+@router.post(
+    "",
+    response={200: CommentOut, 201: CommentOut, **ERRORS},
+    summary="Pass on a social comment",
+    description=doc(
+        "A comment, suggestion or complaint the hotline took (R18), routed to the unit responsible; "
+        "a ticket number sent again is answered with the comment already stored (200)."
+    ),
+)
 def comment_create(request: ApiRequest, payload: CommentIn) -> Status:
     client = request.auth
     if client.role not in ("hotline", "manager"):
