@@ -62,6 +62,11 @@ urlpatterns = [
     path("console/health/", ops.health, name="console-health"),
     path("console/pads/", pads.console_pads, name="console-pads"),
     path("console/disclosure/", disclosure_views.console_page, name="console-disclosure"),
+    path(
+        "console/disclosure/rectification/",
+        disclosure_views.console_rectification,
+        name="console-disclosure-rectification",
+    ),
     # R19: published results, open to anyone.
     path("gongkai/", include("haoping.disclosure.urls")),
 ]

@@ -659,7 +659,7 @@ def _fresh_slots(staff_ids: set[int]) -> list[RatingSlot]:
     blocked just before may well have another service open."""
     now = timezone.now()
     open_slots = (
-        RatingSlot.objects.filter(closes_at__gt=now, evaluations__isnull=True, record__bundle__isnull=True)
+        RatingSlot.objects.filter(rules.window_open_q(now), evaluations__isnull=True, record__bundle__isnull=True)
         .exclude(kind=RatingSlot.Kind.THEME)
         .exclude(blocked_exists("applicant"))
         .select_related("record", "visit")

@@ -10,7 +10,10 @@ from django.utils import timezone
 from haoping.accounts.access import Actor
 from haoping.demo.catalog import CITY_CODE
 from haoping.directory.models import Region
-from haoping.disclosure.services import disclosure_setting_update, publication_publish
+from haoping.disclosure.services import disclosure_setting_update, publication_publish, rectification_notice_approve
+from haoping.evaluations.models import REASON_LABELS
+from haoping.indicators.services import day_bounds, month_end
+from haoping.rectification.models import BadReviewCase, CaseEvent
 
 
 def publications_load() -> int:
@@ -25,4 +28,28 @@ def publications_load() -> int:
     )
     for region in regions:
         publication_publish(actor=actor, region=region, month=last_month)
+    _notices_approve(actor, last_month)
     return len(regions)
+
+
+def _notices_approve(actor: Actor, month: dt.date) -> None:
+    """整改公示: the manager approves what the public reads of two in three of the month's adopted
+    bad reviews (from what was written, with names and numbers removed); the rest wait for approval."""
+    start, end = day_bounds(month, month_end(month))
+    cases = (
+        BadReviewCase.objects.filter(evaluation__rated_at__gte=start, evaluation__rated_at__lt=end, invalid=False)
+        .select_related("evaluation", "region", "evaluator", "staff")
+        .order_by("pk")
+    )
+    notes = dict(
+        CaseEvent.objects.filter(case__in=cases, action__in=("rectify", "explain"))
+        .order_by("at")
+        .values_list("case_id", "note")
+    )
+    for i, case in enumerate(cases):
+        written = case.evaluation.comment or "、".join(str(REASON_LABELS[r]) for r in case.evaluation.reasons)
+        if i % 3 == 2 or not written:
+            continue
+        rectification_notice_approve(
+            actor=actor, case=case, summary=written[:500], rectification=notes.get(case.pk, "")[:1000]
+        )

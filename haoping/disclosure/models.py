@@ -74,3 +74,26 @@ class PublicationCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.publication_id} {self.corrected_at:%Y-%m-%d}"
+
+
+class RectificationNotice(models.Model):
+    """整改公示 (R19): what the public reads of a bad review and its rectification, as a manager
+    approved it. Until approved, a published bad review shows only its reason tags, state and
+    outcome; the evaluator's own words never appear unless a manager put them here."""
+
+    case = models.OneToOneField(
+        "rectification.BadReviewCase", verbose_name=_("case"), on_delete=models.PROTECT, related_name="notice"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    # Stored as published: numbers and the names of the people the case knows removed.
+    summary = models.TextField(_("problem, as published"))
+    rectification = models.TextField(_("rectification, as published"), blank=True)
+    approved_at = models.DateTimeField(_("approved at"))
+    approved_by_label = models.CharField(_("approved by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("rectification notice")
+        verbose_name_plural = _("rectification notices")
+
+    def __str__(self) -> str:
+        return str(self.case_id)

@@ -244,3 +244,45 @@ def publication_publish(
     existing.revision += 1
     existing.save(update_fields=["figures", "revision"])
     return existing
+
+
+def _people_named_in(case: Any) -> list[str]:
+    """The names a published text about a case must not hold: the evaluator's, and the staff's of
+    the unit and hall (R10)."""
+    from django.db.models import Q
+
+    names = [case.evaluator.name] if case.evaluator is not None and case.evaluator.name else []
+    staff = Staff.objects.filter(Q(department_id=case.unit_id) | Q(institution_id=case.institution_id))
+    names += list(staff.values_list("name", flat=True)[:2000])
+    if case.staff is not None:
+        names.append(case.staff.name)
+    return names
+
+
+@transaction.atomic
+def rectification_notice_approve(*, actor: Actor, case: Any, summary: str, rectification: str) -> Any:
+    """整改公示: approve what the public reads of a bad review (R19): the problem in a few words and
+    what was rectified. Phone and ID numbers and the names of anyone the case knows are removed
+    before it is stored (R10)."""
+    from haoping.disclosure.models import RectificationNotice
+    from haoping.lib.masking import redact_text
+
+    _access(actor, case.region)
+    names = _people_named_in(case)
+    summary = redact_text(summary.strip(), names)
+    rectification = redact_text(rectification.strip(), names)
+    if not summary:
+        raise Invalid("summary_required", _("summary: say in a few words what the problem was"), field="summary")
+    if len(summary) > 500 or len(rectification) > 1000:
+        raise Invalid("too_long", _("summary: at most 500 characters; rectification: at most 1000"), field="summary")
+    notice, _created = RectificationNotice.objects.update_or_create(
+        case=case,
+        defaults={
+            "region": case.region,
+            "summary": summary,
+            "rectification": rectification,
+            "approved_at": timezone.now(),
+            "approved_by_label": actor.label,
+        },
+    )
+    return notice

@@ -9,6 +9,12 @@ urlpatterns = [
     path("receipt/", views.receipt, name="gongkai-receipt"),
     path("<str:code>/", views.region_page, name="gongkai-region"),
     path("<str:code>/<str:month>/", views.region_page, name="gongkai-month"),
+    path("<str:code>/<str:month>/rectification/", views.rectification_page, name="gongkai-rectification"),
+    path(
+        "<str:code>/<str:month>/rectification.<str:fmt>",
+        views.rectification_download,
+        name="gongkai-rectification-file",
+    ),
     path("<str:code>/<str:month>/<str:table>.<str:fmt>", views.download, name="gongkai-download"),
     path("<str:code>/<str:month>/<str:table>/<str:object_code>/", views.object_page, name="gongkai-object"),
 ]

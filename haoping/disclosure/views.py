@@ -27,7 +27,9 @@ from haoping.accounts.access import Actor, actor_for_user, within_region
 from haoping.directory.models import Region
 from haoping.disclosure.models import Publication
 from haoping.disclosure.selectors import (
+    PublishedCase,
     publication_find,
+    published_cases,
     published_months,
     published_regions,
     rates_of,
@@ -43,7 +45,7 @@ from haoping.disclosure.services import (
 )
 from haoping.errors import DomainError, error_labelled
 from haoping.indicators.counting import COUNTS, RATES, annex_a_rates
-from haoping.indicators.services import month_end
+from haoping.indicators.services import day_bounds, month_end
 from haoping.throttle import public_limit
 
 RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -290,6 +292,64 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _case_row(case: PublishedCase) -> dict[str, Any]:
+    satisfied = {True: _("satisfied"), False: _("not satisfied"), None: ""}[case.satisfied]
+    return {
+        "date": case.day.isoformat(),
+        "item": case.item,
+        "place": case.place,
+        "adopted": _("adopted") if case.adopted else _("not adopted"),
+        "invalid_reason": case.invalid_reason,
+        "reasons": "、".join(case.reasons),
+        "summary": case.summary,
+        "state": case.state,
+        "rectification": case.rectification,
+        "satisfied": satisfied,
+    }
+
+
+@require_GET
+def rectification_page(request: HttpRequest, code: str, month: str) -> HttpResponse:
+    """整改公示 (R19): the month's bad reviews and what became of them, as they stand now."""
+    publication = _publication(code, month)
+    cases = published_cases(region=publication.region, month=publication.month)
+    context = {
+        "publication": publication,
+        "region": {"code": publication.region.code, "name": publication.region.name},
+        "month": f"{publication.month:%Y-%m}",
+        "cases": cases,
+        "adopted": sum(1 for c in cases if c.adopted),
+    }
+    return _cacheable(render(request, "disclosure/rectification.html", context))
+
+
+@require_GET
+def rectification_download(request: HttpRequest, code: str, month: str, fmt: str) -> HttpResponse:
+    publication = _publication(code, month)
+    if fmt not in ("csv", "json"):
+        raise Http404(_("page not found"))
+    rows = [_case_row(c) for c in published_cases(region=publication.region, month=publication.month)]
+    name = f"{publication.region.code}-{publication.month:%Y-%m}-rectification"
+    return _cacheable(
+        _file(rows, fmt, name, {"region": publication.region.code, "month": f"{publication.month:%Y-%m}"})
+    )
+
+
+def _file(rows: list[dict[str, Any]], fmt: str, name: str, head: dict[str, Any]) -> HttpResponse:
+    if fmt == "json":
+        body = json.dumps({**head, "rows": rows}, ensure_ascii=False, indent=1)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["date"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
 # ---------------------------------------------------------------------------------------------
 # Console
 
@@ -359,3 +419,69 @@ def console_page(request: HttpRequest) -> HttpResponse:
         "month_end": month_end,
     }
     return render(request, "disclosure/console.html", context, status=status)
+
+
+@login_required
+def console_rectification(request: HttpRequest) -> HttpResponse:
+    """整改公示: a manager approves, case by case, what the public reads of a month's bad reviews."""
+    from haoping.disclosure.services import rectification_notice_approve
+    from haoping.lib.masking import redact_text
+    from haoping.rectification.models import BadReviewCase, CaseEvent
+
+    actor = _manager(request)
+    assert actor.region is not None
+    regions = {r.code: r for r in Region.objects.filter(within_region(actor.region, field=""))}
+    region = regions.get(request.GET.get("region") or "", actor.region)
+    month = month_of(request.GET.get("month") or "") or (
+        timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    ).replace(day=1)
+    error = None
+    status = 200
+    if request.method == "POST":
+        case = BadReviewCase.objects.filter(within_region(actor.region), pk=request.POST.get("case") or 0).first()
+        if case is None:
+            raise Http404(_("page not found"))
+        try:
+            rectification_notice_approve(
+                actor=actor,
+                case=case,
+                summary=request.POST.get("summary") or "",
+                rectification=request.POST.get("rectification") or "",
+            )
+            return redirect(f"{request.path}?region={region.code}&month={month:%Y-%m}#case-{case.pk}")
+        except DomainError as exc:
+            error = error_labelled(exc, {"summary": _("Problem, as published")}).detail
+            status = exc.status
+    start, end = day_bounds(month, month_end(month))
+    cases = list(
+        BadReviewCase.objects.filter(within_region(region))
+        .filter(evaluation__rated_at__gte=start, evaluation__rated_at__lt=end, evaluation__blocked=False)
+        .select_related("evaluation", "item", "institution", "unit", "notice")
+        .order_by("evaluation__rated_at", "pk")
+    )
+    notes = {}
+    for event in CaseEvent.objects.filter(case__in=cases, action__in=("rectify", "explain")).order_by("at"):
+        notes[event.case_id] = event.note
+    rows = []
+    for case in cases:
+        notice = getattr(case, "notice", None)
+        rows.append(
+            {
+                "case": case,
+                "notice": notice,
+                "comment": redact_text(case.evaluation.comment),
+                "summary": notice.summary if notice else redact_text(case.evaluation.comment),
+                "rectification": notice.rectification if notice else redact_text(notes.get(case.pk, "")),
+            }
+        )
+    context = {
+        "actor": actor,
+        "title": _("Rectification of bad reviews"),
+        "regions": sorted(regions.values(), key=lambda r: r.path),
+        "chosen": region,
+        "month": f"{month:%Y-%m}",
+        "months": _past_months(),
+        "rows": rows,
+        "error": error,
+    }
+    return render(request, "disclosure/console_rectification.html", context, status=status)
