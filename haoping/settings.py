@@ -214,6 +214,8 @@ HAOPING_SMS_MAX_SEGMENTS = int(os.environ.get("HAOPING_SMS_MAX_SEGMENTS", "2"))
 HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2"))
 # A window pad asks for a rating of a service registered at its window within this many minutes.
 HAOPING_PAD_SHOW_MINUTES = int(os.environ.get("HAOPING_PAD_SHOW_MINUTES", "10"))
+# How a pad learns of a service at its window (haoping.pads.push): auto, redis, postgresql or poll.
+HAOPING_PAD_PUSH = os.environ.get("HAOPING_PAD_PUSH", "auto")
 # After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.
