@@ -68,6 +68,7 @@ urlpatterns = [
         disclosure_views.console_rectification,
         name="console-disclosure-rectification",
     ),
+    path("console/disclosure/cases/", disclosure_views.console_cases, name="console-disclosure-cases"),
     path("console/comments/", feedback_views.inbox, name="console-comments"),
     path("console/comments/new/", feedback_views.comment_key_in, name="console-comment-new"),
     path("console/comments/<int:comment_id>/", feedback_views.comment_detail, name="console-comment"),

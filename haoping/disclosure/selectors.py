@@ -191,3 +191,41 @@ def published_cases(*, region: Region, month: dt.date) -> list[PublishedCase]:
             )
         )
     return found
+
+
+def case_studies(
+    *,
+    region: Region,
+    item: str = "",
+    department: str = "",
+    tag: str = "",
+    year: int | None = None,
+    kind: str = "",
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> list[Any]:
+    """案例库: the published typical cases of a region's subtree, newest first, searched by item or
+    department (code or words of the name), reason tag, year and kind."""
+    from django.db.models import Q
+
+    from haoping.accounts.access import within_region
+    from haoping.disclosure.models import CaseStudy
+
+    rows = (
+        CaseStudy.objects.filter(within_region(region), published_at__isnull=False)
+        .select_related("item", "department")
+        .order_by("-day", "-pk")
+    )
+    if item:
+        rows = rows.filter(Q(item__code=item) | Q(item__name__contains=item))
+    if department:
+        rows = rows.filter(Q(department__code=department) | Q(department__name__contains=department))
+    if year is not None:
+        rows = rows.filter(day__year=year)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if first is not None and last is not None:
+        rows = rows.filter(day__gte=first, day__lte=last)
+    found = list(rows[:500])
+    # Tags are a JSON list: matched here, which works the same on SQLite and PostgreSQL.
+    return [s for s in found if s.tags and tag in s.tags] if tag else found

@@ -485,3 +485,173 @@ def console_rectification(request: HttpRequest) -> HttpResponse:
         "error": error,
     }
     return render(request, "disclosure/console_rectification.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# 案例库 and bulletins (R19, GB/T 39735 8.4.4)
+
+
+def _region_or_404(code: str) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise Http404(_("page not found"))
+    return region
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    from haoping.evaluations.models import REASON_LABELS
+
+    return [(code, str(label)) for code, label in REASON_LABELS.items()]
+
+
+@require_GET
+def cases_page(request: HttpRequest, code: str) -> HttpResponse:
+    from haoping.disclosure.selectors import case_studies
+
+    region = _region_or_404(code)
+    query = {k: (request.GET.get(k) or "").strip()[:50] for k in ("item", "department", "tag", "year", "kind")}
+    year = int(query["year"]) if query["year"].isascii() and query["year"].isdigit() else None
+    studies = case_studies(
+        region=region,
+        item=query["item"],
+        department=query["department"],
+        tag=query["tag"],
+        year=year,
+        kind=query["kind"] if query["kind"] in ("good", "bad") else "",
+    )
+    labels = dict(_tag_choices())
+    context = {
+        "region": region,
+        "query": query,
+        "studies": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies],
+        "tags": _tag_choices(),
+    }
+    return _cacheable(render(request, "disclosure/cases.html", context))
+
+
+def period_of(text: str) -> tuple[dt.date, dt.date, str] | None:
+    """A bulletin's period: a month (YYYY-MM) or a quarter (YYYY-Qn), as its first and last days."""
+    month = month_of(text)
+    if month is not None:
+        return month, month_end(month), "month"
+    if len(text) == 7 and text[4:6] == "-Q" and text[:4].isascii() and text[:4].isdigit() and text[6] in "1234":
+        first = dt.date(int(text[:4]), 3 * (int(text[6]) - 1) + 1, 1)
+        last = month_end(first.replace(month=first.month + 2))
+        return first, last, "quarter"
+    return None
+
+
+def bulletin_context(code: str, period: str) -> dict[str, Any]:
+    """月度/季度通报: the period's published figures of the region (its published months summed)
+    and its published typical cases. 404 when neither was published."""
+    from haoping.disclosure.selectors import case_studies
+
+    region = _region_or_404(code)
+    span = period_of(period)
+    if span is None:
+        raise Http404(_("page not found"))
+    first, last, length = span
+    publications = list(Publication.objects.filter(region=region, month__gte=first, month__lte=last).order_by("month"))
+    studies = case_studies(region=region, first=first, last=last)
+    if not publications and not studies:
+        raise Http404(_("page not found"))
+    counts = {name: 0 for name in COUNT_COLUMNS}
+    for p in publications:
+        for name in COUNT_COLUMNS:
+            counts[name] += p.figures["whole"]["month"][name]
+    halls: dict[str, dict[str, Any]] = {}
+    for p in publications:
+        for line in p.figures.get("institutions") or []:
+            entry = halls.setdefault(line["code"], {"name": line["name"], "counts": {n: 0 for n in COUNT_COLUMNS}})
+            for name in COUNT_COLUMNS:
+                entry["counts"][name] += line["month"][name]
+    labels = dict(_tag_choices())
+    return {
+        "region": region,
+        "period": period,
+        "length": length,
+        "months": [f"{p.month:%Y-%m}" for p in publications],
+        "counts": counts,
+        "rates": rates_of(counts),
+        "halls": sorted(
+            ({**h, "rates": rates_of(h["counts"])} for h in halls.values()), key=lambda h: -h["counts"]["total"]
+        ),
+        "good": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies if s.kind == "good"],
+        "bad": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies if s.kind == "bad"],
+        "rate_labels": [str(label) for _key, label in RATES],
+    }
+
+
+@require_GET
+def bulletin_page(request: HttpRequest, code: str, period: str) -> HttpResponse:
+    return _cacheable(render(request, "disclosure/bulletin.html", bulletin_context(code, period)))
+
+
+@require_GET
+def bulletin_pdf(request: HttpRequest, code: str, period: str) -> HttpResponse:
+    """The bulletin as an A4 PDF, laid out by WeasyPrint as the monthly reports are."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    context = bulletin_context(code, period)
+    pdf = HTML(string=render_to_string("disclosure/bulletin_pdf.html", context)).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{code}-{period}-bulletin.pdf"'
+    return _cacheable(response)
+
+
+@login_required
+def console_cases(request: HttpRequest) -> HttpResponse:
+    """案例库: a manager turns a closed case (by its number) or an outstanding good review (by its
+    receipt) into a typical case, edits its anonymised text, and publishes it."""
+    from haoping.disclosure.models import CaseStudy
+    from haoping.disclosure.services import case_study_create, case_study_publish
+    from haoping.evaluations.models import Evaluation
+    from haoping.rectification.models import BadReviewCase
+
+    actor = _manager(request)
+    assert actor.region is not None
+    studies = CaseStudy.objects.filter(within_region(actor.region)).select_related("item").order_by("-created_at")
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("publish"):
+                study = studies.filter(pk=request.POST["publish"]).first()
+                if study is None:
+                    raise Http404(_("page not found"))
+                case_study_publish(actor=actor, study=study)
+            else:
+                source = (request.POST.get("source") or "").strip().upper()
+                case = evaluation = None
+                if source.isascii() and source.lstrip("#").isdigit():
+                    case = BadReviewCase.objects.filter(within_region(actor.region), pk=int(source.lstrip("#"))).first()
+                elif source:
+                    evaluation = (
+                        Evaluation.objects.filter(within_region(actor.region), receipt=source, source="active")
+                        .order_by("pk")
+                        .first()
+                    )
+                if case is None and evaluation is None:
+                    raise DomainError(
+                        "unknown_source", _("source: no closed case or good review with this number"), field="source"
+                    )
+                case_study_create(
+                    actor=actor,
+                    title=request.POST.get("title") or "",
+                    text=request.POST.get("text") or "",
+                    source_case=case,
+                    source_evaluation=evaluation,
+                )
+            return redirect(request.path)
+        except DomainError as exc:
+            error = error_labelled(exc, {"source": _("Case number or receipt"), "text": _("Text")}).detail
+            status = exc.status
+    context = {
+        "actor": actor,
+        "title": _("Typical cases"),
+        "studies": studies[:200],
+        "error": error,
+        "values": request.POST,
+    }
+    return render(request, "disclosure/console_cases.html", context, status=status)
