@@ -523,3 +523,33 @@ def _city_actor(world: dict[str, Any]) -> Any:
     from haoping.accounts.models import ApiClient
 
     return actor_for_client(ApiClient.objects.get(name="市级平台"))
+
+
+def test_a_manager_reads_an_imported_case_with_the_steps_the_lower_system_reported(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from haoping.accounts.models import Membership
+
+    rows = [
+        service_row("XW-1"),
+        evaluation_row("XW-1", satisfaction="2", writingEvaluation="态度差"),
+        step_row("XW-1", "replied", 1),
+    ]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 3
+    user = get_user_model().objects.create_user(username="city-manager", password="pw")
+    Membership.objects.create(user=user, role="manager", region=world["city"])
+    console = Client()
+    console.force_login(user)
+
+    page = console.get(f"/console/cases/{BadReviewCase.objects.get().pk}/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Its timeline names the system that reported each step.
+    assert html.count("玄武区好差评系统") >= 2
+    # Nobody here acts on it: no action is offered, through the console or the API.
+    case_id = BadReviewCase.objects.get().pk
+    assert world["city_api"].get(f"/cases/{case_id}").json()["allowed_actions"] == []
