@@ -34,6 +34,7 @@ from haoping.accounts.services import api_client_create, key_digest
 from haoping.demo.bulk import register_bulk
 from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
+from haoping.demo.comments import comments_load
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
 from haoping.demo.disclosure import publications_load
@@ -149,6 +150,8 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("rollups")
         publications_load()
         phases.lap("publications")
+        comments_load(rng=rng)
+        phases.lap("social comments")
     phases.lap("commit")
     _write_secret(API_KEY_FILE, key + "\n")
     _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")

@@ -17,6 +17,7 @@ from django.test import Client
 from haoping.directory.models import Staff
 from haoping.disclosure.models import Publication, RectificationNotice
 from haoping.evaluations.models import Evaluation
+from haoping.feedback.models import SocialComment
 from haoping.fields import EncryptedTextField
 
 # Shorter free text ("同意", "已联系") is the system's own wording as often as anyone's.
@@ -83,6 +84,9 @@ def test_every_public_page_of_the_demo_answers_without_personal_data(demo: None)
     assert len(publications) == 4 and len({p.month for p in publications}) == 1
     assert any(p.figures["staff"] for p in publications)
     assert RectificationNotice.objects.exists()
+    # 综合点评 in every state of its workflow, from every channel.
+    assert set(SocialComment.objects.values_list("state", flat=True)) == set(SocialComment.State.values)
+    assert set(SocialComment.objects.values_list("channel", flat=True)) == set(SocialComment.Channel.values)
     client = Client()
     pages = crawl(client, ["/gongkai/"])
     downloads = [u for u in pages if u.endswith((".csv", ".json"))]
