@@ -196,3 +196,13 @@ def test_a_unit_accepts_answers_and_closes_a_keyed_in_comment(
 def test_the_staff_member_has_no_inbox(world: dict[str, Any]) -> None:
     staff = login("s", role="staff", staff=world["staff"])
     assert staff.get("/console/comments/").status_code == 404
+
+
+def test_the_indicators_overview_shows_the_comments_beside_the_ratings(world: dict[str, Any]) -> None:
+    from haoping.feedback.services import comment_receive
+
+    for kind, code in (("complaint", "D-MKT"), ("suggestion", "D-MKT")):
+        comment_receive(within=world["district"], channel="box", kind=kind, target="department", code=code, text="意见")
+    comment_receive(within=world["other"], channel="box", kind="complaint", target="region", code="", text="别处")
+    page = login("m", role="manager", region=world["district"]).get("/console/indicators/").content.decode()
+    assert "本期综合点评 2 条（投诉 1 条；未办结 2 条，已超期 0 条）" in page
