@@ -252,7 +252,10 @@ def _people_named_in(case: Any) -> list[str]:
     from django.db.models import Q
 
     names = [case.evaluator.name] if case.evaluator is not None and case.evaluator.name else []
-    staff = Staff.objects.filter(Q(department_id=case.unit_id) | Q(institution_id=case.institution_id))
+    where = Q(department_id=case.unit_id)
+    if case.institution_id is not None:
+        where |= Q(institution_id=case.institution_id)
+    staff = Staff.objects.filter(where)
     names += list(staff.values_list("name", flat=True)[:2000])
     if case.staff is not None:
         names.append(case.staff.name)
