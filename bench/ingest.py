@@ -7,7 +7,7 @@ Steps (see bench/README.md):
   1. drop and create the PostgreSQL database `haoping_bench`, migrate it, create a small directory
      and an API client (in a `manage.py shell` subprocess: this process never imports Django);
   2. start granian (`haoping.asgi` by default) against it with DEBUG off;
-  3. register N completed service records over HTTP, then more in bulk, and a history of records
+  3. register N completed service records over HTTP (in batches), then more in bulk, and a history of records
      already rated (setup, not timed);
   4. submit one rating per token with C concurrent keep-alive clients for --seconds;
   5. print accepted ratings/s, latency percentiles, errors by status, and check the database
@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 # Another name keeps runs on a shared machine apart (each drops and creates its database).
 DB_NAME = os.environ.get("HAOPING_BENCH_DB", "haoping_bench")
-SEED_DB = "haoping_bench_seed"
+SEED_DB = f"{DB_NAME}_seed"
 PG = dict(host="127.0.0.1", port=5432, user="postgres")
 MASTER_KEY = "6b" * 32  # fixed, so that tokens stay valid across runs (--reuse-seed)
 
@@ -120,7 +120,7 @@ for slots in register("H", int(os.environ["BENCH_HISTORY"]), done, "138", "1980"
                 created_at=slot.opens_at + dt.timedelta(minutes=5), answers={}, reasons=[], comment="",
                 receipt=new_receipt(), client_ref="", overall=False,
             )
-            for k, slot in enumerate(slots.select_related("record", "visit"))
+            for k, slot in enumerate(slots.select_related("record__item", "visit__window"))
         ],
         batch_size=2000,
     )
@@ -574,26 +574,33 @@ def cpu_split(before: dict, after: dict, server_pids: set[int]) -> dict[str, flo
 # ----------------------------------------------------------------------------------------------
 
 
-def register_tokens(port: int, key: str, n: int, clients: int) -> list[str]:
-    """Register n completed records; return their rating tokens (last path segment of evaluation_url)."""
+def register_tokens(port: int, key: str, n: int, clients: int, batch: int = 500) -> list[str]:
+    """Register n completed records through `POST /records/batch`, `batch` to a request over
+    `clients` connections; return their rating tokens (last path segment of evaluation_url)."""
     run = f"{int(time.time()) % 100000:05d}"
     now = dt.datetime.now(dt.UTC)
     tokens: list[str] = []
 
     async def go() -> Outcome:
         out = Outcome()
-        it = iter(range(n))
+        it = iter(range(0, n, batch))
         conns = [Conn(port) for _ in range(clients)]
 
         async def worker(conn: Conn) -> None:
-            for i in it:
-                status, body = await conn.request(build_request("/api/v1/records", key, record_body(i, run, now), port))
-                out.statuses[status] = out.statuses.get(status, 0) + 1
-                if status == 201:
-                    url = json.loads(body)["completion"]["evaluation_url"]
-                    tokens.append(url.rstrip("/").rsplit("/", 1)[1])
-                elif status not in out.samples:
-                    out.samples[status] = body[:300]
+            for start in it:
+                rows = [record_body(i, run, now) for i in range(start, min(n, start + batch))]
+                status, body = await conn.request(build_request("/api/v1/records/batch", key, {"records": rows}, port))
+                if status != 200:
+                    out.statuses[status] = out.statuses.get(status, 0) + 1
+                    out.samples.setdefault(status, body[:300])
+                    continue
+                for result in json.loads(body)["results"]:
+                    out.statuses[result["status"]] = out.statuses.get(result["status"], 0) + 1
+                    if result["status"] == 201:
+                        url = result["completion"]["evaluation_url"]
+                        tokens.append(url.rstrip("/").rsplit("/", 1)[1])
+                    else:
+                        out.samples.setdefault(result["status"], json.dumps(result).encode()[:300])
 
         await asyncio.gather(*(worker(c) for c in conns))
         for c in conns:
@@ -606,7 +613,7 @@ def register_tokens(port: int, key: str, n: int, clients: int) -> list[str]:
     bad = {s: c for s, c in out.statuses.items() if s != 201}
     if bad:
         raise SystemExit(f"registration failed: {bad} {out.samples}")
-    print(f"  registered {n} completed records in {took:.1f} s ({n / took:.0f} records/s)", flush=True)
+    print(f"  registered {n} completed records in batches in {took:.1f} s ({n / took:.0f} records/s)", flush=True)
     return tokens
 
 
@@ -822,7 +829,9 @@ def main() -> None:
     )
     ap.add_argument("--workers", type=int, default=2, help="server worker processes")
     ap.add_argument("--threads", type=int, default=16, help="threads per worker (gthread, granian WSGI)")
-    ap.add_argument("--register-clients", type=int, default=16, help="concurrent connections during setup")
+    ap.add_argument(
+        "--register-clients", type=int, default=4, help="concurrent connections registering the setup's batches"
+    )
     ap.add_argument("--warmup", type=int, default=2000, help="ratings sent before the timed run (not timed)")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument(
@@ -874,7 +883,7 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="haoping-bench-"))
     env = app_env(workdir, args)
-    seed_tokens = workdir.parent / "haoping-bench-seed.json"
+    seed_tokens = workdir.parent / f"{DB_NAME.replace('_', '-')}-seed.json"
     server: Server | None = None
     print(f"haoping ingest bench  {dt.datetime.now():%Y-%m-%d %H:%M}  cpus={os.cpu_count()}", flush=True)
     try:

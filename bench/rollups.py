@@ -72,6 +72,7 @@ def run(ratings: int) -> None:
     from django.utils import timezone
 
     from haoping.errors import Conflict
+    from haoping.evaluations import rules
     from haoping.evaluations.models import Evaluation, RatingSlot
     from haoping.evaluations.services import evaluation_submit
     from haoping.indicators.services import LOOKBACK, rollups_rebuild, rollups_update
@@ -81,7 +82,7 @@ def run(ratings: int) -> None:
 
     rollups_rebuild()  # a baseline counted by this code, whichever code built the database's rollups
     now = timezone.now()
-    slots = RatingSlot.objects.filter(evaluations__isnull=True, opens_at__lte=now, closes_at__gt=now)
+    slots = RatingSlot.objects.filter(rules.window_open_q(now), evaluations__isnull=True)
     rated = 0
     for i, slot in enumerate(slots.exclude(kind="theme").order_by("id")[: ratings * 2]):
         level = [5, 4, 1][i % 3]

@@ -220,9 +220,11 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/records", "haoping.records.api.router")
+api.add_router("/records", "haoping.evaluations.api.records_router")
 api.add_router("/evaluations", "haoping.evaluations.api.router")
 api.add_router("/cases", "haoping.rectification.api.router")
 api.add_router("/appeals", "haoping.rectification.api.appeals_router")
 api.add_router("/indicators", "haoping.indicators.api.router")
 api.add_router("/exchange", "haoping.exchange.api.router")
 api.add_router("/ivr", "haoping.channels.api.router")
+api.add_router("/comments", "haoping.feedback.api.router")

@@ -28,10 +28,10 @@ from django.contrib.auth import SESSION_KEY
 from django.http.cookie import parse_cookie
 from django.utils.translation import gettext as _
 
+from haoping import serving
 from haoping.accounts.selectors import cached_api_client
-from haoping.evaluations import fastpath
-from haoping.evaluations.fastpath import HEADERS, _as_a_request, _bearer
 from haoping.lib.numbers import whole_number
+from haoping.serving import HEADERS
 
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 Message = dict[str, Any]
@@ -65,17 +65,17 @@ def _content_length(headers: dict[str, str]) -> int | None:
 async def _keyed(headers: dict[str, str]) -> bool:
     """Whether the request carries a valid API key (looked up off the event loop if not cached)."""
     authorization = headers.get("authorization", "")
-    key = _bearer(authorization)
+    key = serving.bearer_key(authorization)
     if not key:
         return False
     known, client = cached_api_client(key)
     if not known:
-        client = await sync_to_async(fastpath._client_looked_up, thread_sensitive=False)(authorization)
+        client = await sync_to_async(serving.api_client_looked_up, thread_sensitive=False)(authorization)
     return client is not None
 
 
 def _session_user(session_key: str) -> bool:
-    with _as_a_request():
+    with serving.as_a_request():
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         return SESSION_KEY in store
 

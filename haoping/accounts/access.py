@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -149,22 +149,6 @@ def actor_for_user(user: Any) -> Actor | None:
     if membership.role == Membership.Role.HANDLER:
         return Actor(label=label, roles=frozenset({"handler"}), unit_id=membership.department_id, user=user)
     return Actor(label=label, roles=frozenset({"staff"}), staff_id=membership.staff_id, user=user)
-
-
-def case_scope(actor: Actor) -> Q:
-    """The cases an actor may see: a manager's or client's subtree, a unit's own and consulted
-    cases, a staff member's own. Everything else does not exist for them."""
-    if actor.region is not None:
-        return within_region(actor.region)
-    if actor.unit_id is not None:
-        from haoping.rectification.models import Consultation
-
-        # A subquery, not a join, so that a case consulted on twice is still one row.
-        consulted = Consultation.objects.filter(case=OuterRef("pk"), unit_id=actor.unit_id)
-        return Q(unit_id=actor.unit_id) | Q(Exists(consulted))
-    if actor.staff_id is not None:
-        return Q(staff_id=actor.staff_id)
-    return Q(pk__in=[])
 
 
 def manages(actor: Actor, region: Region) -> bool:

@@ -28,6 +28,7 @@ from haoping.channels.selectors import channel_policy_for
 from haoping.channels.texts import INVITATION, REMINDER, REPLY_ANSWER
 from haoping.directory.models import Region
 from haoping.errors import DomainError, Invalid, NotFound
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import Submission, evaluation_submit
 from haoping.fields import lookup_digest, seal_free_text
@@ -161,7 +162,7 @@ def invitations_send(*, now: dt.datetime | None = None, batch_size: int = 500) -
 def _invite(sweep: _Sweep, batch_size: int) -> None:
     now = sweep.now
     due = (
-        RatingSlot.objects.filter(opens_at__lte=now, closes_at__gt=now, record__isnull=False)
+        RatingSlot.objects.filter(rules.window_open_q(now), record__isnull=False)
         .exclude(kind=RatingSlot.Kind.THEME)
         .filter(evaluations__isnull=True, invitation__isnull=True)
         .filter(Q(record__applicant__phone_digest__gt="") | Q(record__agent__phone_digest__gt=""))
@@ -213,7 +214,7 @@ def _invite(sweep: _Sweep, batch_size: int) -> None:
 def _remind(sweep: _Sweep, batch_size: int) -> None:
     now = sweep.now
     candidates = (
-        Invitation.objects.filter(reminded_at__isnull=True, slot__closes_at__gt=now)
+        Invitation.objects.filter(rules.window_open_q(now, prefix="slot__"), reminded_at__isnull=True)
         .exclude(Exists(Evaluation.objects.filter(slot_id=OuterRef("slot_id"))))
         .exclude(_opted_out("phone_digest"))
         .select_related("region", "slot__record__item")

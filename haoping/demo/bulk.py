@@ -18,6 +18,7 @@ from haoping.demo.plan import RecordPlan
 from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window
 from haoping.directory.selectors import policy_for_region
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+from haoping.records.rules import rated_per_visit
 from haoping.records.services import PartyData, party_build, slot_build
 
 BATCH_SIZE = 2000
@@ -73,7 +74,7 @@ def register_bulk(plans: Sequence[RecordPlan]) -> None:
     slots = [
         _slot(RatingSlot.Kind.VISIT, record.region_id, visit.at, codes, record=record, visit=visit)
         for record, visit in visits
-        if record.rated_per_visit  # R4
+        if rated_per_visit(record.mode, record.on_the_spot)
     ]
     slots += [
         _slot(RatingSlot.Kind.COMPLETION, record.region_id, record.completed_at, codes, record=record)

@@ -36,7 +36,7 @@ from haoping.directory.selectors import policy_for_region
 from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Party, RecordParties
-from haoping.evaluations.services import evaluation_submit
+from haoping.evaluations.services import blocked_exists, evaluation_submit
 from haoping.records.links import token_for
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.rectification.deadlines import Rules, rules_for
@@ -253,7 +253,7 @@ def _plans() -> list[Plan]:
     taken = set(BadReviewCase.objects.values_list("region_id", "receipt"))
     grouped: dict[tuple[int, str], list[Evaluation]] = defaultdict(list)
     rows = (
-        Evaluation.objects.filter(source=Evaluation.Source.ACTIVE, level__lte=2, blocked=False)
+        Evaluation.objects.filter(rules.bad_q(), source=Evaluation.Source.ACTIVE, blocked=False)
         .select_related("record")
         .order_by("pk")
     )
@@ -654,11 +654,14 @@ def _appeals(rng: random.Random, client: ApiClient, cast: Cast) -> None:
 
 def _fresh_slots(staff_ids: set[int]) -> list[RatingSlot]:
     """Services still open to rating and not rated, the oldest first (the newest are left for
-    people to try), a demo staff member's first so that they can show their own appeal."""
+    people to try), a demo staff member's first so that they can show their own appeal. Never one
+    of an applicant in the registry (R15: their rating opens no case): in a small city the person
+    blocked just before may well have another service open."""
     now = timezone.now()
     open_slots = (
-        RatingSlot.objects.filter(closes_at__gt=now, evaluations__isnull=True, record__bundle__isnull=True)
+        RatingSlot.objects.filter(rules.window_open_q(now), evaluations__isnull=True, record__bundle__isnull=True)
         .exclude(kind=RatingSlot.Kind.THEME)
+        .exclude(blocked_exists("applicant"))
         .select_related("record", "visit")
         .order_by("opens_at", "pk")
     )

@@ -12,6 +12,7 @@ from django.db.models import Count
 from haoping.accounts.models import Membership
 from haoping.demo.catalog import CITY_CODE, DISTRICT_SLUGS, GIVEN_CHARS, SURNAMES
 from haoping.directory.models import Department, Region, Staff
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 
 HANDLER_UNITS = 4
@@ -37,7 +38,7 @@ def console_users_create(*, rng: random.Random, password_hash: str) -> list[str]
     `password_hash` is made once by the caller: hashing is slow on purpose, and every demo user
     has the same password.
     """
-    bad = Evaluation.objects.filter(source=Evaluation.Source.ACTIVE, level__lte=2, blocked=False)
+    bad = Evaluation.objects.filter(rules.bad_q(), source=Evaluation.Source.ACTIVE, blocked=False)
     users: list[tuple[str, tuple[str, str], Membership]] = []
     city = Region.objects.get(code=CITY_CODE)
     users.append(("manager", _name(rng), Membership(role=Membership.Role.MANAGER, region=city)))

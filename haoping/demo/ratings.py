@@ -28,6 +28,7 @@ from haoping.demo.catalog import (
     ItemSpec,
 )
 from haoping.directory.models import Platform
+from haoping.evaluations import rules
 from haoping.evaluations.models import QUESTION_LABELS, Evaluation
 from haoping.evaluations.services import evaluation_build, new_receipt
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
@@ -222,7 +223,7 @@ class Rater:
         ]
 
     def _words(self, group: Group) -> tuple[list[str], str]:
-        if group.level <= 2:
+        if rules.is_bad(group.level):
             pool = ONLINE_REASONS if group.context in ("web", "mobile", "kiosk") else ONSITE_REASONS
             reasons = self.rng.sample(pool, self.rng.choice((1, 1, 2)))
             # R8: screens require a reason; most bad reviewers also say what happened.

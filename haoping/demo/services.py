@@ -36,6 +36,7 @@ from haoping.channels.services import invitations_send, short_url
 from haoping.demo.bulk import register_bulk
 from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
+from haoping.demo.comments import comments_load
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
 from haoping.demo.disclosure import publications_load
@@ -45,6 +46,7 @@ from haoping.demo.ratings import Rater
 from haoping.directory.models import Region
 from haoping.directory.services import directory_import
 from haoping.errors import Conflict
+from haoping.evaluations import rules
 from haoping.evaluations.chain import chain_seal
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import defaults_record
@@ -154,6 +156,8 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("rollups")
         publications_load()
         phases.lap("publications")
+        comments_load(rng=rng)
+        phases.lap("social comments")
     phases.lap("commit")
     _write_secret(API_KEY_FILE, key + "\n")
     _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")
@@ -301,7 +305,7 @@ def demo_api_key() -> str:
 def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[OpenLink]:
     """Rating links of services still open and unrated, each of a different kind."""
     now = now or timezone.now()
-    open_slots = RatingSlot.objects.filter(opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True)
+    open_slots = RatingSlot.objects.filter(rules.window_open_q(now), evaluations__isnull=True)
     completion = open_slots.filter(kind=RatingSlot.Kind.COMPLETION)
     candidates = [
         (_("window visit"), open_slots.filter(kind=RatingSlot.Kind.VISIT)),
@@ -329,7 +333,7 @@ def demo_open_links(*, now: dt.datetime | None = None, count: int = 3) -> list[O
 
 def _open_themes(now: dt.datetime) -> QuerySet[RatingSlot]:
     linked_open = RatingSlot.objects.filter(
-        kind=RatingSlot.Kind.COMPLETION, opens_at__lte=now, closes_at__gt=now, evaluations__isnull=True
+        rules.window_open_q(now), kind=RatingSlot.Kind.COMPLETION, evaluations__isnull=True
     ).values("record__bundle_id")
     return RatingSlot.objects.filter(kind=RatingSlot.Kind.THEME, bundle_id__in=linked_open)
 

@@ -23,7 +23,6 @@ rated once.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import io
@@ -31,14 +30,13 @@ import json
 import logging
 import re
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from csp.utils import build_policy
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import DatabaseError, close_old_connections, connection, transaction
@@ -46,9 +44,9 @@ from django.db.models import DateTimeField, Field, Lookup
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils import timezone
-from django_permissions_policy import PermissionsPolicyMiddleware
 
-from haoping.accounts.selectors import api_client_for_key, cached_api_client
+from haoping import serving
+from haoping.accounts.selectors import cached_api_client
 from haoping.directory.models import Region, path_within
 from haoping.errors import DomainError
 from haoping.evaluations import rules
@@ -71,6 +69,7 @@ from haoping.records.links import public_id_from_token
 from haoping.records.models import RatingSlot, ServiceRecord
 from haoping.records.services import MAX_CLOCK_SKEW
 from haoping.schemas import CONTROL, CONTROL_IN_TEXT, MAX_BIGINT
+from haoping.serving import HEADERS
 
 logger = logging.getLogger(__name__)
 
@@ -105,22 +104,6 @@ CASE_THREADS = 4
 # share the batch's two statements and its commit instead of paying for their own; a lone rating
 # waits one PAUSE.
 PAUSE = 0.0006
-# The headers the middleware stack puts on a JSON answer (checked against it by the tests).
-HEADERS = [
-    ("Content-Type", "application/json; charset=utf-8"),
-    ("X-Frame-Options", "DENY"),
-    ("Vary", "Accept-Language"),
-    ("Content-Language", "zh-hans"),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "same-origin"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    # As django-csp and django-permissions-policy build them from the settings for Django's answers.
-    ("Content-Security-Policy", build_policy()),
-    (
-        "Permissions-Policy",
-        PermissionsPolicyMiddleware.compute_header_value(getattr(settings, "PERMISSIONS_POLICY", {}), name=""),
-    ),
-]
 
 
 class AnyOf(Lookup):  # type: ignore[type-arg]
@@ -427,7 +410,7 @@ def _with_case(st: Statements, row: Row) -> bool:
 def store_with_case(row: Row) -> None:
     """A bad rating looked up in the writer's batch, stored with its case on a case thread."""
     try:
-        with _as_a_request():
+        with serving.as_a_request():
             if _with_case(statements(), row):
                 _rollups_soon()
     except Exception as exc:
@@ -539,17 +522,6 @@ class Writer(BatchThread[Pending]):
             _discard()
 
 
-def _bearer(authorization: str) -> str:
-    """The key of an `Authorization: Bearer <key>` header; empty for anything else."""
-    scheme, _sep, key = authorization.partition(" ")
-    return key.strip() if scheme.lower() == "bearer" else ""
-
-
-def _client(authorization: str) -> Any:
-    key = _bearer(authorization)
-    return api_client_for_key(key) if key else None
-
-
 @functools.lru_cache(maxsize=64)
 def _host_allowed(host: str) -> bool:
     """Django's host check (ALLOWED_HOSTS), for the few hosts a server is named by."""
@@ -614,7 +586,7 @@ def respond(environ: dict[str, Any], writer: Writer) -> tuple[int, bytes] | None
     if body is None:
         return None
     try:
-        pending = prepare(body, _client(environ.get("HTTP_AUTHORIZATION", "")))
+        pending = prepare(body, serving.api_client_of(environ.get("HTTP_AUTHORIZATION", "")))
         if pending is None:
             return None
         # The key's lookup may have borrowed a connection: back to the pool before waiting, for
@@ -624,23 +596,6 @@ def respond(environ: dict[str, Any], writer: Writer) -> tuple[int, bytes] | None
         # The full path meets the same fault and answers it as it answers any other.
         return None
     return writer.submit(pending)
-
-
-@contextlib.contextmanager
-def _as_a_request() -> Iterator[None]:
-    """Database work on a worker thread, bracketed as Django brackets a request: a broken or old
-    connection is dropped first, and the connection goes back to the pool after."""
-    close_old_connections()
-    try:
-        yield
-    finally:
-        close_old_connections()
-
-
-def _client_looked_up(authorization: str) -> Any:
-    """`_client` on a worker thread: the event loop never waits for the database."""
-    with _as_a_request():
-        return _client(authorization)
 
 
 StartResponse = Callable[..., Any]
@@ -657,7 +612,7 @@ class RatingFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == PATH:
-            with _as_a_request():
+            with serving.as_a_request():
                 answered = respond(environ, self.writer)
             if answered is not None:
                 status, body = answered
@@ -699,13 +654,13 @@ class AsyncFastPath:
         if body is None:
             return None
         authorization = headers.get("authorization", "")
-        key = _bearer(authorization)
+        key = serving.bearer_key(authorization)
         if not key:
             return None
         try:
             known, client = cached_api_client(key)
             if not known:
-                client = await sync_to_async(_client_looked_up, thread_sensitive=False)(authorization)
+                client = await sync_to_async(serving.api_client_looked_up, thread_sensitive=False)(authorization)
             if client is None:
                 return None
             return await self.answer(body, client)

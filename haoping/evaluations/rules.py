@@ -3,7 +3,13 @@
 Every path that takes a rating (the API's `evaluation_submit`, the fast path's writer, and any
 channel to come) looks up the facts its own way, then asks these functions: none of them reads the
 database. A refusal is the domain error the API answers with; a path that cannot answer it (the
-fast path) hands the rating to one that can.
+fast path) hands the rating to one that can. The rules a record decides when it is registered
+(R2's closing time, R4's visits, R5's one item) live in `haoping.records.rules`, which records
+reads without this app, and are re-exported here.
+
+Where a query must pick rows by a rule (the sweep, the indicators, the console's lists), it
+takes the condition from the `*_q` builders beside the rule, which state the same comparison
+over columns; `tests/test_rules.py` holds each builder to its rule on stored rows.
 """
 
 from __future__ import annotations
@@ -13,11 +19,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.errors import Conflict, Gone, Invalid
+from haoping.records.rules import BATCH as BATCH
+from haoping.records.rules import COMPLETION as COMPLETION
+from haoping.records.rules import THEME as THEME
+from haoping.records.rules import VISIT as VISIT
+from haoping.records.rules import batch_item_check as batch_item_check
+from haoping.records.rules import rated_per_visit as rated_per_visit
+from haoping.records.rules import window_closes_at as window_closes_at
 
 # R1: the five levels and their names.
 LEVEL_LABELS = {
@@ -52,6 +66,8 @@ QUESTION_LABELS = {
 LEVELS = range(1, 6)
 DEFAULT_LEVEL = 3  # R2: 基本满意
 DEFAULT_SOURCE = "default"
+BAD_AT_MOST = 2  # R1: 1–2 are bad (差评)
+GOOD_AT_LEAST = 4  # R1: 4–5 are good (好评)
 CHANNELS = frozenset({"pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"})
 # Channels with a screen, where a bad rating must say why (R8); phone key-press, SMS replies and
 # paper forms may carry a bare level.
@@ -99,6 +115,16 @@ class RecordParties:
     agent: Party | None
 
 
+class Window(Protocol):
+    """A ratable service's rating window: a slot's facts, or the slot itself."""
+
+    @property
+    def opens_at(self) -> dt.datetime: ...
+
+    @property
+    def closes_at(self) -> dt.datetime | None: ...
+
+
 @dataclass(frozen=True)
 class SlotFacts:
     """A ratable service as a lookup found it."""
@@ -122,7 +148,22 @@ def level_check(level: Any) -> None:
 
 def is_bad(level: int) -> bool:
     """R1: levels 1–2 are a bad rating (差评)."""
-    return level <= 2
+    return level <= BAD_AT_MOST
+
+
+def bad_q(field: str = "level") -> Q:
+    """R1 over a column: `is_bad`."""
+    return Q(**{f"{field}__lte": BAD_AT_MOST})
+
+
+def is_good(level: int) -> bool:
+    """R1: levels 4–5 are a good rating (好评)."""
+    return level >= GOOD_AT_LEAST
+
+
+def good_q(field: str = "level") -> Q:
+    """R1 over a column: `is_good`."""
+    return Q(**{f"{field}__gte": GOOD_AT_LEAST})
 
 
 def questionnaire_check(answers: Mapping[str, Any]) -> None:
@@ -173,15 +214,32 @@ def content_check(content: Content) -> None:
     bad_rating_reason_check(content)
 
 
-def window_open(slot: SlotFacts, at: dt.datetime) -> bool:
-    """R2, R3: whether `at` falls in the service's rating window (from the service to its close)."""
+def window_open(slot: Window, at: dt.datetime) -> bool:
+    """R2, R3: whether `at` falls in the service's rating window (from the service to its close,
+    both included)."""
     return slot.closes_at is not None and slot.opens_at <= at <= slot.closes_at
+
+
+def window_open_q(at: dt.datetime, prefix: str = "") -> Q:
+    """R2, R3 over a slot's columns (`prefix` leads to the slot): `window_open`."""
+    return Q(**{f"{prefix}opens_at__lte": at, f"{prefix}closes_at__gte": at})
+
+
+def window_closed(slot: Window, at: dt.datetime) -> bool:
+    """R2: whether the window closed before `at`, so that an unrated service has its default
+    rating; at the closing instant itself it is still open (`window_open`)."""
+    return slot.closes_at is not None and at > slot.closes_at
+
+
+def window_closed_q(at: dt.datetime, prefix: str = "") -> Q:
+    """R2 over a slot's columns: `window_closed`."""
+    return Q(**{f"{prefix}closes_at__lt": at})
 
 
 def window_check(slot: SlotFacts, at: dt.datetime, *, skew: dt.timedelta) -> None:
     """R2, R3: a rating within the window, later than the service (by the clocks' `skew` at most);
     past the window the service has its default rating (R2), or was rated already (R4)."""
-    if slot.closes_at is None or at > slot.closes_at:
+    if slot.closes_at is None or window_closed(slot, at):
         rated_once_check(slot.rated)
         raise Gone("window_closed", _("the rating period of this service has ended"))
     if at < slot.opens_at - skew:
@@ -246,6 +304,22 @@ def theme_targets(linked: Sequence[SlotFacts], at: dt.datetime, *, skew: dt.time
     if linked:
         rated_once_check(True)
     raise Conflict("not_completed", _("no record of this theme is completed yet"))
+
+
+@dataclass(frozen=True)
+class Given:
+    """A rating given to a completion of a bundle's record (key: the evaluation's)."""
+
+    key: int
+    overall: bool  # given to the theme as a whole (R6), not to the record on its own
+
+
+def inherited_from(bundle_kind: str, given: Sequence[Given]) -> int | None:
+    """R5, R6: the rating a record takes when it completes after its bundle was rated: a batch's
+    first rating (R5); a theme's first overall rating (R6), never one a linked record was given on
+    its own. None when there is none to take."""
+    taken = [g.key for g in given if bundle_kind != THEME or g.overall]
+    return min(taken) if taken else None
 
 
 def evaluator(rated_by: str, targets: Sequence[Parties]) -> Party:

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from django.utils import timezone
 
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.records.models import RatingSlot
 
@@ -17,18 +18,18 @@ class SlotState(StrEnum):
 
 
 def slot_state(slot: RatingSlot, now: dt.datetime | None = None) -> SlotState:
+    """Where a ratable service stands for its rating page; R2 and R3 decide by `rules.window_closed`."""
     now = now or timezone.now()
     if slot.kind == RatingSlot.Kind.THEME:
         linked = RatingSlot.objects.filter(kind=RatingSlot.Kind.COMPLETION, record__bundle=slot.bundle)
-        unrated = list(linked.filter(evaluations__isnull=True).values_list("closes_at", flat=True))
+        # R6: a theme is open while any linked record not rated on its own is.
+        unrated = list(linked.filter(evaluations__isnull=True).only("opens_at", "closes_at"))
         if not unrated:
             return SlotState.RATED if linked.exists() else SlotState.NOT_READY
-        return SlotState.OPEN if any(closes and now <= closes for closes in unrated) else SlotState.CLOSED
+        return SlotState.CLOSED if all(rules.window_closed(s, now) for s in unrated) else SlotState.OPEN
     if slot.evaluations.exists():
         return SlotState.RATED
-    if slot.closes_at is not None and now > slot.closes_at:
-        return SlotState.CLOSED
-    return SlotState.OPEN
+    return SlotState.CLOSED if rules.window_closed(slot, now) else SlotState.OPEN
 
 
 def submission_for_receipt(*, slot: RatingSlot, receipt: str) -> list[Evaluation]:

@@ -433,12 +433,13 @@ def evaluation_inherit(*, slot: RatingSlot) -> Evaluation | None:
     record = slot.record
     if slot.kind != RatingSlot.Kind.COMPLETION or record is None or record.bundle is None:
         return None
-    rated = Evaluation.objects.filter(bundle=record.bundle, slot__kind=RatingSlot.Kind.COMPLETION, source="active")
-    if record.bundle.kind == Bundle.Kind.THEME:
-        rated = rated.filter(overall=True)
-    first = rated.order_by("id").first()
-    if first is None:
+    given = Evaluation.objects.filter(
+        bundle=record.bundle, slot__kind=RatingSlot.Kind.COMPLETION, source=Evaluation.Source.ACTIVE
+    ).values_list("pk", "overall")
+    key = rules.inherited_from(record.bundle.kind, [rules.Given(pk, overall) for pk, overall in given])
+    if key is None:
         return None
+    first = Evaluation.objects.get(pk=key)
     fields = (
         *("level", "channel", "rated_by", "rated_at", "answers", "reasons", "comment", "comment_sealed"),
         *("suggestion_sealed", "blocked"),
@@ -471,7 +472,7 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) ->
     while True:
         due = list(
             RatingSlot.objects.select_related(*SLOT_RELATED)
-            .filter(closes_at__lte=now, evaluations__isnull=True, pk__gt=last_id)
+            .filter(rules.window_closed_q(now), evaluations__isnull=True, pk__gt=last_id)
             .exclude(kind=RatingSlot.Kind.THEME)
             .order_by("pk")[:batch_size]
         )

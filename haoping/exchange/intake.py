@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,11 +40,9 @@ from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
 from haoping.records.models import Applicant, RatingSlot, ServiceRecord
 from haoping.records.services import check_time
+from haoping.rectification.deadlines import IMPORTED_RULES
 from haoping.rectification.models import BadReviewCase, CaseEvent
 
-# A case whose steps a lower system reports carries this instead of the name of the deadline rules
-# that applied: none applied here.
-IMPORTED_RULES = "imported"
 # Our fields, as a rating rule names them, and the national row's field that carries each.
 NATIONAL_FIELD = {
     "level": "satisfaction",
@@ -140,11 +138,17 @@ class _Directory:
 
     def item(self, code: str) -> ServiceItem:
         if code not in self.items:
-            self.items[code] = ServiceItem.objects.filter(code=code).first()
+            self.items[code] = _only(ServiceItem.objects.filter(code=code))
         item = self.items[code]
         if item is None:
             raise Refused(422, "taskCode", _("item %(code)s is not in this system's directory") % {"code": code})
         return item
+
+
+def _only(rows: QuerySet[Any]) -> Any:
+    """The row a unique key names, or None: fetched without `first()`'s ORDER BY id, which can make
+    PostgreSQL walk the primary key instead of using the key's index."""
+    return next(iter(rows.order_by()[:1]), None)
 
 
 def _time(value: dt.datetime, fld: str) -> None:
@@ -187,12 +191,14 @@ def _one(
                 _("not a row of the format: a service, an evaluation, a case step or a chain checkpoint"),
             )
         with transaction.atomic():
-            taken = _take(system, codes, directory, kind, row, key, digest, now)
+            logged = _only(IncomingRow.objects.select_for_update().filter(system=system, natural_key=key))
+            stored = logged if logged is not None and logged.status == IncomingRow.Status.STORED else None
+            taken = _take(system, codes, directory, kind, row, stored, digest, now)
             result.status = taken.status
             if taken.status == 201:
-                _log(system, result, row, digest, now, **taken.links)
-            else:
-                IncomingRow.objects.filter(system=system, natural_key=key).update(updated_at=now, times=F("times") + 1)
+                _log(system, result, row, digest, now, logged, **taken.links)
+            elif logged is not None:
+                IncomingRow.objects.filter(pk=logged.pk).update(updated_at=now, times=F("times") + 1)
     except Refused as exc:
         result.status, result.field, result.message = exc.status, exc.field, exc.message
         _log_refused(system, result, row, digest, now)
@@ -202,9 +208,17 @@ def _one(
     return result
 
 
-def _log(system: LowerSystem, result: RowResult, row: Any, digest: str, now: dt.datetime, **links: Any) -> None:
+def _log(
+    system: LowerSystem,
+    result: RowResult,
+    row: Any,
+    digest: str,
+    now: dt.datetime,
+    logged: IncomingRow | None,
+    **links: Any,
+) -> None:
     payload = json.dumps(row, ensure_ascii=False, default=str)
-    updated = IncomingRow.objects.filter(system=system, natural_key=result.key).update(
+    updated = logged is not None and IncomingRow.objects.filter(pk=logged.pk).update(
         kind=result.kind,
         status=IncomingRow.Status.STORED,
         answer=result.status,
@@ -255,38 +269,36 @@ def _log_refused(system: LowerSystem, result: RowResult, row: Any, digest: str, 
                 pass  # logged a moment ago by the same row sent again
 
 
-def _stored(system: LowerSystem, key: str) -> IncomingRow | None:
-    return (
-        IncomingRow.objects.select_for_update()
-        .filter(system=system, natural_key=key, status=IncomingRow.Status.STORED)
-        .first()
-    )
-
-
 def _take(
     system: LowerSystem,
     codes: national.Codes,
     directory: _Directory,
     kind: str,
     row: Any,
-    key: str,
+    existing: IncomingRow | None,
     digest: str,
     now: dt.datetime,
 ) -> _Taken:
+    """Store one row; `existing` is the row stored before under its key, if any."""
     if kind == "service":
-        return _service(system, codes, directory, row, key, digest)
+        return _service(system, codes, directory, row, existing, digest)
     if kind == "evaluation":
-        return _evaluation(system, codes, row, key, digest, now)
+        return _evaluation(system, codes, row, existing, digest, now)
     if kind == "case_step":
-        return _case_step(system, row, key, now)
-    return _checkpoint(system, row, key, digest)
+        return _case_step(system, row, existing, now)
+    return _checkpoint(system, row, existing, digest)
 
 
 # Services.
 
 
 def _service(
-    system: LowerSystem, codes: national.Codes, directory: _Directory, row: Any, key: str, digest: str
+    system: LowerSystem,
+    codes: national.Codes,
+    directory: _Directory,
+    row: Any,
+    existing: IncomingRow | None,
+    digest: str,
 ) -> _Taken:
     parsed: national.ParsedService = _parse(national.parse_service_row, row, codes)
     for fld, value in (("serviceTime", parsed.service_time), ("acceptDate", parsed.accepted_at)):
@@ -299,13 +311,13 @@ def _service(
     if parsed.applicant_kind is None:
         raise Refused(422, "userProp", _("required"))
     done = parsed.completed_at is not None
-    existing = _stored(system, key)
     if existing is not None:
         if existing.digest != digest and done and existing.record is not None:
             # A service sent again once completed: the record is completed as it says.
             _complete(existing.record, parsed.completed_at)
         return _Taken(200)
-    record = ServiceRecord.objects.select_for_update().filter(record_no=parsed.project_no).first()
+    record = _only(ServiceRecord.objects.select_for_update().filter(record_no=parsed.project_no))
+    new = record is None
     if record is None:
         applicant = Applicant.objects.create(kind=parsed.applicant_kind)
         record = ServiceRecord.objects.create(
@@ -316,13 +328,15 @@ def _service(
             on_the_spot=bool(parsed.instant),
             applicant=applicant,
             accepted_at=parsed.accepted_at or parsed.service_time,
+            status=ServiceRecord.Status.COMPLETED if done else ServiceRecord.Status.IN_PROGRESS,
+            completed_at=parsed.completed_at,
         )
     elif not IncomingRow.objects.filter(system=system, record=record).exists():
         raise Refused(409, "projectNo", _("a record with this number exists here and was not sent by this system"))
     elif record.region_id != region.pk:
         raise Refused(409, "areaCode", _("the record was sent in another region"))
     slot_kind = RatingSlot.Kind.COMPLETION if done else RatingSlot.Kind.VISIT
-    if done:
+    if done and not new:
         if record.slots.filter(kind=RatingSlot.Kind.COMPLETION).exists():
             raise Refused(409, "proStatus", _("the record's completion came under another serviceNumber"))
         _complete(record, parsed.completed_at)
@@ -349,22 +363,24 @@ def _complete(record: ServiceRecord, at: dt.datetime | None) -> None:
 
 
 def _evaluation(
-    system: LowerSystem, codes: national.Codes, row: Any, key: str, digest: str, now: dt.datetime
+    system: LowerSystem,
+    codes: national.Codes,
+    row: Any,
+    existing: IncomingRow | None,
+    digest: str,
+    now: dt.datetime,
 ) -> _Taken:
     parsed: national.ParsedEvaluation = _parse(national.parse_evaluation_row, row, codes)
     _time(parsed.rated_at, "assessTime")
-    service = (
+    service = _only(
         IncomingRow.objects.filter(
             system=system,
             natural_key=national.service_key(parsed.project_no, parsed.service_number),
             status=IncomingRow.Status.STORED,
-        )
-        .select_related("slot__record__item", "slot__visit")
-        .first()
+        ).select_related("slot__record__item", "slot__visit")
     )
     if service is None or service.slot is None:
         raise Refused(422, "serviceNumber", _("its service (projectNo, serviceNumber) was not sent first"))
-    existing = _stored(system, key)
     if existing is not None:
         if existing.digest == digest:
             return _Taken(200)
@@ -458,20 +474,22 @@ def _imported_case(ev: Evaluation, system: LowerSystem, now: dt.datetime) -> Bad
 # Case steps.
 
 
-def _case_step(system: LowerSystem, row: Any, key: str, now: dt.datetime) -> _Taken:
+def _case_step(system: LowerSystem, row: Any, existing: IncomingRow | None, now: dt.datetime) -> _Taken:
     parsed: national.ParsedCaseStep = _parse(national.parse_case_step_row, row)
     _time(parsed.at, "handleTime")
-    rated = IncomingRow.objects.filter(
-        system=system,
-        natural_key=national.evaluation_key(parsed.project_no, parsed.assess_number),
-        status=IncomingRow.Status.STORED,
-    ).first()
+    rated = _only(
+        IncomingRow.objects.filter(
+            system=system,
+            natural_key=national.evaluation_key(parsed.project_no, parsed.assess_number),
+            status=IncomingRow.Status.STORED,
+        )
+    )
     if rated is None or rated.evaluation_id is None:
         raise Refused(422, "assessNumber", _("its evaluation (projectNo, assessNumber) was not sent first"))
-    case = BadReviewCase.objects.select_for_update().filter(evaluation_id=rated.evaluation_id).first()
+    case = _only(BadReviewCase.objects.select_for_update().filter(evaluation_id=rated.evaluation_id))
     if case is None:
         raise Refused(422, "assessNumber", _("its evaluation is not a bad rating with a case"))
-    if _stored(system, key) is not None:
+    if existing is not None:
         return _Taken(200)
     changed: dict[str, Any] = {}
     if parsed.step == "invalidated":
@@ -501,7 +519,7 @@ def _case_step(system: LowerSystem, row: Any, key: str, now: dt.datetime) -> _Ta
 # Chain checkpoints.
 
 
-def _checkpoint(system: LowerSystem, row: Any, key: str, digest: str) -> _Taken:
+def _checkpoint(system: LowerSystem, row: Any, existing: IncomingRow | None, digest: str) -> _Taken:
     """A lower system's signed checkpoint, kept by number once its signature checks with the key it
     registered and it follows the one before (docs/exchange.md, "Checkpoint rows")."""
     if not system.chain_public_key:
@@ -513,15 +531,18 @@ def _checkpoint(system: LowerSystem, row: Any, key: str, digest: str) -> _Taken:
     parsed: national.ParsedCheckpoint = _parse(
         lambda r: national.parse_checkpoint_row(r, public_key=system.chain_public_key), row
     )
-    existing = _stored(system, key)
     if existing is not None:
         if existing.digest == digest:
             return _Taken(200)
         raise Refused(409, "checkpoint", _("another checkpoint of this number is stored"))
     if parsed.number > 1:
-        before = IncomingRow.objects.filter(
-            system=system, natural_key=national.checkpoint_key(parsed.number - 1), status=IncomingRow.Status.STORED
-        ).first()
+        before = _only(
+            IncomingRow.objects.filter(
+                system=system,
+                natural_key=national.checkpoint_key(parsed.number - 1),
+                status=IncomingRow.Status.STORED,
+            )
+        )
         if before is None:
             raise Refused(422, "checkpointNumber", _("the checkpoint before it has not come yet"))
         if json.loads(before.payload)["checkpoint"]["digest"] != parsed.entry.get("prev"):

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy
 
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.rectification.models import BadReviewCase
 
@@ -20,7 +21,7 @@ COUNTS = ("total", "active", "defaults", "active_good", "bad", "invalid_bad", "r
 
 
 ACTIVE = Q(source=Evaluation.Source.ACTIVE)
-BAD = ACTIVE & Q(level__lte=2)
+BAD = ACTIVE & rules.bad_q()
 
 
 def count_aggregates() -> dict[str, Count]:
@@ -33,7 +34,7 @@ def rating_aggregates() -> dict[str, Count]:
         "total": Count("id"),
         "active": Count("id", filter=ACTIVE),
         "defaults": Count("id", filter=Q(source=Evaluation.Source.DEFAULT)),
-        "active_good": Count("id", filter=ACTIVE & Q(level__gte=4)),
+        "active_good": Count("id", filter=ACTIVE & rules.good_q()),
         "bad": Count("id", filter=BAD),
     }
 

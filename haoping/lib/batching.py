@@ -5,7 +5,7 @@ all the items waiting, up to `max_batch`, after letting the batch fill while ite
 (at most `pause` seconds apart, `gather` seconds in all), and calls `flush` with them. Under load,
 many items share one round of statements and one commit; alone, an item waits one `pause`.
 Whoever waits for an item is woken once `flush` returns, unless `flush` kept the item to wake it
-itself later (`wake`).
+itself later (`wake`). Waiters are found by the item's identity: each item is an object of its own.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from haoping.accounts.access import Actor, within_region
 from haoping.directory.models import Institution, Staff, Window
+from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.pads.models import HallRating, Pad, StaffPhoto
 from haoping.records.models import RatingSlot, Visit
@@ -58,7 +59,7 @@ def pad_service(pad: Pad, now: dt.datetime | None = None) -> RatingSlot | None:
     ratable by link until its window closes (R3)."""
     now = now or timezone.now()
     since = _show_since(now)
-    open_now = RatingSlot.objects.filter(closes_at__gt=now).exclude(pk=pad.dismissed_slot_id or 0)
+    open_now = RatingSlot.objects.filter(rules.window_open_q(now)).exclude(pk=pad.dismissed_slot_id or 0)
     related = ("record__item", "visit__staff", "record__staff")
     # Two narrow reads, each along a window index, rather than one OR the planner cannot use.
     visit = (

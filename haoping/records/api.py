@@ -14,12 +14,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from haoping.apidocs import code_list, doc
 from haoping.errors import DomainError, Invalid
-from haoping.evaluations.models import LEVEL_LABELS, Evaluation
 from haoping.lib.numbers import whole_number
 from haoping.records import services
 from haoping.records.links import link_pair
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord
-from haoping.records.selectors import record_for_client, record_links
+from haoping.records.selectors import record_links
 from haoping.schemas import ApiRequest, Code, ErrorOut, ShortText, StrictBool, StrictSchema
 
 router = Router(tags=["records"])
@@ -198,47 +197,6 @@ class CompleteOut(Schema):
     theme: Annotated[
         LinkOut | None, Field(description=doc("For a theme (一件事): the link to rate all its records at once (R6)."))
     ] = None
-
-
-class EvaluationBrief(Schema):
-    level: int = Field(
-        description=code_list(doc("The level (R1)."), LEVEL_LABELS), json_schema_extra={"enum": [5, 4, 3, 2, 1]}
-    )
-    source: str = Field(
-        description=code_list(doc("Where the rating came from."), Evaluation.Source),
-        json_schema_extra={"enum": list(Evaluation.Source.values)},
-    )
-    channel: str | None = Field(
-        description=code_list(doc("The channel it was given through; null for a default rating."), Evaluation.Channel),
-        json_schema_extra={"enum": [*Evaluation.Channel.values, None]},
-    )
-    visit_id: int | None = Field(description=doc("The visit rated; null for a rating of the whole record."))
-    rated_by: str | None = Field(
-        description=code_list(doc("Who rated; null for a default rating."), Evaluation.RatedBy),
-        json_schema_extra={"enum": [*Evaluation.RatedBy.values, None]},
-    )
-    rated_at: dt.datetime = Field(description=doc("When it was rated (or defaulted)."))
-
-
-class RecordOut(Schema):
-    record_no: str = Field(description=doc("The record number."))
-    status: str = Field(
-        description=code_list(doc("The record's status."), ServiceRecord.Status),
-        json_schema_extra={"enum": list(ServiceRecord.Status.values)},
-    )
-    mode: str = Field(
-        description=code_list(doc("How the service is delivered."), ServiceRecord.Mode),
-        json_schema_extra={"enum": list(ServiceRecord.Mode.values)},
-    )
-    on_the_spot: bool = Field(description=doc("Completed on the spot (即办件)."))
-    item_code: str = Field(description=doc("The service item's code (事项编码)."))
-    accepted_at: dt.datetime = Field(description=doc("When the application was accepted."))
-    completed_at: dt.datetime | None = Field(description=doc("When it was completed; null while in progress."))
-    completion: Completion = None
-    theme: Annotated[
-        LinkOut | None, Field(description=doc("For a theme (一件事): the link to rate all its records at once (R6)."))
-    ] = None
-    evaluations: list[EvaluationBrief] = Field(description=doc("The record's ratings, oldest first."))
 
 
 def _party(data: PartyIn | None) -> services.PartyData | None:
@@ -567,35 +525,3 @@ def _completion_row(slot: RatingSlot) -> dict[str, object]:
     body = _completed(slot)
     body["record_status"] = body.pop("status")
     return body
-
-
-# Last: its path would take the batch endpoints' (`/batch`) for a record number.
-@router.get(
-    "/{record_no}",
-    response={200: RecordOut, **ERRORS},
-    summary="A record with its evaluations",
-    description=doc("The record, its rating links and its ratings; never who rated (R10)."),
-)
-def get_record(request: ApiRequest, record_no: RecordNoPath) -> dict[str, object]:
-    record = record_for_client(client=request.auth, record_no=record_no)
-    return {
-        "record_no": record.record_no,
-        "status": record.status,
-        "mode": record.mode,
-        "on_the_spot": record.on_the_spot,
-        "item_code": record.item.code,
-        "accepted_at": record.accepted_at,
-        "completed_at": record.completed_at,
-        **record_links(record),
-        "evaluations": [
-            {
-                "level": ev.level,
-                "source": ev.source,
-                "channel": ev.channel or None,
-                "visit_id": ev.visit_id,
-                "rated_by": ev.rated_by or None,
-                "rated_at": ev.rated_at,
-            }
-            for ev in record.evaluations.order_by("rated_at", "id")
-        ],
-    }

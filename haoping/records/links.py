@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import secrets
+from typing import Any
 
 from django.conf import settings
-from django.urls import reverse
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.translation import gettext as _
 
 from haoping import keys
@@ -37,13 +41,35 @@ def public_id_from_token(token: str) -> str:
     return public_id
 
 
+# A token is URL-safe base64 and dots, which `reverse` never escapes: a route is reversed once
+# with this in the token's place, and each link fills it in (every registration answers two links,
+# and reversing them cost more than the rest of a record's answer).
+PLACEHOLDER = "0token0"
+
+
+@functools.lru_cache(maxsize=32)
+def _route(name: str, prefix: str, urlconf: Any) -> str:
+    return reverse(name, urlconf=urlconf, args=[PLACEHOLDER])
+
+
+@receiver(setting_changed)
+def _routes_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting == "ROOT_URLCONF":
+        _route.cache_clear()
+
+
+def _link(name: str, token: str) -> str:
+    return settings.SITE_URL + _route(name, get_script_prefix(), get_urlconf()).replace(PLACEHOLDER, token, 1)
+
+
 def evaluation_url(public_id: str) -> str:
-    return settings.SITE_URL + reverse("rate", args=[token_for(public_id)])
+    return _link("rate", token_for(public_id))
 
 
 def qr_url(public_id: str) -> str:
-    return settings.SITE_URL + reverse("rate-qr", args=[token_for(public_id)])
+    return _link("rate-qr", token_for(public_id))
 
 
 def link_pair(public_id: str) -> dict[str, str]:
-    return {"evaluation_url": evaluation_url(public_id), "qr_url": qr_url(public_id)}
+    token = token_for(public_id)
+    return {"evaluation_url": _link("rate", token), "qr_url": _link("rate-qr", token)}

@@ -110,11 +110,6 @@ class ServiceRecord(models.Model):
     def __str__(self) -> str:
         return self.record_no
 
-    @property
-    def rated_per_visit(self) -> bool:
-        # R4: mixed or not-on-the-spot services are rated at each window visit as well.
-        return self.mode == self.Mode.MIXED or (self.mode == self.Mode.ONSITE and not self.on_the_spot)
-
 
 class Visit(models.Model):
     record = models.ForeignKey(

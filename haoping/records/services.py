@@ -22,6 +22,7 @@ from haoping.directory.selectors import policy_for_region
 from haoping.errors import Conflict, DomainError, Invalid
 from haoping.fields import lookup_digest
 from haoping.lib.gm import constant_time_equal, hmac_sm3
+from haoping.records import rules
 from haoping.records.links import link_pair, new_public_id
 from haoping.records.lookups import DirectoryLookups, directory_lookups
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
@@ -83,7 +84,7 @@ def slot_build(
     bundle: Bundle | None = None,
 ) -> RatingSlot:
     """An unsaved ratable service; its closing time is fixed when it opens (R2), a theme's never."""
-    closes_at = None if kind == RatingSlot.Kind.THEME else at + dt.timedelta(days=window_days)
+    closes_at = rules.window_closes_at(kind, at, window_days)
     return RatingSlot(
         public_id=new_public_id(),
         kind=kind,
@@ -145,9 +146,10 @@ def _bundle(
             _("bundle.kind: bundle %(no)s is a %(kind)s bundle") % {"no": bundle_no, "kind": bundle.get_kind_display()},
             field="bundle.kind",
         )
-    if bundle.kind == Bundle.Kind.BATCH and bundle.records.exclude(item=item).exists():
-        # R5: a batch is several records of the same item.
-        raise Invalid("invalid", _("bundle: a batch holds records of one service item only"), field="bundle")
+    if bundle.kind == Bundle.Kind.BATCH:
+        # Every record of a batch is of one item: any one's is the batch's.
+        batch_item_id = next(iter(bundle.records.values_list("item_id", flat=True)[:1]), None)
+        rules.batch_item_check(bundle.kind, batch_item_id, item.pk)
     return bundle
 
 
@@ -178,8 +180,9 @@ class RecordRow:
             for f in fields(self)
             if f.name not in ("applicant", "agent", "accepted_at", "completed_at")
         }
-        values["applicant"] = asdict(self.applicant)
-        values["agent"] = asdict(self.agent) if self.agent else None
+        # `asdict` of these flat rows, without its deep copies.
+        values["applicant"] = dict(vars(self.applicant))
+        values["agent"] = dict(vars(self.agent)) if self.agent else None
         for name in ("accepted_at", "completed_at"):
             value = getattr(self, name)
             values[name] = value.timestamp() if value is not None else None
@@ -607,7 +610,7 @@ def visit_create(
         raise Conflict("already_completed", _("record %(no)s is completed; no more visits") % {"no": record_no})
     visit = Visit.objects.create(record=record, window=window, staff=staff, at=at)
     slot = None
-    if record.rated_per_visit:
+    if rules.rated_per_visit(record.mode, record.on_the_spot):
         slot = slot_build(
             kind=RatingSlot.Kind.VISIT,
             region_id=record.region_id,

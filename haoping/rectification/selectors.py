@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haoping.accounts.access import Actor, access_identity, case_scope, within_region
+from haoping.accounts.access import Actor, access_identity, within_region
 from haoping.errors import NotFound
 from haoping.evaluations.models import BlockedEvaluator
 from haoping.lib.masking import mask_text, redact_text
@@ -25,6 +25,7 @@ from haoping.rectification.deadlines import (
     CONTACT,
     HANDLING,
     HANDLING_COVERS,
+    IMPORTED_RULES,
     STEP_NAMES,
     rules_for,
     step_of,
@@ -33,6 +34,7 @@ from haoping.rectification.models import (
     Appeal,
     BadReviewCase,
     CaseEvent,
+    Consultation,
     Evidence,
     Message,
     MessageRead,
@@ -43,6 +45,20 @@ from haoping.workdays.selectors import workday_hours_between
 
 S = BadReviewCase.State
 CASE_RELATED = ("unit", "item", "record", "institution", "window", "staff", "region")
+
+
+def case_scope(actor: Actor) -> Q:
+    """The cases an actor may see: a manager's or client's subtree, a unit's own and consulted
+    cases, a staff member's own. Everything else does not exist for them."""
+    if actor.region is not None:
+        return within_region(actor.region)
+    if actor.unit_id is not None:
+        # A subquery, not a join, so that a case consulted on twice is still one row.
+        consulted = Consultation.objects.filter(case=OuterRef("pk"), unit_id=actor.unit_id)
+        return Q(unit_id=actor.unit_id) | Q(Exists(consulted))
+    if actor.staff_id is not None:
+        return Q(staff_id=actor.staff_id)
+    return Q(pk__in=[])
 
 
 def cases_visible(actor: Actor) -> QuerySet[BadReviewCase]:
@@ -343,6 +359,9 @@ def case_step_deadlines(case: BadReviewCase, now: dt.datetime | None = None) -> 
 
 
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
+    if case.deadline_rules == IMPORTED_RULES:
+        # R21: a lower system's case, worked there; here it is only counted.
+        return []
     actions = allowed_actions(
         state=case.state,
         category=case.category,

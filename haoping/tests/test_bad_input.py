@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from haoping.evaluations.models import Evaluation
 from haoping.records.models import ServiceRecord
+from haoping.tests.test_recordpath import _django, _post_to, application  # noqa: F401  (the served application)
 
 SURROGATE = "\ud800"
 
@@ -75,6 +77,36 @@ def test_bad_text_in_a_record_is_422(
 ) -> None:
     res = world["api"].post("/records", record_payload(**change))
     assert_names(res, 422, field)
+    assert not ServiceRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"record_no": f"R{SURROGATE}1"}, "record_no"),
+        ({"applicant": {"kind": "person", "name": f"张{SURROGATE}"}}, "applicant.name"),
+    ],
+)
+def test_lone_surrogate_in_a_record_is_422_through_the_served_application(
+    world: dict[str, Any],
+    record_payload: Any,
+    application: Any,  # noqa: F811 (the fixture)
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    # The served application takes a registration on its record fast path (haoping.recordpath)
+    # when it can: the same refusal as Django's own, and nothing stored.
+    key, body = world["api"].key, record_payload(**change)
+
+    async def both() -> list[Any]:
+        return [await _post_to(application, key, body), await _post_to(_django(application), key, body)]
+
+    served, django = asyncio.run(both())
+    assert served[0] == django[0] == 422, (served, django)
+    assert served[2] == django[2]
+    answer = json.loads(served[2])
+    assert answer["field"] == field and field in answer["detail"], answer
     assert not ServiceRecord.objects.exists()
 
 

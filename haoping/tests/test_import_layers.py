@@ -14,16 +14,6 @@ from pathlib import Path
 import haoping
 
 ROOT = Path(haoping.__file__).parent
-# haoping.accounts.access reads rectification's consultations for a handler's case scope; that
-# module is being reworked on its own, and until then this one edge is the known exception.
-# The records API answers a record with its ratings and documents their code lists: the API sits
-# above every app, and this module of it reads the evaluations' models.
-KNOWN = {
-    ("accounts", "rectification", "haoping/accounts/access.py"),
-    ("records", "evaluations", "haoping/records/api.py"),
-}
-
-
 PACKAGES = sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests")
 
 
@@ -57,7 +47,7 @@ def package_graph() -> dict[str, dict[str, set[str]]]:
         shown = str(path.relative_to(ROOT.parent))
         for name in _imports(path):
             target = name.split(".")[1]
-            if target in PACKAGES and target != source and (source, target, shown) not in KNOWN:
+            if target in PACKAGES and target != source:
                 graph[source][target].add(shown)
     return graph
 
@@ -109,3 +99,40 @@ def test_the_check_finds_a_cycle() -> None:
     graph: dict[str, dict[str, set[str]]] = {"a": {"b": {"x"}}, "b": {"c": {"y"}}, "c": {"a": {"z"}}}
     assert _cycle(graph) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b": {"x"}}, "b": {}}) is None
+
+
+RULES = ("haoping/records/rules.py", "haoping/evaluations/rules.py")
+# What a rule may read: the standard library, translated text, local time, a query's condition (`Q`, which
+# reads nothing until a query runs it), the API's errors, and the records' rules.
+RULES_MAY_IMPORT = {
+    "django.utils.translation",
+    "django.utils.timezone",
+    "django.db.models",
+    "haoping.errors",
+    "haoping.records.rules",
+}
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            # `from django.utils import timezone` imports django.utils.timezone.
+            named = {f"{node.module}.{alias.name}" for alias in node.names}
+            found.update({node.module} if node.module in RULES_MAY_IMPORT or not named <= RULES_MAY_IMPORT else named)
+            if node.module == "django.db.models":
+                assert {a.name for a in node.names} == {"Q"}, f"{path}: imports {[a.name for a in node.names]}"
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def test_the_rules_read_no_app() -> None:
+    """The rating rules decide over plain facts: no model, no query, no other module of an app."""
+    for shown in RULES:
+        path = ROOT.parent / shown
+        outside = {
+            m for m in _imported_modules(path) if m.split(".")[0] in {"django", "haoping"} and m not in RULES_MAY_IMPORT
+        }
+        assert outside == set(), f"{shown} imports {sorted(outside)}"
+        assert ".objects" not in path.read_text(), f"{shown} runs a query"

@@ -254,3 +254,20 @@ def test_a_record_through_the_served_server_is_stored_once(
     assert ServiceRecord.objects.filter(record_no="SERVED-R1").count() == 1
     status, refused = _post(f"{server}{PATH}", key, {**body, "staff_no": "S002"})
     assert status == 409 and refused["error"] == "duplicate"
+
+
+def test_what_the_fast_path_leaves_to_django(
+    world: dict[str, Any], record_payload: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = api_client_for_key(world["api"].key)
+    body = record_payload(record_no="PREP-1")
+    taken = recordpath.prepare(body, client)
+    assert taken is not None and taken.row.record_no == "PREP-1" and taken.row.applicant.name == "张三"
+    # A body the schema refuses, a field it does not know, no client: Django answers them.
+    assert recordpath.prepare({**body, "mode": "by pigeon"}, client) is None
+    assert recordpath.prepare({**body, "colour": "red"}, client) is None
+    assert recordpath.prepare([body], client) is None
+    assert recordpath.prepare(body, None) is None
+    # SQLite (the demo) is Django's alone.
+    monkeypatch.setattr(recordpath, "_on_postgresql", lambda: False)
+    assert recordpath.prepare(body, client) is None

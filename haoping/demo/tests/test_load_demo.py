@@ -28,6 +28,7 @@ from haoping.evaluations.models import REASON_LABELS, BlockedEvaluator, ChainSea
 from haoping.evaluations.views import RECEIPT_FORMAT
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
+from haoping.records.rules import rated_per_visit
 from haoping.rectification.models import Appeal, BadReviewCase, Consultation, SpotCheckItem
 
 RECORDS = 300
@@ -91,7 +92,7 @@ def test_ratable_services_open_as_the_records_services_open_them(loaded: dict[st
             assert completion == []
         for visit in record.visits.all():
             slot = getattr(visit, "slot", None)
-            if record.rated_per_visit:
+            if rated_per_visit(record.mode, record.on_the_spot):
                 assert slot is not None and slot.opens_at == visit.at and slot.closes_at == visit.at + WINDOW
             else:
                 assert slot is None
@@ -321,3 +322,36 @@ def test_output_gives_sms_invitations_that_rate_by_link_and_by_reply(loaded: dic
     call_command("sms_inbound", phone=phone2, text="4 挺好", stdout=out)
     ev = Evaluation.objects.get(slot=Invitation.objects.get(code=code2).slot)
     assert (ev.level, ev.channel, ev.comment) == (4, "sms", "挺好") and ev.receipt in out.getvalue()
+
+
+def test_the_live_bad_reviews_never_take_a_blocked_applicants_service(db: Any, settings: Any, tmp_path: Any) -> None:
+    # In a small city the evaluator the demo blocks (R15) may have another service open; their
+    # rating would open no case, and the demo's live appeal would have none to appeal.
+    from haoping.demo import casework
+
+    settings.VAR_DIR = tmp_path
+    chosen: list[list[RatingSlot]] = []
+    fresh = casework._fresh_slots
+
+    def blocking_first(staff_ids: set[int]) -> list[RatingSlot]:
+        first = fresh(staff_ids)[0]
+        person = first.record.applicant
+        BlockedEvaluator.objects.create(
+            region_id=first.region_id,
+            phone_digest=person.phone_digest or None,
+            id_digest=person.id_digest or None,
+            case=BadReviewCase.objects.order_by("pk").first(),
+            reason="演示",
+            added_by_label="test",
+            added_at=timezone.now(),
+        )
+        chosen.append(fresh(staff_ids))
+        return chosen[-1]
+
+    with mock.patch.object(casework, "_fresh_slots", blocking_first):
+        run(records=RECORDS, seed=7)
+    blocked = BlockedEvaluator.objects.filter(reason="演示").get()
+    for slot in chosen[0]:
+        person = slot.record.applicant
+        assert blocked.phone_digest != (person.phone_digest or None) and blocked.id_digest != (person.id_digest or None)
+    assert Appeal.objects.filter(decided_at__isnull=True).exists()

@@ -97,6 +97,7 @@ def test_lan_serves_the_network_address_with_links_to_it(tmp_path: Path) -> None
         output = demo.output
         assert f"演示网址：{site}/" in output
         assert "同一局域网的手机" in output
+        assert f"演示服务已启动：{site}/" in output
         links = _rating_links(output)
         assert len(links) == 3 and all(link.startswith(f"{site}/r/") for link in links)
         status, page = _get(links[0])
@@ -128,6 +129,9 @@ def test_without_lan_it_serves_this_machine_only(tmp_path: Path) -> None:
                 _get(f"http://{address}:{port}/console/login/")
         status, page = _get(f"http://127.0.0.1:{port}/console/login/")
         assert status == 200
+        # The server announces itself as the rest of the demo speaks, with the address to open.
+        assert f"演示服务已启动：http://127.0.0.1:{port}/（按 Ctrl-C 停止）" in demo.output
+        assert "Starting development server" not in demo.output and "Django version" not in demo.output
     finally:
         demo.stop()
 

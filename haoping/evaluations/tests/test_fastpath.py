@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import Api, iso, rating_writer
+from haoping import serving
 from haoping.accounts.selectors import api_client_for_key, clear_cache
 from haoping.evaluations import fastpath
 from haoping.evaluations.chain import chain_seal, chain_verify, row_mac
@@ -753,7 +754,7 @@ def test_the_asgi_application_answers_through_both_paths(
     spy = _django_spy(fast_path.app, to_django)
 
     lookups: list[str] = []
-    looked_up = fastpath._client_looked_up
+    looked_up = serving.api_client_looked_up
 
     def counted(authorization: str) -> Any:
         lookups.append(authorization)
@@ -792,7 +793,7 @@ def test_the_asgi_application_answers_through_both_paths(
     # The first rating finds the key on a worker thread, not on the event loop.
     clear_cache()
     monkeypatch.setattr(fast_path, "app", spy)
-    monkeypatch.setattr(fastpath, "_client_looked_up", counted)
+    monkeypatch.setattr(serving, "api_client_looked_up", counted)
     try:
         good, bad, batched, again, missing, long, unknown, doubled = asyncio.run(scenario())
     finally:

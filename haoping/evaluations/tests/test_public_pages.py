@@ -3,6 +3,7 @@ database or a rate limit; QR codes that render; HEAD like GET; a receipt that pr
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import time
@@ -19,7 +20,9 @@ from PIL import Image
 
 from haoping.errors import Busy
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.tests.test_fastpath import _asgi_call
 from haoping.evaluations.tests.test_rating_page import form_token, page_path
+from haoping.tests.test_recordpath import application  # noqa: F401  (the served application)
 
 COMMENT = "窗口工作人员让我跑了三趟"
 
@@ -119,6 +122,31 @@ def test_head_answers_like_get_without_a_body(world: dict[str, Any], record_payl
     png = client.head(url + "qr.png")
     assert png.status_code == 200 and png.content == b"" and png["Content-Type"] == "image/png"
     assert int(png["Content-Length"]) == len(client.get(url + "qr.png").content) > 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_head_through_the_served_application_answers_like_get_without_a_body(
+    world: dict[str, Any],
+    record_payload: Any,
+    application: Any,  # noqa: F811 (the fixture)
+) -> None:
+    # The test client drops a HEAD answer's body itself; the served ASGI application (gate and fast
+    # paths in front of Django) must send none.
+    url = page_path(world, record_payload)
+    paths = [url, url + "qr.svg", url + "qr.png"]
+
+    async def calls(method: str) -> list[tuple[int, dict[bytes, bytes], bytes]]:
+        return [await _asgi_call(application, method, path, [("host", "testserver")]) for path in paths]
+
+    heads, gets = asyncio.run(calls("HEAD")), asyncio.run(calls("GET"))
+    for path, head, get in zip(paths, heads, gets, strict=True):
+        head_headers = {k.lower(): v for k, v in head[1].items()}
+        get_headers = {k.lower(): v for k, v in get[1].items()}
+        assert head[0] == get[0] == 200 and get[2], path
+        assert head[2] == b"", path
+        assert head_headers[b"content-type"] == get_headers[b"content-type"], path
+        if b"content-length" in head_headers:
+            assert int(head_headers[b"content-length"]) == len(get[2]), path
 
 
 def test_the_qr_codes_are_images_of_the_link(world: dict[str, Any], record_payload: Any) -> None:

@@ -11,6 +11,7 @@ from haoping.errors import Conflict, DomainError, Gone, Invalid
 from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Content, Party, SlotFacts
+from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
@@ -265,3 +266,89 @@ def outcome_error(call: Any) -> DomainError:
     with pytest.raises(DomainError) as raised:
         call()
     return raised.value
+
+
+@pytest.mark.parametrize(("level", "good"), [(1, False), (2, False), (3, False), (4, True), (5, True)])
+def test_r1_levels_four_and_five_are_good(level: int, good: bool) -> None:
+    assert rules.is_good(level) is good
+
+
+@pytest.mark.parametrize(
+    ("at", "facts", "expected"),
+    [
+        (T0, {}, False),
+        # R2: the closing instant still belongs to the window (as `window_open` says)...
+        (T0 + 7 * DAY, {}, False),
+        # ... and the default rating is due only after it.
+        (T0 + 7 * DAY + dt.timedelta(microseconds=1), {}, True),
+        (T0 + 30 * DAY, {"closes_at": None}, False),
+    ],
+)
+def test_r2_window_closed(at: dt.datetime, facts: dict[str, Any], expected: bool) -> None:
+    assert rules.window_closed(slot(**facts), at) is expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "days", "expected"),
+    [
+        ("completion", 7, T0 + 7 * DAY),
+        ("visit", 7, T0 + 7 * DAY),
+        ("completion", 15, T0 + 15 * DAY),
+        ("theme", 7, None),
+    ],
+)
+def test_r2_window_closes_at(kind: str, days: int, expected: dt.datetime | None) -> None:
+    assert rules.window_closes_at(kind, T0, days) == expected
+
+
+@pytest.mark.parametrize(
+    ("mode", "on_the_spot", "expected"),
+    [
+        ("mixed", False, True),
+        ("mixed", True, True),
+        ("onsite", False, True),
+        ("onsite", True, False),
+        ("online", False, False),
+        ("online", True, False),
+    ],
+)
+def test_r4_rated_per_visit(mode: str, on_the_spot: bool, expected: bool) -> None:
+    assert rules.rated_per_visit(mode, on_the_spot) is expected
+
+
+@pytest.mark.parametrize(
+    ("bundle_kind", "batch_item", "item", "expected"),
+    [
+        ("batch", None, 7, None),
+        ("batch", 7, 7, None),
+        ("batch", 7, 8, ("Invalid", "invalid")),
+        # A theme links different items (R6).
+        ("theme", 7, 8, None),
+    ],
+)
+def test_r5_batch_item_check(bundle_kind: str, batch_item: int | None, item: int, expected: Any) -> None:
+    assert outcome(lambda: rules.batch_item_check(bundle_kind, batch_item, item)) == expected
+
+
+@pytest.mark.parametrize(
+    ("bundle_kind", "given", "expected"),
+    [
+        ("batch", [], None),
+        ("batch", [rules.Given(9, False), rules.Given(4, False)], 4),
+        ("theme", [rules.Given(4, False)], None),
+        ("theme", [rules.Given(4, False), rules.Given(9, True), rules.Given(6, True)], 6),
+    ],
+)
+def test_r5_r6_inherited_from(bundle_kind: str, given: list[rules.Given], expected: int | None) -> None:
+    assert rules.inherited_from(bundle_kind, given) == expected
+
+
+def test_the_record_rules_are_the_records_own() -> None:
+    """Re-exported, not restated: one function each."""
+    from haoping.records import rules as record_rules
+
+    for name in ("window_closes_at", "rated_per_visit", "batch_item_check"):
+        assert getattr(rules, name) is getattr(record_rules, name)
+    assert {record_rules.COMPLETION, record_rules.VISIT, record_rules.THEME} == set(RatingSlot.Kind.values)
+    assert {record_rules.BATCH, record_rules.THEME} == set(Bundle.Kind.values)
+    assert {record_rules.ONSITE, record_rules.ONLINE, record_rules.MIXED} == set(ServiceRecord.Mode.values)

@@ -411,3 +411,145 @@ def test_a_batch_that_fails_twice_then_goes_through_is_stored_once(
     assert IncomingRow.objects.filter(status="stored").count() == 2
     expected_times = 1 if failure == "refused" else 3
     assert IncomingRow.objects.get(natural_key="evaluation:XW-1:1").times == expected_times
+
+
+# The same rating in each preset's codes, written out by hand (as test_exchange.PRESETS sends them):
+# SMS, level 2, a natural person, a promised item handled on site.
+PRESET_ROWS = {
+    "national": {"pf": "7", "satisfaction": "2", "userProp": "1", "promisetime": "2", "projectType": "2"},
+    "national-sms6": {"pf": "6", "satisfaction": "2", "userProp": "1", "promisetime": "1", "projectType": "1"},
+    "gbt39046": {"pf": "7", "satisfaction": "4", "userProp": "1", "promisetime": "2", "projectType": "2"},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_ROWS))
+def test_each_preset_reads_its_own_codes_back_into_ours(
+    client: Any, world: dict[str, Any], county: dict[str, Any], preset: str
+) -> None:
+    system = county["system"]
+    system.code_table = CodeTable.objects.get(slug=preset)
+    system.save(update_fields=["code_table"])
+    codes = PRESET_ROWS[preset]
+    service = service_row("XW-1", userProp=codes["userProp"], promisetime=codes["promisetime"])
+    service["projectType"] = codes["projectType"]
+    rating = evaluation_row("XW-1", pf=codes["pf"], satisfaction=codes["satisfaction"], writingEvaluation="慢")
+
+    got = results(post(client, county["key"], "services", [service, rating]))
+
+    assert [r["status"] for r in got] == [201, 201]
+    ev = Evaluation.objects.get()
+    assert (ev.channel, ev.level, ev.source) == ("sms", 2, "active")
+    record = ev.record
+    assert (record.applicant.kind, record.on_the_spot) == ("person", False)
+
+
+def test_imported_ratings_and_their_case_steps_go_further_up(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    """The city pushes what its counties sent it to the province, as its own rows."""
+    from haoping.exchange.models import Endpoint, OutgoingRow
+    from haoping.exchange.services import exchange_push, exchange_sweep
+    from haoping.exchange.tests.upstream import Upstream
+
+    ours = sm2_private_key(os.urandom(32))
+    province = Upstream(app_mark="city", app_word="w", public_key=sm2_public_key(ours))
+    try:
+        Endpoint.objects.create(
+            region=world["city"],
+            code_table=CodeTable.objects.get(slug="national"),
+            url=province.url,
+            app_mark="city",
+            app_word="w",
+            sign_private_key=ours,
+            sign_public_key=sm2_public_key(ours),
+            data_source="320",
+        )
+        rows = [
+            service_row("XW-1"),
+            evaluation_row("XW-1", pf="2", satisfaction="1", writingEvaluation="态度差"),
+            step_row("XW-1", "replied", 1),
+        ]
+        assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 3
+
+        exchange_sweep()
+        pushed = exchange_push(sleep=lambda s: None)
+
+        assert (pushed.sent, pushed.rejected) == (3, 0)
+        assert set(OutgoingRow.objects.values_list("kind", flat=True)) == {"service", "evaluation", "case_step"}
+        sent = province.evaluations[("XW-1", "1")]
+        assert (sent["pf"], sent["satisfaction"], sent["dataSource"]) == ("2", "1", "320")
+        assert province.services[("XW-1", "1")]["taskCode"] == TASK_CODE
+        assert [s["handleStep"] for s in province.steps] == ["replied"]
+    finally:
+        province.stop()
+
+
+def test_an_imported_case_is_neither_reopened_nor_spot_checked_here(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    from haoping.errors import Conflict
+    from haoping.rectification.services import spot_check_draw
+
+    rows = [
+        service_row("XW-1"),
+        evaluation_row("XW-1", satisfaction="1", writingEvaluation="态度差"),
+        step_row("XW-1", "replied", 1.5),
+        step_row("XW-1", "revisited", 1.0, revisitResult="0"),
+    ]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 4
+    case = BadReviewCase.objects.get()
+    assert case.closed_at is not None
+
+    res = world["city_api"].post(f"/cases/{case.pk}/actions", {"action": "reopen", "note": "抽查不合格"})
+
+    assert res.status_code == 409 and res.json()["error"] == "imported"
+    case.refresh_from_db()
+    assert (case.state, case.replied_at is not None) == ("closed", True)
+    today = timezone.localdate()
+    # Closed within the period, but the lower system checks its own cases: nothing to draw here.
+    with pytest.raises(Conflict) as refused:
+        spot_check_draw(
+            actor=_city_actor(world),
+            region=world["city"],
+            closed_from=today - dt.timedelta(days=1),
+            closed_to=today,
+            count=5,
+        )
+    assert refused.value.code == "nothing_to_check"
+
+
+def _city_actor(world: dict[str, Any]) -> Any:
+    from haoping.accounts.access import actor_for_client
+    from haoping.accounts.models import ApiClient
+
+    return actor_for_client(ApiClient.objects.get(name="市级平台"))
+
+
+def test_a_manager_reads_an_imported_case_with_the_steps_the_lower_system_reported(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from haoping.accounts.models import Membership
+
+    rows = [
+        service_row("XW-1"),
+        evaluation_row("XW-1", satisfaction="2", writingEvaluation="态度差"),
+        step_row("XW-1", "replied", 1),
+    ]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 3
+    user = get_user_model().objects.create_user(username="city-manager", password="pw")
+    Membership.objects.create(user=user, role="manager", region=world["city"])
+    console = Client()
+    console.force_login(user)
+
+    page = console.get(f"/console/cases/{BadReviewCase.objects.get().pk}/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Its timeline names the system that reported each step.
+    assert html.count("玄武区好差评系统") >= 2
+    # Nobody here acts on it: no action is offered, through the console or the API.
+    case_id = BadReviewCase.objects.get().pk
+    assert world["city_api"].get(f"/cases/{case_id}").json()["allowed_actions"] == []

@@ -65,7 +65,7 @@ def test_a_listed_kiosk_home_is_where_the_page_goes_back(kiosk_link: str) -> Non
     )
     assert done.status_code == 302 and "return=" in done["Location"]
     receipt = client.get(done["Location"]).content.decode()
-    assert 'http-equiv="refresh"' in receipt and 'id="kiosk-home"' in receipt
+    assert 'data-kiosk-after="10"' in receipt and 'id="kiosk-home"' in receipt
     # The kiosk's channel (R22), through the same submission.
     assert Evaluation.objects.get().channel == "kiosk"
 

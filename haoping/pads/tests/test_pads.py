@@ -93,7 +93,7 @@ def test_the_pad_shows_a_visit_registered_at_its_window_and_rates_it_on_channel_
     assert done.status_code == 302
     receipt = re.search(r"done=([0-9A-Z-]+)", done["Location"]).group(1)  # type: ignore[union-attr]
     thanks = tablet.get(done["Location"]).content.decode()
-    assert receipt in thanks and 'id="thanks"' in thanks and 'http-equiv="refresh"' in thanks
+    assert receipt in thanks and 'id="thanks"' in thanks and 'data-thanks-ms="8000"' in thanks
     ev = Evaluation.objects.get()
     assert (ev.channel, ev.level, ev.reasons, ev.slot_id, ev.receipt) == ("pad", 2, ["efficiency"], slot.pk, receipt)
     # The same tap sent again counts once and answers with the same receipt.

@@ -3,7 +3,8 @@
 (function () {
   "use strict";
   var home = document.body.getAttribute("data-kiosk-return");
-  var IDLE_MS = 60000;
+  /* A minute without a touch; on the receipt, a few seconds (each touch gives more time). */
+  var IDLE_MS = (parseInt(document.body.getAttribute("data-kiosk-after"), 10) || 60) * 1000;
   var timer = null;
   if (!home) { return; }
   function restart() {

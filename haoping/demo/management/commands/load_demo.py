@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["records"] < 1:
-            raise CommandError("--records must be at least 1")
+            raise CommandError(_("--records must be at least 1"))
         if services.demo_loaded():
             self.stdout.write(
                 _("Demo city %(city)s is already loaded; nothing added.") % {"city": services.city_label()}

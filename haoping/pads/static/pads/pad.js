@@ -34,7 +34,14 @@
   }
 
   if (mode === "thanks") {
-    return;  /* the page's refresh returns to idle */
+    /* Back to idle after a few seconds; a touch gives the reader more time (WCAG 2.2.1). */
+    var wait = parseInt(body.getAttribute("data-thanks-ms"), 10) || 8000;
+    var timer = window.setTimeout(function () { window.location.replace(home); }, wait);
+    window.addEventListener("pointerdown", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { window.location.replace(home); }, wait);
+    });
+    return;
   }
   if (window.EventSource) {
     source = new EventSource(body.getAttribute("data-events") + "?showing=" + encodeURIComponent(showing));
