@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels', '0002_key_map_validated'),
         ('directory', '0005_policy_sms_signature'),
-        ('evaluations', '0012_paper_replaces_default'),
+        ('evaluations', '0013_paper_replaces_default'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
