@@ -155,8 +155,9 @@ def _own_anchor_log(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def _flush_past_append_only_triggers() -> Any:
-    """Transactional tests empty the database with TRUNCATE, which the chain's tables refuse
-    (evaluations migration 0005); the test database's superuser empties it in replica mode."""
+    """Transactional tests empty the database with TRUNCATE (DELETE on SQLite), which the chain's
+    tables refuse (haoping/evaluations/append_only.py); the test database's superuser empties it
+    in replica mode."""
     from django.db.backends.postgresql.operations import DatabaseOperations
 
     original = DatabaseOperations.execute_sql_flush
@@ -171,8 +172,26 @@ def _flush_past_append_only_triggers() -> Any:
                 cursor.execute("SET session_replication_role = DEFAULT")
 
     DatabaseOperations.execute_sql_flush = execute_sql_flush  # type: ignore[method-assign]
+    # SQLite has no replica mode: its row triggers are set aside for the flush and put back.
+    from django.db.backends.sqlite3.base import DatabaseOperations as SQLiteOperations
+
+    from haoping.evaluations.append_only import sqlite_allow, sqlite_forbid
+
+    sqlite_original = SQLiteOperations.execute_sql_flush
+
+    def sqlite_execute_sql_flush(self: Any, sql_list: list[str]) -> None:
+        with self.connection.cursor() as cursor:
+            sqlite_allow(cursor)
+        try:
+            sqlite_original(self, sql_list)
+        finally:
+            with self.connection.cursor() as cursor:
+                sqlite_forbid(cursor)
+
+    SQLiteOperations.execute_sql_flush = sqlite_execute_sql_flush  # type: ignore[method-assign]
     yield
     DatabaseOperations.execute_sql_flush = original  # type: ignore[method-assign]
+    SQLiteOperations.execute_sql_flush = sqlite_original  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "haoping.pads",
     "haoping.channels",
     "haoping.disclosure",
+    "haoping.feedback",
     "haoping.demo",
 ]
 
@@ -214,6 +215,8 @@ HAOPING_SMS_MAX_SEGMENTS = int(os.environ.get("HAOPING_SMS_MAX_SEGMENTS", "2"))
 HAOPING_RATING_GATHER_MS = float(os.environ.get("HAOPING_RATING_GATHER_MS", "2"))
 # A window pad asks for a rating of a service registered at its window within this many minutes.
 HAOPING_PAD_SHOW_MINUTES = int(os.environ.get("HAOPING_PAD_SHOW_MINUTES", "10"))
+# How a pad learns of a service at its window (haoping.pads.push): auto, redis, postgresql or poll.
+HAOPING_PAD_PUSH = os.environ.get("HAOPING_PAD_PUSH", "auto")
 # After each committed rating or case step, enqueue a rollup update (haoping.indicators).
 HAOPING_ROLLUPS_ENQUEUE = env_bool("HAOPING_ROLLUPS_ENQUEUE", True)
 # R20: rankings leave out objects with fewer ratings than this in the period.
@@ -237,6 +240,18 @@ HAOPING_MAX_PENDING_PER_CLIENT = int(os.environ.get("HAOPING_MAX_PENDING_PER_CLI
 # The public pages (rating, QR images, receipts, revisit) answer this many requests per client
 # address and period (django-ratelimit: "60/m", "1000/h"), then a 429 page.
 HAOPING_PUBLIC_RATE = os.environ.get("HAOPING_PUBLIC_RATE", "60/m")
+# 综合点评 (R18): comments one address may post through the web form per period, and how long the
+# form must have been open before it is posted (a person reads it; a script does not wait).
+HAOPING_COMMENT_RATE = os.environ.get("HAOPING_COMMENT_RATE", "5/h")
+HAOPING_COMMENT_MIN_SECONDS = float(os.environ.get("HAOPING_COMMENT_MIN_SECONDS", "3"))
+# The e-mail inbox that receives comments, read over IMAP by `manage.py fetch_comment_mail`
+# (empty host: no inbox); comments from it are routed within the region of this code.
+HAOPING_COMMENT_IMAP_HOST = os.environ.get("HAOPING_COMMENT_IMAP_HOST", "")
+HAOPING_COMMENT_IMAP_PORT = int(os.environ.get("HAOPING_COMMENT_IMAP_PORT", "993"))
+HAOPING_COMMENT_IMAP_SSL = os.environ.get("HAOPING_COMMENT_IMAP_SSL", "1") == "1"
+HAOPING_COMMENT_IMAP_USER = os.environ.get("HAOPING_COMMENT_IMAP_USER", "")
+HAOPING_COMMENT_IMAP_PASSWORD = os.environ.get("HAOPING_COMMENT_IMAP_PASSWORD", "")
+HAOPING_COMMENT_IMAP_REGION = os.environ.get("HAOPING_COMMENT_IMAP_REGION", "")
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     # Behind a proxy: the META key carrying the client's address, e.g. HTTP_X_REAL_IP.
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]

@@ -10,6 +10,7 @@ from haoping.api import api
 from haoping.disclosure import views as disclosure_views
 from haoping.evaluations import views as evaluation_views
 from haoping.exchange import views as exchange_views
+from haoping.feedback import views as feedback_views
 from haoping.indicators import views as dashboards
 from haoping.ops import views as ops
 from haoping.pads import views as pads
@@ -62,6 +63,17 @@ urlpatterns = [
     path("console/health/", ops.health, name="console-health"),
     path("console/pads/", pads.console_pads, name="console-pads"),
     path("console/disclosure/", disclosure_views.console_page, name="console-disclosure"),
+    path(
+        "console/disclosure/rectification/",
+        disclosure_views.console_rectification,
+        name="console-disclosure-rectification",
+    ),
+    path("console/disclosure/cases/", disclosure_views.console_cases, name="console-disclosure-cases"),
+    path("console/comments/", feedback_views.inbox, name="console-comments"),
+    path("console/comments/new/", feedback_views.comment_key_in, name="console-comment-new"),
+    path("console/comments/<int:comment_id>/", feedback_views.comment_detail, name="console-comment"),
+    # R18: anyone may comment; before the published pages, whose first segment is a region code.
+    path("gongkai/comment/", feedback_views.comment_form, name="gongkai-comment"),
     # R19: published results, open to anyone.
     path("gongkai/", include("haoping.disclosure.urls")),
 ]

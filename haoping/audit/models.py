@@ -15,6 +15,7 @@ class AuditEntry(models.Model):
         IMPORT_DIRECTORY = "import_directory", _("imported the directory")
         BLOCK_EVALUATOR = "block_evaluator", _("added an evaluator to the registry")
         UNBLOCK_EVALUATOR = "unblock_evaluator", _("removed an evaluator from the registry")
+        REPLACE_DEFAULT = "replace_default", _("replaced a default rating by a paper form")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"

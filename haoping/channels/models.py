@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -158,3 +159,44 @@ class InboundSms(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+def paper_photo_path(instance: PaperForm, filename: str) -> str:
+    # The stored name is ours: the region and the content's digest.
+    return f"paper/{instance.region_id}/{instance.photo_sha256[:24]}{instance.photo_extension}"
+
+
+class PaperForm(models.Model):
+    """书面评价表: a paper form keyed in at the console, with a photo of the form as evidence. Its
+    rating is an evaluation on channel paper; `replaced` is the default rating it replaced (R2, R3)."""
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT)
+    evaluation = models.ForeignKey(
+        "evaluations.Evaluation", verbose_name=_("evaluation"), on_delete=models.PROTECT, related_name="+"
+    )
+    replaced = models.ForeignKey(
+        "evaluations.Evaluation",
+        verbose_name=_("default rating replaced"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    record_no = models.CharField(_("record number"), max_length=64)
+    form_date = models.DateField(_("date on the form"))
+    photo = models.FileField(_("photo of the form"), upload_to=paper_photo_path)
+    photo_sha256 = models.CharField(max_length=64, editable=False)
+    photo_extension = models.CharField(max_length=8, editable=False)
+    photo_type = models.CharField(max_length=40, editable=False)
+    keyed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("keyed in by"), on_delete=models.PROTECT, related_name="+"
+    )
+    keyed_by_label = models.CharField(_("keyed in by"), max_length=150)
+    keyed_at = models.DateTimeField(_("keyed in at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("paper form")
+        verbose_name_plural = _("paper forms")
+
+    def __str__(self) -> str:
+        return self.record_no

@@ -31,9 +31,12 @@ from django.utils.translation import gettext as _
 
 from haoping.accounts.models import ApiClient
 from haoping.accounts.services import api_client_create, key_digest
+from haoping.channels.models import Invitation
+from haoping.channels.services import invitations_send, short_url
 from haoping.demo.bulk import register_bulk
 from haoping.demo.casework import CaseReport, cases_load
 from haoping.demo.catalog import CITY_CODE, CITY_NAME
+from haoping.demo.comments import comments_load
 from haoping.demo.console import ConsoleLogin, console_logins, console_users_create
 from haoping.demo.directory import directory_data, directory_index
 from haoping.demo.disclosure import publications_load
@@ -138,6 +141,10 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("ratings")
         defaults = defaults_record()
         phases.lap("default ratings")
+        # R22: the newest services' applicants have had their SMS invitations, sent at the last
+        # moment messages could go out (so that a load at night still shows some).
+        invitations_send(now=_last_sending_moment(timezone.now()))
+        phases.lap("invitations")
         password = secrets.token_urlsafe(12)
         # Hashed once: every console user of the demo has the same password.
         usernames = console_users_create(rng=rng, password_hash=make_password(password))
@@ -149,6 +156,8 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         phases.lap("rollups")
         publications_load()
         phases.lap("publications")
+        comments_load(rng=rng)
+        phases.lap("social comments")
     phases.lap("commit")
     _write_secret(API_KEY_FILE, key + "\n")
     _write_secret(USERS_FILE, "\n".join([password, *usernames]) + "\n")
@@ -161,6 +170,15 @@ def demo_load(*, records: int = DEFAULT_RECORDS, seed: int = DEFAULT_SEED) -> Lo
         seconds=(timezone.now() - started).total_seconds(),
         phases=phases.seconds,
     )
+
+
+def _last_sending_moment(now: dt.datetime) -> dt.datetime:
+    """The latest moment up to `now` within the national default sending hours (08:00–20:00)."""
+    local = timezone.localtime(now)
+    if dt.time(8) <= local.time() < dt.time(20):
+        return now
+    day = local.date() if local.time() >= dt.time(20) else local.date() - dt.timedelta(days=1)
+    return dt.datetime.combine(day, dt.time(19, 59), tzinfo=local.tzinfo)
 
 
 def _split(plans: list[RecordPlan], since: dt.datetime) -> tuple[list[RecordPlan], list[RecordPlan]]:
@@ -329,6 +347,35 @@ def _link(label: str, slot: RatingSlot) -> OpenLink:
         )
     assert slot.record is not None
     return OpenLink(label, slot.record.record_no, slot.record.item.name, evaluation_url(slot.public_id))
+
+
+@dataclass
+class DemoInvitation:
+    phone: str
+    item: str
+    url: str
+
+
+def demo_invitations(*, now: dt.datetime | None = None, count: int = 2) -> list[DemoInvitation]:
+    """SMS invitations whose services are still open and unrated: their short links to open, and
+    the (made-up) numbers to reply from with `sms_inbound`."""
+    now = now or timezone.now()
+    open_ones = (
+        Invitation.objects.filter(slot__closes_at__gt=now, slot__evaluations__isnull=True)
+        .select_related("to", "slot__record__item")
+        .order_by("-invited_at", "-pk")
+    )
+    found: list[DemoInvitation] = []
+    phones: set[str] = set()
+    for invitation in open_ones[:50]:
+        # The latest invitation to a number is the one its reply rates: one per number.
+        if invitation.phone_digest in phones or invitation.slot.record is None:
+            continue
+        phones.add(invitation.phone_digest)
+        found.append(DemoInvitation(invitation.to.phone, invitation.slot.record.item.name, short_url(invitation.code)))
+        if len(found) == count:
+            break
+    return found
 
 
 @dataclass

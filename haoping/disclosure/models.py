@@ -74,3 +74,78 @@ class PublicationCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.publication_id} {self.corrected_at:%Y-%m-%d}"
+
+
+class RectificationNotice(models.Model):
+    """整改公示 (R19): what the public reads of a bad review and its rectification, as a manager
+    approved it. Until approved, a published bad review shows only its reason tags, state and
+    outcome; the evaluator's own words never appear unless a manager put them here."""
+
+    case = models.OneToOneField(
+        "rectification.BadReviewCase", verbose_name=_("case"), on_delete=models.PROTECT, related_name="notice"
+    )
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    # Stored as published: numbers and the names of the people the case knows removed.
+    summary = models.TextField(_("problem, as published"))
+    rectification = models.TextField(_("rectification, as published"), blank=True)
+    approved_at = models.DateTimeField(_("approved at"))
+    approved_by_label = models.CharField(_("approved by"), max_length=150)
+
+    class Meta:
+        verbose_name = _("rectification notice")
+        verbose_name_plural = _("rectification notices")
+
+    def __str__(self) -> str:
+        return str(self.case_id)
+
+
+class CaseStudy(models.Model):
+    """案例库 (R19, GB/T 39735 8.4.4): a typical case, good or bad, made by a manager from a closed
+    bad-review case or an outstanding good review, its text anonymised and edited, then published."""
+
+    class Kind(models.TextChoices):
+        GOOD = "good", _("good example")
+        BAD = "bad", _("bad example")
+
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=4, choices=Kind.choices)
+    source_case = models.OneToOneField(
+        "rectification.BadReviewCase",
+        verbose_name=_("from the case"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source_evaluation = models.OneToOneField(
+        "evaluations.Evaluation",
+        verbose_name=_("from the good review"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    item = models.ForeignKey(
+        "directory.ServiceItem", verbose_name=_("service item"), on_delete=models.PROTECT, related_name="+"
+    )
+    department = models.ForeignKey(
+        "directory.Department", verbose_name=_("department"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The reason tags of the review (R8), searchable.
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    # When it happened (the review's day): the year searched and the bulletin's period.
+    day = models.DateField(_("day"))
+    # Stored as published: numbers and the names of the people the case knows removed.
+    title = models.CharField(_("title"), max_length=120)
+    text = models.TextField(_("text"))
+    created_at = models.DateTimeField(_("created at"))
+    created_by_label = models.CharField(_("created by"), max_length=150)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("typical case")
+        verbose_name_plural = _("typical cases")
+        indexes = [models.Index(fields=["region", "published_at"])]
+
+    def __str__(self) -> str:
+        return self.title

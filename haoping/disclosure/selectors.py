@@ -137,3 +137,95 @@ def receipt_check(code: str) -> ReceiptView | None:
         checkpoint=checkpoint,
         latest_checkpoint=latest,
     )
+
+
+@dataclass(frozen=True)
+class PublishedCase:
+    """One bad review as 整改公示 shows it: never the evaluator, the staff member, the window, or
+    the evaluator's words unless a manager approved them (RectificationNotice)."""
+
+    day: dt.date
+    item: str
+    place: str
+    adopted: bool
+    # Not adopted: the category only (mistaken, malicious, appeal upheld).
+    invalid_reason: str
+    reasons: list[str]
+    summary: str
+    state: str
+    rectification: str
+    satisfied: bool | None
+
+
+def published_cases(*, region: Region, month: dt.date) -> list[PublishedCase]:
+    """The bad reviews rated in a month within a region's subtree, oldest first, in one query."""
+    from haoping.accounts.access import within_region
+    from haoping.evaluations.models import REASON_LABELS
+    from haoping.indicators.services import day_bounds, month_end
+
+    start, end = day_bounds(month, month_end(month))
+    cases = (
+        BadReviewCase.objects.filter(within_region(region))
+        .filter(evaluation__rated_at__gte=start, evaluation__rated_at__lt=end, evaluation__blocked=False)
+        .select_related("evaluation", "item", "institution", "unit", "notice")
+        .order_by("evaluation__rated_at", "pk")
+    )
+    found = []
+    for case in cases:
+        notice = getattr(case, "notice", None)
+        adopted = not case.invalid
+        found.append(
+            PublishedCase(
+                day=timezone.localtime(case.evaluation.rated_at).date(),
+                item=case.item.name,
+                place=case.institution.name if case.institution else case.unit.name,
+                adopted=adopted,
+                invalid_reason="" if adopted else str(case.get_invalid_reason_display()),
+                reasons=[str(REASON_LABELS[r]) for r in case.evaluation.reasons if r in REASON_LABELS]
+                if adopted
+                else [],
+                summary=notice.summary if notice is not None and adopted else "",
+                state=str(case.get_state_display()),
+                rectification=notice.rectification if notice is not None and adopted else "",
+                satisfied=case.satisfied if adopted else None,
+            )
+        )
+    return found
+
+
+def case_studies(
+    *,
+    region: Region,
+    item: str = "",
+    department: str = "",
+    tag: str = "",
+    year: int | None = None,
+    kind: str = "",
+    first: dt.date | None = None,
+    last: dt.date | None = None,
+) -> list[Any]:
+    """案例库: the published typical cases of a region's subtree, newest first, searched by item or
+    department (code or words of the name), reason tag, year and kind."""
+    from django.db.models import Q
+
+    from haoping.accounts.access import within_region
+    from haoping.disclosure.models import CaseStudy
+
+    rows = (
+        CaseStudy.objects.filter(within_region(region), published_at__isnull=False)
+        .select_related("item", "department")
+        .order_by("-day", "-pk")
+    )
+    if item:
+        rows = rows.filter(Q(item__code=item) | Q(item__name__contains=item))
+    if department:
+        rows = rows.filter(Q(department__code=department) | Q(department__name__contains=department))
+    if year is not None:
+        rows = rows.filter(day__year=year)
+    if kind:
+        rows = rows.filter(kind=kind)
+    if first is not None and last is not None:
+        rows = rows.filter(day__gte=first, day__lte=last)
+    found = list(rows[:500])
+    # Tags are a JSON list: matched here, which works the same on SQLite and PostgreSQL.
+    return [s for s in found if s.tags and tag in s.tags] if tag else found

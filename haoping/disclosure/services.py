@@ -244,3 +244,110 @@ def publication_publish(
     existing.revision += 1
     existing.save(update_fields=["figures", "revision"])
     return existing
+
+
+def _people_named_in(case: Any) -> list[str]:
+    """The names a published text about a case must not hold: the evaluator's, and the staff's of
+    the unit and hall (R10)."""
+    from django.db.models import Q
+
+    names = [case.evaluator.name] if case.evaluator is not None and case.evaluator.name else []
+    where = Q(department_id=case.unit_id)
+    if case.institution_id is not None:
+        where |= Q(institution_id=case.institution_id)
+    staff = Staff.objects.filter(where)
+    names += list(staff.values_list("name", flat=True)[:2000])
+    if case.staff is not None:
+        names.append(case.staff.name)
+    return names
+
+
+@transaction.atomic
+def rectification_notice_approve(*, actor: Actor, case: Any, summary: str, rectification: str) -> Any:
+    """整改公示: approve what the public reads of a bad review (R19): the problem in a few words and
+    what was rectified. Phone and ID numbers and the names of anyone the case knows are removed
+    before it is stored (R10)."""
+    from haoping.disclosure.models import RectificationNotice
+    from haoping.lib.masking import redact_text
+
+    _access(actor, case.region)
+    names = _people_named_in(case)
+    summary = redact_text(summary.strip(), names)
+    rectification = redact_text(rectification.strip(), names)
+    if not summary:
+        raise Invalid("summary_required", _("summary: say in a few words what the problem was"), field="summary")
+    if len(summary) > 500 or len(rectification) > 1000:
+        raise Invalid("too_long", _("summary: at most 500 characters; rectification: at most 1000"), field="summary")
+    notice, _created = RectificationNotice.objects.update_or_create(
+        case=case,
+        defaults={
+            "region": case.region,
+            "summary": summary,
+            "rectification": rectification,
+            "approved_at": timezone.now(),
+            "approved_by_label": actor.label,
+        },
+    )
+    return notice
+
+
+@transaction.atomic
+def case_study_create(
+    *,
+    actor: Actor,
+    title: str,
+    text: str,
+    source_case: Any = None,
+    source_evaluation: Any = None,
+) -> Any:
+    """案例库: a typical case from a closed bad-review case (a bad example) or an outstanding good
+    review (level 5, a good example), its text anonymised (R10) as the manager wrote it."""
+    from haoping.disclosure.models import CaseStudy
+    from haoping.evaluations.models import Evaluation
+    from haoping.lib.masking import redact_text
+    from haoping.rectification.models import BadReviewCase
+
+    if (source_case is None) == (source_evaluation is None):
+        raise Invalid("source_required", _("source: a closed case or a good review, one of them"), field="source")
+    if source_case is not None:
+        if source_case.state != BadReviewCase.State.CLOSED or source_case.invalid:
+            raise Invalid(
+                "case_not_closed", _("source: only a closed, adopted case becomes a typical case"), field="source"
+            )
+        region, evaluation, kind = source_case.region, source_case.evaluation, CaseStudy.Kind.BAD
+        names = _people_named_in(source_case)
+    else:
+        evaluation = source_evaluation
+        if evaluation.source != Evaluation.Source.ACTIVE or evaluation.level < 5 or evaluation.blocked:
+            raise Invalid("not_outstanding", _("source: only a 非常满意 review is an outstanding one"), field="source")
+        region, kind = evaluation.region, CaseStudy.Kind.GOOD
+        names = list(Staff.objects.filter(department_id=evaluation.department_id).values_list("name", flat=True)[:2000])
+        if evaluation.record.applicant.name:
+            names.append(evaluation.record.applicant.name)
+    _access(actor, region)
+    title, text = redact_text(title.strip(), names), redact_text(text.strip(), names)
+    if not title or not text:
+        raise Invalid("text_required", _("text: a typical case needs a title and its story"), field="text")
+    return CaseStudy.objects.create(
+        region=region,
+        kind=kind,
+        source_case=source_case,
+        source_evaluation=source_evaluation,
+        item_id=evaluation.item_id,
+        department_id=evaluation.department_id,
+        tags=list(evaluation.reasons),
+        day=timezone.localtime(evaluation.rated_at).date(),
+        title=title[:120],
+        text=text,
+        created_at=timezone.now(),
+        created_by_label=actor.label,
+    )
+
+
+@transaction.atomic
+def case_study_publish(*, actor: Actor, study: Any) -> Any:
+    _access(actor, study.region)
+    if study.published_at is None:
+        study.published_at = timezone.now()
+        study.save(update_fields=["published_at"])
+    return study

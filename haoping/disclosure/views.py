@@ -27,7 +27,9 @@ from haoping.accounts.access import Actor, actor_for_user, within_region
 from haoping.directory.models import Region
 from haoping.disclosure.models import Publication
 from haoping.disclosure.selectors import (
+    PublishedCase,
     publication_find,
+    published_cases,
     published_months,
     published_regions,
     rates_of,
@@ -43,7 +45,7 @@ from haoping.disclosure.services import (
 )
 from haoping.errors import DomainError, error_labelled
 from haoping.indicators.counting import COUNTS, RATES, annex_a_rates
-from haoping.indicators.services import month_end
+from haoping.indicators.services import day_bounds, month_end
 from haoping.throttle import public_limit
 
 RECEIPT_FORMAT = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -290,6 +292,64 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def _case_row(case: PublishedCase) -> dict[str, Any]:
+    satisfied = {True: _("satisfied"), False: _("not satisfied"), None: ""}[case.satisfied]
+    return {
+        "date": case.day.isoformat(),
+        "item": case.item,
+        "place": case.place,
+        "adopted": _("adopted") if case.adopted else _("not adopted"),
+        "invalid_reason": case.invalid_reason,
+        "reasons": "、".join(case.reasons),
+        "summary": case.summary,
+        "state": case.state,
+        "rectification": case.rectification,
+        "satisfied": satisfied,
+    }
+
+
+@require_GET
+def rectification_page(request: HttpRequest, code: str, month: str) -> HttpResponse:
+    """整改公示 (R19): the month's bad reviews and what became of them, as they stand now."""
+    publication = _publication(code, month)
+    cases = published_cases(region=publication.region, month=publication.month)
+    context = {
+        "publication": publication,
+        "region": {"code": publication.region.code, "name": publication.region.name},
+        "month": f"{publication.month:%Y-%m}",
+        "cases": cases,
+        "adopted": sum(1 for c in cases if c.adopted),
+    }
+    return _cacheable(render(request, "disclosure/rectification.html", context))
+
+
+@require_GET
+def rectification_download(request: HttpRequest, code: str, month: str, fmt: str) -> HttpResponse:
+    publication = _publication(code, month)
+    if fmt not in ("csv", "json"):
+        raise Http404(_("page not found"))
+    rows = [_case_row(c) for c in published_cases(region=publication.region, month=publication.month)]
+    name = f"{publication.region.code}-{publication.month:%Y-%m}-rectification"
+    return _cacheable(
+        _file(rows, fmt, name, {"region": publication.region.code, "month": f"{publication.month:%Y-%m}"})
+    )
+
+
+def _file(rows: list[dict[str, Any]], fmt: str, name: str, head: dict[str, Any]) -> HttpResponse:
+    if fmt == "json":
+        body = json.dumps({**head, "rows": rows}, ensure_ascii=False, indent=1)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["date"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
 # ---------------------------------------------------------------------------------------------
 # Console
 
@@ -359,3 +419,239 @@ def console_page(request: HttpRequest) -> HttpResponse:
         "month_end": month_end,
     }
     return render(request, "disclosure/console.html", context, status=status)
+
+
+@login_required
+def console_rectification(request: HttpRequest) -> HttpResponse:
+    """整改公示: a manager approves, case by case, what the public reads of a month's bad reviews."""
+    from haoping.disclosure.services import rectification_notice_approve
+    from haoping.lib.masking import redact_text
+    from haoping.rectification.models import BadReviewCase, CaseEvent
+
+    actor = _manager(request)
+    assert actor.region is not None
+    regions = {r.code: r for r in Region.objects.filter(within_region(actor.region, field=""))}
+    region = regions.get(request.GET.get("region") or "", actor.region)
+    month = month_of(request.GET.get("month") or "") or (
+        timezone.localdate().replace(day=1) - dt.timedelta(days=1)
+    ).replace(day=1)
+    error = None
+    status = 200
+    if request.method == "POST":
+        case = BadReviewCase.objects.filter(within_region(actor.region), pk=request.POST.get("case") or 0).first()
+        if case is None:
+            raise Http404(_("page not found"))
+        try:
+            rectification_notice_approve(
+                actor=actor,
+                case=case,
+                summary=request.POST.get("summary") or "",
+                rectification=request.POST.get("rectification") or "",
+            )
+            return redirect(f"{request.path}?region={region.code}&month={month:%Y-%m}#case-{case.pk}")
+        except DomainError as exc:
+            error = error_labelled(exc, {"summary": _("Problem, as published")}).detail
+            status = exc.status
+    start, end = day_bounds(month, month_end(month))
+    cases = list(
+        BadReviewCase.objects.filter(within_region(region))
+        .filter(evaluation__rated_at__gte=start, evaluation__rated_at__lt=end, evaluation__blocked=False)
+        .select_related("evaluation", "item", "institution", "unit", "notice")
+        .order_by("evaluation__rated_at", "pk")
+    )
+    notes = {}
+    for event in CaseEvent.objects.filter(case__in=cases, action__in=("rectify", "explain")).order_by("at"):
+        notes[event.case_id] = event.note
+    rows = []
+    for case in cases:
+        notice = getattr(case, "notice", None)
+        rows.append(
+            {
+                "case": case,
+                "notice": notice,
+                "comment": redact_text(case.evaluation.comment),
+                "summary": notice.summary if notice else redact_text(case.evaluation.comment),
+                "rectification": notice.rectification if notice else redact_text(notes.get(case.pk, "")),
+            }
+        )
+    context = {
+        "actor": actor,
+        "title": _("Rectification of bad reviews"),
+        "regions": sorted(regions.values(), key=lambda r: r.path),
+        "chosen": region,
+        "month": f"{month:%Y-%m}",
+        "months": _past_months(),
+        "rows": rows,
+        "error": error,
+    }
+    return render(request, "disclosure/console_rectification.html", context, status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# 案例库 and bulletins (R19, GB/T 39735 8.4.4)
+
+
+def _region_or_404(code: str) -> Region:
+    region = Region.objects.filter(code=code).first()
+    if region is None:
+        raise Http404(_("page not found"))
+    return region
+
+
+def _tag_choices() -> list[tuple[str, str]]:
+    from haoping.evaluations.models import REASON_LABELS
+
+    return [(code, str(label)) for code, label in REASON_LABELS.items()]
+
+
+@require_GET
+def cases_page(request: HttpRequest, code: str) -> HttpResponse:
+    from haoping.disclosure.selectors import case_studies
+
+    region = _region_or_404(code)
+    query = {k: (request.GET.get(k) or "").strip()[:50] for k in ("item", "department", "tag", "year", "kind")}
+    year = int(query["year"]) if query["year"].isascii() and query["year"].isdigit() else None
+    studies = case_studies(
+        region=region,
+        item=query["item"],
+        department=query["department"],
+        tag=query["tag"],
+        year=year,
+        kind=query["kind"] if query["kind"] in ("good", "bad") else "",
+    )
+    labels = dict(_tag_choices())
+    context = {
+        "region": region,
+        "query": query,
+        "studies": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies],
+        "tags": _tag_choices(),
+    }
+    return _cacheable(render(request, "disclosure/cases.html", context))
+
+
+def period_of(text: str) -> tuple[dt.date, dt.date, str] | None:
+    """A bulletin's period: a month (YYYY-MM) or a quarter (YYYY-Qn), as its first and last days."""
+    month = month_of(text)
+    if month is not None:
+        return month, month_end(month), "month"
+    if len(text) == 7 and text[4:6] == "-Q" and text[:4].isascii() and text[:4].isdigit() and text[6] in "1234":
+        first = dt.date(int(text[:4]), 3 * (int(text[6]) - 1) + 1, 1)
+        last = month_end(first.replace(month=first.month + 2))
+        return first, last, "quarter"
+    return None
+
+
+def bulletin_context(code: str, period: str) -> dict[str, Any]:
+    """月度/季度通报: the period's published figures of the region (its published months summed)
+    and its published typical cases. 404 when neither was published."""
+    from haoping.disclosure.selectors import case_studies
+
+    region = _region_or_404(code)
+    span = period_of(period)
+    if span is None:
+        raise Http404(_("page not found"))
+    first, last, length = span
+    publications = list(Publication.objects.filter(region=region, month__gte=first, month__lte=last).order_by("month"))
+    studies = case_studies(region=region, first=first, last=last)
+    if not publications and not studies:
+        raise Http404(_("page not found"))
+    counts = {name: 0 for name in COUNT_COLUMNS}
+    for p in publications:
+        for name in COUNT_COLUMNS:
+            counts[name] += p.figures["whole"]["month"][name]
+    halls: dict[str, dict[str, Any]] = {}
+    for p in publications:
+        for line in p.figures.get("institutions") or []:
+            entry = halls.setdefault(line["code"], {"name": line["name"], "counts": {n: 0 for n in COUNT_COLUMNS}})
+            for name in COUNT_COLUMNS:
+                entry["counts"][name] += line["month"][name]
+    labels = dict(_tag_choices())
+    return {
+        "region": region,
+        "period": period,
+        "length": length,
+        "months": [f"{p.month:%Y-%m}" for p in publications],
+        "counts": counts,
+        "rates": rates_of(counts),
+        "halls": sorted(
+            ({**h, "rates": rates_of(h["counts"])} for h in halls.values()), key=lambda h: -h["counts"]["total"]
+        ),
+        "good": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies if s.kind == "good"],
+        "bad": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies if s.kind == "bad"],
+        "rate_labels": [str(label) for _key, label in RATES],
+    }
+
+
+@require_GET
+def bulletin_page(request: HttpRequest, code: str, period: str) -> HttpResponse:
+    return _cacheable(render(request, "disclosure/bulletin.html", bulletin_context(code, period)))
+
+
+@require_GET
+def bulletin_pdf(request: HttpRequest, code: str, period: str) -> HttpResponse:
+    """The bulletin as an A4 PDF, laid out by WeasyPrint as the monthly reports are."""
+    from django.template.loader import render_to_string
+    from weasyprint import HTML
+
+    context = bulletin_context(code, period)
+    pdf = HTML(string=render_to_string("disclosure/bulletin_pdf.html", context)).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{code}-{period}-bulletin.pdf"'
+    return _cacheable(response)
+
+
+@login_required
+def console_cases(request: HttpRequest) -> HttpResponse:
+    """案例库: a manager turns a closed case (by its number) or an outstanding good review (by its
+    receipt) into a typical case, edits its anonymised text, and publishes it."""
+    from haoping.disclosure.models import CaseStudy
+    from haoping.disclosure.services import case_study_create, case_study_publish
+    from haoping.evaluations.models import Evaluation
+    from haoping.rectification.models import BadReviewCase
+
+    actor = _manager(request)
+    assert actor.region is not None
+    studies = CaseStudy.objects.filter(within_region(actor.region)).select_related("item").order_by("-created_at")
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("publish"):
+                study = studies.filter(pk=request.POST["publish"]).first()
+                if study is None:
+                    raise Http404(_("page not found"))
+                case_study_publish(actor=actor, study=study)
+            else:
+                source = (request.POST.get("source") or "").strip().upper()
+                case = evaluation = None
+                if source.isascii() and source.lstrip("#").isdigit():
+                    case = BadReviewCase.objects.filter(within_region(actor.region), pk=int(source.lstrip("#"))).first()
+                elif source:
+                    evaluation = (
+                        Evaluation.objects.filter(within_region(actor.region), receipt=source, source="active")
+                        .order_by("pk")
+                        .first()
+                    )
+                if case is None and evaluation is None:
+                    raise DomainError(
+                        "unknown_source", _("source: no closed case or good review with this number"), field="source"
+                    )
+                case_study_create(
+                    actor=actor,
+                    title=request.POST.get("title") or "",
+                    text=request.POST.get("text") or "",
+                    source_case=case,
+                    source_evaluation=evaluation,
+                )
+            return redirect(request.path)
+        except DomainError as exc:
+            error = error_labelled(exc, {"source": _("Case number or receipt"), "text": _("Text")}).detail
+            status = exc.status
+    context = {
+        "actor": actor,
+        "title": _("Typical cases"),
+        "studies": studies[:200],
+        "error": error,
+        "values": request.POST,
+    }
+    return render(request, "disclosure/console_cases.html", context, status=status)

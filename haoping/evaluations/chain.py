@@ -81,6 +81,9 @@ def row_content(ev: Any) -> bytes:
         "staff": ev.staff_id,
         "bundle": ev.bundle_id,
     }
+    # Only on a replacement, so that the rows sealed before it existed keep their MACs.
+    if getattr(ev, "supersedes_id", None) is not None:
+        fields["supersedes"] = ev.supersedes_id
     return _canonical(fields)
 
 

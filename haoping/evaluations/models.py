@@ -93,6 +93,18 @@ class Evaluation(models.Model):
     overall = models.BooleanField(_("theme overall rating"), default=False)
     # R15: given by someone in the registry of malicious evaluators: kept for audit, counted nowhere.
     blocked = models.BooleanField(_("from a blocked evaluator"), default=False)
+    # R2 with R3: a paper form filled in while the window was open and keyed in within the grace
+    # after it closed replaces the default rating the service got meanwhile. The default stays (the
+    # table is append-only and chained) and counts nowhere once superseded.
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name=_("replaces the default rating"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+        db_index=False,
+    )
     # R21: taken from a lower-level system (haoping.exchange.intake), named here; blank: rated here.
     # `source` keeps how it was rated there (active or default), which Annex A counts.
     origin = models.CharField(_("imported from"), max_length=100, blank=True)
@@ -103,8 +115,16 @@ class Evaluation(models.Model):
         verbose_name = _("evaluation")
         verbose_name_plural = _("evaluations")
         constraints = [
-            # R4, R5, R7: one evaluation per ratable service, whichever channel or party rates.
-            models.UniqueConstraint(fields=["region", "slot"], name="one_evaluation_per_slot"),
+            # R4, R5, R7: one evaluation per ratable service, whichever channel or party rates; a
+            # default's replacement by a paper form (`supersedes`) is the one other, once per default.
+            models.UniqueConstraint(
+                fields=["region", "slot"], condition=models.Q(supersedes__isnull=True), name="one_evaluation_per_slot"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "supersedes"],
+                condition=models.Q(supersedes__isnull=False),
+                name="one_replacement_per_default",
+            ),
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="level_1_to_5"),
         ]
         indexes = [

@@ -65,6 +65,7 @@ QUESTION_LABELS = {
 
 LEVELS = range(1, 6)
 DEFAULT_LEVEL = 3  # R2: 基本满意
+DEFAULT_SOURCE = "default"
 BAD_AT_MOST = 2  # R1: 1–2 are bad (差评)
 GOOD_AT_LEAST = 4  # R1: 4–5 are good (好评)
 CHANNELS = frozenset({"pc", "mobile", "qrcode", "pad", "kiosk", "phone", "sms", "paper"})
@@ -243,6 +244,27 @@ def window_check(slot: SlotFacts, at: dt.datetime, *, skew: dt.timedelta) -> Non
         raise Gone("window_closed", _("the rating period of this service has ended"))
     if at < slot.opens_at - skew:
         raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
+
+
+def paper_grace_check(
+    slot: SlotFacts, form_at: dt.datetime, now: dt.datetime, *, grace: dt.timedelta, skew: dt.timedelta
+) -> None:
+    """R2, R3 for paper forms: a form filled in (`form_at`) while the service's window was open
+    may be keyed in until `grace` after the window closed; a form dated after the window, or keyed
+    in after the grace, rates nothing."""
+    if slot.closes_at is None:
+        raise Invalid("invalid", _("a paper form rates one record or visit, not a theme as a whole"), field="record_no")
+    if form_at < slot.opens_at - skew:
+        raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
+    if form_at > slot.closes_at:
+        raise Gone("window_closed", _("the form is dated after the rating period of this service ended"))
+    if now > slot.closes_at + grace:
+        raise Gone("grace_over", _("the period for keying in paper forms of this service has ended"))
+
+
+def replacement_check(existing_source: str, replaced: bool) -> None:
+    """R2 with R4: a paper form in its grace replaces a default rating, once; never an active one."""
+    rated_once_check(existing_source != DEFAULT_SOURCE or replaced)
 
 
 def rated_once_check(rated: bool) -> None:

@@ -252,12 +252,17 @@ def evaluation_submit(
     comment: str = "",
     rated_at: dt.datetime | None = None,
     client_ref: str = "",
+    paper_grace: dt.timedelta | None = None,
 ) -> Submission:
     """Record one rating, whichever channel it came through.
 
     `client` is the API client (its region bounds what it may rate), or None for the public
     rating page, where the signed token is the authority. A retry carrying the same
     `client_ref` gets the original submission back instead of a second rating.
+
+    `paper_grace` (paper forms keyed in the console, with the form's date as `rated_at`): how long
+    after the window closed the form may still be keyed in; a default rating recorded meanwhile is
+    then replaced (`Evaluation.supersedes`).
     """
     answers = answers or {}
     reasons = reasons or []
@@ -280,7 +285,19 @@ def evaluation_submit(
     replay = _replay(slot, ref, level)
     if replay:
         return replay
-    targets = _targets(slot, at)
+    if paper_grace is not None:
+        if channel != Evaluation.Channel.PAPER or rated_at is None:
+            raise Invalid("invalid", _("rated_at: a paper form needs the date it was filled in"), field="rated_at")
+        rules.paper_grace_check(slot_facts(slot), at, now, grace=paper_grace, skew=MAX_CLOCK_SKEW)
+        existing = Evaluation.objects.filter(slot=slot, supersedes__isnull=True).first()
+        if existing is not None:
+            replaced = Evaluation.objects.filter(region_id=existing.region_id, supersedes=existing).exists()
+            rules.replacement_check(existing.source, replaced)
+            targets, replacing = [slot], existing
+        else:
+            targets, replacing = _targets(slot, at), None
+    else:
+        targets, replacing = _targets(slot, at), None
     who = rules.evaluator(rated_by, [slot_facts(t) for t in targets])
     receipt = new_receipt()
     blocked = not rules.counted(who)
@@ -302,6 +319,7 @@ def evaluation_submit(
             client_ref=ref,
             overall=slot.kind == RatingSlot.Kind.THEME,
             blocked=blocked,
+            supersedes=replacing,
         )
         for target in targets
     ]

@@ -40,11 +40,9 @@ from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
 from haoping.records.models import Applicant, RatingSlot, ServiceRecord
 from haoping.records.services import check_time
+from haoping.rectification.deadlines import IMPORTED_RULES
 from haoping.rectification.models import BadReviewCase, CaseEvent
 
-# A case whose steps a lower system reports carries this instead of the name of the deadline rules
-# that applied: none applied here.
-IMPORTED_RULES = "imported"
 # Our fields, as a rating rule names them, and the national row's field that carries each.
 NATIONAL_FIELD = {
     "level": "satisfaction",

@@ -75,7 +75,9 @@ def level_aggregates() -> dict[str, Count]:
 
 
 def counted(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:
-    return evaluations.filter(blocked=False)
+    """R15: not from a blocked evaluator; R2 with R3: not a default rating a paper form replaced."""
+    replaced = Evaluation.objects.filter(region_id=OuterRef("region_id"), supersedes_id=OuterRef("pk"))
+    return evaluations.filter(blocked=False).exclude(Exists(replaced))
 
 
 def valid_bad(evaluations: QuerySet[Evaluation]) -> QuerySet[Evaluation]:

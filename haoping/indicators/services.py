@@ -393,7 +393,7 @@ CASE_COUNTS = ("invalid_bad", "replied", "rectified", "satisfied")
 # CountedCase's flag for each case count, in the same order.
 CASE_FLAGS = ("invalid", "replied", "rectified", "satisfied")
 _EVALUATION_VALUES: tuple[str, ...] = ("pk", "region_id", "rated_at", "channel", "source", "level", "blocked")
-_EVALUATION_VALUES += ("receipt", "comment", "reasons", *KIND_FIELDS.values())
+_EVALUATION_VALUES += ("receipt", "comment", "reasons", "supersedes_id", *KIND_FIELDS.values())
 
 
 class _Change:
@@ -683,9 +683,21 @@ def _evaluations_step(size: int) -> int:
     if not found:
         return 0
     tz = timezone.get_default_timezone()
-    counted = [ev for ev in found if not ev["blocked"]]
+    # A default rating a paper form replaced counts nowhere (counting.counted): one read now is
+    # skipped, and one counted already is taken out when its replacement is counted.
+    replaced = set(
+        Evaluation.objects.filter(supersedes_id__in=[ev["pk"] for ev in found]).values_list("supersedes_id", flat=True)
+    )
+    counted = [ev for ev in found if not ev["blocked"] and ev["pk"] not in replaced]
     flags = _counted_flags((ev["region_id"], ev["receipt"]) for ev in counted)
     change = _Change()
+    superseded = [ev["supersedes_id"] for ev in counted if ev["supersedes_id"] is not None]
+    if superseded:
+        taken_out = Evaluation.objects.filter(Q(pk__in=superseded, blocked=False) & _counted(mark))
+        for old in taken_out.values(*_EVALUATION_VALUES):
+            day = timezone.localtime(old["rated_at"], tz).date()
+            values = _rating_values(old, NO_OUTCOME)
+            change.add(old, {name: -n for name, n in values.items()}, day)
     valid_bad_by_receipt: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
     for ev in counted:
         day = timezone.localtime(ev["rated_at"], tz).date()

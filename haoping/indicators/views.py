@@ -30,6 +30,7 @@ from haoping.directory.models import (
 )
 from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.feedback.selectors import comment_summary
 from haoping.indicators.counting import RATES
 from haoping.indicators.models import DailyCount
 from haoping.indicators.selectors import (
@@ -202,6 +203,8 @@ def overview(request: HttpRequest) -> HttpResponse:
         "bad_departments": bad_departments,
         "bad_items": bad_items,
         "overdue": overdue,
+        # R18: social comments beside the ratings.
+        "comments": comment_summary(region=region, first=first, last=last),
         "title": _("Overview of %(region)s") % {"region": region.name},
     }
     return render(request, "indicators/overview.html", context)

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from haoping.records.models import RatingSlot
@@ -40,7 +41,13 @@ PAYLOAD_CHUNK = 900
 
 
 def mode() -> str:
-    """'redis', 'postgresql' or 'poll': how notifications travel in this deployment."""
+    """'redis', 'postgresql' or 'poll': how notifications travel in this deployment.
+    `HAOPING_PAD_PUSH` may choose one; by default Redis when `REDIS_URL` is set, else PostgreSQL's
+    own, else polling (behind a PgBouncer in transaction mode, LISTEN does not work: choose redis or
+    poll)."""
+    chosen = settings.HAOPING_PAD_PUSH
+    if chosen in ("redis", "postgresql", "poll"):
+        return chosen
     if _redis_url():
         return "redis"
     if connection.vendor == "postgresql":

@@ -7,14 +7,14 @@ import io
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
 
 import segno
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -60,6 +60,7 @@ from haoping.records.models import RatingSlot
 from haoping.throttle import public_limit
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # A stream ends after this long and the browser opens a new one (EventSource reconnects by itself),
 # so that a revoked pad is dropped and connections do not live for ever behind proxies.
@@ -218,6 +219,16 @@ def pad_state(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"service": slot.public_id if slot else ""})
 
 
+def _released(read: Callable[[], T]) -> T:
+    """A read for the event stream that gives its database connection back at once: a stream
+    lasts minutes, and holding a pooled connection that long would let a few pads take them all."""
+    try:
+        return read()
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
 def _event(name: str, data: dict[str, object]) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
@@ -226,7 +237,8 @@ async def pad_events(request: HttpRequest) -> HttpResponseBase:
     """Server-sent events: `service` whenever what the pad should show changes."""
     if request.method not in ("GET", "HEAD"):
         return HttpResponse(status=405, headers={"Allow": "GET, HEAD"})
-    pad = await sync_to_async(pad_for_cookie)(request.COOKIES.get(COOKIE))
+    cookie = request.COOKIES.get(COOKIE)
+    pad = await sync_to_async(_released)(lambda: pad_for_cookie(cookie))
     if pad is None:
         return JsonResponse({"error": "not_bound", "detail": _("this device is not bound to a window")}, status=403)
     pad_id, window_id = pad.pk, pad.window_id
@@ -241,7 +253,7 @@ async def pad_events(request: HttpRequest) -> HttpResponseBase:
             while time.monotonic() < ends:
                 changed.clear()
                 the_hub.ensure_listener()
-                now_showing = await sync_to_async(pad_service_id)(pad_id)
+                now_showing = await sync_to_async(_released)(lambda: pad_service_id(pad_id))
                 if now_showing != current:
                     current = now_showing
                     yield _event("service", {"service": current})

@@ -87,6 +87,11 @@ APPEAL_DECIDE = Span(5, "workdays")
 MAX_EXTENSION_DAYS = 30
 
 
+# A case a lower-level system works and reports (haoping.exchange.intake): no deadline rules apply
+# here, nobody here acts on it, it is only counted.
+IMPORTED_RULES = "imported"
+
+
 def rules_for(name: str) -> Rules:
     return PRESETS.get(name, PRESETS["default"])
 

@@ -25,6 +25,7 @@ from haoping.rectification.deadlines import (
     CONTACT,
     HANDLING,
     HANDLING_COVERS,
+    IMPORTED_RULES,
     STEP_NAMES,
     rules_for,
     step_of,
@@ -358,6 +359,9 @@ def case_step_deadlines(case: BadReviewCase, now: dt.datetime | None = None) -> 
 
 
 def case_allowed_actions(*, actor: Actor, case: BadReviewCase) -> list[str]:
+    if case.deadline_rules == IMPORTED_RULES:
+        # R21: a lower system's case, worked there; here it is only counted.
+        return []
     actions = allowed_actions(
         state=case.state,
         category=case.category,

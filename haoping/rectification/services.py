@@ -49,6 +49,7 @@ from haoping.rectification import sms
 from haoping.rectification.deadlines import (
     APPEAL_DECIDE,
     APPEAL_FILE,
+    IMPORTED_RULES,
     MAX_EXTENSION_DAYS,
     Span,
     rules_for,
@@ -714,6 +715,11 @@ def _close(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.da
 
 
 def _reopen(case: BadReviewCase, actor: Actor, fields: dict[str, Any], now: dt.datetime) -> tuple[Change, str]:
+    if case.deadline_rules == IMPORTED_RULES:
+        # R21: the lower system that sent the rating works its case; here it is only counted.
+        raise Conflict(
+            "imported", _("this case is worked by the lower-level system that sent it; it cannot be reopened here")
+        )
     if case.invalid_reason == BadReviewCase.Invalidity.APPEAL:
         # R14: an upheld appeal is a decision on the rating itself; reopening would quietly adopt it again.
         raise Conflict("appeal_upheld", _("an appeal against this case was upheld; the case cannot be reopened"))
@@ -1225,8 +1231,9 @@ def spot_check_draw(
     pool = list(
         BadReviewCase.objects.filter(within_region(region), state=S.CLOSED, closed_at__gte=start, closed_at__lt=end)
         # R13 checks the units' verification and rectification; an upheld appeal was management's own
-        # decision, and such a case cannot be reopened.
+        # decision, and such a case cannot be reopened. A lower system's case is checked there.
         .exclude(invalid_reason=BadReviewCase.Invalidity.APPEAL)
+        .exclude(deadline_rules=IMPORTED_RULES)
         # A fixed order, so that a seeded generator draws the same sample every time.
         .order_by("pk")
         .values_list("pk", flat=True)

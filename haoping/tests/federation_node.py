@@ -1,5 +1,6 @@
 """One node of the federation test (test_federation.py), run in its own process against its own
-database (DATABASE_URL): `python -m haoping.tests.federation_node <command> '<json>'`.
+database (DATABASE_URL): `python -m haoping.tests.federation_node <command> '<json>'`, or `serve`
+to take one JSON line `[command, spec]` at a time on stdin (one process start per node, not per step).
 
 Commands: `county` and `city` set up a node's directory, keys and exchange settings and print
 what the test needs as one JSON line; `sweep` makes the default ratings (R2) as the scheduled sweep
@@ -149,7 +150,25 @@ def incoming(spec: dict[str, Any]) -> dict[str, Any]:
 COMMANDS = {f.__name__: f for f in (county, city, sweep, push, rollups, requeue, incoming)}
 
 
+def serve() -> None:
+    import traceback
+
+    from django.db import close_old_connections
+
+    for line in sys.stdin:
+        command, spec = json.loads(line)
+        try:
+            answer = "FEDERATION " + json.dumps(COMMANDS[command](spec), ensure_ascii=False)
+        except Exception:  # noqa: BLE001 (the test shows it and fails)
+            answer = "FEDERATION-ERROR " + json.dumps(traceback.format_exc())
+        close_old_connections()
+        print(answer, flush=True)
+
+
 if __name__ == "__main__":
     django.setup()
-    command, spec = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
-    print("FEDERATION " + json.dumps(COMMANDS[command](spec), ensure_ascii=False))
+    if sys.argv[1] == "serve":
+        serve()
+    else:
+        command, spec = sys.argv[1], json.loads(sys.argv[2] if len(sys.argv) > 2 else "{}")
+        print("FEDERATION " + json.dumps(COMMANDS[command](spec), ensure_ascii=False))

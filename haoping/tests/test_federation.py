@@ -49,12 +49,13 @@ def admin(sql: str) -> None:
         conn.execute(sql)  # type: ignore[arg-type]
 
 
-def exists(name: str) -> bool:
+def databases(prefix: str) -> list[str]:
     settings = connection.settings_dict
     with psycopg.connect(
         host=settings["HOST"] or "127.0.0.1", port=settings["PORT"] or 5432, user=settings["USER"], dbname="postgres"
     ) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        rows = conn.execute("SELECT datname FROM pg_database WHERE starts_with(datname, %s)", [prefix]).fetchall()
+        return [row[0] for row in rows]
 
 
 def url_of(name: str) -> str:
@@ -83,7 +84,9 @@ def template(base: str) -> str:
     migrations = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "haoping").glob("*/migrations/0*.py"))
     digest = hashlib.sha256("\n".join(migrations).encode()).hexdigest()[:8]
     name = f"{base}_tpl_{digest}"
-    if not exists(name):
+    if name not in databases(f"{base}_tpl_"):
+        for old in databases(f"{base}_tpl_"):  # made for migrations since changed
+            admin(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
         admin(f'CREATE DATABASE "{name}"')
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -108,22 +111,32 @@ class Node:
         self.port = free_port()
         self.env["SITE_URL"] = self.url
         self.proc: subprocess.Popen[bytes] | None = None
+        self.control: subprocess.Popen[str] | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def run(self, command: str, spec: dict[str, Any] | None = None) -> Any:
-        out = subprocess.run(
-            [sys.executable, "-m", "haoping.tests.federation_node", command, json.dumps(spec or {})],
-            cwd=ROOT,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-        line = next(line for line in out.splitlines() if line.startswith("FEDERATION "))
-        return json.loads(line[len("FEDERATION ") :])
+        """A step run by the node's own control process (Django set up once, on the node's database)."""
+        if self.control is None:
+            self.control = subprocess.Popen(
+                [sys.executable, "-m", "haoping.tests.federation_node", "serve"],
+                cwd=ROOT,
+                env=self.env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+        assert self.control.stdin is not None and self.control.stdout is not None
+        self.control.stdin.write(json.dumps([command, spec or {}], ensure_ascii=False) + "\n")
+        self.control.stdin.flush()
+        for line in self.control.stdout:
+            if line.startswith("FEDERATION-ERROR "):
+                raise AssertionError(f"{self.name} {command}: {json.loads(line[17:])}")
+            if line.startswith("FEDERATION "):
+                return json.loads(line[len("FEDERATION ") :])
+        raise AssertionError(f"{self.name} {command}: the control process ended")
 
     def start(self) -> None:
         log = open(self.var / "server.log", "wb")  # noqa: SIM115 (open while the server runs)
@@ -152,10 +165,14 @@ class Node:
         raise AssertionError(f"{self.name} did not listen")
 
     def stop(self) -> None:
+        if self.control is not None and self.control.poll() is None:
+            assert self.control.stdin is not None
+            self.control.stdin.close()
+            self.control.wait(20)
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                self.proc.wait(2)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()

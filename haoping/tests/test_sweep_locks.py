@@ -7,12 +7,10 @@ directory imports: directory/tests/test_import_directory.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.utils import timezone
 
 from haoping.evaluations.chain import chain_seal
@@ -32,31 +30,10 @@ LOCK_BOUND_MS = 200
 # A backlog many times what one run of a job finds on the demo city.
 BACKLOG = 3_000
 
-CHAIN = ("evaluations_chainseal", "evaluations_chaincheckpoint")
-
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def chain_emptied(transactional_db: Any) -> Iterator[None]:
-    """On SQLite, the chain's tables refuse DELETE, which is how the test database is emptied after
-    a transactional test (PostgreSQL's flush runs past its triggers: conftest.py); they are emptied
-    here with their triggers set aside, and the triggers put back."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN (%s, %s)", CHAIN)
-        triggers = cursor.fetchall()
-        for name, _sql in triggers:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-        for table in CHAIN:
-            cursor.execute(f'DELETE FROM "{table}"')
-        for _name, sql in triggers:
-            cursor.execute(sql)
-
-
-def test_the_default_sweep_and_sealing_commit_in_small_batches(world: dict[str, Any], chain_emptied: None) -> None:
+def test_the_default_sweep_and_sealing_commit_in_small_batches(world: dict[str, Any]) -> None:
     slots = open_slots(world, BACKLOG)
     later = timezone.now() + dt.timedelta(days=30)  # every window has closed
     with timed_transactions() as seen:

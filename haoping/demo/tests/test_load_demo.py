@@ -308,6 +308,22 @@ def test_refuses_a_database_that_holds_other_data(db: Any, settings: Any, tmp_pa
     assert not ServiceRecord.objects.exists()
 
 
+def test_output_gives_sms_invitations_that_rate_by_link_and_by_reply(loaded: dict[str, Any]) -> None:
+    from haoping.channels.models import Invitation
+
+    assert Invitation.objects.exists()
+    shown = re.findall(r"(http://\S+/s/(\w{8})/)\n\s+manage.py sms_inbound --phone (\d+) --text", loaded["output"])
+    assert len(shown) == 2, loaded["output"]
+    (_url, code, _phone), (_url2, code2, phone2) = shown
+    res = Client().get(f"/s/{code}/")
+    assert res.status_code == 302 and res["Location"].endswith("?via=sms")
+    assert Client().get(res["Location"]).status_code == 200
+    out = io.StringIO()
+    call_command("sms_inbound", phone=phone2, text="4 挺好", stdout=out)
+    ev = Evaluation.objects.get(slot=Invitation.objects.get(code=code2).slot)
+    assert (ev.level, ev.channel, ev.comment) == (4, "sms", "挺好") and ev.receipt in out.getvalue()
+
+
 def test_the_live_bad_reviews_never_take_a_blocked_applicants_service(db: Any, settings: Any, tmp_path: Any) -> None:
     # In a small city the evaluator the demo blocks (R15) may have another service open; their
     # rating would open no case, and the demo's live appeal would have none to appeal.

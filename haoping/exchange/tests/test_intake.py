@@ -482,3 +482,74 @@ def test_imported_ratings_and_their_case_steps_go_further_up(
         assert [s["handleStep"] for s in province.steps] == ["replied"]
     finally:
         province.stop()
+
+
+def test_an_imported_case_is_neither_reopened_nor_spot_checked_here(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    from haoping.errors import Conflict
+    from haoping.rectification.services import spot_check_draw
+
+    rows = [
+        service_row("XW-1"),
+        evaluation_row("XW-1", satisfaction="1", writingEvaluation="态度差"),
+        step_row("XW-1", "replied", 1.5),
+        step_row("XW-1", "revisited", 1.0, revisitResult="0"),
+    ]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 4
+    case = BadReviewCase.objects.get()
+    assert case.closed_at is not None
+
+    res = world["city_api"].post(f"/cases/{case.pk}/actions", {"action": "reopen", "note": "抽查不合格"})
+
+    assert res.status_code == 409 and res.json()["error"] == "imported"
+    case.refresh_from_db()
+    assert (case.state, case.replied_at is not None) == ("closed", True)
+    today = timezone.localdate()
+    # Closed within the period, but the lower system checks its own cases: nothing to draw here.
+    with pytest.raises(Conflict) as refused:
+        spot_check_draw(
+            actor=_city_actor(world),
+            region=world["city"],
+            closed_from=today - dt.timedelta(days=1),
+            closed_to=today,
+            count=5,
+        )
+    assert refused.value.code == "nothing_to_check"
+
+
+def _city_actor(world: dict[str, Any]) -> Any:
+    from haoping.accounts.access import actor_for_client
+    from haoping.accounts.models import ApiClient
+
+    return actor_for_client(ApiClient.objects.get(name="市级平台"))
+
+
+def test_a_manager_reads_an_imported_case_with_the_steps_the_lower_system_reported(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from haoping.accounts.models import Membership
+
+    rows = [
+        service_row("XW-1"),
+        evaluation_row("XW-1", satisfaction="2", writingEvaluation="态度差"),
+        step_row("XW-1", "replied", 1),
+    ]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201] * 3
+    user = get_user_model().objects.create_user(username="city-manager", password="pw")
+    Membership.objects.create(user=user, role="manager", region=world["city"])
+    console = Client()
+    console.force_login(user)
+
+    page = console.get(f"/console/cases/{BadReviewCase.objects.get().pk}/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    # Its timeline names the system that reported each step.
+    assert html.count("玄武区好差评系统") >= 2
+    # Nobody here acts on it: no action is offered, through the console or the API.
+    case_id = BadReviewCase.objects.get().pk
+    assert world["city_api"].get(f"/cases/{case_id}").json()["allowed_actions"] == []

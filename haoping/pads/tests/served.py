@@ -28,17 +28,16 @@ def _answers(port: int) -> bool:
 def served(tmp_path: Path, port: int, workers: int = 1, **env: str) -> Iterator[str]:
     """`deploy/serve` on 127.0.0.1:`port`; yields its base URL."""
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    variables = environment(
-        tmp_path,
-        PATH=path,
-        GRANIAN_HOST="127.0.0.1",
-        GRANIAN_PORT=str(port),
-        GRANIAN_WORKERS=str(workers),
-        DB_POOL_SIZE="4",
-        HAOPING_ROLLUPS_ENQUEUE="0",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        **env,
-    )
+    settings = {
+        "PATH": path,
+        "GRANIAN_HOST": "127.0.0.1",
+        "GRANIAN_PORT": str(port),
+        "GRANIAN_WORKERS": str(workers),
+        "DB_POOL_SIZE": "4",
+        "HAOPING_ROLLUPS_ENQUEUE": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
+    variables = environment(tmp_path, **{**settings, **env})
     # The static files as a proxy in front would serve them (the pad's script, its styles).
     manage("collectstatic", "--noinput", "-v", "0", env=variables)
     static = ["--static-path-route", "/static", "--static-path-mount", str(tmp_path / "static")]

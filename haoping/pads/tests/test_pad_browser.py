@@ -4,6 +4,7 @@ holds the rating on channel `pad`. A screenshot of each of the pad's states."""
 
 from __future__ import annotations
 
+import http.client
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from haoping.accounts.access import Actor
 from haoping.browser import ARTIFACTS, chromium_page
 from haoping.evaluations.models import Evaluation
 from haoping.pads.models import HallRating, StaffPhoto
-from haoping.pads.services import pad_register
+from haoping.pads.selectors import pad_cookie_value
+from haoping.pads.services import pad_bind, pad_register
 from haoping.pads.tests.served import api_post, served
 from haoping.pads.tests.test_pads import _png
 
@@ -103,3 +105,30 @@ def test_where_the_stream_breaks_the_pad_polls(world: dict[str, Any], record_pay
         visit = {"window_code": "W-XW-01", "staff_no": "S001", "at": timezone.now().isoformat()}
         assert api_post(base, key, "/records/PAD-B-2/visits", visit)[0] == 201
         page.locator("#rating").wait_for(timeout=8000)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_open_streams_do_not_hold_the_database_pool(world: dict[str, Any], record_payload: Any, tmp_path: Path) -> None:
+    """More pads than the worker has pooled connections: every stream is served, and so is the API."""
+    manager = Actor(label="周明", roles=frozenset({"manager"}), region=world["district"])
+    cookies = []
+    for _n in range(5):
+        _pad, code = pad_register(actor=manager, window=world["window"])
+        cookies.append(pad_cookie_value(pad_bind(code=code)))
+    with served(tmp_path, PORT + 2, DB_POOL_SIZE="2") as base:
+        host, port = base.removeprefix("http://").split(":")
+        streams = []
+        for cookie in cookies:
+            conn = http.client.HTTPConnection(host, int(port), timeout=15)
+            conn.request("GET", "/pad/events/", headers={"Cookie": f"haoping_pad={cookie}"})
+            answer = conn.getresponse()
+            assert answer.status == 200
+            streams.append((conn, answer))
+        # Each stream has looked once (its first ": waiting"), and holds no connection since.
+        for _conn, answer in streams:
+            assert any(answer.fp.readline().startswith(b": waiting") for _line in range(8))
+        started = time.monotonic()
+        assert api_post(base, world["api"].key, "/records", record_payload(record_no="POOL-1"))[0] == 201
+        assert time.monotonic() - started < 5
+        for conn, _answer in streams:
+            conn.close()

@@ -142,3 +142,16 @@ def test_a_listener_that_cannot_connect_leaves_the_streams_polling(monkeypatch: 
 
     wait, listening = asyncio.run(main())
     assert (wait, listening) == (push.POLL_SECONDS, False)
+
+
+def test_a_deployment_may_choose_polling(settings: Any) -> None:
+    """Behind a PgBouncer in transaction mode LISTEN cannot work: HAOPING_PAD_PUSH=poll."""
+    settings.HAOPING_PAD_PUSH = "poll"
+    assert push.mode() == "poll"
+
+    async def main() -> float:
+        the_hub = push.Hub(push.mode())
+        async with the_hub.subscribe(1):
+            return the_hub.wait_seconds()
+
+    assert asyncio.run(main()) == push.POLL_SECONDS

@@ -113,6 +113,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"    {link.url}")
         else:
             self.stdout.write(_("Rating links to try: none open any more (the demo's rating windows have closed)"))
+        invitations = services.demo_invitations()
+        if invitations:
+            self.stdout.write(
+                _("SMS invitations sent (the outbox keeps them); open the short link, or reply as that number:")
+            )
+            for invitation in invitations:
+                self.stdout.write(f"  {invitation.item}：{invitation.url}")
+                self.stdout.write(f'    manage.py sms_inbound --phone {invitation.phone} --text "5 办得很快"')
         revisit = services.demo_revisit_link()
         if revisit is not None:
             self.stdout.write(

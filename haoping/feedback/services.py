@@ -1,0 +1,211 @@
+"""综合点评 (R18): receiving a social comment from any channel and working it (accept, answer,
+close). Every channel calls `comment_receive`; every step goes through `comment_act`."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from haoping.accounts.access import Actor, manages, within_region
+from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem
+from haoping.directory.selectors import policy_for_region, region_contains
+from haoping.errors import Forbidden, Invalid
+from haoping.feedback.models import SocialComment, SocialCommentEvent
+from haoping.fields import seal_free_text
+from haoping.rectification.deadlines import rules_for
+
+logger = logging.getLogger("haoping.feedback")
+
+TEXT_MAX = 2000
+CONTACT_MAX = 100
+S = SocialComment.State
+# The workflow, one table: action → (states it starts from, state it ends in).
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "accept": (frozenset({S.RECEIVED}), S.ACCEPTED),
+    "answer": (frozenset({S.ACCEPTED}), S.ANSWERED),
+    "close": (frozenset({S.ANSWERED}), S.CLOSED),
+}
+
+
+@dataclass(frozen=True)
+class Routed:
+    region: Region
+    unit: Department | None
+    object_id: int | None
+    label: str
+
+
+def comment_route(*, within: Region, target: str, code: str) -> Routed:
+    """谁办理谁负责: a comment goes to the department of what it is about (an item's department);
+    about a hall, a platform or the region in general, to the region's managers. Codes are looked
+    up inside `within` only (an item also above it, as the console's rankings take them)."""
+    if target == SocialComment.Target.REGION or not code:
+        return Routed(within, None, None, within.name)
+    found: Any
+    if target == SocialComment.Target.INSTITUTION:
+        found = Institution.objects.filter(within_region(within), code=code).select_related("region").first()
+        if found is not None:
+            return Routed(found.region, None, found.pk, found.name)
+    elif target == SocialComment.Target.PLATFORM:
+        found = Platform.objects.filter(within_region(within), code=code).select_related("region").first()
+        if found is not None:
+            return Routed(found.region, None, found.pk, found.name)
+    elif target == SocialComment.Target.DEPARTMENT:
+        found = Department.objects.filter(within_region(within), code=code).select_related("region").first()
+        if found is not None:
+            return Routed(found.region, found, found.pk, found.name)
+    elif target == SocialComment.Target.ITEM:
+        found = ServiceItem.objects.filter(code=code).select_related("department__region").first()
+        if found is not None:
+            home = found.department.region
+            if region_contains(within, home) or region_contains(home, within):
+                # An item of a level above, served here, is answered here.
+                region = within if region_contains(home, within) else home
+                return Routed(region, found.department, found.pk, found.name)
+    else:
+        raise Invalid("bad_target", _("target: not a kind of object a comment can be about"), field="target")
+    raise Invalid("unknown_code", _("code: unknown code %(code)s") % {"code": code}, field="code")
+
+
+def comment_receive(
+    *,
+    within: Region,
+    channel: str,
+    kind: str,
+    target: str,
+    code: str,
+    text: str,
+    contact: str = "",
+    source_ref: str = "",
+    entered_by_label: str = "",
+    now: Any = None,
+) -> tuple[SocialComment, bool]:
+    """R18: one comment from any channel, routed and given its deadlines from the region's policy.
+    A channel's reference received again returns the comment already stored (created False)."""
+    text = (text or "").strip()
+    contact = (contact or "").strip()
+    if channel not in SocialComment.Channel.values:
+        raise Invalid("bad_channel", _("channel: not a channel of social comments"), field="channel")
+    if kind not in SocialComment.Kind.values:
+        raise Invalid("bad_kind", _("kind: comment, suggestion or complaint"), field="kind")
+    if not text:
+        raise Invalid("text_required", _("text: write the comment"), field="text")
+    if len(text) > TEXT_MAX:
+        raise Invalid("text_too_long", _("text: at most %(n)d characters") % {"n": TEXT_MAX}, field="text")
+    if len(contact) > CONTACT_MAX:
+        raise Invalid("contact_too_long", _("contact: at most %(n)d characters") % {"n": CONTACT_MAX}, field="contact")
+    if source_ref:
+        existing = SocialComment.objects.filter(channel=channel, source_ref=source_ref).first()
+        if existing is not None:
+            return existing, False
+    routed = comment_route(within=within, target=target, code=code)
+    now = now or timezone.now()
+    rules = rules_for(policy_for_region(routed.region).case_deadlines)
+    masked, sealed = seal_free_text(text)
+    try:
+        with transaction.atomic():
+            comment = SocialComment.objects.create(
+                region=routed.region,
+                unit=routed.unit,
+                channel=channel,
+                kind=kind,
+                target=target if routed.object_id is not None else SocialComment.Target.REGION,
+                object_id=routed.object_id,
+                object_label=routed.label[:200],
+                text=masked,
+                text_sealed=sealed,
+                contact=contact,
+                source_ref=source_ref,
+                entered_by_label=entered_by_label,
+                received_at=now,
+                # Accepting is timed like a case's contact, answering like a general case (R12).
+                accept_due=rules.contact.after(now).at,
+                answer_due=rules.general.after(now).at,
+            )
+            SocialCommentEvent.objects.create(
+                comment=comment, at=now, action="receive", to_state=S.RECEIVED, actor_label=entered_by_label
+            )
+    except IntegrityError:
+        # The same reference, received at the same moment by another worker.
+        return SocialComment.objects.get(channel=channel, source_ref=source_ref), False
+    return comment, True
+
+
+def access_comment(actor: Actor, comment: SocialComment) -> None:
+    """A comment is worked by its unit's handlers, or by a manager of its region or above."""
+    if actor.unit_id is not None and comment.unit_id == actor.unit_id:
+        return
+    if manages(actor, comment.region):
+        return
+    raise Forbidden("forbidden", _("this comment belongs to another unit or region"))
+
+
+@transaction.atomic
+def comment_act(*, actor: Actor, comment: SocialComment, action: str, note: str = "") -> SocialComment:
+    """Accept, answer or close a comment (TRANSITIONS). An answer goes to the sender by e-mail when
+    they left an address, once the step has committed."""
+    access_comment(actor, comment)
+    if action not in TRANSITIONS:
+        raise Invalid("bad_action", _("action: accept, answer or close"), field="action")
+    comment = SocialComment.objects.select_for_update().get(pk=comment.pk)
+    sources, target = TRANSITIONS[action]
+    if comment.state not in sources:
+        raise Invalid(
+            "wrong_state",
+            _("action: a comment %(state)s cannot be %(action)s")
+            % {"state": comment.get_state_display(), "action": action},
+            field="action",
+        )
+    note = note.strip()
+    now = timezone.now()
+    fields = ["state"]
+    if action == "accept":
+        comment.accepted_at = now
+        fields.append("accepted_at")
+    elif action == "answer":
+        if not note:
+            raise Invalid("answer_required", _("note: write the answer to the sender"), field="note")
+        comment.answer, comment.answer_sealed = seal_free_text(note)
+        comment.answered_at = now
+        fields += ["answer", "answer_sealed", "answered_at"]
+        if "@" in comment.contact:
+            transaction.on_commit(lambda: _send_answer(comment.pk))
+    else:
+        comment.closed_at = now
+        fields.append("closed_at")
+    previous = comment.state
+    comment.state = target
+    comment.save(update_fields=fields)
+    SocialCommentEvent.objects.create(
+        comment=comment,
+        at=now,
+        action=action,
+        from_state=previous,
+        to_state=target,
+        actor_label=actor.label,
+        note=seal_free_text(note)[0] if action != "answer" else "",
+    )
+    return comment
+
+
+def _send_answer(comment_id: int) -> None:
+    comment = SocialComment.objects.get(pk=comment_id)
+    try:
+        send_mail(
+            subject=_("Answer to your comment about %(what)s") % {"what": comment.object_label},
+            message=comment.answer,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[comment.contact],
+        )
+    except OSError:
+        # The answer stands; the console shows it as not sent.
+        logger.warning("answer to comment %s not sent", comment_id)
+        return
+    SocialComment.objects.filter(pk=comment_id).update(answer_sent_at=timezone.now())
