@@ -256,7 +256,7 @@ def paper_grace_check(
         raise Invalid("invalid", _("a paper form rates one record or visit, not a theme as a whole"), field="record_no")
     if form_at < slot.opens_at - skew:
         raise Invalid("invalid", _("rated_at: earlier than the service it rates"), field="rated_at")
-    if form_at > slot.closes_at:
+    if window_closed(slot, form_at):
         raise Gone("window_closed", _("the form is dated after the rating period of this service ended"))
     if now > slot.closes_at + grace:
         raise Gone("grace_over", _("the period for keying in paper forms of this service has ended"))
