@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from haoping.accounts.access import Actor, manages
+from haoping.accounts.access import Actor, manages, staff_home
 from haoping.directory.models import Institution, Staff, Window
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
 from haoping.evaluations import rules
@@ -166,7 +166,7 @@ def _photo_jpeg(data: bytes) -> bytes:
 @transaction.atomic
 def staff_photo_set(*, actor: Actor, staff: Staff, data: bytes, now: dt.datetime | None = None) -> StaffPhoto:
     """A staff member's photo for the pads' idle screen, replacing any earlier one."""
-    region = staff.institution.region if staff.institution else staff.department.region if staff.department else None
+    region = staff_home(staff)
     if region is None or not manages(actor, region):
         raise Forbidden("forbidden", _("only a manager of the staff member's region may do this"))
     if not data:

@@ -26,7 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.exceptions import Ratelimited
 
-from haoping.accounts.access import actor_for_user, manages
+from haoping.accounts.access import actor_for_user, manages, staff_home
 from haoping.directory.models import Institution, Staff
 from haoping.errors import Busy, DomainError, Forbidden, error_labelled
 from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS
@@ -275,12 +275,13 @@ async def pad_events(request: HttpRequest) -> HttpResponseBase:
 @require_http_methods(["GET", "HEAD"])
 def staff_photo(request: HttpRequest, staff_no: str) -> HttpResponse:
     """A staff member's photo, for a bound pad (its window's staff) or a manager of their region."""
-    photo = StaffPhoto.objects.select_related("staff__institution__region").filter(staff__staff_no=staff_no).first()
+    photos = StaffPhoto.objects.select_related("staff__institution__region", "staff__department__region")
+    photo = photos.filter(staff__staff_no=staff_no).first()
     if photo is None:
         raise Http404(_("no photo"))
     pad = _pad(request)
     actor = actor_for_user(request.user)
-    region = photo.staff.institution.region if photo.staff.institution else None
+    region = staff_home(photo.staff)
     allowed = (pad is not None and pad.window.institution_id == photo.staff.institution_id) or (
         actor is not None and region is not None and manages(actor, region)
     )
