@@ -30,8 +30,9 @@ class DatabaseBackend:
     delivers_by_storing = True
 
     def send(self, message: Message) -> None:
-        # Never the phone number or the text: they may identify the evaluator.
-        logger.info("message %s (%s) for case %s", message.pk, message.kind, message.case_id)
+        # Storing the row is the delivery, so this is only a debugging aid. Never the phone number
+        # or the text: they may identify the evaluator.
+        logger.debug("message %s (%s) for case %s", message.pk, message.kind, message.case_id)
 
 
 def _backend() -> DatabaseBackend:
