@@ -80,6 +80,11 @@ def pages(console_world: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("manager", "reports", "/console/reports/"),
         ("manager", "appeals", "/console/appeals/"),
         ("manager", "manager-case", f"/console/cases/{case.pk}/"),
+        ("manager", "comments", "/console/comments/"),
+        ("manager", "pads", "/console/pads/"),
+        ("manager", "paper", "/console/paper/"),
+        ("manager", "disclosure", "/console/disclosure/"),
+        ("manager", "exchange", "/console/exchange/"),
         ("staff", "my-ratings", f"/console/my/?{period}"),
     ]
 
