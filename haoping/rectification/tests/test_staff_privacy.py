@@ -110,6 +110,8 @@ def test_no_page_a_staff_member_reaches_shows_what_names_the_rater(
         "report_id": 1,
         # Social comments are their unit's and managers' pages: 404 for the staff member.
         "comment_id": 1,
+        # Paper forms are keyed in by managers and handlers: 404 for the staff member.
+        "form_id": 1,
     }
     urls: list[tuple[str, str]] = []
     for route in console_routes():
