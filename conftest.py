@@ -22,6 +22,7 @@ from haoping.accounts.services import api_client_create
 from haoping.directory.models import Department, Institution, Platform, ServiceItem, Staff, Window
 from haoping.directory.services import region_create
 from haoping.evaluations import fastpath
+from haoping.evaluations.selectors import questionnaire_cache_clear
 
 
 class FastResponse:
@@ -139,6 +140,8 @@ def _writers_stopped() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _fresh_key_cache() -> None:
     clear_cache()
+    # Each test's questionnaire sets are its own (haoping.evaluations.selectors caches them per process).
+    questionnaire_cache_clear()
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,8 @@ from haoping.channels.paper import PaperRow, paper_form_record, paper_form_visib
 from haoping.channels.selectors import invitation_for_code
 from haoping.channels.services import sms_reply_receive
 from haoping.errors import DomainError, Invalid
-from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS
+from haoping.evaluations.models import LEVEL_LABELS
+from haoping.evaluations.selectors import hall_service_questionnaire, questionnaire_choices
 from haoping.lib.numbers import whole_number
 from haoping.records.links import token_for
 from haoping.throttle import public_limit
@@ -145,7 +146,10 @@ def paper(request: HttpRequest) -> HttpResponse:
         "stored": stored,
         "failed": failed,
         "levels": [(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)],
-        "reasons": list(REASON_LABELS.items()),
+        # R8, R9: what a form of the actor's region may tick (each row is then held to its own service's).
+        "reasons": questionnaire_choices(hall_service_questionnaire(actor.region.path if actor.region else ""))[
+            "reasons"
+        ],
         "replacements": replacements_visible(actor)[:200],
         "recent": PaperForm.objects.filter(keyed_by=actor.user).select_related("evaluation").order_by("-keyed_at")[:20],
     }

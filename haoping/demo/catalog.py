@@ -274,7 +274,7 @@ COMPANY_TRADES = (
     "教育咨询",
 )
 
-# R8: bad-review comments by reason tag (haoping.evaluations.models.REASON_LABELS).
+# R8: bad-review comments by reason tag (the default questionnaire, haoping.evaluations.questionnaire_defaults).
 BAD_COMMENTS: dict[str, tuple[str, ...]] = {
     "attitude": (
         "窗口人员态度冷淡，问了几遍都不耐烦",

@@ -17,7 +17,9 @@ from haoping.disclosure.services import (
     publication_publish,
     rectification_notice_approve,
 )
-from haoping.evaluations.models import REASON_LABELS, Evaluation
+from haoping.evaluations.models import Evaluation
+from haoping.evaluations.rules import REASON
+from haoping.evaluations.selectors import option_labels
 from haoping.indicators.services import day_bounds, month_end
 from haoping.rectification.models import BadReviewCase, CaseEvent
 
@@ -79,7 +81,7 @@ def _notices_approve(actor: Actor, month: dt.date) -> None:
         .values_list("case_id", "note")
     )
     for i, case in enumerate(cases):
-        written = case.evaluation.comment or "、".join(str(REASON_LABELS[r]) for r in case.evaluation.reasons)
+        written = case.evaluation.comment or "、".join(option_labels(REASON).get(r, r) for r in case.evaluation.reasons)
         if i % 3 == 2 or not written:
             continue
         rectification_notice_approve(

@@ -29,7 +29,8 @@ from haoping.demo.catalog import (
 )
 from haoping.directory.models import Platform
 from haoping.evaluations import rules
-from haoping.evaluations.models import QUESTION_LABELS, Evaluation
+from haoping.evaluations.models import Evaluation
+from haoping.evaluations.questionnaire_defaults import DEFAULT_SETS
 from haoping.evaluations.services import evaluation_build, new_receipt
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord
 
@@ -64,6 +65,8 @@ DELAY_MINUTES: dict[str, tuple[float, float]] = {
     "phone": (1440, 6 * 1440),
 }
 SCREEN = {"pc", "mobile", "qrcode"}
+# R8, R9: the questions every rating is asked (the handling unit's, in the default sets).
+INSTITUTION_QUESTIONS = tuple(key for role, key, _label in DEFAULT_SETS[rules.INSTITUTION] if role == rules.QUESTION)
 
 
 @dataclass
@@ -249,7 +252,7 @@ class Rater:
         if group.channel not in SCREEN or self.rng.random() >= 0.3:
             return {}
         answers: dict[str, object] = {
-            key: max(1, min(5, group.level + self.rng.choice((-1, 0, 0, 0, 1)))) for key in QUESTION_LABELS
+            key: max(1, min(5, group.level + self.rng.choice((-1, 0, 0, 0, 1)))) for key in INSTITUTION_QUESTIONS
         }
         if self.rng.random() < 0.2:
             answers["suggestion"] = self.rng.choice(SUGGESTIONS)

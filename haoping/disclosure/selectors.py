@@ -160,7 +160,8 @@ class PublishedCase:
 def published_cases(*, region: Region, month: dt.date) -> list[PublishedCase]:
     """The bad reviews rated in a month within a region's subtree, oldest first, in one query."""
     from haoping.accounts.access import within_region
-    from haoping.evaluations.models import REASON_LABELS
+    from haoping.evaluations.rules import REASON
+    from haoping.evaluations.selectors import option_labels
     from haoping.indicators.services import day_bounds, month_end
 
     start, end = day_bounds(month, month_end(month))
@@ -171,6 +172,7 @@ def published_cases(*, region: Region, month: dt.date) -> list[PublishedCase]:
         .order_by("evaluation__rated_at", "pk")
     )
     found = []
+    labels = option_labels(REASON)
     for case in cases:
         notice = getattr(case, "notice", None)
         adopted = not case.invalid
@@ -181,9 +183,7 @@ def published_cases(*, region: Region, month: dt.date) -> list[PublishedCase]:
                 place=case.institution.name if case.institution else case.unit.name,
                 adopted=adopted,
                 invalid_reason="" if adopted else str(case.get_invalid_reason_display()),
-                reasons=[str(REASON_LABELS[r]) for r in case.evaluation.reasons if r in REASON_LABELS]
-                if adopted
-                else [],
+                reasons=[labels[r] for r in case.evaluation.reasons if r in labels] if adopted else [],
                 summary=notice.summary if notice is not None and adopted else "",
                 state=str(case.get_state_display()),
                 rectification=notice.rectification if notice is not None and adopted else "",

@@ -499,9 +499,10 @@ def _region_or_404(code: str) -> Region:
 
 
 def _tag_choices() -> list[tuple[str, str]]:
-    from haoping.evaluations.models import REASON_LABELS
+    from haoping.evaluations.rules import REASON
+    from haoping.evaluations.selectors import option_labels
 
-    return [(code, str(label)) for code, label in REASON_LABELS.items()]
+    return list(option_labels(REASON).items())
 
 
 @require_GET

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from haoping.admin_base import ReadOnlyAdmin
-from haoping.evaluations.models import BlockedEvaluator, Evaluation
+from haoping.evaluations.models import BlockedEvaluator, Evaluation, QuestionnaireOption, QuestionnaireSet
+from haoping.evaluations.selectors import questionnaire_cache_clear
 from haoping.lib.masking import mask_text
 
 
@@ -39,3 +41,36 @@ class BlockedEvaluatorAdmin(ReadOnlyAdmin):
     list_display = ["id", "region", "case", "added_at", "added_by_label", "removed_at"]
     list_filter = ["region"]
     exclude = ["phone_digest", "id_digest"]
+
+
+class QuestionnaireOptionInline(admin.TabularInline):
+    model = QuestionnaireOption
+    extra = 1
+    fields = ["role", "key", "label", "order", "active", "eval_detail_code"]
+
+
+@admin.register(QuestionnaireSet)
+class QuestionnaireSetAdmin(admin.ModelAdmin):
+    """R8, R9: a region's questionnaire per kind of object rated, its options inline. Every change
+    is kept in the admin's history (who, when, which options changed); ratings ask the new options
+    within seconds in every process (`haoping.evaluations.selectors.questionnaire_for`), at once in
+    this one."""
+
+    list_display = ["name", "kind", "region", "catalogue_version", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["name", "region__name", "region__code"]
+    autocomplete_fields = ["region"]
+    inlines = [QuestionnaireOptionInline]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The set's own row moved its `updated_at` when saved; other processes see it by that.
+        transaction.on_commit(questionnaire_cache_clear)
+
+    def delete_model(self, request: HttpRequest, obj: QuestionnaireSet) -> None:
+        super().delete_model(request, obj)
+        transaction.on_commit(questionnaire_cache_clear)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(questionnaire_cache_clear)

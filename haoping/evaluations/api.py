@@ -7,7 +7,9 @@ from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from haoping.apidocs import code_list, doc
-from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
+from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.evaluations.questionnaire_defaults import default_labels
+from haoping.evaluations.rules import QUESTION, REASON
 from haoping.evaluations.services import evaluation_submit
 from haoping.records.api import ERRORS as RECORD_ERRORS
 from haoping.records.api import Completion, LinkOut, RecordNoPath
@@ -64,10 +66,11 @@ class EvaluationIn(StrictSchema):
         Field(
             description=code_list(
                 doc(
-                    "The online questionnaire (R8): each question's code with an answer from 1 to 5, "
-                    "and `suggestions` as text."
+                    "The questionnaire (R8, R9): each question's key with an answer from 1 to 5, and "
+                    "`suggestion` as text. The questions depend on the region and on what is rated "
+                    "(unit, platform, staff member, on-site service); the default ones are listed."
                 ),
-                QUESTION_LABELS,
+                default_labels(QUESTION),
             )
         ),
     ] = {}
@@ -76,9 +79,13 @@ class EvaluationIn(StrictSchema):
         Field(
             max_length=20,
             description=code_list(
-                doc("Reason tags of a bad rating (R8); a bad rating needs a reason or a comment."), REASON_LABELS
+                doc(
+                    "Reason tags of a bad rating (R8, R9); a bad rating needs a reason or a comment. The tags "
+                    "offered depend on the region and on what is rated; the default ones are listed, and a tag "
+                    "not offered for the service is refused (422) naming it."
+                ),
+                default_labels(REASON),
             ),
-            json_schema_extra={"items": {"type": "string", "enum": list(REASON_LABELS)}},
         ),
     ] = []
     comment: Annotated[

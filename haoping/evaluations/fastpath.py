@@ -3,7 +3,8 @@
 Most ratings rate one service, named by its link token or its record (and visit) number. For
 those, routing, middleware, schema validation and the ORM cost many times the database work
 itself. The fast path takes exactly that case, and asks the same rules as `evaluation_submit`
-(`haoping.evaluations.rules`: the content, R1 and R8; the window, R2 and R3; the evaluator and
+(`haoping.evaluations.rules`: the content, R1 and R8, and the options of what it rates, R9, from
+a per-process cache; the window, R2 and R3; the evaluator and
 their registry entry, R7 and R15; whether a case opens, R12), besides the link signature and the
 client's region; it writes the same row MAC, and R12's case is opened by `case_open` in the
 rating's own transaction. Its lookup and insert are what the ORM compiles from the models, once
@@ -52,7 +53,8 @@ from haoping.errors import DomainError
 from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import Evaluation
-from haoping.evaluations.rules import Party, SlotFacts
+from haoping.evaluations.rules import Content, Party, SlotFacts
+from haoping.evaluations.selectors import questionnaire_for, rated_kinds
 from haoping.evaluations.services import (
     SLOT_VALUES,
     bad_rating_case_open,
@@ -60,6 +62,7 @@ from haoping.evaluations.services import (
     content_check,
     new_receipt,
     rated_ids,
+    rated_place,
     seal_answers,
 )
 from haoping.fields import seal_free_text
@@ -207,6 +210,7 @@ class Pending:
     record_no: str
     region_path: str
     content: dict[str, Any]
+    checked: Content  # the content as the rules checked it, before masking
     client_ref: str
     now: dt.datetime
     comment_sealed: str = ""  # the comment as written, when masking changed it (`seal_free_text`)
@@ -237,7 +241,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         "comment": body.get("comment", "").strip(),
     }
     try:
-        content_check(**content)
+        checked = content_check(**content)
         if "token" in body:
             finder, name, record_no = "token", public_id_from_token(body["token"]), ""
         elif "visit_id" in body:
@@ -255,6 +259,7 @@ def prepare(body: Any, client: Any, now: dt.datetime | None = None) -> Pending |
         record_no=record_no,
         region_path=client.region.path,
         content=content,
+        checked=checked,
         client_ref=f"{client.pk}:{client_ref}" if client_ref else "",
         now=now or timezone.now(),
         comment_sealed=comment_sealed,
@@ -290,6 +295,9 @@ def _accepts(p: Pending, found: dict[str, Any]) -> Party | None:
     facts = _facts(found)
     try:
         rules.window_check(facts, p.now, skew=MAX_CLOCK_SKEW)
+        # R8, R9: the options of what it rates, from the process's cache (no query).
+        questionnaire = questionnaire_for(found["region__path"], rated_kinds(rated_place(found)))
+        rules.offered_check(p.checked, questionnaire)
         return rules.evaluator(p.content["rated_by"], [facts])
     except DomainError:
         return None

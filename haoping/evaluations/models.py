@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem, Staff, Window
+from haoping.evaluations import rules
 
-# The catalogues are the rules' (R1, R8), read from here by the many places that show them.
+# The levels are the rules' (R1), read from here by the many places that show them; the questions
+# and reason tags are data (QuestionnaireSet, R8, R9), read through the selectors.
 from haoping.evaluations.rules import LEVEL_LABELS as LEVEL_LABELS
-from haoping.evaluations.rules import QUESTION_LABELS as QUESTION_LABELS
-from haoping.evaluations.rules import REASON_LABELS as REASON_LABELS
 from haoping.fields import EncryptedTextField
 from haoping.records.models import Bundle, RatingSlot, ServiceRecord, Visit
 
@@ -214,3 +215,92 @@ class BlockedEvaluator(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk}"
+
+
+class QuestionnaireSet(models.Model):
+    """R8, R9: what a rating of one kind of object asks (questions answered 1–5, reason tags of a
+    bad rating), for a region and every region below it without a set of that kind of its own.
+    A set without a region is the default at the root of the tree (migration 0014 seeds it)."""
+
+    class Kind(models.TextChoices):
+        INSTITUTION = rules.INSTITUTION, _("government-service institution or department")
+        PLATFORM = rules.PLATFORM, _("government-service platform")
+        STAFF = rules.STAFF, _("staff member")
+        ONSITE = rules.ONSITE, _("on-site service in a hall")
+
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("region"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Blank: the default, for every region without a set of this kind of its own or above it."),
+    )
+    kind = models.CharField(_("what is rated"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    # The version of the national evaluation-content catalogue the options' evalDetail codes belong to.
+    catalogue_version = models.CharField(_("content catalogue version"), max_length=20, blank=True)
+    # When the set or its options last changed: processes reload their cached sets when it moves.
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("questionnaire")
+        verbose_name_plural = _("questionnaires")
+        ordering = ["region__path", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "kind"], name="one_questionnaire_per_region_and_kind"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=models.Q(region__isnull=True), name="one_default_questionnaire_per_kind"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuestionnaireOption(models.Model):
+    """One option of a questionnaire: its stable key (stored in ratings), its Chinese label, its
+    place, whether it is offered, and its evalDetail code upstream."""
+
+    class Role(models.TextChoices):
+        QUESTION = rules.QUESTION, _("question answered 1 to 5")
+        REASON = rules.REASON, _("reason tag of a bad rating")
+
+    questionnaire = models.ForeignKey(
+        QuestionnaireSet, verbose_name=_("questionnaire"), on_delete=models.CASCADE, related_name="options"
+    )
+    role = models.CharField(_("kind of option"), max_length=8, choices=Role.choices)
+    key = models.CharField(
+        _("key"),
+        max_length=rules.MAX_OPTION_KEY,
+        validators=[
+            RegexValidator(r"^[a-z][a-z0-9_]*$", _("lower-case letters, digits and _, starting with a letter"))
+        ],
+        help_text=_("Stored in every rating that chooses it: never change it, retire the option instead."),
+    )
+    label = models.CharField(_("label (Chinese)"), max_length=60)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(
+        _("offered"),
+        default=True,
+        help_text=_("Retired options are no longer offered; ratings that chose them keep them."),
+    )
+    eval_detail_code = models.CharField(
+        _("evalDetail code"),
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[0-9A-Za-z_.-]+$", _("letters, digits, '.', '-' or '_'"))],
+        help_text=_("Its code in the national content catalogue; blank: the region's code table maps the key."),
+    )
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["questionnaire", "role", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "role", "key"], name="one_option_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.label}"

@@ -1,4 +1,4 @@
-"""The rating rules (DESIGN.md R1–R8, R15), stated once, over plain facts.
+"""The rating rules (DESIGN.md R1–R9, R15), stated once, over plain facts.
 
 Every path that takes a rating (the API's `evaluation_submit`, the fast path's writer, and any
 channel to come) looks up the facts its own way, then asks these functions: none of them reads the
@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from django.db.models import Q
@@ -40,27 +41,6 @@ LEVEL_LABELS = {
     3: gettext_lazy("Basically satisfied"),
     2: gettext_lazy("Dissatisfied"),
     1: gettext_lazy("Very dissatisfied"),
-}
-
-# R8: reason tags a bad rating may carry.
-REASON_LABELS = {
-    "attitude": gettext_lazy("Poor service attitude"),
-    "efficiency": gettext_lazy("Slow, long waiting"),
-    "process": gettext_lazy("Complicated procedure"),
-    "materials": gettext_lazy("Too many materials required"),
-    "repeat_visits": gettext_lazy("Had to come back several times"),
-    "guidance": gettext_lazy("Unclear guidance"),
-    "system": gettext_lazy("Online system hard to use"),
-    "environment": gettext_lazy("Poor environment or facilities"),
-    "other": gettext_lazy("Other"),
-}
-
-# R8: the online questionnaire; each answered 1–5, suggestions as text.
-QUESTION_LABELS = {
-    "guide_clear": gettext_lazy("The service guide was clear"),
-    "procedure_convenient": gettext_lazy("The procedure was convenient"),
-    "materials_streamlined": gettext_lazy("The materials were streamlined"),
-    "interface_friendly": gettext_lazy("The interface was friendly"),
 }
 
 LEVELS = range(1, 6)
@@ -166,8 +146,72 @@ def good_q(field: str = "level") -> Q:
     return Q(**{f"{field}__gte": GOOD_AT_LEAST})
 
 
-def questionnaire_check(answers: Mapping[str, Any]) -> None:
-    """R8: the online questionnaire: each question answered 1–5, the suggestion as short text."""
+# R9: the kinds of object a rating's questionnaire asks about (what GB/T 39735 6.1 lists for
+# each), in the order their options are shown.
+INSTITUTION, PLATFORM, STAFF, ONSITE = "institution", "platform", "staff", "onsite"
+QUESTIONNAIRE_KINDS = (INSTITUTION, PLATFORM, STAFF, ONSITE)
+QUESTION, REASON = "question", "reason"
+MAX_OPTION_KEY = 40
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option of a questionnaire: a question answered 1–5 (R8), or a reason tag a bad rating
+    may carry (R8); `code` is its evalDetail code in the national content catalogue `version`."""
+
+    key: str
+    label: str
+    kind: str  # one of QUESTIONNAIRE_KINDS: the set it comes from
+    code: str = ""
+    version: str = ""
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """R8, R9: what a rating is asked: the options of the sets that apply to what it rates, merged.
+
+    `questions` and `reasons` are what is offered now (active), in the order shown; `known` holds
+    every option of those sets, retired ones too, by role and key, so that a stored rating's keys
+    still have their label and code. A key offered by two sets is one option (the first set's).
+    """
+
+    kinds: tuple[str, ...]
+    questions: tuple[Option, ...]
+    reasons: tuple[Option, ...]
+    known: Mapping[tuple[str, str], Option] = field(default_factory=lambda: MappingProxyType({}))
+
+    def question_keys(self) -> frozenset[str]:
+        return frozenset(o.key for o in self.questions)
+
+    def reason_keys(self) -> frozenset[str]:
+        return frozenset(o.key for o in self.reasons)
+
+    def option(self, role: str, key: str) -> Option | None:
+        """The option a stored key names, offered now or retired; None for a key no set knows."""
+        return self.known.get((role, key))
+
+
+def questionnaire_kinds(*, institution: bool, platform: bool, window: bool, staff: bool) -> tuple[str, ...]:
+    """R9: the sets of options a rating is asked, from what it rates (the ids it copies, as
+    `haoping.evaluations.services.rated_ids` reads them off the record or visit):
+
+    - the handling unit (政务服务机构, the item's department): always, every service has one;
+    - a platform (政务服务平台): a service on a platform and at no window (online, a kiosk, the hotline);
+    - a staff member (工作人员): a service at a window or by a named staff member;
+    - on-site service (现场服务): a service in a hall (at a window of it, or the record's hall).
+    """
+    kinds = [INSTITUTION]
+    if platform and not window:
+        kinds.append(PLATFORM)
+    if window or staff:
+        kinds.append(STAFF)
+    if institution or window:
+        kinds.append(ONSITE)
+    return tuple(kinds)
+
+
+def answers_check(answers: Mapping[str, Any]) -> None:
+    """R8: the questionnaire's form: each question answered 1–5, the suggestion as short text."""
     for key, value in answers.items():
         if key == SUGGESTION:
             if not isinstance(value, str) or len(value) > MAX_SUGGESTION or "\x00" in value:
@@ -176,13 +220,26 @@ def questionnaire_check(answers: Mapping[str, Any]) -> None:
                     _("answers.suggestion: text of at most %(max)d characters") % {"max": MAX_SUGGESTION},
                     field="answers",
                 )
-        elif key in QUESTION_LABELS:
-            if not isinstance(value, int) or isinstance(value, bool) or value not in LEVELS:
-                raise Invalid(
-                    "invalid", _("answers.%(key)s: must be a whole number from 1 to 5") % {"key": key}, field="answers"
-                )
-        else:
+        elif not isinstance(value, int) or isinstance(value, bool) or value not in LEVELS:
+            raise Invalid(
+                "invalid", _("answers.%(key)s: must be a whole number from 1 to 5") % {"key": key}, field="answers"
+            )
+
+
+def questionnaire_check(answers: Mapping[str, Any], questionnaire: Questionnaire) -> None:
+    """R8, R9: only the questions the questionnaire of what is rated asks are answered."""
+    asked = questionnaire.question_keys()
+    for key in answers:
+        if key != SUGGESTION and key not in asked:
             raise Invalid("invalid", _("answers: unknown question %(key)s") % {"key": key}, field="answers")
+
+
+def reasons_check(reasons: Sequence[str], questionnaire: Questionnaire) -> None:
+    """R8, R9: a rating's reason tags are among those offered for what it rates."""
+    offered = questionnaire.reason_keys()
+    for reason in reasons:
+        if reason not in offered:
+            raise Invalid("invalid", _("reasons: unknown reason %(reason)s") % {"reason": reason}, field="reasons")
 
 
 def bad_rating_reason_check(content: Content) -> None:
@@ -193,7 +250,8 @@ def bad_rating_reason_check(content: Content) -> None:
 
 
 def content_check(content: Content) -> None:
-    """R1, R8: what a rating says, before anything is looked up."""
+    """R1, R8: what a rating says, before anything is looked up; what it may be asked depends on
+    what it rates, which `offered_check` holds it to once that is found."""
     level_check(content.level)
     if content.channel not in CHANNELS:
         raise Invalid(
@@ -206,12 +264,18 @@ def content_check(content: Content) -> None:
             field="rated_by",
         )
     for reason in content.reasons:
-        if reason not in REASON_LABELS:
+        if not isinstance(reason, str) or not 0 < len(reason) <= MAX_OPTION_KEY:
             raise Invalid("invalid", _("reasons: unknown reason %(reason)s") % {"reason": reason}, field="reasons")
     if len(content.comment) > MAX_COMMENT:
         raise Invalid("too_long", _("comment: at most %(max)d characters") % {"max": MAX_COMMENT}, field="comment")
-    questionnaire_check(content.answers)
+    answers_check(content.answers)
     bad_rating_reason_check(content)
+
+
+def offered_check(content: Content, questionnaire: Questionnaire) -> None:
+    """R8, R9: the answers and reason tags are the options of the questionnaire that applies."""
+    questionnaire_check(content.answers, questionnaire)
+    reasons_check(content.reasons, questionnaire)
 
 
 def window_open(slot: Window, at: dt.datetime) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +27,7 @@ from haoping.evaluations import rules
 from haoping.evaluations.chain import row_mac
 from haoping.evaluations.models import BlockedEvaluator, Evaluation
 from haoping.evaluations.rules import DEFAULT_LEVEL, SUGGESTION, Content, Party, SlotFacts
+from haoping.evaluations.selectors import questionnaire_for, rated_kinds
 from haoping.fields import seal_free_text
 from haoping.ops.rollups import rollups_soon
 from haoping.records.links import public_id_from_token
@@ -62,14 +63,38 @@ def new_receipt() -> str:
 
 
 def content_check(
-    *, level: Any, channel: str, rated_by: str, answers: dict[str, Any], reasons: list[str], comment: str
+    *,
+    level: Any,
+    channel: str,
+    rated_by: str,
+    answers: dict[str, Any],
+    reasons: list[str],
+    comment: str,
+    questionnaire: rules.Questionnaire | None = None,
 ) -> Content:
-    """What a rating says, checked by the rules (R1, R8) before anything is looked up."""
+    """What a rating says, checked by the rules: R1, R8 before anything is looked up; with the
+    `questionnaire` of what it rates, once that is known, R8 and R9's options too."""
     content = Content(
         level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
     )
     rules.content_check(content)
+    if questionnaire is not None:
+        rules.offered_check(content, questionnaire)
     return content
+
+
+def slot_questionnaire(slot: RatingSlot) -> rules.Questionnaire:
+    """R8, R9: the questionnaire of what a ratable service rates, in its region (a theme as a whole:
+    its units'). From the process's cache: no query for a slot loaded as `_slots()` loads it."""
+    if slot.record is None:
+        kinds: tuple[str, ...] = (rules.INSTITUTION,)
+    else:
+        known = {
+            path: None if path.startswith("visit__") and slot.visit is None else _follow(slot, path)
+            for path in PLACE_VALUES
+        }
+        kinds = rated_kinds(rated_place(known))
+    return questionnaire_for(slot.region.path, kinds)
 
 
 def seal_answers(answers: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -198,6 +223,27 @@ def rated_ids(values: dict[str, Any]) -> dict[str, Any]:
     A visit rates its window's hall and the staff member at that window (else the record's); a
     completion rates the record's hall or platform, window and staff member.
     """
+    return {
+        "region_id": values["region_id"],
+        "slot_id": values["id"],
+        "record_id": values["record_id"],
+        "visit_id": values["visit_id"],
+        "item_id": values["record__item_id"],
+        "department_id": values["record__item__department_id"],
+        "bundle_id": values["record__bundle_id"],
+        **rated_place(values),
+    }
+
+
+# The paths of SLOT_VALUES that `rated_place` reads.
+PLACE_VALUES = (
+    *("visit_id", "visit__window__institution_id", "visit__window_id", "visit__staff_id"),
+    *("record__institution_id", "record__platform_id", "record__window_id", "record__staff_id"),
+)
+
+
+def rated_place(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Where and by whom the service rated was given (`rated_ids`): its hall or platform, window, staff member."""
     if values["visit_id"] is not None:
         place = {
             "institution_id": values["visit__window__institution_id"],
@@ -212,16 +258,7 @@ def rated_ids(values: dict[str, Any]) -> dict[str, Any]:
             "window_id": values["record__window_id"],
             "staff_id": values["record__staff_id"],
         }
-    return {
-        "region_id": values["region_id"],
-        "slot_id": values["id"],
-        "record_id": values["record_id"],
-        "visit_id": values["visit_id"],
-        "item_id": values["record__item_id"],
-        "department_id": values["record__item__department_id"],
-        "bundle_id": values["record__bundle_id"],
-        **place,
-    }
+    return place
 
 
 def evaluation_build(slot: RatingSlot, **values: Any) -> Evaluation:
@@ -267,7 +304,9 @@ def evaluation_submit(
     answers = answers or {}
     reasons = reasons or []
     comment = comment.strip()
-    content_check(level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment)
+    content = content_check(
+        level=level, channel=channel, rated_by=rated_by, answers=answers, reasons=reasons, comment=comment
+    )
     if len(client_ref) > 64:
         raise Invalid("too_long", _("client_ref: at most %(max)d characters") % {"max": 64}, field="client_ref")
     comment, comment_sealed = seal_free_text(comment)
@@ -285,6 +324,8 @@ def evaluation_submit(
     replay = _replay(slot, ref, level)
     if replay:
         return replay
+    # R8, R9: what it may be asked follows from what it rates, known only now.
+    rules.offered_check(content, slot_questionnaire(slot))
     if paper_grace is not None:
         if channel != Evaluation.Channel.PAPER or rated_at is None:
             raise Invalid("invalid", _("rated_at: a paper form needs the date it was filled in"), field="rated_at")

@@ -21,10 +21,10 @@ from django_ratelimit.exceptions import Ratelimited
 from haoping.directory.selectors import kiosk_return_check
 from haoping.errors import Busy, DomainError, Forbidden, Invalid, NotFound
 from haoping.evaluations import rules
-from haoping.evaluations.models import LEVEL_LABELS, QUESTION_LABELS, REASON_LABELS, Evaluation
-from haoping.evaluations.rules import MAX_COMMENT, MAX_SUGGESTION, Content
+from haoping.evaluations.models import LEVEL_LABELS, Evaluation
+from haoping.evaluations.rules import MAX_COMMENT, MAX_SUGGESTION, Content, Questionnaire
 from haoping.evaluations.selectors import SlotState, slot_state, submission_for_receipt
-from haoping.evaluations.services import evaluation_submit
+from haoping.evaluations.services import evaluation_submit, slot_questionnaire
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.records.links import evaluation_url
@@ -48,7 +48,7 @@ class RatingForm(forms.Form):
     )
     reasons = forms.MultipleChoiceField(
         label=_("What went wrong"),
-        choices=list(REASON_LABELS.items()),
+        choices=[],
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -66,11 +66,16 @@ class RatingForm(forms.Form):
         label=_("Suggestions"), max_length=MAX_SUGGESTION, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, questionnaire: Questionnaire, **kwargs: object) -> None:
+        """The form of one service: its questions and reason tags are its questionnaire's (R8, R9)."""
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        for key, label in QUESTION_LABELS.items():
-            self.fields[f"q_{key}"] = forms.TypedChoiceField(
-                label=label, choices=ANSWER_CHOICES, coerce=int, empty_value=None, required=False
+        self.question_keys = [o.key for o in questionnaire.questions]
+        reasons = self.fields["reasons"]
+        assert isinstance(reasons, forms.MultipleChoiceField)
+        reasons.choices = [(o.key, o.label) for o in questionnaire.reasons]
+        for option in questionnaire.questions:
+            self.fields[f"q_{option.key}"] = forms.TypedChoiceField(
+                label=option.label, choices=ANSWER_CHOICES, coerce=int, empty_value=None, required=False
             )
 
     def clean(self) -> dict[str, object]:
@@ -94,14 +99,14 @@ class RatingForm(forms.Form):
 
     def answers(self) -> dict[str, object]:
         answers: dict[str, object] = {
-            key: self.cleaned_data[f"q_{key}"] for key in QUESTION_LABELS if self.cleaned_data.get(f"q_{key}")
+            key: self.cleaned_data[f"q_{key}"] for key in self.question_keys if self.cleaned_data.get(f"q_{key}")
         }
         if self.cleaned_data.get("suggestion"):
             answers["suggestion"] = self.cleaned_data["suggestion"]
         return answers
 
     def question_fields(self) -> list[forms.BoundField]:
-        return [self[f"q_{key}"] for key in QUESTION_LABELS]
+        return [self[f"q_{key}"] for key in self.question_keys]
 
 
 def _channel(request: HttpRequest, kiosk_return: str = "") -> str:
@@ -247,9 +252,10 @@ def rate(request: HttpRequest, token: str) -> HttpResponse:
         status = 200 if request.method != "POST" else STATE_STATUS[state]
         return _state_page(request, state, context, status)
 
+    questionnaire = slot_questionnaire(slot)
     if request.method != "POST":
-        return _rate_form_page(request, token, context, RatingForm())
-    form = RatingForm(request.POST)
+        return _rate_form_page(request, token, context, RatingForm(questionnaire=questionnaire))
+    form = RatingForm(request.POST, questionnaire=questionnaire)
     if request.limited:  # type: ignore[attr-defined]
         return _rate_form_page(request, token, context, form, unstored="limited")
     if not form_token_valid(token=request.POST.get(FORM_TOKEN_FIELD, ""), purpose=FORM_PURPOSE, bound_to=token):

@@ -30,7 +30,14 @@ from haoping.directory.models import Region, ServiceItem, path_within
 from haoping.errors import DomainError
 from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
-from haoping.evaluations.services import DEFAULT_RECEIPT, content_check, evaluation_build, new_receipt, seal_answers
+from haoping.evaluations.services import (
+    DEFAULT_RECEIPT,
+    content_check,
+    evaluation_build,
+    new_receipt,
+    seal_answers,
+    slot_questionnaire,
+)
 from haoping.exchange import national
 from haoping.exchange.models import IncomingRow, LowerSystem
 from haoping.exchange.services import codes_for
@@ -377,7 +384,7 @@ def _evaluation(
             system=system,
             natural_key=national.service_key(parsed.project_no, parsed.service_number),
             status=IncomingRow.Status.STORED,
-        ).select_related("slot__record__item", "slot__visit")
+        ).select_related("slot__record__item", "slot__visit__window", "slot__region")
     )
     if service is None or service.slot is None:
         raise Refused(422, "serviceNumber", _("its service (projectNo, serviceNumber) was not sent first"))
@@ -385,6 +392,9 @@ def _evaluation(
         if existing.digest == digest:
             return _Taken(200)
         raise Refused(409, "assessNumber", _("stored already with other content: an evaluation is never changed"))
+    # R8, R9: the codes read back as the options of what the service rated.
+    questionnaire = slot_questionnaire(service.slot)
+    parsed = national.read_detail(parsed, codes, questionnaire)
     comment = parsed.comment
     if parsed.default:
         # R2: a rating nobody gave in time is the default level, whatever the code says.
@@ -405,6 +415,7 @@ def _evaluation(
                 answers=parsed.answers,
                 reasons=parsed.reasons,
                 comment=comment,
+                questionnaire=questionnaire,
             )
         except DomainError as exc:
             fld = str(exc.extra.get("field", ""))

@@ -8,6 +8,7 @@ rules stay in haoping.evaluations.rules and are asked, not restated.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haoping.evaluations.chain import anchor_valid
-from haoping.evaluations.rules import LEVELS, QUESTION_LABELS, REASON_LABELS, SUGGESTION, is_bad
+from haoping.evaluations.rules import LEVELS, QUESTION, REASON, SUGGESTION, Questionnaire, is_bad
 from haoping.lib.gm import sm3
 from haoping.lib.numbers import whole_number
 
@@ -154,6 +155,8 @@ class EvaluationFacts:
     comment: str  # redacted: no phone or ID number, no personal name (R10)
     rated_at: dt.datetime
     data_source: str
+    # R8, R9: the questionnaire of what was rated, whose options carry their evalDetail codes.
+    questionnaire: Questionnaire = Questionnaire(kinds=(), questions=(), reasons=())
 
 
 @dataclass(frozen=True)
@@ -216,11 +219,32 @@ def cert_key(id_number: str) -> str:
 
 
 def detail_values(reasons: Sequence[str], answers: Mapping[str, Any]) -> list[str]:
-    """Our values that evalDetail codes are looked up for: each reason tag, and each questionnaire
-    answer as question and level (R8)."""
+    """Our values that a code table's evalDetail codes are looked up for: each reason tag, and each
+    questionnaire answer as question and level (R8)."""
     values = [f"reason:{r}" for r in reasons]
     values += [f"question:{k}:{v}" for k, v in sorted(answers.items()) if k != SUGGESTION]
     return values
+
+
+def detail_codes(facts: EvaluationFacts, codes: Codes) -> tuple[list[str], str]:
+    """The evalDetail codes of a rating's reason tags and answered questions (R8, R9), and the
+    content catalogue version they belong to: each option's own code (its set's version), else,
+    for an option without one or a key no set knows (older ratings), the code table's entry
+    (`reason:<tag>`, `question:<key>:<answer>`, the table's version). A value with neither is left out."""
+    found: list[str] = []
+    version = ""
+    asked = [(REASON, r, f"reason:{r}") for r in facts.reasons]
+    asked += [(QUESTION, k, f"question:{k}:{v}") for k, v in sorted(facts.answers.items()) if k != SUGGESTION]
+    for role, key, local in asked:
+        option = facts.questionnaire.option(role, key)
+        if option is not None and option.code:
+            code, of = option.code, option.version
+        else:
+            code, of = codes.code("evalDetail", local) or "", codes.content_version
+        if code and code not in found:
+            found.append(code)
+            version = version or of
+    return found, version
 
 
 def service_row(facts: ServiceFacts, codes: Codes) -> tuple[dict[str, str], list[RowError]]:
@@ -265,7 +289,7 @@ def evaluation_row(facts: EvaluationFacts, codes: Codes) -> tuple[dict[str, str]
     without a code in the table are left out; the comment goes as stored (masked)."""
     problems = Problems()
     channel = DEFAULT_RATING if facts.default else facts.channel
-    detail = [c for c in (codes.code("evalDetail", v) for v in detail_values(facts.reasons, facts.answers)) if c]
+    detail, _version = detail_codes(facts, codes)
     row = {
         "projectNo": facts.project_no,
         "assessNumber": str(facts.assess_number),
@@ -372,6 +396,7 @@ class ParsedEvaluation:
     reasons: list[str]
     answers: dict[str, int]
     unknown_detail: list[str]
+    detail: tuple[str, ...]  # the evalDetail codes as sent, for `read_detail`
     comment: str
     rated_at: dt.datetime
     data_source: str
@@ -449,20 +474,9 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
     level = whole_number(level_text) or 0
     if level not in LEVELS:
         raise RowError("satisfaction", _("unknown code %(code)s") % {"code": row.get("satisfaction")})
-    reasons: list[str] = []
-    answers: dict[str, int] = {}
-    unknown: list[str] = []
     detail = _text(row, "evalDetail", required=False, max_length=500)
-    for code in filter(None, (c.strip() for c in detail.split(","))):
-        local = codes.local("evalDetail", code) or ""
-        kind, _sep, rest = local.partition(":")
-        if kind == "reason" and rest in REASON_LABELS:
-            reasons.append(rest)
-        elif kind == "question" and rest.rpartition(":")[0] in QUESTION_LABELS:
-            key, _sep, answer = rest.rpartition(":")
-            answers[key] = int(answer)
-        else:
-            unknown.append(code)
+    sent = tuple(filter(None, (c.strip() for c in detail.split(","))))
+    reasons, answers, unknown = _options_of(sent, level, codes, Questionnaire(kinds=(), questions=(), reasons=()))
     comment = _text(row, "writingEvaluation", required=False, max_length=1000)
     if is_bad(level) and not detail and not comment:
         raise RowError("evalDetail", _("a bad rating needs content codes or a comment"))
@@ -476,10 +490,63 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
         reasons=reasons,
         answers=answers,
         unknown_detail=unknown,
+        detail=sent,
         comment=comment,
         rated_at=parse_time(_text(row, "assessTime"), "assessTime"),
         data_source=_text(row, "dataSource", required=False, max_length=10),
     )
+
+
+def _options_of(
+    sent: Sequence[str], level: int, codes: Codes, questionnaire: Questionnaire
+) -> tuple[list[str], dict[str, int], list[str]]:
+    """evalDetail codes back to our options (R8, R9): the option of the questionnaire that carries
+    the code (a question's answer is then the rating's level: the catalogue's content items are
+    given per level), else the code table's `reason:<tag>` or `question:<key>:<answer>`; the codes
+    neither knows are returned apart, never guessed."""
+    by_code = {(o.code): (role, o.key) for (role, _key), o in questionnaire.known.items() if o.code}
+    reasons: list[str] = []
+    answers: dict[str, int] = {}
+    unknown: list[str] = []
+    for code in sent:
+        if code in by_code:
+            role, key = by_code[code]
+            if role == REASON:
+                reasons.append(key)
+            else:
+                answers[key] = level
+            continue
+        kind, _sep, rest = (codes.local("evalDetail", code) or "").partition(":")
+        key, _sep, answer = rest.rpartition(":")
+        if kind == REASON and rest:
+            reasons.append(rest)
+        elif kind == QUESTION and key and whole_number(answer) in LEVELS:
+            answers[key] = int(answer)
+        else:
+            unknown.append(code)
+    return list(dict.fromkeys(reasons)), answers, unknown
+
+
+def read_detail(parsed: ParsedEvaluation, codes: Codes, questionnaire: Questionnaire) -> ParsedEvaluation:
+    """The row's evalDetail codes read again with the questionnaire of what it rates (R8, R9), once
+    the intake has found its service."""
+    reasons, answers, unknown = _options_of(parsed.detail, parsed.level, codes, questionnaire)
+    # An option not offered for what is rated counts as a code not known here: kept out, like one.
+    offered, asked = questionnaire.reason_keys(), questionnaire.question_keys()
+    unknown += [code for code in parsed.detail if _names_unoffered(code, codes, questionnaire, offered, asked)]
+    return dataclasses.replace(
+        parsed,
+        reasons=[r for r in reasons if r in offered],
+        answers={k: v for k, v in answers.items() if k in asked},
+        unknown_detail=list(dict.fromkeys(unknown)),
+    )
+
+
+def _names_unoffered(
+    code: str, codes: Codes, questionnaire: Questionnaire, offered: frozenset[str], asked: frozenset[str]
+) -> bool:
+    reasons, answers, _unknown = _options_of([code], 0, codes, questionnaire)
+    return any(r not in offered for r in reasons) or any(k not in asked for k in answers)
 
 
 @dataclass(frozen=True)

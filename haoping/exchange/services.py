@@ -25,6 +25,7 @@ from haoping.directory.models import Region, path_within
 from haoping.evaluations.chain import chain_anchors
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.rules import Party, counted
+from haoping.evaluations.selectors import questionnaire_of_evaluation
 from haoping.exchange import national, transport
 from haoping.exchange.models import Batch, CodeTable, Endpoint, ExchangeMark, OutgoingRow
 from haoping.indicators.counting import case_outcomes
@@ -305,9 +306,11 @@ class _Maker:
             comment=redact_text(ev.comment),
             rated_at=ev.rated_at,
             data_source=endpoint.data_source,
+            # R8, R9: the options of what it rated carry their evalDetail codes.
+            questionnaire=questionnaire_of_evaluation(ev, service.region.path),
         )
         payload, problems = national.evaluation_row(facts, codes)
-        return payload, problems, codes.content_version if payload["evalDetail"] else ""
+        return payload, problems, national.detail_codes(facts, codes)[1] if payload["evalDetail"] else ""
 
     def rebuild(self, row: OutgoingRow) -> None:
         """The row made again from its source with the code table as it is now (a manager fixed a

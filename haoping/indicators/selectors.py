@@ -473,7 +473,8 @@ def hot_problems(
     """堵点难点 (R20): the `top` items or departments with the most valid bad reviews, most first,
     each with its counts, rates and most frequent words (reason tags by their labels)."""
     from haoping.directory.models import Department, ServiceItem
-    from haoping.evaluations.models import REASON_LABELS
+    from haoping.evaluations.rules import REASON
+    from haoping.evaluations.selectors import option_labels
 
     model: Any = Department if kind == DailyCount.Kind.DEPARTMENT else ServiceItem
     breakdown = object_breakdown(kind=kind, first=first, last=last, within=within)
@@ -484,7 +485,7 @@ def hot_problems(
     ids = [row["object_id"] for row in worst]
     names = {o.pk: o for o in model.objects.filter(pk__in=ids)}
     terms = problem_terms(kind=kind, object_ids=ids, first=first, last=last, within=within, top=words)
-    reasons = {f"#{code}": str(label) for code, label in REASON_LABELS.items()}
+    reasons = {f"#{code}": label for code, label in option_labels(REASON).items()}
     return [
         {
             **row,

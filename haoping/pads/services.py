@@ -20,6 +20,7 @@ from haoping.directory.models import Institution, Staff, Window
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
 from haoping.evaluations import rules
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.selectors import hall_questionnaire
 from haoping.evaluations.services import RECEIPT_ALPHABET, Submission, content_check, evaluation_submit, new_receipt
 from haoping.fields import lookup_digest, seal_free_text
 from haoping.lib.gm import constant_time_equal
@@ -288,8 +289,17 @@ def hall_rate(
     now = now or timezone.now()
     channel = HallRating.Channel.PAD if pad is not None else HallRating.Channel.QRCODE
     comment = comment.strip()
-    # R1, R8: the same checks as a service rating's content.
-    content_check(level=level, channel=channel, rated_by="applicant", answers={}, reasons=reasons, comment=comment)
+    # R1, R8: the same checks as a service rating's content; R9: the hall's options (the unit's
+    # and on-site service's, `hall_questionnaire`).
+    content_check(
+        level=level,
+        channel=channel,
+        rated_by="applicant",
+        answers={},
+        reasons=reasons,
+        comment=comment,
+        questionnaire=hall_questionnaire(institution.region.path),
+    )
     if pad is not None and pad.window.institution_id != institution.pk:
         raise NotFound("not_found", _("this pad is not in this hall"))
     phone_digest = _hall_code_redeem(phone=phone, code=code, now=now) if (phone or code or pad is None) else ""

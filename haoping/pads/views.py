@@ -29,8 +29,9 @@ from django_ratelimit.exceptions import Ratelimited
 from haoping.accounts.access import actor_for_user, manages, staff_home
 from haoping.directory.models import Institution, Staff
 from haoping.errors import Busy, DomainError, Forbidden, error_labelled
-from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS
-from haoping.evaluations.selectors import submission_for_receipt
+from haoping.evaluations.models import LEVEL_LABELS
+from haoping.evaluations.selectors import hall_questionnaire, questionnaire_choices, submission_for_receipt
+from haoping.evaluations.services import slot_questionnaire
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.pads.models import Pad, StaffPhoto
@@ -94,11 +95,17 @@ def _idle_context(pad: Pad) -> dict[str, object]:
 
 
 def _pad_page(request: HttpRequest, pad: Pad, *, status: int = 200, **context: object) -> HttpResponse:
+    # R8, R9: the reason tags of what is rated: the service on screen, else the hall as a whole.
+    slot = context.get("slot")
+    if isinstance(slot, RatingSlot):
+        questionnaire = slot_questionnaire(slot)
+    else:
+        questionnaire = hall_questionnaire(pad.window.institution.region.path)
     base: dict[str, object] = {
         "pad": pad,
         "window": pad.window,
         "levels": [(level, LEVEL_LABELS[level]) for level in LEVELS],
-        "reason_choices": list(REASON_LABELS.items()),
+        "reason_choices": questionnaire_choices(questionnaire)["reasons"],
         "thanks_seconds": THANKS_SECONDS,
     }
     base.update(_idle_context(pad))
@@ -410,7 +417,7 @@ def hall_page(request: HttpRequest, code: str) -> HttpResponse:
     context: dict[str, Any] = {
         "institution": institution,
         "levels": [(level, LEVEL_LABELS[level]) for level in LEVELS],
-        "reason_choices": list(REASON_LABELS.items()),
+        "reason_choices": questionnaire_choices(hall_questionnaire(institution.region.path))["reasons"],
         "phone": request.POST.get("phone", "")[:30],
     }
     status = 200

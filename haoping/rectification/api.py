@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field
 
 from haoping.accounts.access import actor_for_client
 from haoping.apidocs import code_list, doc
-from haoping.evaluations.models import LEVEL_LABELS, REASON_LABELS
+from haoping.evaluations.models import LEVEL_LABELS
 from haoping.rectification.models import Appeal, BadReviewCase
 from haoping.rectification.selectors import (
     CaseFilters,
@@ -115,8 +115,7 @@ class CaseDetail(CaseSummary):
     item_name: str = Field(description=doc("The service item's name."))
     comment: str = Field(description=doc("The evaluator's comment, with phone and ID numbers masked."))
     reasons: list[str] = Field(
-        description=code_list(doc("The reason tags of the rating."), REASON_LABELS),
-        json_schema_extra={"items": {"type": "string", "enum": list(REASON_LABELS)}},
+        description=doc("The reason tags of the rating: keys of the questionnaire options of its region (R8, R9)."),
     )
     invalid: bool = Field(description=doc("The rating is not adopted (mistaken, malicious, or an appeal upheld)."))
     invalid_reason: str = Field(

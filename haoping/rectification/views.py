@@ -28,7 +28,7 @@ from django_ratelimit.exceptions import Ratelimited
 from haoping.accounts.access import Actor, access_identity, actor_for_user, within_region
 from haoping.directory.models import Department
 from haoping.errors import DomainError, error_labelled
-from haoping.evaluations.models import REASON_LABELS
+from haoping.evaluations.selectors import reason_labels_of
 from haoping.formtokens import FIELD as FORM_TOKEN_FIELD
 from haoping.formtokens import form_token_issue, form_token_valid
 from haoping.lib.masking import personal_data_in
@@ -283,7 +283,7 @@ def _case_page(
         "case": case,
         "evaluation": ev,
         "comment": shown(ev.comment),
-        "reasons": [REASON_LABELS.get(r, r) for r in ev.reasons],
+        "reasons": reason_labels_of(ev, case.region.path),
         "overdue": case_is_overdue(case, now),
         "nearly_due": case_nearly_due(case, now),
         "extension": extension_outcome(case),

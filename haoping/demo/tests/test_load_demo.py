@@ -24,7 +24,8 @@ from haoping.demo.ratings import KEEP_OPEN
 from haoping.directory.models import Region, ServiceItem
 from haoping.directory.services import region_create
 from haoping.evaluations.chain import chain_verify
-from haoping.evaluations.models import REASON_LABELS, BlockedEvaluator, ChainSeal, Evaluation
+from haoping.evaluations.models import BlockedEvaluator, ChainSeal, Evaluation
+from haoping.evaluations.questionnaire_defaults import default_labels
 from haoping.evaluations.views import RECEIPT_FORMAT
 from haoping.fields import lookup_digest
 from haoping.records.models import Applicant, Bundle, RatingSlot, ServiceRecord, Visit
@@ -126,7 +127,7 @@ def test_ratings_follow_the_rules(loaded: dict[str, Any]) -> None:
         assert ev.rated_at <= now
         if ev.slot.opens_at > now - KEEP_OPEN:
             recent.append(ev)
-        assert set(ev.reasons) <= set(REASON_LABELS)
+        assert set(ev.reasons) <= set(default_labels("reason"))
         if ev.rated_by == "agent":
             assert ev.record.agent_id is not None  # R7
     # Recent services are left for people to rate, but for the two bad reviews the casework submits

@@ -20,9 +20,10 @@ from django.utils import timezone
 from conftest import Api, iso, rating_writer
 from haoping import serving
 from haoping.accounts.selectors import api_client_for_key, clear_cache
-from haoping.evaluations import fastpath
+from haoping.evaluations import fastpath, rules
 from haoping.evaluations.chain import chain_seal, chain_verify, row_mac
 from haoping.evaluations.models import Evaluation
+from haoping.evaluations.selectors import questionnaire_for
 from haoping.records.models import RatingSlot
 from haoping.rectification.models import BadReviewCase, Message
 from haoping.rectification.services import blocked_evaluator_add
@@ -483,6 +484,8 @@ def test_a_batch_shares_one_lookup_per_kind_of_name_and_one_insert(world: dict[s
     pending = [p for p in batch if p is not None]
     assert len(pending) == 6
     writer = rating_writer(gather=5.0, pause=0.5)
+    # The questionnaire sets (R8, R9) are read once per process, then every rating asks the cache.
+    questionnaire_for("", (rules.INSTITUTION,))
     with CaptureQueriesContext(connection) as queries:
         submit_together(writer, pending)
     # The writer sets its plans once per connection (fastpath.GENERIC_PLANS); then the batch.

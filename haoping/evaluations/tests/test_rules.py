@@ -74,6 +74,30 @@ def test_r1_levels_one_and_two_are_bad(level: int, bad: bool) -> None:
     assert rules.is_bad(level) is bad
 
 
+def questionnaire(
+    questions: tuple[str, ...] = (), reasons: tuple[str, ...] = (), **retired: str
+) -> rules.Questionnaire:
+    """A questionnaire as the selector builds it, by hand: offered keys, and `retired` ones (key=role)."""
+
+    def opt(key: str) -> rules.Option:
+        return rules.Option(key=key, label=key, kind=rules.INSTITUTION)
+
+    known = {(rules.QUESTION, k): opt(k) for k in questions} | {(rules.REASON, k): opt(k) for k in reasons}
+    known |= {(role, k): opt(k) for k, role in retired.items()}
+    return rules.Questionnaire(
+        kinds=(rules.INSTITUTION,),
+        questions=tuple(opt(k) for k in questions),
+        reasons=tuple(opt(k) for k in reasons),
+        known=known,
+    )
+
+
+# Three regions' sets: the default unit's, a platform's, and a region that retired 'attitude'.
+UNIT = questionnaire(("guide_clear", "procedure_convenient"), ("attitude", "efficiency", "other"))
+PLATFORM = questionnaire(("interface_friendly",), ("system",))
+RETIRED = questionnaire(("guide_clear",), ("efficiency",), attitude=rules.REASON)
+
+
 @pytest.mark.parametrize(
     ("given", "expected"),
     [
@@ -81,10 +105,14 @@ def test_r1_levels_one_and_two_are_bad(level: int, bad: bool) -> None:
         ({"level": 7}, ("Invalid", "invalid")),
         ({"channel": "fax"}, ("Invalid", "invalid")),
         ({"rated_by": "neighbour"}, ("Invalid", "invalid")),
-        ({"reasons": ["attitude", "weather"]}, ("Invalid", "invalid")),
+        ({"reasons": [""]}, ("Invalid", "invalid")),
+        ({"reasons": ["x" * (rules.MAX_OPTION_KEY + 1)]}, ("Invalid", "invalid")),
+        # Which tags exist depends on what is rated: `offered_check` holds them to it.
+        ({"reasons": ["attitude", "weather"]}, None),
         ({"comment": "x" * rules.MAX_COMMENT}, None),
         ({"comment": "x" * (rules.MAX_COMMENT + 1)}, ("Invalid", "too_long")),
         ({"answers": {"guide_clear": 4, "suggestion": "更快"}}, None),
+        ({"answers": {"guide_clear": 6}}, ("Invalid", "invalid")),
     ],
 )
 def test_r1_r8_content_check(given: dict[str, Any], expected: Any) -> None:
@@ -107,8 +135,64 @@ def test_r1_r8_content_check(given: dict[str, Any], expected: Any) -> None:
         ({"suggestion": 5}, ("Invalid", "invalid")),
     ],
 )
-def test_r8_questionnaire_check(answers: dict[str, Any], expected: Any) -> None:
-    assert outcome(lambda: rules.questionnaire_check(answers)) == expected
+def test_r8_questionnaire_form_and_questions(answers: dict[str, Any], expected: Any) -> None:
+    def both() -> None:
+        rules.answers_check(answers)
+        rules.questionnaire_check(answers, UNIT)
+
+    assert outcome(both) == expected
+
+
+@pytest.mark.parametrize(
+    ("asked", "answers", "reasons", "expected"),
+    [
+        (UNIT, {"guide_clear": 4}, ["attitude"], None),
+        (UNIT, {}, ["efficiency", "other"], None),
+        (UNIT, {"interface_friendly": 4}, [], ("Invalid", "invalid", "answers", "interface_friendly")),
+        (UNIT, {}, ["system"], ("Invalid", "invalid", "reasons", "system")),
+        (PLATFORM, {"interface_friendly": 4}, ["system"], None),
+        (PLATFORM, {"guide_clear": 4}, [], ("Invalid", "invalid", "answers", "guide_clear")),
+        (PLATFORM, {}, ["attitude"], ("Invalid", "invalid", "reasons", "attitude")),
+        # A retired option still reads on stored ratings but is no longer offered.
+        (RETIRED, {}, ["attitude"], ("Invalid", "invalid", "reasons", "attitude")),
+        (RETIRED, {"guide_clear": 2}, ["efficiency"], None),
+        # The suggestion is no option: any questionnaire takes it.
+        (PLATFORM, {"suggestion": "多设座椅"}, [], None),
+    ],
+)
+def test_r8_r9_only_the_options_of_what_is_rated(
+    asked: rules.Questionnaire, answers: dict[str, Any], reasons: list[str], expected: Any
+) -> None:
+    try:
+        rules.offered_check(content(answers=answers, reasons=reasons), asked)
+    except Invalid as exc:
+        # The refusal names the field and the option refused.
+        unknown = expected[3] if expected else ""
+        assert (type(exc).__name__, exc.code, exc.extra["field"], unknown) == expected
+        assert unknown in exc.detail
+    else:
+        assert expected is None
+    assert RETIRED.option(rules.REASON, "attitude") is not None
+
+
+@pytest.mark.parametrize(
+    ("rated", "kinds"),
+    [
+        # The unit is always rated; a platform only without a window; staff at a window or by name;
+        # on-site service in a hall.
+        ({}, ("institution",)),
+        ({"platform": True}, ("institution", "platform")),
+        ({"platform": True, "staff": True}, ("institution", "platform", "staff")),
+        ({"window": True, "institution": True}, ("institution", "staff", "onsite")),
+        ({"window": True, "institution": True, "staff": True}, ("institution", "staff", "onsite")),
+        ({"institution": True}, ("institution", "onsite")),
+        ({"institution": True, "platform": True}, ("institution", "platform", "onsite")),
+        ({"window": True, "platform": True}, ("institution", "staff", "onsite")),
+    ],
+)
+def test_r9_what_is_rated_decides_the_sets(rated: dict[str, bool], kinds: tuple[str, ...]) -> None:
+    facts = {"institution": False, "platform": False, "window": False, "staff": False, **rated}
+    assert rules.questionnaire_kinds(**facts) == kinds
 
 
 REASON_REQUIRED = ("Invalid", "reason_required")
