@@ -436,3 +436,41 @@ def test_the_record_rules_are_the_records_own() -> None:
     assert {record_rules.COMPLETION, record_rules.VISIT, record_rules.THEME} == set(RatingSlot.Kind.values)
     assert {record_rules.BATCH, record_rules.THEME} == set(Bundle.Kind.values)
     assert {record_rules.ONSITE, record_rules.ONLINE, record_rules.MIXED} == set(ServiceRecord.Mode.values)
+
+
+def _china(day: int, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(2026, 6, day, hour, minute, second, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "same"),
+    [
+        # A confirmed number: once a day, whatever the hour (China time), again the next day.
+        (("d1", None, _china(16, 8)), ("d1", None, _china(16, 19, 59)), True),
+        (("d1", None, _china(16, 0, 0, 1)), ("d1", None, _china(16, 23, 59, 59)), True),
+        (("d1", None, _china(16, 23, 59)), ("d1", None, _china(17, 0, 1)), False),
+        (("d1", None, _china(16, 10)), ("d2", None, _china(16, 10)), False),
+        # A pad without a number: once a minute per pad.
+        ((None, 7, _china(16, 10, 0, 10)), (None, 7, _china(16, 10, 0, 50)), True),
+        ((None, 7, _china(16, 10, 0, 50)), (None, 7, _china(16, 10, 1, 5)), False),
+        ((None, 7, _china(16, 10, 0)), (None, 8, _china(16, 10, 0)), False),
+        ((None, 7, _china(16, 10, 0)), (None, 7, _china(16, 11, 0)), False),
+        # A number confirmed at a pad counts as the number's, not the pad's.
+        (("d1", 7, _china(16, 9)), ("d1", 8, _china(16, 15)), True),
+    ],
+)
+def test_r11_the_hall_is_rated_once_a_day_per_number_or_once_a_minute_per_pad(
+    first: tuple[str | None, int | None, dt.datetime], second: tuple[str | None, int | None, dt.datetime], same: bool
+) -> None:
+    keys = [
+        rules.hall_rating_evaluator(phone_digest=digest or "", pad_id=pad, at=when)
+        for digest, pad, when in (first, second)
+    ]
+    assert (keys[0] == keys[1]) is same
+    assert keys[0][1] == first[2].date() and keys[1][1] == second[2].date()
+
+
+def test_r11_a_hall_rating_needs_a_number_or_a_pad() -> None:
+    with pytest.raises(Invalid) as refused:
+        rules.hall_rating_evaluator(phone_digest="", pad_id=None, at=_china(16, 10))
+    assert (refused.value.code, refused.value.extra) == ("phone_required", {"field": "phone"})
