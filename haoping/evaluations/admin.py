@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db import transaction
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -43,9 +44,25 @@ class BlockedEvaluatorAdmin(ReadOnlyAdmin):
     exclude = ["phone_digest", "id_digest"]
 
 
+class QuestionnaireOptionFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        """An option's key and role are stored in every rating that chose it: an option in use is
+        retired (offered off) and a new one added, never renamed."""
+        super().clean()
+        for form in self.forms:
+            if form.instance.pk is None or not form.has_changed():
+                continue
+            for name in ("key", "role"):
+                if name in form.changed_data:
+                    form.add_error(name, _("stored in ratings: retire this option and add a new one instead"))
+
+
 class QuestionnaireOptionInline(admin.TabularInline):
     model = QuestionnaireOption
+    formset = QuestionnaireOptionFormSet
     extra = 1
+    # Retired (offered off), never deleted: ratings that chose an option keep its label and code.
+    can_delete = False
     fields = ["role", "key", "label", "order", "active", "eval_detail_code"]
 
 

@@ -3,19 +3,33 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from ninja import Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from haoping.apidocs import code_list, doc
+from haoping.errors import NotFound
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
 from haoping.evaluations.questionnaire_defaults import default_labels
-from haoping.evaluations.rules import QUESTION, REASON
-from haoping.evaluations.services import evaluation_submit
+from haoping.evaluations.rules import QUESTION, QUESTIONNAIRE_KINDS, REASON, Option
+from haoping.evaluations.selectors import questionnaire_for, rated_kinds
+from haoping.evaluations.services import PLACE_VALUES, evaluation_submit, rated_place
 from haoping.records.api import ERRORS as RECORD_ERRORS
 from haoping.records.api import Completion, LinkOut, RecordNoPath
 from haoping.records.models import ServiceRecord
 from haoping.records.selectors import record_for_client, record_links
-from haoping.schemas import ApiRequest, Code, ErrorOut, Id, JsonObject, ShortText, StrictInt, StrictSchema, Text
+from haoping.schemas import (
+    MAX_BIGINT,
+    ApiRequest,
+    Code,
+    ErrorOut,
+    Id,
+    JsonObject,
+    ShortText,
+    StrictInt,
+    StrictSchema,
+    Text,
+)
 
 router = Router(tags=["evaluations"])
 
@@ -211,4 +225,85 @@ def get_record(request: ApiRequest, record_no: RecordNoPath) -> dict[str, object
             }
             for ev in record.evaluations.order_by("rated_at", "id")
         ],
+    }
+
+
+class OptionOut(Schema):
+    key: str = Field(description=doc("The option's key, as a rating sends it (in `answers` or `reasons`)."))
+    label: str = Field(description=doc("The option's label in Chinese, as the rating pages show it."))
+    kind: str = Field(
+        description=doc("The set it comes from: what is rated (R9)."),
+        json_schema_extra={"enum": list(QUESTIONNAIRE_KINDS)},
+    )
+    eval_detail_code: str = Field(
+        description=doc("Its evalDetail code in the national content catalogue; empty when none is set.")
+    )
+    catalogue_version: str = Field(description=doc("The catalogue version of that code; empty without a code."))
+
+
+class QuestionnaireOut(Schema):
+    kinds: list[str] = Field(
+        description=doc("What the service rates, in order: the sets whose options apply (R9)."),
+        json_schema_extra={"items": {"type": "string", "enum": list(QUESTIONNAIRE_KINDS)}},
+    )
+    questions: list[OptionOut] = Field(description=doc("The questions offered, each answered 1 to 5 (R8)."))
+    reasons: list[OptionOut] = Field(description=doc("The reason tags offered for a bad rating (R8)."))
+
+
+class QuestionnaireQuery(Schema):
+    # A query string's number is text: not the JSON bodies' strict integer.
+    visit_id: Annotated[int, Field(ge=1, le=MAX_BIGINT)] | None = Field(
+        None, description=doc("A window visit of the record: the questionnaire of that visit, not of the completion.")
+    )
+
+
+def _option_out(option: Option) -> dict[str, str]:
+    return {
+        "key": option.key,
+        "label": option.label,
+        "kind": option.kind,
+        "eval_detail_code": option.code,
+        "catalogue_version": option.version,
+    }
+
+
+@records_router.get(
+    "/{record_no}/questionnaire",
+    response={200: QuestionnaireOut, **RECORD_ERRORS},
+    summary="What a rating of the record is asked",
+    description=doc(
+        "The questions and reason tags a rating of the record (or of one of its visits) may carry: the options "
+        "of its region's sets for what it rates (R8, R9). A rating with an option not listed is refused (422)."
+    ),
+)
+def get_questionnaire(
+    request: ApiRequest, record_no: RecordNoPath, query: Query[QuestionnaireQuery]
+) -> dict[str, object]:
+    record = record_for_client(client=request.auth, record_no=record_no)
+    visit = None
+    if query.visit_id is not None:
+        visit = record.visits.select_related("window").filter(pk=query.visit_id).first()
+        if visit is None:
+            raise NotFound(
+                "not_found",
+                _("visit %(visit)s of record %(no)s not found") % {"visit": query.visit_id, "no": record_no},
+            )
+    values = {path: None for path in PLACE_VALUES} | {
+        "record__institution_id": record.institution_id,
+        "record__platform_id": record.platform_id,
+        "record__window_id": record.window_id,
+        "record__staff_id": record.staff_id,
+    }
+    if visit is not None:
+        values |= {
+            "visit_id": visit.pk,
+            "visit__window_id": visit.window_id,
+            "visit__window__institution_id": visit.window.institution_id if visit.window else None,
+            "visit__staff_id": visit.staff_id,
+        }
+    asked = questionnaire_for(record.region.path, rated_kinds(rated_place(values)))
+    return {
+        "kinds": list(asked.kinds),
+        "questions": [_option_out(o) for o in asked.questions],
+        "reasons": [_option_out(o) for o in asked.reasons],
     }

@@ -282,3 +282,71 @@ def test_another_process_sees_a_change_within_the_refresh(world: dict[str, Any],
     # ...which, every REFRESH_SECONDS, finds the sets changed and reads them again.
     monkeypatch.setattr("haoping.evaluations.selectors.REFRESH_SECONDS", 0.0)
     assert "hidden_fees" in keys(questionnaire_for(district.path, WINDOW_KINDS).reasons)
+
+
+def test_an_options_key_is_never_renamed_in_the_admin(world: dict[str, Any]) -> None:
+    qs = own_set(world["district"], "staff", ("reason", "rude_at_window", "窗口人员冷漠"))
+    opt = qs.options.get()
+    row = {"role": "reason", "key": "rude", "label": "窗口人员冷漠", "order": 0, "active": True}
+    res = _admin().post(
+        f"/admin/evaluations/questionnaireset/{qs.pk}/change/",
+        {
+            "region": world["district"].pk,
+            "kind": "staff",
+            "name": qs.name,
+            "catalogue_version": "",
+            **_inline("options", [{**row, "id": opt.pk, "questionnaire": qs.pk}], 1),
+        },
+    )
+    assert res.status_code == 200 and "评价中已保存此值：请停用此选项并新增一个" in res.content.decode()
+    assert qs.options.get().key == "rude_at_window"
+    # Nor deleted: the form has no delete box for an option.
+    assert "options-0-DELETE" not in _admin_page(f"/admin/evaluations/questionnaireset/{qs.pk}/change/")
+
+
+def _admin_page(path: str) -> str:
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="root"))
+    return client.get(path).content.decode()
+
+
+def test_the_api_lists_what_a_record_or_visit_is_asked(world: dict[str, Any], record_payload: Any) -> None:
+    own_set(world["district"], "staff", ("reason", "rude_at_window", "窗口人员冷漠", "701"), version="2.1")
+    api = world["api"]
+    online = record_payload(
+        mode="online", window_code=None, staff_no=None, institution_code=None, platform_code="P-WEB"
+    )
+    assert api.post("/records", online).status_code == 201
+    body = api.get(f"/records/{online['record_no']}/questionnaire").json()
+    assert body["kinds"] == ["institution", "platform"]
+    assert [o["key"] for o in body["reasons"]] == [
+        *[k for k in default_keys("institution", "reason")],
+        *default_keys("platform", "reason"),
+    ]
+    assert body["questions"][0] == {
+        "key": "guide_clear",
+        "label": "办事指南清晰明了（事项管理）",
+        "kind": "institution",
+        "eval_detail_code": "",
+        "catalogue_version": "",
+    }
+    # A window visit of a mixed record rates the window, not the platform.
+    mixed = record_payload(mode="mixed", on_the_spot=False, completed_at=None, platform_code="P-WEB")
+    assert api.post("/records", mixed).status_code == 201
+    visit = api.post(
+        f"/records/{mixed['record_no']}/visits", {"window_code": "W-XW-01", "staff_no": "S001", "at": iso_now()}
+    ).json()
+    asked = api.get(f"/records/{mixed['record_no']}/questionnaire?visit_id={visit['visit_id']}").json()
+    assert asked["kinds"] == ["institution", "staff", "onsite"]
+    rude = next(o for o in asked["reasons"] if o["key"] == "rude_at_window")
+    assert (rude["kind"], rude["eval_detail_code"], rude["catalogue_version"]) == ("staff", "701", "2.1")
+    assert api.get(f"/records/{mixed['record_no']}/questionnaire?visit_id=999999").status_code == 404
+    assert api.get("/records/NO-SUCH/questionnaire").status_code == 404
+    # Another region's key does not learn of the record.
+    assert world["other_api"].get(f"/records/{online['record_no']}/questionnaire").status_code in (403, 404)
+
+
+def iso_now() -> str:
+    from django.utils import timezone
+
+    return timezone.now().isoformat()
