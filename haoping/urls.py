@@ -74,6 +74,7 @@ urlpatterns = [
     path("console/comments/<int:comment_id>/", feedback_views.comment_detail, name="console-comment"),
     # R18: anyone may comment; before the published pages, whose first segment is a region code.
     path("gongkai/comment/", feedback_views.comment_form, name="gongkai-comment"),
+    path("c/<str:token>/", feedback_views.comment_answer, name="comment-answer"),
     # R19: published results, open to anyone.
     path("gongkai/", include("haoping.disclosure.urls")),
 ]

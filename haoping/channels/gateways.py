@@ -56,13 +56,14 @@ def _parameters(message: Message) -> dict[str, str]:
 def _recipient(message: Message) -> tuple[str, str, str] | None:
     """(phone, provider template id, signature name), or None for a console message."""
     evaluator = message.to_evaluator
-    if evaluator is None or not evaluator.phone:
+    phone = evaluator.phone if evaluator is not None else message.to_phone
+    if not phone:
         return None
     ids = template_ids()
     if message.template not in ids:
         raise ImproperlyConfigured(f"HAOPING_SMS_TEMPLATES has no provider template for {message.template or 'text'}")
     region = message.case.region if message.case_id and message.case else None
-    return evaluator.phone, ids[message.template], sms_signature(region)
+    return phone, ids[message.template], sms_signature(region)
 
 
 class AliyunSmsBackend:

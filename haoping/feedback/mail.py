@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from haoping.directory.models import Region
 from haoping.errors import DomainError
 from haoping.feedback.models import SocialComment
@@ -91,3 +94,25 @@ def mail_fetch(*, box: MailBox, region: Region, limit: int = 200) -> int:
         except (imaplib.IMAP4.error, OSError):
             pass
     return created
+
+
+class MailNotConfigured(Exception):
+    """The inbox's settings name no region that exists."""
+
+
+def configured_fetch() -> int | None:
+    """Read the inbox the settings name (HAOPING_COMMENT_IMAP_*), as the periodic job and the
+    command do; None when no host is set (no inbox to read)."""
+    if not settings.HAOPING_COMMENT_IMAP_HOST:
+        return None
+    region = Region.objects.filter(code=settings.HAOPING_COMMENT_IMAP_REGION).first()
+    if region is None:
+        raise MailNotConfigured(_("HAOPING_COMMENT_IMAP_REGION: no region has this code"))
+    box = MailBox(
+        host=settings.HAOPING_COMMENT_IMAP_HOST,
+        port=settings.HAOPING_COMMENT_IMAP_PORT,
+        username=settings.HAOPING_COMMENT_IMAP_USER,
+        password=settings.HAOPING_COMMENT_IMAP_PASSWORD,
+        ssl=settings.HAOPING_COMMENT_IMAP_SSL,
+    )
+    return mail_fetch(box=box, region=region)

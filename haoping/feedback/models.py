@@ -68,6 +68,8 @@ class SocialComment(models.Model):
     answer = models.TextField(_("answer"), blank=True)
     answer_sealed = EncryptedTextField(_("answer as written (encrypted)"), blank=True, editable=False)
     answer_sent_at = models.DateTimeField(_("answer sent at"), null=True, blank=True)
+    # The answer's page for a sender answered by SMS (`/c/<public_id>.<signature>/`).
+    public_id = models.CharField(_("public id"), max_length=32, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("social comment")
@@ -90,6 +92,14 @@ class SocialComment(models.Model):
 class SocialCommentEvent(models.Model):
     """One step of a comment: who, when, from which state to which."""
 
+    ACTIONS = {
+        "receive": _("received"),
+        "accept": _("accepted"),
+        "answer": _("answered"),
+        "close": _("closed"),
+        "reroute": _("sent to another unit"),
+    }
+
     comment = models.ForeignKey(SocialComment, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(_("at"))
     action = models.CharField(_("action"), max_length=12)
@@ -105,3 +115,9 @@ class SocialCommentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.comment_id} {self.action}"
+
+    def action_label(self) -> str:
+        return str(self.ACTIONS.get(self.action, self.action))
+
+    def to_state_label(self) -> str:
+        return str(SocialComment.State(self.to_state).label) if self.to_state in SocialComment.State.values else ""

@@ -4,25 +4,35 @@ close). Every channel calls `comment_receive`; every step goes through `comment_
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haoping.accounts.access import Actor, manages, within_region
+from haoping.channels.services import phone_normalise
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem
 from haoping.directory.selectors import policy_for_region, region_contains
-from haoping.errors import Forbidden, Invalid
+from haoping.errors import Forbidden, Invalid, NotFound
 from haoping.feedback.models import SocialComment, SocialCommentEvent
+from haoping.feedback.texts import COMMENT_ANSWERED
 from haoping.fields import seal_free_text
+from haoping.records.links import new_public_id
 from haoping.rectification.deadlines import rules_for
+from haoping.rectification.links import public_id_from_token, signed_token
+from haoping.rectification.messaging import message_send
+from haoping.rectification.models import Message
+from haoping.rectification.sms import sms_signature
 
 logger = logging.getLogger("haoping.feedback")
 
+ANSWER_LINK = "comment-answer"
 TEXT_MAX = 2000
 CONTACT_MAX = 100
 S = SocialComment.State
@@ -177,6 +187,8 @@ def comment_act(*, actor: Actor, comment: SocialComment, action: str, note: str 
         fields += ["answer", "answer_sealed", "answered_at"]
         if "@" in comment.contact:
             transaction.on_commit(lambda: _send_answer(comment.pk))
+        elif sender_phone(comment.contact):
+            fields += _text_answer(comment, now)
     else:
         comment.closed_at = now
         fields.append("closed_at")
@@ -193,6 +205,48 @@ def comment_act(*, actor: Actor, comment: SocialComment, action: str, note: str 
         note=seal_free_text(note)[0] if action != "answer" else "",
     )
     return comment
+
+
+def sender_phone(contact: str) -> str:
+    """The mainland mobile number a sender left as their contact, or "" (an e-mail, or no number)."""
+    if "@" in contact:
+        return ""
+    phone = phone_normalise(contact)
+    return phone if re.fullmatch(r"1[3-9]\d{9}", phone) else ""
+
+
+def answer_url(comment: SocialComment) -> str:
+    return settings.SITE_URL + reverse("comment-answer", args=[signed_token(ANSWER_LINK, comment.public_id)])
+
+
+def comment_for_answer_token(token: str) -> SocialComment:
+    """The comment an answer link stands for (404 unknown or unanswered, 403 forged)."""
+    public_id = public_id_from_token(ANSWER_LINK, token)
+    comment = SocialComment.objects.filter(public_id=public_id, answered_at__isnull=False).first()
+    if comment is None:
+        raise NotFound("not_found", _("no such link"))
+    return comment
+
+
+def _text_answer(comment: SocialComment, now: Any) -> list[str]:
+    """R18: an SMS to a sender who left a phone number: the fixed template with a link to the
+    answer's page, through the message gateway's outbox, in the step's transaction. The number
+    goes into the outbox encrypted; the answer's text never goes into an SMS."""
+    if not comment.public_id:
+        comment.public_id = new_public_id()
+    link = answer_url(comment)
+    values = {"about": comment.object_label}
+    message = message_send(
+        at=now,
+        kind=Message.Kind.COMMENT_ANSWER,
+        to_phone=sender_phone(comment.contact),
+        text=COMMENT_ANSWERED.render(signature=sms_signature(comment.region), link=link, **values),
+        link=link,
+        template=COMMENT_ANSWERED.code,
+        params=values,
+    )
+    comment.answer_sent_at = message.sent_at
+    return ["public_id", "answer_sent_at"]
 
 
 def _send_answer(comment_id: int) -> None:

@@ -22,7 +22,14 @@ from haoping.errors import DomainError, error_labelled
 from haoping.feedback.challenge import challenge_new, challenge_passed
 from haoping.feedback.models import SocialComment
 from haoping.feedback.selectors import comment_counts, comments_visible
-from haoping.feedback.services import TRANSITIONS, access_comment, comment_act, comment_receive
+from haoping.feedback.services import (
+    TRANSITIONS,
+    access_comment,
+    comment_act,
+    comment_for_answer_token,
+    comment_receive,
+    sender_phone,
+)
 from haoping.lib.masking import mask_text
 from haoping.throttle import public_limit
 
@@ -110,6 +117,22 @@ def comment_form(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/form.html", context, status=status)
 
 
+@public_limit()
+def comment_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """R18: the answer to a comment whose sender left a phone number, behind the link the SMS
+    carries: what the comment said and the answer, both as stored (masked); nothing else about the
+    sender. A forged link is 403, an unknown one 404; guessing is rate-limited."""
+    title = _("Answer to your comment")
+    try:
+        comment = comment_for_answer_token(token)
+    except DomainError as exc:
+        return render(request, "feedback/answer.html", {"error": exc.detail, "title": title}, status=exc.status)
+    response = render(request, "feedback/answer.html", {"comment": comment, "title": title})
+    response["Cache-Control"] = "private, no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
 # ---------------------------------------------------------------------------------------------
 # Console
 
@@ -171,6 +194,7 @@ def comment_detail(request: HttpRequest, comment_id: int) -> HttpResponse:
         "title": _("Social comment"),
         "comment": comment,
         "contact": mask_text(comment.contact) if "@" not in comment.contact else _mask_address(comment.contact),
+        "answered_by": _("SMS") if sender_phone(comment.contact) else _("e-mail"),
         "events": comment.events.all(),
         "actions": actions,
         "error": error,

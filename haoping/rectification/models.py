@@ -323,6 +323,8 @@ class Message(models.Model):
         INVITATION = "invitation", _("invitation to rate")
         REMINDER = "reminder", _("reminder to rate")
         REPLY = "sms_reply", _("answer to an SMS reply")
+        # R18: to the sender of a social comment who left a phone number (haoping.feedback).
+        COMMENT_ANSWER = "comment_answer", _("answer to a social comment")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     case = models.ForeignKey(
@@ -341,6 +343,8 @@ class Message(models.Model):
     to_region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A number that is no evaluator's: a social comment's sender (R10: encrypted, never shown).
+    to_phone = EncryptedTextField(_("phone"), blank=True)
     text = models.TextField(_("text"))
     link = models.CharField(_("link"), max_length=300, blank=True)
     # A text to an evaluator is a fixed template (haoping.rectification.sms) with these values, for
