@@ -18,12 +18,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from haoping.accounts.access import actor_for_user
+from haoping.accounts.access import Actor, actor_for_user
 from haoping.channels import hooks
 from haoping.channels.models import PaperForm
 from haoping.channels.paper import PaperRow, paper_form_record, paper_form_visible, replacements_visible
 from haoping.channels.selectors import invitation_for_code
 from haoping.channels.services import sms_reply_receive
+from haoping.directory.models import Department
 from haoping.errors import DomainError, Invalid
 from haoping.evaluations.models import LEVEL_LABELS
 from haoping.evaluations.selectors import hall_service_questionnaire, questionnaire_choices
@@ -117,6 +118,16 @@ def _paper_row(request: HttpRequest, entered: dict[str, Any]) -> PaperRow:
     )
 
 
+def _home_path(actor: Actor) -> str:
+    """The region a console user keys forms for: a manager's, a handler's unit's ("" : the root)."""
+    if actor.region is not None:
+        return actor.region.path
+    unit = None
+    if actor.unit_id is not None:
+        unit = Department.objects.select_related("region").filter(pk=actor.unit_id).first()
+    return unit.region.path if unit is not None else ""
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def paper(request: HttpRequest) -> HttpResponse:
@@ -147,9 +158,7 @@ def paper(request: HttpRequest) -> HttpResponse:
         "failed": failed,
         "levels": [(level, LEVEL_LABELS[level]) for level in (5, 4, 3, 2, 1)],
         # R8, R9: what a form of the actor's region may tick (each row is then held to its own service's).
-        "reasons": questionnaire_choices(hall_service_questionnaire(actor.region.path if actor.region else ""))[
-            "reasons"
-        ],
+        "reasons": questionnaire_choices(hall_service_questionnaire(_home_path(actor)))["reasons"],
         "replacements": replacements_visible(actor)[:200],
         "recent": PaperForm.objects.filter(keyed_by=actor.user).select_related("evaluation").order_by("-keyed_at")[:20],
     }

@@ -37,3 +37,6 @@ def test_the_paper_form_offers_a_hall_services_tags_of_the_managers_region(world
     assert "competence" not in tags and "system" not in tags
     other = signed_in("other-manager", "manager", region=world["other"]).get("/console/paper/").content.decode()
     assert "rude_at_window" not in other and 'value="competence"' in other
+    # A handler keys forms for their unit's region.
+    handler = signed_in("unit-handler", "handler", department=world["item"].department)
+    assert 'value="rude_at_window"' in handler.get("/console/paper/").content.decode()

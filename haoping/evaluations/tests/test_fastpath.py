@@ -192,6 +192,9 @@ LEFT_TO_DJANGO = {
     "unknown field": {"rating": 5},
     "unknown reason": {"reasons": ["weather"]},
     "unknown question": {"answers": {"mood": 5}},
+    # R9: a window service is not asked the platform's options (the check reads a cached set).
+    "a reason not offered for a window service": {"level": 1, "reasons": ["system"]},
+    "a question not asked of a window service": {"answers": {"interface_friendly": 5}},
     "bad rating without a reason": {"level": 2},
     "comment too long": {"comment": "长" * 1001},
     "NUL in comment": {"comment": "a\x00b"},

@@ -350,3 +350,19 @@ def iso_now() -> str:
     from django.utils import timezone
 
     return timezone.now().isoformat()
+
+
+def test_a_rating_keeps_its_retired_tags_label_on_the_case_page(world: dict[str, Any], record_payload: Any) -> None:
+    from haoping.accounts.models import Membership
+    from haoping.rectification.models import BadReviewCase
+
+    qs = own_set(world["district"], "staff", ("reason", "rude_at_window", "窗口人员冷漠"))
+    assert _rate(world, record_payload, ["rude_at_window", "attitude"]).status_code == 201
+    QuestionnaireOption.objects.filter(questionnaire=qs).update(active=False)
+    questionnaire_cache_clear()
+    user = get_user_model().objects.create_user(username="xw-manager", password="x")
+    Membership.objects.create(user=user, role="manager", region=world["district"])
+    console = Client()
+    console.force_login(user)
+    page = console.get(f"/console/cases/{BadReviewCase.objects.get().pk}/").content.decode()
+    assert "窗口人员冷漠、服务态度差" in page
