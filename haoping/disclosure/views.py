@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -292,6 +293,20 @@ def receipt(request: HttpRequest) -> HttpResponse:
     return response
 
 
+RECTIFICATION_PAGE = 50
+CASES_PAGE = 20
+
+
+def _paged(request: HttpRequest, rows: Any, size: int) -> tuple[Any, str]:
+    """One page of `rows` (`?page=N`; anything else is the first or the last page) and the query
+    string that the page links keep (the search), ready to take `page=`."""
+    page = Paginator(rows, size).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    query = kept.urlencode()
+    return page, f"{query}&" if query else ""
+
+
 def _case_row(case: PublishedCase) -> dict[str, Any]:
     satisfied = {True: _("satisfied"), False: _("not satisfied"), None: ""}[case.satisfied]
     return {
@@ -313,11 +328,14 @@ def rectification_page(request: HttpRequest, code: str, month: str) -> HttpRespo
     """整改公示 (R19): the month's bad reviews and what became of them, as they stand now."""
     publication = _publication(code, month)
     cases = published_cases(region=publication.region, month=publication.month)
+    page, page_query = _paged(request, cases, RECTIFICATION_PAGE)
     context = {
         "publication": publication,
         "region": {"code": publication.region.code, "name": publication.region.name},
         "month": f"{publication.month:%Y-%m}",
         "cases": cases,
+        "page": page,
+        "page_query": page_query,
         "adopted": sum(1 for c in cases if c.adopted),
     }
     return _cacheable(render(request, "disclosure/rectification.html", context))
@@ -521,10 +539,13 @@ def cases_page(request: HttpRequest, code: str) -> HttpResponse:
         kind=query["kind"] if query["kind"] in ("good", "bad") else "",
     )
     labels = dict(_tag_choices())
+    page, page_query = _paged(request, studies, CASES_PAGE)
     context = {
         "region": region,
         "query": query,
-        "studies": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in studies],
+        "studies": [{"study": s, "tags": [labels.get(t, t) for t in s.tags]} for s in page.object_list],
+        "page": page,
+        "page_query": page_query,
         "tags": _tag_choices(),
     }
     return _cacheable(render(request, "disclosure/cases.html", context))

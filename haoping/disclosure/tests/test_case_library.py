@@ -103,3 +103,21 @@ def test_the_bulletin_gathers_the_periods_figures_and_cases(world: dict[str, Any
         "/gongkai/320104/bulletin/2020-Q1/",
     ):
         assert client.get(bad).status_code == 404, bad
+
+
+def test_the_library_is_paged_and_the_pages_keep_the_search(
+    world: dict[str, Any], library: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haoping.disclosure import views
+
+    monkeypatch.setattr(views, "CASES_PAGE", 1)
+    client = Client()
+    first = client.get("/gongkai/320102/cases/").content.decode()
+    assert first.count('class="card study"') == 1
+    assert "第 1 页，共 2 页" in first and 'href="?page=2" rel="next"' in first
+    second = client.get("/gongkai/320102/cases/", {"page": "2"}).content.decode()
+    titles = {"效率问题整改", "一次办好"}
+    assert {t for t in titles if t in first} | {t for t in titles if t in second} == titles
+    assert not ({t for t in titles if t in first} & {t for t in titles if t in second})
+    searched = client.get("/gongkai/320102/cases/", {"department": "D-MKT"}).content.decode()
+    assert 'href="?department=D-MKT&amp;page=2" rel="next"' in searched

@@ -113,3 +113,25 @@ def test_a_manager_approves_in_the_console(world: dict[str, Any], commented: Bad
     publish(manager("m2", world["district"]), world["district"])
     assert "已批评教育" in page()
     assert Evaluation.objects.get(record__record_no="C1").comment not in page()
+
+
+def test_the_rectification_list_is_paged_with_links_that_need_no_script(
+    world: dict[str, Any], commented: BadReviewCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from haoping.disclosure import views
+
+    monkeypatch.setattr(views, "RECTIFICATION_PAGE", 3)
+    publish(manager("m", world["district"]), world["district"])
+    first = page()
+    assert first.count('class="card case"') == 3 and "第 1 页，共 2 页" in first
+    assert 'href="?page=2" rel="next"' in first and 'rel="prev"' not in first
+    # The count above the list is the month's, not the page's.
+    assert "4" in first.split('class="hint"')[1].split("</p>")[0]
+    second = Client().get(f"/gongkai/320102/{this_month():%Y-%m}/rectification/", {"page": "2"})
+    html = second.content.decode()
+    assert second.status_code == 200 and html.count('class="card case"') == 1 and 'id="case-4"' in html
+    assert 'href="?page=1" rel="prev"' in html and 'rel="next"' not in html
+    # A page out of range or not a number is the last or the first page, never an error.
+    url = f"/gongkai/320102/{this_month():%Y-%m}/rectification/"
+    assert 'id="case-4"' in Client().get(url, {"page": "99"}).content.decode()
+    assert 'id="case-1"' in Client().get(url, {"page": "x"}).content.decode()
