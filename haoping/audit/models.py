@@ -16,6 +16,7 @@ class AuditEntry(models.Model):
         BLOCK_EVALUATOR = "block_evaluator", _("added an evaluator to the registry")
         UNBLOCK_EVALUATOR = "unblock_evaluator", _("removed an evaluator from the registry")
         REPLACE_DEFAULT = "replace_default", _("replaced a default rating by a paper form")
+        REROUTE_COMMENT = "reroute_comment", _("sent a social comment to another unit")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, on_delete=models.PROTECT, related_name="+"

@@ -16,6 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haoping.accounts.access import Actor, manages, within_region
+from haoping.audit.models import AuditEntry
+from haoping.audit.services import audit_record
 from haoping.channels.services import phone_normalise
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem
 from haoping.directory.selectors import policy_for_region, region_contains
@@ -203,6 +205,75 @@ def comment_act(*, actor: Actor, comment: SocialComment, action: str, note: str 
         to_state=target,
         actor_label=actor.label,
         note=seal_free_text(note)[0] if action != "answer" else "",
+    )
+    return comment
+
+
+REASON_MAX = 500
+
+
+def reroute_choices(actor: Actor) -> list[Department]:
+    """The units a manager may send a comment to: the departments of their region subtree."""
+    if actor.region is None or not actor.has("manager"):
+        return []
+    return list(Department.objects.filter(within_region(actor.region)).select_related("region").order_by("code"))
+
+
+@transaction.atomic
+def comment_reroute(*, actor: Actor, comment: SocialComment, unit_code: str, reason: str) -> SocialComment:
+    """R18 with 谁办理谁负责: a manager sends a comment that reached the wrong unit to the right one
+    in their region (or to the region's managers, `unit_code` ""), with a reason. The comment
+    starts again at the new unit (received), with deadlines from now under that unit's region
+    policy; the step is in its history and in the audit log."""
+    if not manages(actor, comment.region):
+        raise Forbidden("forbidden", _("only a manager of the comment's region can send it to another unit"))
+    reason = reason.strip()
+    if not reason:
+        raise Invalid("reason_required", _("reason: say why the comment goes to another unit"), field="reason")
+    if len(reason) > REASON_MAX:
+        raise Invalid("reason_too_long", _("reason: at most %(n)d characters") % {"n": REASON_MAX}, field="reason")
+    comment = SocialComment.objects.select_for_update().get(pk=comment.pk)
+    if comment.state not in (S.RECEIVED, S.ACCEPTED):
+        raise Invalid(
+            "wrong_state",
+            _("a comment %(state)s can no longer go to another unit") % {"state": comment.get_state_display()},
+            field="unit",
+        )
+    assert actor.region is not None
+    unit: Department | None = None
+    region = actor.region if region_contains(actor.region, comment.region) else comment.region
+    if unit_code:
+        unit = Department.objects.filter(within_region(actor.region), code=unit_code).select_related("region").first()
+        if unit is None:
+            raise Invalid("unknown_code", _("unit: unknown code %(code)s") % {"code": unit_code}, field="unit")
+        region = unit.region
+    if unit == comment.unit and region == comment.region:
+        raise Invalid("same_unit", _("unit: the comment is with this unit already"), field="unit")
+    now = timezone.now()
+    rules = rules_for(policy_for_region(region).case_deadlines)
+    previous_state, previous_unit = comment.state, comment.unit.name if comment.unit else comment.region.name
+    comment.region, comment.unit = region, unit
+    comment.state = S.RECEIVED
+    comment.accepted_at = None
+    comment.accept_due = rules.contact.after(now).at
+    comment.answer_due = rules.general.after(now).at
+    comment.save(update_fields=["region", "unit", "state", "accepted_at", "accept_due", "answer_due"])
+    to_label = unit.name if unit else region.name
+    masked = seal_free_text(reason)[0]
+    SocialCommentEvent.objects.create(
+        comment=comment,
+        at=now,
+        action="reroute",
+        from_state=previous_state,
+        to_state=S.RECEIVED,
+        actor_label=actor.label,
+        note=_("from %(old)s to %(new)s: %(reason)s") % {"old": previous_unit, "new": to_label, "reason": masked},
+    )
+    audit_record(
+        actor=actor.user,
+        action=AuditEntry.Action.REROUTE_COMMENT,
+        target=_("social comment #%(id)d") % {"id": comment.pk},
+        reason=_("from %(old)s to %(new)s: %(reason)s") % {"old": previous_unit, "new": to_label, "reason": reason},
     )
     return comment
 

@@ -28,6 +28,8 @@ from haoping.feedback.services import (
     comment_act,
     comment_for_answer_token,
     comment_receive,
+    comment_reroute,
+    reroute_choices,
     sender_phone,
 )
 from haoping.lib.masking import mask_text
@@ -38,6 +40,8 @@ LABELS = {
     "contact": _lazy("Contact (optional)"),
     "code": _lazy("About"),
     "note": _lazy("Answer"),
+    "unit": _lazy("Send to"),
+    "reason": _lazy("Reason"),
 }
 
 
@@ -174,12 +178,22 @@ def comment_detail(request: HttpRequest, comment_id: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         try:
-            comment_act(
-                actor=actor,
-                comment=comment,
-                action=request.POST.get("action") or "",
-                note=request.POST.get("note") or "",
-            )
+            if request.POST.get("action") == "reroute":
+                comment_reroute(
+                    actor=actor,
+                    comment=comment,
+                    unit_code=request.POST.get("unit") or "",
+                    reason=request.POST.get("reason") or "",
+                )
+                if not _visible(actor, comment):
+                    return redirect("console-comments")
+            else:
+                comment_act(
+                    actor=actor,
+                    comment=comment,
+                    action=request.POST.get("action") or "",
+                    note=request.POST.get("note") or "",
+                )
             return redirect("console-comment", comment_id=comment.pk)
         except DomainError as exc:
             error = error_labelled(exc, LABELS).detail
@@ -197,6 +211,7 @@ def comment_detail(request: HttpRequest, comment_id: int) -> HttpResponse:
         "answered_by": _("SMS") if sender_phone(comment.contact) else _("e-mail"),
         "events": comment.events.all(),
         "actions": actions,
+        "units": reroute_choices(actor) if comment.state in ("received", "accepted") else [],
         "error": error,
         "now": timezone.now(),
     }
