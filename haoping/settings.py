@@ -244,6 +244,15 @@ HAOPING_PUBLIC_RATE = os.environ.get("HAOPING_PUBLIC_RATE", "60/m")
 # form must have been open before it is posted (a person reads it; a script does not wait).
 HAOPING_COMMENT_RATE = os.environ.get("HAOPING_COMMENT_RATE", "5/h")
 HAOPING_COMMENT_MIN_SECONDS = float(os.environ.get("HAOPING_COMMENT_MIN_SECONDS", "3"))
+# Outgoing e-mail (answers to comments whose sender left an address), through an SMTP server.
+EMAIL_HOST = os.environ.get("HAOPING_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("HAOPING_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("HAOPING_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("HAOPING_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("HAOPING_EMAIL_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("HAOPING_EMAIL_SSL", "0") == "1"
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("HAOPING_EMAIL_FROM", "webmaster@localhost")
 # The e-mail inbox that receives comments, read over IMAP by `manage.py fetch_comment_mail`
 # (empty host: no inbox); comments from it are routed within the region of this code.
 HAOPING_COMMENT_IMAP_HOST = os.environ.get("HAOPING_COMMENT_IMAP_HOST", "")

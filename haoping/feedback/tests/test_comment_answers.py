@@ -142,3 +142,61 @@ def test_the_answer_sms_fits_the_segments_allowed_with_the_longest_values(settin
 
     longest = COMMENT_ANSWERED.longest(signature="政" * SIGNATURE_MAX)
     assert sms_segments(longest) <= settings.HAOPING_SMS_MAX_SEGMENTS
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _Collected:
+    def __init__(self) -> None:
+        self.envelopes: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def test_an_address_gets_the_answer_through_an_smtp_server(
+    world: dict[str, Any], settings: Any, django_capture_on_commit_callbacks: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "hcp@example.gov.cn"
+    handler = login("h", role="handler", department=world["window"].department)
+    collected = _Collected()
+    controller = Controller(collected, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    try:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+        comment = _keyed_in(handler, "citizen@example.cn")
+        with django_capture_on_commit_callbacks(execute=True):
+            _answer(handler, comment, "已增加两个综合窗口")
+    finally:
+        controller.stop()
+    assert len(collected.envelopes) == 1
+    envelope = collected.envelopes[0]
+    assert envelope.rcpt_tos == ["citizen@example.cn"] and envelope.mail_from == "hcp@example.gov.cn"
+    sent = email.message_from_bytes(envelope.content, policy=email.policy.default)
+    assert "市场监督管理局" in str(sent["Subject"]) and "已增加两个综合窗口" in sent.get_body().get_content()
+    comment.refresh_from_db()
+    assert comment.answer_sent_at is not None
+
+    # With the server gone, the answer stands, is shown as not sent, and no address is logged.
+    settings.EMAIL_PORT = _free_port()
+    later = _keyed_in(handler, "other@example.cn")
+    with django_capture_on_commit_callbacks(execute=True):
+        _answer(handler, later, "已处理")
+    later.refresh_from_db()
+    assert later.state == "answered" and later.answer_sent_at is None
+    # (The stand-in server's own log, `mail.log`, is not ours.)
+    ours = [r for r in caplog.records if r.name != "mail.log"]
+    assert ours and not [(r.name, r.getMessage()) for r in ours if "example.cn" in r.getMessage()]
