@@ -253,6 +253,9 @@ def main() -> None:
     parser.add_argument("--redis-url", default="", help="for --push redis, e.g. redis://127.0.0.1:6379/0")
     parser.add_argument("--keep-db", action="store_true")
     args = parser.parse_args()
+    if args.push == "redis" and not args.redis_url:
+        # Without a Redis to listen to, the streams would fall back to polling and be measured as such.
+        parser.error("--push redis needs --redis-url")
     workdir = Path(tempfile.mkdtemp(prefix="haoping-bench-pads-"))
     env = app_env(workdir)
     env["HAOPING_PAD_PUSH"] = args.push
