@@ -27,7 +27,7 @@ from haoping.accounts.access import Actor, within_region
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
 from haoping.channels.models import PaperForm, paper_photo_path
-from haoping.channels.selectors import channel_policy_for
+from haoping.channels.selectors import paper_grace_for
 from haoping.errors import Forbidden, Invalid, NotFound
 from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import evaluation_submit
@@ -124,7 +124,7 @@ def paper_form_record(*, actor: Actor, row: PaperRow, now: dt.datetime | None = 
     extension, content_type, content = _photo_check(row.photo)
     digest = hashlib.sha256(content).hexdigest()
     slot = RatingSlot.objects.filter(record=record, kind=RatingSlot.Kind.COMPLETION).first()
-    grace = dt.timedelta(days=channel_policy_for(record.region).paper_grace_days)
+    grace = paper_grace_for(record.region)
     with transaction.atomic():
         submission = evaluation_submit(
             client=None,

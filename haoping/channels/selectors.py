@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from haoping.channels.models import ChannelPolicy, Invitation
 from haoping.directory.models import Region
 
@@ -14,6 +16,11 @@ def channel_policy_for(region: Region) -> ChannelPolicy:
         if code in found:
             return found[code]
     return ChannelPolicy(region=region)
+
+
+def paper_grace_for(region: Region) -> dt.timedelta:
+    """R2, R3: how long after a service's window closed its paper forms may still be keyed in."""
+    return dt.timedelta(days=channel_policy_for(region).paper_grace_days)
 
 
 def invitation_for_code(code: str) -> Invitation | None:

@@ -3,11 +3,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from haoping.apidocs import code_list, doc
+from haoping.audit.models import AuditEntry
+from haoping.audit.services import audit_record
 from haoping.errors import NotFound
 from haoping.evaluations.models import LEVEL_LABELS, Evaluation
 from haoping.evaluations.questionnaire_defaults import default_labels
@@ -106,7 +109,14 @@ class EvaluationIn(StrictSchema):
         Text, Field(description=doc("The evaluator's own words; phone and ID numbers in it are masked where shown."))
     ] = ""
     rated_at: Annotated[
-        dt.datetime | None, Field(description=doc("When it was rated, if not now (e.g. a paper form entered later)."))
+        dt.datetime | None,
+        Field(
+            description=doc(
+                "Paper forms only: the date and time on the form. A form filled in while the service "
+                "could be rated may be entered until the region's grace period after that ended, and "
+                "then replaces the default rating (once; never a rating the applicant gave)."
+            )
+        ),
     ] = None
     # A client's own id for this submission; a retry with the same value is not counted twice.
     client_ref: Annotated[
@@ -180,6 +190,17 @@ class RecordOut(Schema):
 @router.post("", response={200: SubmissionOut, 201: SubmissionOut, **ERRORS}, summary="Submit a rating")
 def submit(request: ApiRequest, payload: EvaluationIn) -> Status:
     submission = evaluation_submit(client=request.auth, **payload.dict())
+    first = submission.evaluations[0]
+    replaced = first.supersedes
+    if replaced is not None and not submission.replayed:
+        # As the console's paper forms: each replacement of a default rating leaves an audit row.
+        facts = {"date": timezone.localdate(first.rated_at).isoformat(), "id": replaced.pk, "level": replaced.level}
+        audit_record(
+            actor=_("API client %(name)s") % {"name": request.auth.name},
+            action=AuditEntry.Action.REPLACE_DEFAULT,
+            target=_("record %(no)s") % {"no": first.record.record_no},
+            reason=_("paper form dated %(date)s replaced default rating #%(id)d (level %(level)d)") % facts,
+        )
     body = {
         "receipt": submission.receipt,
         "evaluations": [

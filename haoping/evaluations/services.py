@@ -309,9 +309,10 @@ def evaluation_submit(
     rating page, where the signed token is the authority. A retry carrying the same
     `client_ref` gets the original submission back instead of a second rating.
 
-    `paper_grace` (paper forms keyed in the console, with the form's date as `rated_at`): how long
-    after the window closed the form may still be keyed in; a default rating recorded meanwhile is
-    then replaced (`Evaluation.supersedes`).
+    `paper_grace` (paper forms, with the form's date as `rated_at`): how long after the window
+    closed the form may still be keyed in; a default rating recorded meanwhile is then replaced
+    (`Evaluation.supersedes`). Left out, it is the grace of the service's region
+    (`paper_grace_source`).
     """
     answers = answers or {}
     reasons = reasons or []
@@ -336,6 +337,9 @@ def evaluation_submit(
     replay = _replay(slot, ref, level)
     if replay:
         return replay
+    if paper_grace is None and rated_at is not None and _paper_grace_for is not None:
+        # A paper form with its date, from whichever path: its region's grace (R2, R3).
+        paper_grace = _paper_grace_for(slot.region)
     # R8, R9: what it may be asked follows from what it rates, known only now.
     rules.offered_check(content, slot_questionnaire(slot))
     if paper_grace is not None:
@@ -419,6 +423,17 @@ def _retrying(write: Callable[[], None]) -> None:
             if pause is None:
                 raise Busy("busy", _("The system is busy: nothing was stored. Please try again.")) from exc
             time.sleep(pause)
+
+
+# R2, R3: how long after a service's window closed its paper forms may still be keyed in, for the
+# service's region; channels, which keeps the regions' channel policies, says so from its app's
+# `ready` (`paper_grace_source`), so that evaluations never imports it.
+_paper_grace_for: Callable[[Region], dt.timedelta] | None = None
+
+
+def paper_grace_source(grace_for: Callable[[Region], dt.timedelta]) -> None:
+    global _paper_grace_for
+    _paper_grace_for = grace_for
 
 
 class CaseOpener(Protocol):

@@ -32,7 +32,7 @@ def test_the_short_links_page_asks_the_regions_questions(world: dict[str, Any], 
 def test_the_paper_form_offers_a_hall_services_tags_of_the_managers_region(world: dict[str, Any]) -> None:
     own_set(world["district"], "staff", ("reason", "rude_at_window", "窗口人员冷漠"))
     page = signed_in("hall-manager", "manager", region=world["district"]).get("/console/paper/").content.decode()
-    tags = set(re.findall(r'<option value="([a-z_]+)"', page))
+    tags = set(re.findall(r'name="reasons_0" value="([a-z_]+)"', page))
     assert {"attitude", "rude_at_window", "environment", "process"} <= tags
     assert "competence" not in tags and "system" not in tags
     other = signed_in("other-manager", "manager", region=world["other"]).get("/console/paper/").content.decode()

@@ -96,5 +96,5 @@ def test_r2_a_paper_form_dated_at_the_closing_instant_is_taken(world: dict[str, 
     assert Evaluation.objects.get(slot=slot).level == 4
     # A moment later it is past the window.
     body = {**body, "rated_at": iso(slot.closes_at + dt.timedelta(milliseconds=1))}
-    assert world["api"].post("/evaluations", body).json()["error"] == "already_rated"
+    assert world["api"].post("/evaluations", body).json()["error"] == "window_closed"
     assert defaults_record(now=timezone.now()) == 0
