@@ -274,6 +274,18 @@ def evaluation_build(slot: RatingSlot, **values: Any) -> Evaluation:
     return ev
 
 
+def default_to_replace(slot: RatingSlot) -> Evaluation | None:
+    """The rating a paper form of `slot` replaces (R2 with R4): its default rating, once, never an
+    active one (Conflict); None when the service has no rating yet. Used by the paper forms keyed
+    in here and by a lower system's replacement rows (haoping.exchange.intake)."""
+    existing = Evaluation.objects.filter(slot=slot, supersedes__isnull=True).first()
+    if existing is None:
+        return None
+    replaced = Evaluation.objects.filter(region_id=existing.region_id, supersedes=existing).exists()
+    rules.replacement_check(existing.source, replaced)
+    return existing
+
+
 def evaluation_submit(
     *,
     client: ApiClient | None,
@@ -334,13 +346,8 @@ def evaluation_submit(
         if channel != Evaluation.Channel.PAPER or rated_at is None:
             raise Invalid("invalid", _("rated_at: a paper form needs the date it was filled in"), field="rated_at")
         rules.paper_grace_check(slot_facts(slot), at, now, grace=paper_grace, skew=MAX_CLOCK_SKEW)
-        existing = Evaluation.objects.filter(slot=slot, supersedes__isnull=True).first()
-        if existing is not None:
-            replaced = Evaluation.objects.filter(region_id=existing.region_id, supersedes=existing).exists()
-            rules.replacement_check(existing.source, replaced)
-            targets, replacing = [slot], existing
-        else:
-            targets, replacing = _targets(slot, at), None
+        replacing = default_to_replace(slot)
+        targets = [slot] if replacing is not None else _targets(slot, at)
     else:
         targets, replacing = _targets(slot, at), None
     who = rules.evaluator(rated_by, [slot_facts(t) for t in targets])

@@ -33,6 +33,7 @@ from haoping.evaluations.models import Evaluation
 from haoping.evaluations.services import (
     DEFAULT_RECEIPT,
     content_check,
+    default_to_replace,
     evaluation_build,
     new_receipt,
     seal_answers,
@@ -111,6 +112,8 @@ def row_key(kind: str, row: Any, digest: str) -> str:
         key = national.service_key(raw("projectNo"), raw("serviceNumber"))
     elif kind == "evaluation" and raw("projectNo"):
         key = national.evaluation_key(raw("projectNo"), raw("assessNumber"))
+        if national.replaces_default(row):
+            key = national.replacement_key(raw("projectNo"), raw("assessNumber"))
     elif kind == "case_step" and raw("projectNo"):
         stamp = "".join(c for c in raw("handleTime") if c.isdigit())
         key = f"case:{raw('projectNo')}:{raw('assessNumber')}:{raw('handleStep')}:{stamp}"
@@ -421,8 +424,9 @@ def _evaluation(
             fld = str(exc.extra.get("field", ""))
             raise Refused(422, NATIONAL_FIELD.get(fld, fld or "row"), exc.detail) from exc
     slot = service.slot
+    replacing = _default_replaced(slot) if parsed.replaces_default else None
     try:
-        rules.rated_once_check(Evaluation.objects.filter(slot=slot).exists())
+        rules.rated_once_check(replacing is None and Evaluation.objects.filter(slot=slot).exists())
     except DomainError as exc:
         raise Refused(409, "assessNumber", exc.detail) from exc
     comment, comment_sealed = seal_free_text(comment)
@@ -442,12 +446,24 @@ def _evaluation(
         suggestion_sealed=suggestion_sealed,
         receipt=DEFAULT_RECEIPT if parsed.default else new_receipt(),
         origin=system.name,
+        supersedes=replacing,
     )
     ev.save(force_insert=True)
     # R12 with R15: a bad rating is a case, which the lower system works; ours only holds its steps.
     if not parsed.default and rules.opens_case(parsed.level, rules.Party(person_id=None, blocked=False)):
         _imported_case(ev, system, now)
     return _Taken(201, {"record": slot.record, "slot": slot, "evaluation": ev})
+
+
+def _default_replaced(slot: RatingSlot) -> Evaluation | None:
+    """A row marked replacesDefault: the lower system's paper form replaced the default rating it
+    sent before, as a form keyed in here would (the same rule, `default_to_replace`): the default
+    is kept and no longer counts. None when no rating came before (the default never went up):
+    then the form is stored as any rating."""
+    try:
+        return default_to_replace(slot)
+    except DomainError as exc:
+        raise Refused(409, "assessNumber", exc.detail) from exc
 
 
 def _imported_case(ev: Evaluation, system: LowerSystem, now: dt.datetime) -> BadReviewCase:
@@ -488,16 +504,19 @@ def _imported_case(ev: Evaluation, system: LowerSystem, now: dt.datetime) -> Bad
 def _case_step(system: LowerSystem, row: Any, existing: IncomingRow | None, now: dt.datetime) -> _Taken:
     parsed: national.ParsedCaseStep = _parse(national.parse_case_step_row, row)
     _time(parsed.at, "handleTime")
-    rated = _only(
-        IncomingRow.objects.filter(
-            system=system,
-            natural_key=national.evaluation_key(parsed.project_no, parsed.assess_number),
-            status=IncomingRow.Status.STORED,
-        )
-    )
-    if rated is None or rated.evaluation_id is None:
+    # The evaluation under the key: a replacement of its default (replacesDefault) if one came.
+    rated = IncomingRow.objects.filter(
+        system=system,
+        natural_key__in=[
+            national.evaluation_key(parsed.project_no, parsed.assess_number),
+            national.replacement_key(parsed.project_no, parsed.assess_number),
+        ],
+        status=IncomingRow.Status.STORED,
+        evaluation__isnull=False,
+    ).values_list("evaluation_id", flat=True)
+    if not rated:
         raise Refused(422, "assessNumber", _("its evaluation (projectNo, assessNumber) was not sent first"))
-    case = _only(BadReviewCase.objects.select_for_update().filter(evaluation_id=rated.evaluation_id))
+    case = _only(BadReviewCase.objects.select_for_update().filter(evaluation_id__in=list(rated)))
     if case is None:
         raise Refused(422, "assessNumber", _("its evaluation is not a bad rating with a case"))
     if existing is not None:

@@ -83,6 +83,11 @@ CASE_STEPS = ("invalidated", "replied", "rectified", "revisited")
 ROW_KIND = "rowKind"
 CHECKPOINT = "chainCheckpoint"
 CHECKPOINT_FIELDS = (ROW_KIND, "checkpointNumber", "checkpoint", "areaCodes", "dataSource")
+# An evaluation row sent again under the same projectNo + assessNumber because a paper form replaced
+# the default rating uploaded before (R2 with R4): the row carries the form's values and this field,
+# "1". The national platform answers a plain row under a stored key "已存在", keeping the first; an
+# upper system that takes the field counts the form instead of the default (docs/exchange.md).
+REPLACES_DEFAULT = "replacesDefault"
 
 
 class RowError(ValueError):
@@ -350,6 +355,21 @@ def evaluation_key(project_no: str, assess_number: int | str) -> str:
     return f"evaluation:{project_no}:{assess_number}"
 
 
+def replacement_key(project_no: str, assess_number: int | str) -> str:
+    """Our key of an evaluation row that replaces the default sent under `evaluation_key` (the
+    upstream's key stays projectNo + assessNumber)."""
+    return f"{evaluation_key(project_no, assess_number)}:replacesDefault"
+
+
+def replacing_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The evaluation row marked as replacing the default rating sent before under its key."""
+    return {**row, REPLACES_DEFAULT: "1"}
+
+
+def replaces_default(row: Any) -> bool:
+    return isinstance(row, Mapping) and REPLACES_DEFAULT in row
+
+
 def case_step_key(row: Mapping[str, str]) -> str:
     stamp = re.sub(r"\D", "", row["handleTime"])
     return f"case:{row['projectNo']}:{row['assessNumber']}:{row['handleStep']}:{stamp}"
@@ -400,6 +420,8 @@ class ParsedEvaluation:
     comment: str
     rated_at: dt.datetime
     data_source: str
+    # The row replaces the default rating stored under its key (REPLACES_DEFAULT).
+    replaces_default: bool = False
 
 
 def _text(row: Mapping[str, Any], fld: str, *, required: bool = True, max_length: int = 200) -> str:
@@ -480,6 +502,11 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
     comment = _text(row, "writingEvaluation", required=False, max_length=1000)
     if is_bad(level) and not detail and not comment:
         raise RowError("evalDetail", _("a bad rating needs content codes or a comment"))
+    replacing = replaces_default(row)
+    if replacing and str(row.get(REPLACES_DEFAULT)).strip() != "1":
+        raise RowError(REPLACES_DEFAULT, _("1, or left out"))
+    if replacing and channel == DEFAULT_RATING:
+        raise RowError("pf", _("a default rating replaces no default"))
     return ParsedEvaluation(
         project_no=_text(row, "projectNo", max_length=80),
         assess_number=_number(row, "assessNumber", MAX_SERVICE_NUMBER),
@@ -494,6 +521,7 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
         comment=comment,
         rated_at=parse_time(_text(row, "assessTime"), "assessTime"),
         data_source=_text(row, "dataSource", required=False, max_length=10),
+        replaces_default=replacing,
     )
 
 

@@ -39,8 +39,9 @@ LOOKBACK = 10_000
 MAX_GAPS = 200
 MARKS = ("slots", "evaluations", "case_events")
 # A row's order in its record: the service number's hundreds, then 0 the service, 1 its evaluation,
-# 2… the case steps.
+# 2 a paper form's row replacing that evaluation (a default sent before), 3… the case steps.
 SEQ_PER_SERVICE = 100
+SEQ_EVALUATION, SEQ_REPLACEMENT, SEQ_CASE_STEPS = 1, 2, 3
 # A row that failed transport is tried again after this, doubled per attempt (with jitter in the call).
 RETRY_AFTER = dt.timedelta(minutes=1)
 RETRY_CAP = dt.timedelta(hours=6)
@@ -271,6 +272,10 @@ class _Maker:
         if service is None:
             return None
         number = int(service.payload["serviceNumber"])
+        if ev.supersedes_id is not None:
+            replacing = self._replacement(ev, service)
+            if replacing is not None:
+                return replacing
         payload, problems, version = self._evaluation_payload(ev, service)
         return self._add(
             region=service.region,
@@ -280,8 +285,50 @@ class _Maker:
             source_key=f"evaluation:{ev.pk}",
             record=service.record,
             project_no=service.project_no,
-            seq=number * SEQ_PER_SERVICE + 1,
+            seq=number * SEQ_PER_SERVICE + SEQ_EVALUATION,
             payload=payload,
+            content_version=version,
+            problems=problems,
+        )
+
+    def _replacement(self, ev: Evaluation, service: OutgoingRow) -> OutgoingRow | None:
+        """R2 with R4: a paper form replaced the default rating `ev.supersedes`. A default row not
+        sent and not taken by a push is made the form's row in place, so that only the form goes
+        up; a default sent (or leased to a push, or waiting out a failed call) is followed by the
+        form's row under the same projectNo + assessNumber, marked as replacing it, sent once the
+        default is accepted. None when the default has no row (the form's row is made as any)."""
+        source = f"evaluation:{ev.pk}"
+        made = OutgoingRow.objects.filter(region=service.region, source_key=source).first()
+        if made is not None:
+            return made
+        default = OutgoingRow.objects.filter(
+            region=service.region, source_key=f"evaluation:{ev.supersedes_id}", kind=OutgoingRow.Kind.EVALUATION
+        ).first()
+        if default is None:
+            return None
+        payload, problems, version = self._evaluation_payload(ev, service)
+        unsent = Q(status=OutgoingRow.Status.REJECTED) | Q(status__in=SENDABLE, next_attempt_at__isnull=True)
+        # Conditional: a push claims a row by setting its lease (next_attempt_at) in one update.
+        if OutgoingRow.objects.filter(unsent, pk=default.pk).update(
+            source_key=source,
+            payload=payload,
+            content_version=version,
+            status=OutgoingRow.Status.REJECTED if problems else OutgoingRow.Status.PENDING,
+            reason="; ".join(str(p) for p in problems),
+        ):
+            default.refresh_from_db()
+            return default
+        number = int(service.payload["serviceNumber"])
+        return self._add(
+            region=service.region,
+            endpoint=service.endpoint,
+            kind=OutgoingRow.Kind.EVALUATION,
+            natural_key=national.replacement_key(service.project_no, number),
+            source_key=source,
+            record=service.record,
+            project_no=service.project_no,
+            seq=number * SEQ_PER_SERVICE + SEQ_REPLACEMENT,
+            payload=national.replacing_row(payload),
             content_version=version,
             problems=problems,
         )
@@ -326,7 +373,10 @@ class _Maker:
             ev = Evaluation.objects.select_related("slot", "record").filter(pk=int(pk)).first()
             service = self._service_of(ev) if ev is not None else None
             if ev is not None and service is not None:
+                replacing = national.replaces_default(row.payload)
                 row.payload, problems, row.content_version = self._evaluation_payload(ev, service)
+                if replacing:
+                    row.payload = national.replacing_row(row.payload)
         row.status = OutgoingRow.Status.REJECTED if problems else OutgoingRow.Status.PENDING
         row.reason = "; ".join(str(p) for p in problems)
         row.next_attempt_at = None
@@ -371,7 +421,7 @@ class _Maker:
                         source_key=key[:80],
                         record=ev_row.record,
                         project_no=ev_row.project_no,
-                        seq=number * SEQ_PER_SERVICE + 2 + national.CASE_STEPS.index(step),
+                        seq=number * SEQ_PER_SERVICE + SEQ_CASE_STEPS + national.CASE_STEPS.index(step),
                         payload=payload,
                         problems=[],
                     )
@@ -475,8 +525,9 @@ def _claim(rows: list[OutgoingRow]) -> list[OutgoingRow]:
     OutgoingRow.objects.filter(pk__in=ids, status__in=SENDABLE).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     ).update(next_attempt_at=lease)
-    mine = set(OutgoingRow.objects.filter(pk__in=ids, next_attempt_at=lease).values_list("pk", flat=True))
-    return [r for r in rows if r.pk in mine]
+    # Read again as claimed: a row's content may have changed since it was listed (a paper form
+    # that replaced a default rating not yet sent takes over its row).
+    return list(OutgoingRow.objects.filter(pk__in=ids, next_attempt_at=lease).order_by("pk"))
 
 
 @dataclass
@@ -550,9 +601,14 @@ def _push_batch(
     batch.outcome, batch.message, batch.finished_at = Batch.Outcome.OK, answer.message, now
     batch.http_status = answer.http_status
     batch.save(update_fields=["outcome", "message", "finished_at", "tries", "http_status"])
-    for row, rejection in zip(rows, answer.rejections, strict=True):
+    for row, rejection, duplicate in zip(rows, answer.rejections, answer.duplicates, strict=True):
         row.attempts += 1
         row.next_attempt_at = None
+        if rejection is None and duplicate and national.replaces_default(row.payload):
+            # "Already exists" to a replacement: the platform kept the default sent before.
+            rejection = _("the platform kept the default rating sent before (it takes no replacement): %(answer)s") % {
+                "answer": duplicate
+            }
         if rejection is None:
             row.status, row.reason, row.sent_at = OutgoingRow.Status.SENT, "", now
             result.sent += 1

@@ -66,6 +66,8 @@ class Answer:
     message: str  # the transport level's words
     # Per row (by position): None accepted, else the upstream's reason.
     rejections: list[str | None] = field(default_factory=list)
+    # Per row: the upstream's words when it answered that it has the row already (accepted).
+    duplicates: list[str] = field(default_factory=list)
 
 
 DUPLICATE_MARKS = ("不可重复", "请勿重复", "已存在")
@@ -92,6 +94,7 @@ def read_answer(status: int, raw: bytes, size: int) -> Answer:
         except ValueError:
             body = {"message": body}
     rejections: list[str | None] = [None] * size
+    duplicates = [""] * size
     results = body.get("results") if isinstance(body, dict) else None
     if isinstance(results, list):
         for entry in results:
@@ -99,16 +102,17 @@ def read_answer(status: int, raw: bytes, size: int) -> Answer:
                 continue
             index = entry.get("index")
             if isinstance(index, int) and 0 <= index < size and str(entry.get("success")).lower() != "true":
-                rejections[index] = _reason(entry.get("message"))
+                rejections[index], duplicates[index] = _reason(entry.get("message"))
     elif isinstance(body, dict) and str(body.get("success", "true")).lower() == "false":
-        reason = _reason(body.get("message"))
-        rejections = [None if reason and any(m in reason for m in DUPLICATE_MARKS) else reason] * size
-    return Answer(http_status=status, message=desc, rejections=rejections)
+        reason, duplicate = _reason(body.get("message"))
+        rejections, duplicates = [reason] * size, [duplicate] * size
+    return Answer(http_status=status, message=desc, rejections=rejections, duplicates=duplicates)
 
 
-def _reason(message: Any) -> str | None:
+def _reason(message: Any) -> tuple[str | None, str]:
+    """(the reason a row was refused, None when the upstream has it already; its words then)."""
     text = str(message or "").strip()[:500] or "rejected"
-    return None if any(m in text for m in DUPLICATE_MARKS) else text
+    return (None, text) if any(m in text for m in DUPLICATE_MARKS) else (text, "")
 
 
 def post(creds: Credentials, payload: dict[str, Any]) -> tuple[int, bytes]:

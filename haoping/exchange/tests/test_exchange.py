@@ -3,6 +3,7 @@ upstream checking signatures, retries, refused rows, and rows never counted twic
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -10,8 +11,11 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from haoping.directory.models import ServiceItem
+from haoping.evaluations.models import Evaluation
 from haoping.exchange.models import Batch, CodeEntry, CodeTable, Endpoint, OutgoingRow
 from haoping.exchange.services import exchange_push, exchange_sweep
 from haoping.exchange.tests.upstream import Upstream
@@ -583,3 +587,135 @@ def test_a_checkpoint_row_is_taken_only_unaltered_and_signed_with_the_registered
         national.parse_checkpoint_row(lowered, public_key=chain_public_key())
     with pytest.raises(national.RowError, match="^rowKind:"):
         national.parse_checkpoint_row({"projectNo": "X"}, public_key=chain_public_key())
+
+
+# A paper form that replaces a default rating (R2 with R4; docs/exchange.md "A paper form replacing
+# a default").
+
+
+def _defaulted(world: dict[str, Any], record_payload: Any) -> Any:
+    """A record completed nine days ago whose 7-day window closed unrated: its default rating."""
+    from haoping.evaluations.services import defaults_record
+
+    done = timezone.now() - dt.timedelta(days=9)
+    body = record_payload(
+        item_code=TASK_CODE,
+        on_the_spot=False,
+        accepted_at=(done - dt.timedelta(minutes=30)).isoformat(),
+        completed_at=done.isoformat(),
+    )
+    res = world["api"].post("/records", body)
+    assert res.status_code == 201, res.json()
+    assert defaults_record() == 1
+    return Evaluation.objects.get(record__record_no=body["record_no"])
+
+
+def _paper_form(world: dict[str, Any], record_no: str) -> Evaluation:
+    """Keyed in at the console: a form filled in six days ago, level 2, within the grace."""
+    from haoping.channels.paper import PaperRow, paper_form_record
+    from haoping.rectification.tests.support import console_actor
+    from haoping.rectification.tests.test_evidence import png_1x1
+
+    manager = console_actor("paper-manager", "manager", region=world["district"])
+    form = paper_form_record(
+        actor=manager,
+        row=PaperRow(
+            record_no=record_no,
+            form_date=timezone.localdate(timezone.now() - dt.timedelta(days=6)),
+            level=2,
+            reasons=["efficiency"],
+            comment="等了很久",
+            photo=SimpleUploadedFile("form.png", png_1x1(), content_type="image/png"),
+        ),
+    )
+    assert form.replaced is not None
+    return form.evaluation
+
+
+@pytest.mark.parametrize("takes_replacements", [True, False], ids=["upper-system", "national"])
+def test_a_paper_form_replacing_an_uploaded_default_goes_up_under_the_same_key(
+    world: dict[str, Any],
+    record_payload: Any,
+    keys: Any,
+    upstream: Upstream,
+    national_item: Any,
+    takes_replacements: bool,
+) -> None:
+    upstream.takes_replacements = takes_replacements
+    # national-sms6: the paper form's pf (5) differs from the default rating's (7).
+    endpoint_for(world, keys, upstream, "national-sms6")
+    default = _defaulted(world, record_payload)
+    project = default.record.record_no
+    exchange_sweep()
+    exchange_push(sleep=lambda s: None)
+    assert (upstream.evaluations[(project, "1")]["pf"], upstream.evaluations[(project, "1")]["satisfaction"]) == (
+        "7",
+        "3",
+    )
+
+    paper = _paper_form(world, project)
+    assert exchange_sweep().created == 1
+    exchange_push(sleep=lambda s: None)
+
+    rows = list(OutgoingRow.objects.filter(kind="evaluation").order_by("pk"))
+    assert [(r.natural_key, r.source_key) for r in rows] == [
+        (f"evaluation:{project}:1", f"evaluation:{default.pk}"),
+        (f"evaluation:{project}:1:replacesDefault", f"evaluation:{paper.pk}"),
+    ]
+    assert rows[1].payload == {
+        "projectNo": project,
+        "assessNumber": "1",
+        "serviceNumber": "1",
+        "pf": "5",
+        "satisfaction": "2",
+        "evalDetail": "",
+        "writingEvaluation": "等了很久",
+        "assessTime": timezone.localtime(paper.rated_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "dataSource": "165",
+        "replacesDefault": "1",
+    }
+    held = upstream.evaluations[(project, "1")]
+    assert len(upstream.evaluations) == 1
+    if takes_replacements:
+        # The receiver holds the paper rating for that assessNumber, once; the default is gone.
+        assert held == rows[1].payload
+        assert [r["pf"] for r in upstream.replaced] == ["7"]
+        assert rows[1].status == "sent"
+    else:
+        # The national platform answers "already exists" and keeps the default: shown as refused.
+        assert held["pf"] == "7"
+        assert rows[1].status == "rejected" and "请勿重复评价" in rows[1].reason
+    # Pushing again makes and sends nothing; a lost answer's batch sent again changes nothing.
+    assert exchange_sweep().created == 0
+    assert exchange_push(sleep=lambda s: None).batches == 0
+    OutgoingRow.objects.update(status="pending")
+    exchange_push(sleep=lambda s: None)
+    assert len(upstream.evaluations) == 1 and upstream.evaluations[(project, "1")] == held
+
+
+@pytest.mark.parametrize("swept", [False, True], ids=["never-swept", "swept-not-sent"])
+def test_a_paper_form_replacing_a_default_not_yet_sent_goes_up_alone(
+    world: dict[str, Any], record_payload: Any, keys: Any, upstream: Upstream, national_item: Any, swept: bool
+) -> None:
+    endpoint_for(world, keys, upstream, "national-sms6")
+    default = _defaulted(world, record_payload)
+    project = default.record.record_no
+    if swept:
+        exchange_sweep()  # the default's row is made, not sent
+
+    paper = _paper_form(world, project)
+    exchange_sweep()
+    result = exchange_push(sleep=lambda s: None)
+
+    row = OutgoingRow.objects.get(kind="evaluation")
+    assert (row.natural_key, row.source_key, row.status) == (
+        f"evaluation:{project}:1",
+        f"evaluation:{paper.pk}",
+        "sent",
+    )
+    assert "replacesDefault" not in row.payload
+    assert result.sent == 2  # the service and the paper rating
+    assert upstream.evaluations == {(project, "1"): row.payload}
+    assert (row.payload["pf"], row.payload["satisfaction"]) == ("5", "2")
+    assert upstream.replaced == []
+    assert exchange_sweep().created == 0

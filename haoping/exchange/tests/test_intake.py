@@ -553,3 +553,76 @@ def test_a_manager_reads_an_imported_case_with_the_steps_the_lower_system_report
     # Nobody here acts on it: no action is offered, through the console or the API.
     case_id = BadReviewCase.objects.get().pk
     assert world["city_api"].get(f"/cases/{case_id}").json()["allowed_actions"] == []
+
+
+def test_a_lower_systems_paper_form_replacing_its_default_replaces_it_here_once(
+    client: Any, world: dict[str, Any], county: dict[str, Any], record_payload: Any
+) -> None:
+    """The county keys in a paper form that replaces a default it had uploaded: the row it sends
+    again (replacesDefault) replaces the default here too, and the counts match the county's."""
+    from haoping.exchange.models import CodeEntry, Endpoint, OutgoingRow
+    from haoping.exchange.services import exchange_sweep
+    from haoping.exchange.tests.test_exchange import _defaulted, _paper_form
+
+    # A table that gives paper forms a pf of their own, so that they read back as paper.
+    table = CodeTable.objects.get(slug="national-sms6")
+    CodeEntry.objects.filter(table=table, field="pf", local="paper").update(code="8")
+    county["system"].code_table = table
+    county["system"].save(update_fields=["code_table"])
+    # The county's own rows, made by the upload (its projectNo prefixed, so that its records and
+    # the ones imported from it are told apart here).
+    Endpoint.objects.create(
+        region=world["city"], code_table=table, url="http://127.0.0.1:1/", data_source="165", project_no_prefix="XW-"
+    )
+    default = _defaulted(world, record_payload)
+    exchange_sweep()
+    before = [r.payload for r in OutgoingRow.objects.order_by("pk")]
+    assert [r["pf"] for r in before if "assessNumber" in r] == ["7"]
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", before))] == [201, 201]
+    OutgoingRow.objects.update(status="sent")  # delivered: the push's own part is tested with the stand-in
+
+    paper = _paper_form(world, default.record.record_no)
+    exchange_sweep()
+    update = [r.payload for r in OutgoingRow.objects.filter(source_key=f"evaluation:{paper.pk}")]
+    assert update[0]["replacesDefault"] == "1"
+    taken = results(post(client, county["key"], "evaluations", update))
+    project = "XW-" + default.record.record_no
+    assert [(r["status"], r["key"]) for r in taken] == [(201, f"evaluation:{project}:1:replacesDefault")]
+
+    imported = Evaluation.objects.filter(record__record_no=project)
+    here = imported.get(supersedes__isnull=False)
+    assert (here.channel, here.level, here.source, here.origin) == ("paper", 2, "active", "玄武区好差评系统")
+    assert here.supersedes == imported.get(supersedes__isnull=True)
+    assert here.supersedes.source == "default"
+    county_counts = annex_a_counts(Evaluation.objects.filter(record=default.record))
+    assert annex_a_counts(imported) == county_counts
+    assert (county_counts["total"], county_counts["active"], county_counts["defaults"]) == (1, 1, 0)
+    # The bad paper rating holds its case here (the county works it).
+    assert BadReviewCase.objects.filter(evaluation=here).count() == 1
+
+    # Sent again (a lost answer), the update and the default change nothing.
+    again = results(post(client, county["key"], "evaluations", before + update))
+    assert [r["status"] for r in again] == [200, 200, 200]
+    assert imported.count() == 2 and annex_a_counts(imported) == county_counts
+
+
+def test_a_replacement_over_an_active_rating_or_a_second_one_is_refused(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    rows = [service_row("XW-7"), evaluation_row("XW-7")]  # an active rating (hall pad)
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", rows))] == [201, 201]
+    update = evaluation_row("XW-7", pf="1", satisfaction="2", writingEvaluation="慢", replacesDefault="1")
+    refused = results(post(client, county["key"], "evaluations", [update]))
+    assert (refused[0]["status"], refused[0]["field"]) == (409, "assessNumber")
+    bad_flag = evaluation_row("XW-8", replacesDefault="yes")
+    taken = results(post(client, county["key"], "evaluations", [service_row("XW-8"), bad_flag]))
+    assert (taken[1]["status"], taken[1]["field"]) == (422, "replacesDefault")
+    assert Evaluation.objects.filter(record__record_no="XW-7").count() == 1
+    # No default came before it (the county replaced it before its upload): stored as any rating.
+    alone = evaluation_row("XW-9", pf="1", satisfaction="4", replacesDefault="1")
+    assert [r["status"] for r in results(post(client, county["key"], "evaluations", [service_row("XW-9"), alone]))] == [
+        201,
+        201,
+    ]
+    ev = Evaluation.objects.get(record__record_no="XW-9")
+    assert (ev.channel, ev.level, ev.supersedes_id) == ("pc", 4, None)

@@ -26,6 +26,11 @@ class Upstream:
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         self.evaluations: dict[tuple[str, str], dict[str, Any]] = {}
         self.steps: list[dict[str, Any]] = []
+        # Whether a row marked replacesDefault replaces the evaluation under its key (an upper
+        # 好差评 system), or is answered "already exists" like any row sent again (the national
+        # platform as the sources show it); the rows replaced.
+        self.takes_replacements = True
+        self.replaced: list[dict[str, Any]] = []
         # A lower system's chain checkpoints, checked with the key it registered, by number.
         self.chain_public_key = ""
         self.checkpoints: dict[int, dict[str, Any]] = {}
@@ -109,7 +114,14 @@ class Upstream:
         elif "assessNumber" in row:
             if (project, row["serviceNumber"]) not in self.services:
                 return "没有对应的服务数据"
-            self.evaluations[(project, row["assessNumber"])] = row
+            rated = (project, row["assessNumber"])
+            if rated in self.evaluations:
+                # Kept once per key, as the national platform does; a row marked as replacing the
+                # default sent before takes its place where the platform takes replacements.
+                if not (national.replaces_default(row) and self.takes_replacements):
+                    return "本次服务已存在评价，请勿重复评价！"
+                self.replaced.append(self.evaluations[rated])
+            self.evaluations[rated] = row
         else:
             self.services[(project, row["serviceNumber"])] = row
         return None
