@@ -25,6 +25,7 @@ import os
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from haoping.channels.models import sms_template_ids
 from haoping.channels.selectors import sms_templates_for
@@ -41,7 +42,7 @@ class SmsNotSent(RuntimeError):
 def _env(name: str, default: str | None = None) -> str:
     value = os.environ.get(name, default)
     if value is None or value == "":
-        raise ImproperlyConfigured(f"{name} is not set")
+        raise ImproperlyConfigured(_("%(name)s is not set") % {"name": name})
     return value
 
 
@@ -70,7 +71,10 @@ def _recipient(message: Message) -> tuple[str, str, str] | None:
         region = message.case.region
     ids = sms_templates_for(region, template_ids())
     if message.template not in ids:
-        raise ImproperlyConfigured(f"HAOPING_SMS_TEMPLATES has no provider template for {message.template or 'text'}")
+        raise ImproperlyConfigured(
+            _("HAOPING_SMS_TEMPLATES names no provider template for %(template)s")
+            % {"template": message.template or _("free text")}
+        )
     return phone, ids[message.template], sms_signature(region)
 
 

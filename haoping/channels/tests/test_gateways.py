@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from haoping.channels.models import Invitation
 from haoping.channels.services import invitations_send
@@ -194,8 +195,23 @@ def test_missing_configuration_is_named(monkeypatch: Any) -> None:
     from haoping.channels.gateways import TencentSmsBackend
 
     monkeypatch.delenv("HAOPING_TENCENT_SECRET_ID", raising=False)
-    with pytest.raises(ImproperlyConfigured, match="HAOPING_TENCENT_SECRET_ID"):
+    with (
+        translation.override("zh-hans"),
+        pytest.raises(ImproperlyConfigured, match="^未设置 HAOPING_TENCENT_SECRET_ID$"),
+    ):
         TencentSmsBackend()
+
+
+def test_a_template_without_provider_id_is_named_in_chinese(monkeypatch: Any) -> None:
+    from haoping.channels.gateways import AliyunSmsBackend
+
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", "reminder=SMS_900002")
+    message = Message(kind=Message.Kind.INVITATION, to_phone="13900001111", template="invitation")
+    with translation.override("zh-hans"), pytest.raises(ImproperlyConfigured) as exc:
+        AliyunSmsBackend().send(message)
+    assert str(exc.value) == "HAOPING_SMS_TEMPLATES 及本地区渠道策略均未配置“invitation”对应的短信服务商模板"
 
 
 def test_each_region_sends_with_its_own_signature_and_templates(
