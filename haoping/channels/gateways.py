@@ -4,7 +4,10 @@ database outbox.
 
 Providers send registered templates only: each of our template codes (`Message.template`) maps to
 the provider's template id in `HAOPING_SMS_TEMPLATES` ("invitation=SMS_1,reminder=SMS_2,…"); the
-values travel as the template's parameters, the link among them. A message to a console user or
+values travel as the template's parameters, the link among them. Each message goes out with the
+signature and templates of the region it was written for (`Message.region`): the region policy's
+signature and the channel policy's `sms_templates`, inherited down the region tree, else the
+deployment's. A message to a console user or
 unit is no SMS: it stays in the inbox, as with the outbox's own gateway.
 
 Settings (environment): Alibaba `HAOPING_ALIYUN_ACCESS_KEY_ID`, `HAOPING_ALIYUN_ACCESS_KEY_SECRET`,
@@ -22,7 +25,10 @@ import os
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
+from haoping.channels.models import sms_template_ids
+from haoping.channels.selectors import sms_templates_for
 from haoping.rectification.models import Message
 from haoping.rectification.sms import sms_signature
 
@@ -36,13 +42,13 @@ class SmsNotSent(RuntimeError):
 def _env(name: str, default: str | None = None) -> str:
     value = os.environ.get(name, default)
     if value is None or value == "":
-        raise ImproperlyConfigured(f"{name} is not set")
+        raise ImproperlyConfigured(_("%(name)s is not set") % {"name": name})
     return value
 
 
 def template_ids() -> dict[str, str]:
-    pairs = [pair.split("=", 1) for pair in os.environ.get("HAOPING_SMS_TEMPLATES", "").split(",") if "=" in pair]
-    return {ours.strip(): theirs.strip() for ours, theirs in pairs}
+    """The deployment's template ids (`HAOPING_SMS_TEMPLATES`)."""
+    return sms_template_ids(os.environ.get("HAOPING_SMS_TEMPLATES", ""))
 
 
 def _parameters(message: Message) -> dict[str, str]:
@@ -59,10 +65,16 @@ def _recipient(message: Message) -> tuple[str, str, str] | None:
     phone = evaluator.phone if evaluator is not None else message.to_phone
     if not phone:
         return None
-    ids = template_ids()
+    # The region the text was written for: its signature (the one in the text) and its templates.
+    region = message.region if message.region_id else None
+    if region is None and message.case is not None:
+        region = message.case.region
+    ids = sms_templates_for(region, template_ids())
     if message.template not in ids:
-        raise ImproperlyConfigured(f"HAOPING_SMS_TEMPLATES has no provider template for {message.template or 'text'}")
-    region = message.case.region if message.case_id and message.case else None
+        raise ImproperlyConfigured(
+            _("HAOPING_SMS_TEMPLATES names no provider template for %(template)s")
+            % {"template": message.template or _("free text")}
+        )
     return phone, ids[message.template], sms_signature(region)
 
 

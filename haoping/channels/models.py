@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -33,6 +34,26 @@ def validate_key_map(value: object) -> None:
 
 
 KEYS = frozenset("0123456789*#")
+
+TEMPLATE_PAIR = re.compile(r"^[a-z_]{1,40}=[A-Za-z0-9_.-]{1,64}$")
+
+
+def sms_template_ids(value: str) -> dict[str, str]:
+    """ "invitation=SMS_1,reminder=SMS_2" → our template code → the provider's template id."""
+    pairs = [pair.split("=", 1) for pair in value.split(",") if "=" in pair]
+    return {ours.strip(): theirs.strip() for ours, theirs in pairs if ours.strip() and theirs.strip()}
+
+
+def validate_sms_templates(value: str) -> None:
+    """Pairs of our template code and the provider's template id, separated by commas."""
+    from django.core.exceptions import ValidationError
+
+    for pair in (p.strip() for p in value.split(",")):
+        if pair and not TEMPLATE_PAIR.match(pair):
+            raise ValidationError(
+                _("%(pair)s: give our template code and the provider's template id, e.g. invitation=SMS_123456")
+                % {"pair": pair}
+            )
 
 
 def default_key_map() -> dict[str, int]:
@@ -66,6 +87,15 @@ class ChannelPolicy(models.Model):
     )
     # R22: the hotline's keys and the level each one stands for (R1), e.g. {"1": 5, "2": 3, "3": 1}.
     key_map = models.JSONField(_("hotline key map"), default=default_key_map, validators=[validate_key_map])
+    # The provider's template ids this region's texts go out with (its own signature is the region
+    # policy's); a template not named here is the nearest ancestor's, else HAOPING_SMS_TEMPLATES.
+    sms_templates = models.CharField(
+        _("SMS templates"),
+        max_length=500,
+        blank=True,
+        validators=[validate_sms_templates],
+        help_text=_("e.g. invitation=SMS_123456,reminder=SMS_123457; blank for the deployment's templates."),
+    )
 
     class Meta:
         verbose_name = _("channel policy")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from haoping.channels.models import ChannelPolicy, Invitation
+from haoping.channels.models import ChannelPolicy, Invitation, sms_template_ids
 from haoping.directory.models import Region
 
 
@@ -16,6 +16,19 @@ def channel_policy_for(region: Region) -> ChannelPolicy:
         if code in found:
             return found[code]
     return ChannelPolicy(region=region)
+
+
+def sms_templates_for(region: Region | None, deployment: dict[str, str]) -> dict[str, str]:
+    """The provider template ids for `region`'s texts: each template the nearest region's that
+    names it, on the way up to the root, else the deployment's (`deployment`)."""
+    ids = dict(deployment)
+    if region is None:
+        return ids
+    codes = [code for code in region.path.strip("/").split("/") if code]
+    found = dict(ChannelPolicy.objects.filter(region__code__in=codes).values_list("region__code", "sms_templates"))
+    for code in codes:  # root first: the nearer region's overrides
+        ids.update(sms_template_ids(found.get(code, "")))
+    return ids
 
 
 def paper_grace_for(region: Region) -> dt.timedelta:

@@ -137,6 +137,7 @@ def _send(*, kind: str, template: SmsTemplate, invitation: Invitation, at: dt.da
     return message_send(
         at=at,
         kind=kind,
+        region=invitation.region,
         to_evaluator_id=invitation.to_id,
         text=text,
         link=link,

@@ -76,6 +76,7 @@ def message_to_evaluator(
         at=at,
         kind=kind,
         case=case,
+        region=case.region,
         to_evaluator_id=case.evaluator_id,
         text=text,
         link=link,

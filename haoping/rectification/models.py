@@ -343,6 +343,11 @@ class Message(models.Model):
     to_region = models.ForeignKey(
         Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # For an SMS: the region whose signature and provider templates it goes out with (the case's,
+    # an invitation's service's); none for the deployment's own.
+    region = models.ForeignKey(
+        Region, verbose_name=_("SMS sent for region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # A number that is no evaluator's: a social comment's sender (R10: encrypted, never shown).
     to_phone = EncryptedTextField(_("phone"), blank=True)
     text = models.TextField(_("text"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from haoping.channels.models import Invitation
 from haoping.channels.services import invitations_send
@@ -194,5 +195,113 @@ def test_missing_configuration_is_named(monkeypatch: Any) -> None:
     from haoping.channels.gateways import TencentSmsBackend
 
     monkeypatch.delenv("HAOPING_TENCENT_SECRET_ID", raising=False)
-    with pytest.raises(ImproperlyConfigured, match="HAOPING_TENCENT_SECRET_ID"):
+    with (
+        translation.override("zh-hans"),
+        pytest.raises(ImproperlyConfigured, match="^未设置 HAOPING_TENCENT_SECRET_ID$"),
+    ):
         TencentSmsBackend()
+
+
+def test_a_template_without_provider_id_is_named_in_chinese(monkeypatch: Any) -> None:
+    from haoping.channels.gateways import AliyunSmsBackend
+
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", "reminder=SMS_900002")
+    message = Message(kind=Message.Kind.INVITATION, to_phone="13900001111", template="invitation")
+    with translation.override("zh-hans"), pytest.raises(ImproperlyConfigured) as exc:
+        AliyunSmsBackend().send(message)
+    assert str(exc.value) == "HAOPING_SMS_TEMPLATES 及本地区渠道策略均未配置“invitation”对应的短信服务商模板"
+
+
+def test_each_region_sends_with_its_own_signature_and_templates(
+    world: dict[str, Any],
+    settings: Any,
+    monkeypatch: Any,
+    register: Any,
+    stub: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The city's signature and templates reach its districts' texts (the nearest region's template
+    wins); a text for no region goes out with the deployment's."""
+    from haoping.channels.models import ChannelPolicy
+    from haoping.rectification.tests.support import set_policy
+
+    server = stub(aliyun_ok)
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    set_policy(world["city"], sms_signature="南京政务服务")
+    ChannelPolicy.objects.create(region=world["city"], sms_templates="invitation=SMS_320100,reminder=SMS_320101")
+    ChannelPolicy.objects.create(region=world["district"], sms_templates="reminder=SMS_320102")
+    with django_capture_on_commit_callbacks(execute=True):
+        message = invite(register)
+    assert message.region == world["district"] and message.text.startswith("【南京政务服务】")
+    [request] = server.requests
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request["path"]).query))
+    query.update(dict(urllib.parse.parse_qsl(request["body"].decode())))
+    assert (query["SignName"], query["TemplateCode"]) == ("南京政务服务", "SMS_320100")
+    # The district's own reminder template, the city's signature.
+    from haoping.channels.gateways import AliyunSmsBackend
+    from haoping.rectification.models import Message
+
+    reminder = Message(
+        kind=Message.Kind.REMINDER, region=world["district"], to_phone="13900001111", template="reminder"
+    )
+    AliyunSmsBackend().send(reminder)
+    query = dict(urllib.parse.parse_qsl(server.requests[-1]["body"].decode()))
+    query.update(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.requests[-1]["path"]).query)))
+    assert (query["SignName"], query["TemplateCode"]) == ("南京政务服务", "SMS_320102")
+    # The other district has no policies of its own: the city's.
+    other = Message(kind=Message.Kind.REMINDER, region=world["other"], to_phone="13900001111", template="reminder")
+    AliyunSmsBackend().send(other)
+    query = dict(urllib.parse.parse_qsl(server.requests[-1]["body"].decode()))
+    query.update(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.requests[-1]["path"]).query)))
+    assert (query["SignName"], query["TemplateCode"]) == ("南京政务服务", "SMS_320101")
+    # A text for no region: the deployment's signature and templates.
+    plain = Message(kind=Message.Kind.REMINDER, to_phone="13900001111", template="reminder")
+    AliyunSmsBackend().send(plain)
+    query = dict(urllib.parse.parse_qsl(server.requests[-1]["body"].decode()))
+    query.update(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(server.requests[-1]["path"]).query)))
+    assert (query["SignName"], query["TemplateCode"]) == ("政务服务好差评", "SMS_900002")
+
+
+def test_tencent_carries_the_regions_signature(
+    world: dict[str, Any],
+    settings: Any,
+    monkeypatch: Any,
+    register: Any,
+    stub: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from haoping.channels.models import ChannelPolicy
+    from haoping.rectification.tests.support import set_policy
+
+    server = stub(tencent_ok)
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_ID", "AKID-test")
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_KEY", "tc-secret")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_APP_ID", "1400000001")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_ENDPOINT", server.endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.TencentSmsBackend"
+    set_policy(world["district"], sms_signature="玄武政务")
+    ChannelPolicy.objects.create(region=world["district"], sms_templates="invitation=1912345")
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(register)
+    body = json.loads(server.requests[0]["body"])
+    assert (body["SignName"], body["TemplateId"]) == ("玄武政务", "1912345")
+    assert tc3_valid(server.requests[0], "AKID-test", "tc-secret")
+
+
+def test_a_policys_templates_are_checked() -> None:
+    from django.core.exceptions import ValidationError
+
+    from haoping.channels.models import validate_sms_templates
+
+    validate_sms_templates("invitation=SMS_1, reminder=1912345")
+    with pytest.raises(ValidationError, match="SMS_1"):
+        validate_sms_templates("SMS_1")
