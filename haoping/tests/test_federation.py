@@ -333,6 +333,29 @@ def test_the_citys_figures_for_each_county_equal_the_countys_own(federation: dic
         assert seen[c["code"]] == own[c["code"]], c["code"]
     assert city.run("incoming")["refused"] == []
 
+    # A paper form from the box replaces a default rating each county had uploaded (R2 with R4): it
+    # goes up again under the default's projectNo + assessNumber, marked replacesDefault, and the
+    # city counts the form instead of the default, as the county does.
+    for c in COUNTIES:
+        form = {"record_no": f"{c['code']}-2026-D0", "level": 2, "channel": "paper", "rated_at": iso(24 * 9)}
+        form.update(reasons=["attitude"], comment="书面评价：窗口态度差")
+        status, body = federation[c["code"]].call("POST", "/evaluations", keys[c["code"]]["business"], form)
+        assert status == 201, body
+    replaced = {c["code"]: federation[c["code"]].run("push") for c in COUNTIES}
+    assert all((p["made"], p["sent"], p["rejected"], p["undelivered"]) == (1, 1, 0, 0) for p in replaced.values())
+    for node in federation.values():
+        node.run("rollups")
+    before_forms = own
+    own = {c["code"]: indicators(federation[c["code"]], keys[c["code"]]["reader"], c["code"]) for c in COUNTIES}
+    seen = {c["code"]: indicators(city, made["reader"], c["code"]) for c in COUNTIES}
+    for c in COUNTIES:
+        counts, earlier = own[c["code"]]["counts"], before_forms[c["code"]]["counts"]
+        assert (counts["defaults"], counts["bad"]) == (earlier["defaults"] - 1, earlier["bad"] + 1), counts
+        assert counts["total"] == earlier["total"], counts
+        assert seen[c["code"]] == own[c["code"]], c["code"]
+        pushed[c["code"]]["sent"] += 1
+    assert city.run("incoming")["refused"] == []
+
     # A second push adds nothing; nor does every row sent again, as after answers lost on the way.
     again = {c["code"]: federation[c["code"]].run("push") for c in COUNTIES}
     assert all(p["made"] == p["sent"] == 0 for p in again.values()), again
