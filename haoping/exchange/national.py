@@ -32,6 +32,8 @@ PRO_STATUS_ACCEPTED, PRO_STATUS_DONE = "2", "3"
 ANY = "*"
 # pf for a rating nobody gave (R2): the table's entry for this value.
 DEFAULT_RATING = "default"
+# pf of a paper form, the one channel that replaces a default rating (R2 with R4).
+PAPER = "paper"
 SERVICE_FIELDS = (
     "projectNo",
     "serviceNumber",
@@ -506,7 +508,11 @@ def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluati
     if replacing and str(row.get(REPLACES_DEFAULT)).strip() != "1":
         raise RowError(REPLACES_DEFAULT, _("1, or left out"))
     if replacing and channel == DEFAULT_RATING:
-        raise RowError("pf", _("a default rating replaces no default"))
+        # Only a paper form replaces a default (R2): where the table gives both one code (the
+        # national preset's 5), the code reads back as paper here.
+        if codes.code("pf", PAPER) != _text(row, "pf"):
+            raise RowError("pf", _("a default rating replaces no default"))
+        channel = PAPER
     return ParsedEvaluation(
         project_no=_text(row, "projectNo", max_length=80),
         assess_number=_number(row, "assessNumber", MAX_SERVICE_NUMBER),

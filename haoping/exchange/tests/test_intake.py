@@ -626,3 +626,25 @@ def test_a_replacement_over_an_active_rating_or_a_second_one_is_refused(
     ]
     ev = Evaluation.objects.get(record__record_no="XW-9")
     assert (ev.channel, ev.level, ev.supersedes_id) == ("pc", 4, None)
+
+
+def test_with_the_national_table_a_replacement_reads_back_as_a_paper_form(
+    client: Any, world: dict[str, Any], county: dict[str, Any]
+) -> None:
+    # The national preset gives the default rating, kiosks and paper forms one pf, 5.
+    default = evaluation_row("XW-5", pf="5", satisfaction="3")
+    update = evaluation_row("XW-5", pf="5", satisfaction="1", writingEvaluation="材料被退回三次", replacesDefault="1")
+    taken = results(post(client, county["key"], "evaluations", [service_row("XW-5"), default, update]))
+    assert [r["status"] for r in taken] == [201, 201, 201]
+    paper = Evaluation.objects.get(record__record_no="XW-5", supersedes__isnull=False)
+    assert (paper.channel, paper.level, paper.source, paper.supersedes.source) == ("paper", 1, "active", "default")
+    # Another pf is no paper form: a default marked as replacing one stays refused.
+    default2 = evaluation_row("XW-6", pf="5", satisfaction="3")
+    table = CodeTable.objects.get(slug="national")
+    table.entries.filter(field="pf", local="paper").update(code="8")
+    refused = results(
+        post(
+            client, county["key"], "evaluations", [service_row("XW-6"), default2, {**default2, "replacesDefault": "1"}]
+        )
+    )
+    assert [(r["status"], r["field"]) for r in refused] == [(201, ""), (201, ""), (422, "pf")]
