@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -70,6 +70,17 @@ def replacements_visible(actor: Actor) -> QuerySet[PaperForm]:
         return PaperForm.objects.none()
     forms = PaperForm.objects.filter(within_region(actor.region), replaced__isnull=False)
     return forms.select_related("evaluation", "replaced").order_by("-keyed_at", "-pk")
+
+
+def api_replacements_visible(actor: Actor) -> QuerySet[Evaluation]:
+    """R13: the default ratings replaced by paper forms entered over the API (`POST /evaluations`),
+    which the business system keeps the forms of, for the same spot checks."""
+    if not (actor.has("manager") and actor.region is not None):
+        return Evaluation.objects.none()
+    keyed_here = PaperForm.objects.filter(evaluation=OuterRef("pk"))
+    replacing = Evaluation.objects.filter(within_region(actor.region), supersedes__isnull=False)
+    replacing = replacing.filter(~Exists(keyed_here)).select_related("supersedes", "record")
+    return replacing.order_by("-created_at", "-pk")
 
 
 def _photo_check(photo: UploadedFile | None) -> tuple[str, str, bytes]:

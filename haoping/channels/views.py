@@ -21,7 +21,13 @@ from django.views.decorators.http import require_http_methods
 from haoping.accounts.access import Actor, actor_for_user
 from haoping.channels import hooks
 from haoping.channels.models import PaperForm
-from haoping.channels.paper import PaperRow, paper_form_record, paper_form_visible, replacements_visible
+from haoping.channels.paper import (
+    PaperRow,
+    api_replacements_visible,
+    paper_form_record,
+    paper_form_visible,
+    replacements_visible,
+)
 from haoping.channels.selectors import invitation_for_code
 from haoping.channels.services import sms_reply_receive
 from haoping.directory.models import Department
@@ -160,6 +166,7 @@ def paper(request: HttpRequest) -> HttpResponse:
         # R8, R9: what a form of the actor's region may tick (each row is then held to its own service's).
         "reasons": questionnaire_choices(hall_service_questionnaire(_home_path(actor)))["reasons"],
         "replacements": replacements_visible(actor)[:200],
+        "api_replacements": api_replacements_visible(actor)[:200],
         "recent": PaperForm.objects.filter(keyed_by=actor.user).select_related("evaluation").order_by("-keyed_at")[:20],
     }
     return render(request, "channels/paper.html", context, status=400 if failed else 200)

@@ -95,3 +95,19 @@ def test_api_form_never_replaces_an_active_rating(world: dict[str, Any], registe
     assert Evaluation.objects.filter(slot__in=[slot, late]).count() == 2
     assert not Evaluation.objects.filter(supersedes__isnull=False).exists()
     assert not AuditEntry.objects.filter(action=AuditEntry.Action.REPLACE_DEFAULT).exists()
+
+
+def test_api_replacements_are_listed_for_spot_checks(world: dict[str, Any], register: Any) -> None:
+    from haoping.channels.tests.test_paper import signed_in
+
+    slot = served_days_ago(register, 9)
+    untouched = served_days_ago(register, 9)
+    defaults_record()
+    assert paper(world, slot, 6, level=1, reasons=["efficiency"]).status_code == 201
+    page = signed_in("hall-manager", "manager", region=world["district"]).get("/console/paper/").content.decode()
+    section = page.split('id="replacements"')[1]
+    assert slot.record.record_no in section and untouched.record.record_no not in section
+    assert "业务系统接口录入" in section and "非常不满意" in section
+    # Not another region's manager's.
+    other = signed_in("other-manager", "manager", region=world["other"]).get("/console/paper/").content.decode()
+    assert slot.record.record_no not in other and "尚无被替换的默认评价" in other
