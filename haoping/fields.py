@@ -7,7 +7,7 @@ from typing import Any
 from django.db import models
 
 from haoping import keys
-from haoping.lib.gm import hmac_sm3, sm4_decrypt, sm4_encrypt
+from haoping.lib.gm import hmac_sm3, sm3, sm4_decrypt, sm4_encrypt
 from haoping.lib.masking import mask_text
 
 
@@ -35,6 +35,19 @@ def lookup_digest(kind: str, value: str) -> str:
         return ""
     normalised = "".join(value.split()).upper()
     return hmac_sm3(keys.index_key(), f"{kind}:{normalised}".encode()).hex()
+
+
+def cert_key(id_number: str) -> str:
+    """The ID number as the national platform's certKey: its SM3 hash (upper-case ID, no spaces),
+    so that the number never goes up in clear."""
+    normalised = "".join(id_number.split()).upper()
+    return sm3(normalised.encode()).hex() if normalised else ""
+
+
+def cert_digest(cert: str) -> str:
+    """R15 across systems: the keyed digest of a certKey, the one identity that an evaluation
+    received from another 好差评 system carries; an unkeyed hash of an ID number is never stored."""
+    return lookup_digest("certkey", cert) if cert else ""
 
 
 def seal_free_text(text: str) -> tuple[str, str]:

@@ -193,6 +193,8 @@ class BlockedEvaluator(models.Model):
     # NULL, not '', when unknown, so that an empty digest never matches.
     phone_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
     id_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
+    # The keyed digest of the national certKey, which evaluations from lower systems carry.
+    cert_digest = models.CharField(max_length=64, null=True, blank=True, db_index=True, editable=False)  # noqa: DJ001
     # The case whose rating was found malicious (rectification decides that; a name, not an import).
     case = models.ForeignKey(
         "rectification.BadReviewCase", verbose_name=_("case"), on_delete=models.PROTECT, related_name="+"

@@ -114,6 +114,7 @@ def blocked_exists(person: str) -> Exists:
         live.filter(
             Q(phone_digest=OuterRef(f"record__{person}__phone_digest"))
             | Q(id_digest=OuterRef(f"record__{person}__id_digest"))
+            | Q(cert_digest=OuterRef(f"record__{person}__cert_digest"))
         )
     )
 
@@ -142,6 +143,11 @@ def slot_facts(slot: RatingSlot) -> SlotFacts:
         visit_window_id=visit.window_id if visit else None,
         visit_day=timezone.localtime(visit.at).date() if visit else None,
     )
+
+
+def slot_facts_now(slot_id: int) -> SlotFacts:
+    """A slot's facts as the rules take them, read afresh (rated yet, each party's registry entry)."""
+    return slot_facts(_slots().get(pk=slot_id))
 
 
 def _resolve_slot(
@@ -571,12 +577,14 @@ def defaults_record(*, now: dt.datetime | None = None, batch_size: int = 200) ->
 # a manager has found a rating malicious.
 
 
-def _digest_match(phone_digest: str | None, id_digest: str | None) -> Q:
+def _digest_match(phone_digest: str | None, id_digest: str | None, cert_digest: str | None = None) -> Q:
     q = Q(pk__in=[])
     if phone_digest:
         q |= Q(phone_digest=phone_digest)
     if id_digest:
         q |= Q(id_digest=id_digest)
+    if cert_digest:
+        q |= Q(cert_digest=cert_digest)
     return q
 
 
@@ -587,20 +595,24 @@ def blocked_evaluator_add(
     phone_digest: str | None,
     id_digest: str | None,
     case_id: int,
+    cert_digest: str | None = None,
     reason: str,
     added_by_label: str,
     now: dt.datetime,
 ) -> BlockedEvaluator:
-    """R15: enter a person in the registry, matched from now on by either keyed digest."""
-    if not (phone_digest or id_digest):
+    """R15: enter a person in the registry, matched from now on by any of their keyed digests
+    (phone, ID number, and the ID's national certKey that evaluations from lower systems carry)."""
+    if not (phone_digest or id_digest or cert_digest):
         raise Conflict("no_identity", _("this rating has no phone or ID number to match"))
-    if BlockedEvaluator.objects.filter(removed_at__isnull=True).filter(_digest_match(phone_digest, id_digest)).exists():
+    live = BlockedEvaluator.objects.filter(removed_at__isnull=True)
+    if live.filter(_digest_match(phone_digest, id_digest, cert_digest)).exists():
         raise Conflict("already_blocked", _("this evaluator is in the registry already"))
     reason, reason_sealed = seal_free_text(reason)
     return BlockedEvaluator.objects.create(
         region_id=region_id,
         phone_digest=phone_digest or None,
         id_digest=id_digest or None,
+        cert_digest=cert_digest or None,
         case_id=case_id,
         reason=reason,
         reason_sealed=reason_sealed,

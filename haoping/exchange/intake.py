@@ -37,12 +37,13 @@ from haoping.evaluations.services import (
     evaluation_build,
     new_receipt,
     seal_answers,
+    slot_facts_now,
     slot_questionnaire,
 )
 from haoping.exchange import national
 from haoping.exchange.models import IncomingRow, LowerSystem
 from haoping.exchange.services import codes_for
-from haoping.fields import seal_free_text
+from haoping.fields import cert_digest, seal_free_text
 from haoping.lib.gm import sm3
 from haoping.ops.rollups import rollups_soon
 from haoping.records.links import new_public_id
@@ -329,7 +330,8 @@ def _service(
     record = _only(ServiceRecord.objects.select_for_update().filter(record_no=parsed.project_no))
     new = record is None
     if record is None:
-        applicant = Applicant.objects.create(kind=parsed.applicant_kind)
+        # R15: the applicant as the lower system names them, by the keyed digest of their certKey.
+        applicant = Applicant.objects.create(kind=parsed.applicant_kind, cert_digest=cert_digest(parsed.cert_key))
         record = ServiceRecord.objects.create(
             record_no=parsed.project_no,
             region=region,
@@ -431,6 +433,9 @@ def _evaluation(
         raise Refused(409, "assessNumber", exc.detail) from exc
     comment, comment_sealed = seal_free_text(comment)
     answers, suggestion_sealed = seal_answers(dict(parsed.answers))
+    # R7 with R15: the evaluator is the applicant the service row named; a rating from someone in
+    # the registry is kept and counted nowhere, as a local one.
+    who = rules.evaluator(rules.APPLICANT, [slot_facts_now(slot.pk)])
     ev = evaluation_build(
         slot,
         level=parsed.level,
@@ -447,10 +452,11 @@ def _evaluation(
         receipt=DEFAULT_RECEIPT if parsed.default else new_receipt(),
         origin=system.name,
         supersedes=replacing,
+        blocked=not parsed.default and not rules.counted(who),
     )
     ev.save(force_insert=True)
     # R12 with R15: a bad rating is a case, which the lower system works; ours only holds its steps.
-    if not parsed.default and rules.opens_case(parsed.level, rules.Party(person_id=None, blocked=False)):
+    if not parsed.default and rules.opens_case(parsed.level, who):
         _imported_case(ev, system, now)
     return _Taken(201, {"record": slot.record, "slot": slot, "evaluation": ev})
 

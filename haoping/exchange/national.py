@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from haoping.evaluations.chain import anchor_valid
 from haoping.evaluations.rules import LEVELS, QUESTION, REASON, SUGGESTION, Questionnaire, is_bad
-from haoping.lib.gm import sm3
+from haoping.fields import cert_key as cert_key
 from haoping.lib.numbers import whole_number
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # yyyy-MM-dd HH:mm:ss, Beijing time
@@ -219,12 +219,6 @@ def self_built(item_code: str) -> bool:
     return task_codes(item_code) is None
 
 
-def cert_key(id_number: str) -> str:
-    """The ID number as its SM3 hash (upper-case ID, no spaces): the number never goes up in clear."""
-    normalised = "".join(id_number.split()).upper()
-    return sm3(normalised.encode()).hex() if normalised else ""
-
-
 def detail_values(reasons: Sequence[str], answers: Mapping[str, Any]) -> list[str]:
     """Our values that a code table's evalDetail codes are looked up for: each reason tag, and each
     questionnaire answer as question and level (R8)."""
@@ -402,6 +396,7 @@ class ParsedService:
     area_code: str
     dept_code: str
     applicant_kind: str | None
+    cert_key: str  # the applicant's ID number as its SM3 hash, or ""
     instant: bool | None
     mode: str | None
     data_source: str
@@ -483,10 +478,21 @@ def parse_service_row(row: Mapping[str, Any], codes: Codes) -> ParsedService:
         area_code=area,
         dept_code=_text(row, "deptCode", max_length=40),
         applicant_kind=_back(codes, row, "userProp") if row.get("userProp") else None,
+        cert_key=_cert_key(row),
         instant=None if not promise else codes.local("promisetime", str(promise)) == "instant",
         mode=codes.local("proChannel", str(row["proChannel"])) if row.get("proChannel") else None,
         data_source=_text(row, "dataSource", max_length=10),
     )
+
+
+def _cert_key(row: Mapping[str, Any]) -> str:
+    """certKey: the ID number's SM3 hash as 64 hexadecimal digits (`cert_key`), or none at all."""
+    value = _text(row, "certKey", required=False, max_length=64) or _text(
+        row, "certkeyGOV", required=False, max_length=64
+    )
+    if value and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise RowError("certKey", _("the ID number's SM3 hash, 64 hexadecimal digits"))
+    return value.lower()
 
 
 def parse_evaluation_row(row: Mapping[str, Any], codes: Codes) -> ParsedEvaluation:

@@ -23,6 +23,9 @@ class Applicant(models.Model):
     id_number = EncryptedTextField(_("ID number"), blank=True)
     phone_digest = models.CharField(_("phone digest"), max_length=64, blank=True, db_index=True, editable=False)
     id_digest = models.CharField(_("ID number digest"), max_length=64, blank=True, db_index=True, editable=False)
+    # R15 across systems: the keyed digest of the national certKey (the ID number's SM3), the only
+    # identity an evaluation received from another 好差评 system carries (haoping.fields.cert_digest).
+    cert_digest = models.CharField(_("certKey digest"), max_length=64, blank=True, db_index=True, editable=False)
     # The last four digits, keyed: handlers find a case by what a caller reads out, never decrypting.
     phone_tail_digest = models.CharField(
         _("phone tail digest"), max_length=64, blank=True, db_index=True, editable=False

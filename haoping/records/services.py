@@ -20,7 +20,7 @@ from haoping.accounts.models import ApiClient
 from haoping.directory.models import Institution, Platform, Region, ServiceItem, Staff, Window, path_within
 from haoping.directory.selectors import policy_for_region
 from haoping.errors import Conflict, DomainError, Invalid
-from haoping.fields import lookup_digest
+from haoping.fields import cert_digest, cert_key, lookup_digest
 from haoping.lib.gm import constant_time_equal, hmac_sm3
 from haoping.records import rules
 from haoping.records.links import link_pair, new_public_id
@@ -70,6 +70,7 @@ def party_build(data: PartyData) -> Applicant:
         phone_digest=lookup_digest("phone", data.phone),
         phone_tail_digest=phone_tail_digest(data.phone),
         id_digest=lookup_digest("id", data.id_number),
+        cert_digest=cert_digest(cert_key(data.id_number)),
     )
 
 

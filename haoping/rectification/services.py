@@ -1170,6 +1170,7 @@ def blocked_evaluator_add(*, actor: Actor, case: BadReviewCase, reason: str) -> 
         region_id=case.region_id,
         phone_digest=person.phone_digest,
         id_digest=person.id_digest,
+        cert_digest=person.cert_digest,
         case_id=case.pk,
         reason=reason,
         added_by_label=str(actor.label),

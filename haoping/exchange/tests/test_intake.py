@@ -648,3 +648,53 @@ def test_with_the_national_table_a_replacement_reads_back_as_a_paper_form(
         )
     )
     assert [(r["status"], r["field"]) for r in refused] == [(201, ""), (201, ""), (422, "pf")]
+
+
+def test_r15_an_imported_rating_by_someone_in_the_registry_is_kept_and_counted_nowhere(
+    client: Any, world: dict[str, Any], county: dict[str, Any], record_payload: Any
+) -> None:
+    from haoping.evaluations.models import BlockedEvaluator
+    from haoping.evaluations.services import blocked_evaluator_add
+    from haoping.fields import cert_key
+    from haoping.rectification.tests.support import bad_case
+
+    # Someone found malicious here (the record_payload's applicant, ID 320102199001011234) ...
+    local = bad_case(world, record_payload, level=1)
+    person = local.evaluator
+    assert person is not None and person.cert_digest
+    blocked_evaluator_add(
+        region_id=world["district"].pk,
+        phone_digest=person.phone_digest,
+        id_digest=person.id_digest,
+        cert_digest=person.cert_digest,
+        case_id=local.pk,
+        reason="恶意差评",
+        added_by_label="管理员",
+        now=timezone.now(),
+    )
+    assert BlockedEvaluator.objects.get().cert_digest == person.cert_digest
+    # ... then rates through the county's system, which names them by certKey only; someone else
+    # rates badly too. A certKey that is not an SM3 hash is refused, naming the field.
+    rows = [
+        service_row("XW-B1", certKey=cert_key("320102199001011234").upper()),
+        evaluation_row("XW-B1", satisfaction="1", writingEvaluation="乱评"),
+        service_row("XW-B2", certKey=cert_key("320102198502024321")),
+        evaluation_row("XW-B2", satisfaction="1", writingEvaluation="态度差"),
+        service_row("XW-B3", certKey="320102199001011234"),
+    ]
+    got = results(post(client, county["key"], "evaluations", rows))
+    assert [r["status"] for r in got] == [201, 201, 201, 201, 422]
+    assert got[4]["field"] == "certKey"
+
+    blocked = Evaluation.objects.get(record__record_no="XW-B1")
+    other = Evaluation.objects.get(record__record_no="XW-B2")
+    assert (blocked.blocked, other.blocked) == (True, False)
+    # Kept for audit, counted nowhere, and no case for it; the other one counts and has its case.
+    assert not BadReviewCase.objects.filter(evaluation=blocked).exists()
+    assert BadReviewCase.objects.filter(evaluation=other).exists()
+    imported = annex_a_counts(Evaluation.objects.filter(record__record_no__in=["XW-B1", "XW-B2"]))
+    assert (imported["total"], imported["bad"]) == (1, 1)
+    # The ID number itself is stored nowhere, nor its unkeyed hash.
+    applicant = ServiceRecord.objects.get(record_no="XW-B1").applicant
+    assert applicant.cert_digest == person.cert_digest and not applicant.id_number
+    assert cert_key("320102199001011234") not in str(ServiceRecord.objects.filter(record_no="XW-B1").values().get())
