@@ -74,3 +74,49 @@ def test_a_comment_sent_from_a_phone_is_answered_in_the_console(
         page.screenshot(path=str(ARTIFACTS / "console-comment-closed.png"), full_page=True)
     comment.refresh_from_db()
     assert comment.state == "closed" and comment.answer == "已统一窗口与网上指南的材料清单"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_sms_answers_page_and_the_paged_lists_read_on_a_phone(
+    world: dict[str, Any], district: dict[str, str], live_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from urllib.parse import urlsplit
+
+    from haoping.accounts.access import actor_for_user
+    from haoping.disclosure import views
+    from haoping.feedback.services import comment_act, comment_receive
+    from haoping.rectification.models import Message
+
+    comment, _new = comment_receive(
+        within=world["district"],
+        channel="hotline",
+        kind="complaint",
+        target="department",
+        code="D-MKT",
+        text="周末无法办理，希望延长服务时间",
+        contact="139 1234 5678",
+        source_ref="12345-7",
+    )
+    user = get_user_model().objects.create_user(username="handler", password="x")
+    Membership.objects.create(user=user, role="handler", department=comment.unit)
+    actor = actor_for_user(user)
+    assert actor is not None
+    comment_act(actor=actor, comment=comment, action="accept")
+    comment_act(actor=actor, comment=comment, action="answer", note="自下月起每周六上午开放综合窗口")
+    link = Message.objects.get(kind=Message.Kind.COMMENT_ANSWER).link
+    # Lists long enough to page: one item a page.
+    monkeypatch.setattr(views, "RECTIFICATION_PAGE", 1)
+    publish(manager("m", world["district"]), world["district"])
+    month = f"{this_month():%Y-%m}"
+    with chromium_page(**PHONE) as page:
+        page.goto(live_server.url + urlsplit(link).path)
+        assert "自下月起每周六上午开放综合窗口" in page.locator("#answer-text").inner_text()
+        assert "5678" not in page.content()
+        page.screenshot(path=str(ARTIFACTS / "gongkai-comment-answer-phone.png"), full_page=True)
+        assert axe_violations(page) == []
+        page.goto(live_server.url + f"/gongkai/320102/{month}/rectification/")
+        page.get_by_role("link", name="下一页").click()
+        assert "第 2 页" in page.locator("nav.pages").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        page.screenshot(path=str(ARTIFACTS / "gongkai-rectification-page-2-phone.png"), full_page=True)
+        assert axe_violations(page) == []
