@@ -84,6 +84,27 @@ def invite(register: Any) -> Message:
     return Message.objects.get(kind=Message.Kind.INVITATION)
 
 
+def use_aliyun(settings: Any, monkeypatch: Any, endpoint: str) -> None:
+    """The Alibaba Cloud gateway, configured as the environment does, pointed at the stand-in."""
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
+    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+
+
+def use_tencent(settings: Any, monkeypatch: Any, endpoint: str) -> None:
+    """The Tencent Cloud gateway, configured as the environment does, pointed at the stand-in."""
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_ID", "AKID-test")
+    monkeypatch.setenv("HAOPING_TENCENT_SECRET_KEY", "tc-secret")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_APP_ID", "1400000001")
+    monkeypatch.setenv("HAOPING_TENCENT_SMS_ENDPOINT", endpoint)
+    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
+    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
+    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.TencentSmsBackend"
+
+
 def aliyun_ok(seen: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return 200, {"Code": "OK", "Message": "OK", "BizId": "900619746936498440^0", "RequestId": "F655A8D5"}
 
@@ -92,12 +113,7 @@ def test_aliyun_sdk_sends_the_invitation(
     settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     server = stub(aliyun_ok)
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
-    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
-    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
-    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    use_aliyun(settings, monkeypatch, server.endpoint)
     with django_capture_on_commit_callbacks(execute=True):
         message = invite(register)
     [request] = server.requests
@@ -119,12 +135,7 @@ def test_aliyun_refusal_leaves_the_message_unsent(
     settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     server = stub(lambda seen: (200, {"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发流控", "RequestId": "x"}))
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
-    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
-    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
-    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    use_aliyun(settings, monkeypatch, server.endpoint)
     with django_capture_on_commit_callbacks(execute=True):
         message = invite(register)
     assert len(server.requests) == 1
@@ -169,13 +180,7 @@ def test_tencent_sdk_sends_the_invitation(
     settings: Any, monkeypatch: Any, register: Any, stub: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     server = stub(tencent_ok)
-    monkeypatch.setenv("HAOPING_TENCENT_SECRET_ID", "AKID-test")
-    monkeypatch.setenv("HAOPING_TENCENT_SECRET_KEY", "tc-secret")
-    monkeypatch.setenv("HAOPING_TENCENT_SMS_APP_ID", "1400000001")
-    monkeypatch.setenv("HAOPING_TENCENT_SMS_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
-    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
-    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.TencentSmsBackend"
+    use_tencent(settings, monkeypatch, server.endpoint)
     with django_capture_on_commit_callbacks(execute=True):
         message = invite(register)
     [request] = server.requests
@@ -228,12 +233,7 @@ def test_each_region_sends_with_its_own_signature_and_templates(
     from haoping.rectification.tests.support import set_policy
 
     server = stub(aliyun_ok)
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_ID", "LTAI-test")
-    monkeypatch.setenv("HAOPING_ALIYUN_ACCESS_KEY_SECRET", "secret")
-    monkeypatch.setenv("HAOPING_ALIYUN_SMS_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
-    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
-    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.AliyunSmsBackend"
+    use_aliyun(settings, monkeypatch, server.endpoint)
     set_policy(world["city"], sms_signature="南京政务服务")
     ChannelPolicy.objects.create(region=world["city"], sms_templates="invitation=SMS_320100,reminder=SMS_320101")
     ChannelPolicy.objects.create(region=world["district"], sms_templates="reminder=SMS_320102")
@@ -281,13 +281,7 @@ def test_tencent_carries_the_regions_signature(
     from haoping.rectification.tests.support import set_policy
 
     server = stub(tencent_ok)
-    monkeypatch.setenv("HAOPING_TENCENT_SECRET_ID", "AKID-test")
-    monkeypatch.setenv("HAOPING_TENCENT_SECRET_KEY", "tc-secret")
-    monkeypatch.setenv("HAOPING_TENCENT_SMS_APP_ID", "1400000001")
-    monkeypatch.setenv("HAOPING_TENCENT_SMS_ENDPOINT", server.endpoint)
-    monkeypatch.setenv("HAOPING_SMS_SCHEME", "http")
-    monkeypatch.setenv("HAOPING_SMS_TEMPLATES", TEMPLATES)
-    settings.HAOPING_MESSAGE_BACKEND = "haoping.channels.gateways.TencentSmsBackend"
+    use_tencent(settings, monkeypatch, server.endpoint)
     set_policy(world["district"], sms_signature="玄武政务")
     ChannelPolicy.objects.create(region=world["district"], sms_templates="invitation=1912345")
     with django_capture_on_commit_callbacks(execute=True):
