@@ -151,6 +151,8 @@ def good_q(field: str = "level") -> Q:
 INSTITUTION, PLATFORM, STAFF, ONSITE = "institution", "platform", "staff", "onsite"
 QUESTIONNAIRE_KINDS = (INSTITUTION, PLATFORM, STAFF, ONSITE)
 QUESTION, REASON = "question", "reason"
+# The catch-all reason tag: shown after every other tag of the sets merged.
+OTHER_REASON = "other"
 MAX_OPTION_KEY = 40
 
 

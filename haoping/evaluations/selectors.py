@@ -137,10 +137,12 @@ def _merge(sets: dict[tuple[str, str], _SetData], region_path: str, kinds: tuple
             known.setdefault((role, key), option)
             if active and role in offered:
                 offered[role].setdefault(key, known[(role, key)])
+    # The catch-all tag (其他) stays last, after the tags the later sets add, where people look for it.
+    reasons = sorted(offered[rules.REASON].values(), key=lambda o: o.key == rules.OTHER_REASON)
     return rules.Questionnaire(
         kinds=kinds,
         questions=tuple(offered[rules.QUESTION].values()),
-        reasons=tuple(offered[rules.REASON].values()),
+        reasons=tuple(reasons),
         known=MappingProxyType(known),
     )
 

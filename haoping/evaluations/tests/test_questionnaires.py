@@ -113,6 +113,14 @@ def test_a_key_offered_by_two_sets_is_one_option_and_a_retired_one_still_reads(w
     assert asked.option("reason", "old_tag") == rules.Option("old_tag", "旧标签", "staff")
 
 
+def test_the_catch_all_tag_comes_after_every_sets_tags(db: Any) -> None:
+    asked = questionnaire_for("/", WINDOW_KINDS)
+    # The unit's set lists 其他 last; the staff's and on-site sets' tags come after it when merged.
+    assert keys(asked.reasons)[-1] == "other"
+    assert {"competence", "queue"} <= set(keys(asked.reasons)) and len(keys(asked.reasons)) == 12
+    assert keys(questionnaire_for("/", ("institution", "platform")).reasons)[-1] == "other"
+
+
 def _rate(world: dict[str, Any], record_payload: Any, reasons: list[str], **overrides: Any) -> Any:
     body = record_payload(**overrides)
     assert world["api"].post("/records", body).status_code == 201
