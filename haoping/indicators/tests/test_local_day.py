@@ -7,6 +7,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+import pytest
 from django.utils import timezone
 
 from conftest import iso
@@ -25,11 +26,15 @@ def test_a_zone_without_transitions_has_a_fixed_offset_and_one_with_dst_has_none
 
 
 def _rate_at(world: dict[str, Any], record_payload: Any, no: str, rated_at: dt.datetime) -> None:
+    """A paper form dated `rated_at`, keyed in a minute later (within its rating window: a form
+    keyed in after the window's grace rates nothing, R2, R3)."""
     completed = rated_at - dt.timedelta(minutes=30)
     body = record_payload(record_no=no, accepted_at=iso(completed - dt.timedelta(hours=1)), completed_at=iso(completed))
-    assert world["api"].post("/records", body).status_code == 201
-    rating = {"record_no": no, "level": 5, "channel": "paper", "rated_at": iso(rated_at)}
-    assert world["api"].post("/evaluations", rating).status_code == 201
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(timezone, "now", lambda: rated_at + dt.timedelta(minutes=1))
+        assert world["api"].post("/records", body).status_code == 201
+        rating = {"record_no": no, "level": 5, "channel": "paper", "rated_at": iso(rated_at)}
+        assert world["api"].post("/evaluations", rating).status_code == 201
 
 
 def _days() -> dict[dt.date, int]:
