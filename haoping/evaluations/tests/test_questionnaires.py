@@ -327,9 +327,11 @@ def test_the_api_lists_what_a_record_or_visit_is_asked(world: dict[str, Any], re
     assert api.post("/records", online).status_code == 201
     body = api.get(f"/records/{online['record_no']}/questionnaire").json()
     assert body["kinds"] == ["institution", "platform"]
+    # The unit's tags, then the platform's, the catch-all 其他 last.
     assert [o["key"] for o in body["reasons"]] == [
-        *[k for k in default_keys("institution", "reason")],
+        *[k for k in default_keys("institution", "reason") if k != "other"],
         *default_keys("platform", "reason"),
+        "other",
     ]
     assert body["questions"][0] == {
         "key": "guide_clear",
