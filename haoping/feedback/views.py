@@ -18,7 +18,7 @@ from django_ratelimit.core import is_ratelimited
 
 from haoping.accounts.access import Actor, actor_for_user, within_region
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem
-from haoping.errors import DomainError, error_labelled
+from haoping.errors import DomainError, Invalid, error_labelled
 from haoping.feedback.challenge import challenge_new, challenge_passed
 from haoping.feedback.models import SocialComment
 from haoping.feedback.selectors import comment_counts, comments_visible
@@ -34,6 +34,9 @@ from haoping.feedback.services import (
 )
 from haoping.lib.masking import mask_text
 from haoping.throttle import public_limit
+
+# The re-route form's value for the region's managers (a unit's code is never empty).
+TO_MANAGERS = "-"
 
 LABELS = {
     "text": _lazy("Your comment"),
@@ -179,10 +182,14 @@ def comment_detail(request: HttpRequest, comment_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "reroute":
+                unit_code = request.POST.get("unit") or ""
+                if not unit_code:
+                    raise Invalid("unit_required", _("unit: choose where the comment goes"), field="unit")
                 comment_reroute(
                     actor=actor,
                     comment=comment,
-                    unit_code=request.POST.get("unit") or "",
+                    # The form names the region's managers apart from "nothing chosen".
+                    unit_code="" if unit_code == TO_MANAGERS else unit_code,
                     reason=request.POST.get("reason") or "",
                 )
                 if not _visible(actor, comment):
@@ -211,6 +218,7 @@ def comment_detail(request: HttpRequest, comment_id: int) -> HttpResponse:
         "answered_by": _("SMS") if sender_phone(comment.contact) else _("e-mail"),
         "events": comment.events.all(),
         "actions": actions,
+        "to_managers": TO_MANAGERS,
         "units": reroute_choices(actor) if comment.state in ("received", "accepted") else [],
         "error": error,
         "now": timezone.now(),

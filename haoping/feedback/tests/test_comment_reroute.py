@@ -79,9 +79,16 @@ def test_a_manager_of_another_region_cannot_reach_it(world: dict[str, Any], misr
     district = login("d", role="manager", region=world["district"])
     # A district manager cannot send it out of the district.
     assert district.post(url, {"action": "reroute", "unit": "D-OTHER", "reason": "秦淮区的事"}).status_code == 422
-    assert district.post(url, {"action": "reroute", "unit": "", "reason": "由中心统一答复"}).status_code == 302
+    # Nothing chosen is named as such; "-" is the region's managers.
+    unchosen = district.post(url, {"action": "reroute", "unit": "", "reason": "由中心统一答复"})
+    assert unchosen.status_code == 422 and "请选择转交给哪个单位" in unchosen.content.decode()
+    page = district.get(url).content.decode()
+    assert '<option value="" disabled selected>请选择单位</option>' in page and '<option value="-">' in page
+    assert district.post(url, {"action": "reroute", "unit": "-", "reason": "由中心统一答复"}).status_code == 302
     moved = SocialComment.objects.get(pk=misrouted.pk)
     assert moved.unit is None and moved.region == world["district"]
+    # With the district's managers already, they are not offered as where to send it.
+    assert '<option value="-">' not in district.get(url).content.decode()
 
 
 def test_an_answered_comment_stays_where_it_was_answered(world: dict[str, Any], misrouted: SocialComment) -> None:
