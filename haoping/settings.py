@@ -261,8 +261,6 @@ HAOPING_COMMENT_IMAP_SSL = os.environ.get("HAOPING_COMMENT_IMAP_SSL", "1") == "1
 HAOPING_COMMENT_IMAP_USER = os.environ.get("HAOPING_COMMENT_IMAP_USER", "")
 HAOPING_COMMENT_IMAP_PASSWORD = os.environ.get("HAOPING_COMMENT_IMAP_PASSWORD", "")
 HAOPING_COMMENT_IMAP_REGION = os.environ.get("HAOPING_COMMENT_IMAP_REGION", "")
-# How often the huey consumer reads the comment inbox (minutes); nothing is read while no host is set.
-HAOPING_COMMENT_IMAP_EVERY_MINUTES = int(os.environ.get("HAOPING_COMMENT_IMAP_EVERY_MINUTES", "5"))
 if os.environ.get("RATELIMIT_IP_META_KEY"):
     # Behind a proxy: the META key carrying the client's address, e.g. HTTP_X_REAL_IP.
     RATELIMIT_IP_META_KEY = os.environ["RATELIMIT_IP_META_KEY"]

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,11 +58,7 @@ ROLLUPS_UPDATE = Job("rollups-update", _("indicator rollups"), dt.timedelta(minu
 CASES_SWEEP = Job("cases-sweep", _("case deadline sweep"), dt.timedelta(minutes=5))
 EXCHANGE_PUSH = Job("exchange-push", _("upload to the upper-level platform"), dt.timedelta(minutes=1))
 INVITATIONS_SEND = Job("invitations-send", _("SMS invitations and reminders"), dt.timedelta(minutes=5))
-COMMENT_MAIL = Job(
-    "comment-mail",
-    _("comment inbox over IMAP"),
-    dt.timedelta(minutes=max(1, int(getattr(settings, "HAOPING_COMMENT_IMAP_EVERY_MINUTES", 5)))),
-)
+COMMENT_MAIL = Job("comment-mail", _("comment inbox over IMAP"), dt.timedelta(minutes=5))
 JOBS = (EVALUATIONS_SWEEP, ROLLUPS_UPDATE, CASES_SWEEP, EXCHANGE_PUSH, INVITATIONS_SEND, COMMENT_MAIL)
 
 

@@ -115,7 +115,7 @@ def test_the_huey_consumer_reads_the_inbox_on_its_schedule(world: dict[str, Any]
     from haoping.ops.jobs import COMMENT_MAIL
 
     assert "comment_mail_fetch" in {task.__name__ for task in HUEY._registry._periodic_tasks}
-    assert COMMENT_MAIL.every_minutes == settings.HAOPING_COMMENT_IMAP_EVERY_MINUTES
+    assert COMMENT_MAIL.every_minutes == 5 and COMMENT_MAIL.schedule() is not None
 
     # Without a host there is nothing to read, and the run is still recorded.
     settings.HAOPING_COMMENT_IMAP_HOST = ""

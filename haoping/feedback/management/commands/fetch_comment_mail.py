@@ -11,7 +11,7 @@ from haoping.feedback.mail import MailNotConfigured, configured_fetch
 class Command(BaseCommand):
     help = (
         "Read the comment inbox over IMAP (HAOPING_COMMENT_IMAP_*): each unread message becomes a social "
-        "comment. The huey consumer does the same every HAOPING_COMMENT_IMAP_EVERY_MINUTES minutes."
+        "comment. The huey consumer does the same every five minutes."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
