@@ -118,6 +118,3 @@ class SocialCommentEvent(models.Model):
 
     def action_label(self) -> str:
         return str(self.ACTIONS.get(self.action, self.action))
-
-    def to_state_label(self) -> str:
-        return str(SocialComment.State(self.to_state).label) if self.to_state in SocialComment.State.values else ""
