@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import re
 import secrets
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 
@@ -59,6 +60,21 @@ def phone_normalise(phone: str) -> str:
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
             return digits[len(prefix) :]
+    return digits
+
+
+MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def mobile_normalise(phone: str) -> str:
+    """A mainland mobile number as typed (spaces, dashes, +86 or 0086, full-width digits) → 11 digits."""
+    digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in phone if not ch.isspace())
+    digits = digits.replace("-", "").replace("－", "")
+    for prefix in ("+86", "0086", "86"):
+        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
+            digits = digits[len(prefix) :]
+    if not MOBILE.fullmatch(digits):
+        raise Invalid("invalid", _("phone: enter an 11-digit mobile number"), field="phone")
     return digits
 
 

@@ -4,7 +4,6 @@ close). Every channel calls `comment_receive`; every step goes through `comment_
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from haoping.accounts.access import Actor, manages, within_region
 from haoping.audit.models import AuditEntry
 from haoping.audit.services import audit_record
-from haoping.channels.services import phone_normalise
+from haoping.channels.services import mobile_normalise
 from haoping.directory.models import Department, Institution, Platform, Region, ServiceItem
 from haoping.directory.selectors import policy_for_region, region_contains
 from haoping.errors import Forbidden, Invalid, NotFound
@@ -282,8 +281,10 @@ def sender_phone(contact: str) -> str:
     """The mainland mobile number a sender left as their contact, or "" (an e-mail, or no number)."""
     if "@" in contact:
         return ""
-    phone = phone_normalise(contact)
-    return phone if re.fullmatch(r"1[3-9]\d{9}", phone) else ""
+    try:
+        return mobile_normalise(contact)
+    except Invalid:
+        return ""
 
 
 def answer_url(comment: SocialComment) -> str:

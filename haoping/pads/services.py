@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 import secrets
-import unicodedata
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from haoping.accounts.access import Actor, manages, staff_home
+from haoping.channels.services import mobile_normalise
 from haoping.directory.models import Institution, Staff, Window
 from haoping.errors import Conflict, Forbidden, Invalid, NotFound
 from haoping.evaluations import rules
@@ -188,7 +187,6 @@ def staff_photo_set(*, actor: Actor, staff: Staff, data: bytes, now: dt.datetime
 HALL_CODE_TTL = dt.timedelta(minutes=5)
 HALL_CODE_RESEND = dt.timedelta(seconds=60)
 HALL_CODE_ATTEMPTS = 5
-MOBILE = re.compile(r"1[3-9][0-9]{9}")
 HALL_CODE = SmsTemplate(
     code="hall_code",
     label=gettext_lazy("code to rate the service hall"),
@@ -199,18 +197,6 @@ HALL_CODE = SmsTemplate(
     limits={"code": 6},
     choices={},
 )
-
-
-def mobile_normalise(phone: str) -> str:
-    """A mainland mobile number as typed (spaces, dashes, +86 or 0086, full-width digits) → 11 digits."""
-    digits = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else ch for ch in phone if not ch.isspace())
-    digits = digits.replace("-", "").replace("－", "")
-    for prefix in ("+86", "0086", "86"):
-        if digits.startswith(prefix) and len(digits) == len(prefix) + 11:
-            digits = digits[len(prefix) :]
-    if not MOBILE.fullmatch(digits):
-        raise Invalid("invalid", _("phone: enter an 11-digit mobile number"), field="phone")
-    return digits
 
 
 def _hall_code_digest(phone_digest: str, code: str) -> str:
