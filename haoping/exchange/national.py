@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 
 from haoping.evaluations.chain import anchor_valid
 from haoping.evaluations.rules import LEVELS, QUESTION, REASON, SUGGESTION, Questionnaire, is_bad
-from haoping.fields import cert_key as cert_key
 from haoping.lib.numbers import whole_number
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # yyyy-MM-dd HH:mm:ss, Beijing time

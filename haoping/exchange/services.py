@@ -28,6 +28,7 @@ from haoping.evaluations.rules import Party, counted
 from haoping.evaluations.selectors import questionnaire_of_evaluation
 from haoping.exchange import national, transport
 from haoping.exchange.models import Batch, CodeTable, Endpoint, ExchangeMark, OutgoingRow
+from haoping.fields import cert_key
 from haoping.indicators.counting import case_outcomes
 from haoping.lib.masking import redact_text
 from haoping.records.models import RatingSlot
@@ -246,7 +247,7 @@ class _Maker:
             region_code=record.region.code,
             dept_code=record.item.department.code,
             applicant_kind=record.applicant.kind,
-            cert_key=national.cert_key(record.applicant.id_number or ""),
+            cert_key=cert_key(record.applicant.id_number or ""),
             instant=record.on_the_spot or record.item.promised_days == 0,
             mode=record.mode,
             data_source=endpoint.data_source,

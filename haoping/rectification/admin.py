@@ -60,4 +60,5 @@ class SpotCheckAdmin(ReadOnlyAdmin):
 class MessageAdmin(ReadOnlyAdmin):
     list_display = ["id", "kind", "case", "to_unit", "to_region", "created_at", "sent_at", "backend"]
     list_filter = ["kind", "backend"]
-    exclude = ["to_evaluator"]
+    # Whom a text went to is never shown (R10): neither the evaluator nor a comment sender's number.
+    exclude = ["to_evaluator", "to_phone"]

@@ -200,3 +200,16 @@ def test_an_address_gets_the_answer_through_an_smtp_server(
     # (The stand-in server's own log, `mail.log`, is not ours.)
     ours = [r for r in caplog.records if r.name != "mail.log"]
     assert ours and not [(r.name, r.getMessage()) for r in ours if "example.cn" in r.getMessage()]
+
+
+def test_the_admin_shows_the_answer_sms_without_the_number(world: dict[str, Any]) -> None:
+    from django.contrib.auth import get_user_model
+
+    handler = login("h", role="handler", department=world["window"].department)
+    _answer(handler, _keyed_in(handler, "13912345678"), "已处理")
+    message = Message.objects.get(kind=Message.Kind.COMMENT_ANSWER)
+    admin = Client()
+    admin.force_login(get_user_model().objects.create_superuser("root", password="x"))
+    page = admin.get(f"/admin/rectification/message/{message.pk}/change/")
+    assert page.status_code == 200 and message.link in page.content.decode()
+    assert "13912345678" not in page.content.decode() and "5678" not in page.content.decode()
